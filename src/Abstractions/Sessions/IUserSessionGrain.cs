@@ -1,0 +1,22 @@
+namespace SessionRec.Abstractions.Sessions;
+
+using SessionRec.Abstractions.Events;
+
+/// <summary>The live session and recent sessions of one user; keyed by <see cref="TenantKey.For"/>.</summary>
+[Alias("SessionRec.IUserSessionGrain")]
+public interface IUserSessionGrain : IGrainWithStringKey
+{
+    /// <summary>Applies events in timestamp order; event ids seen before are skipped (retries are safe).</summary>
+    [Alias("RecordAsync")]
+    Task<RecordResult> RecordAsync(IReadOnlyList<UserEvent> events);
+
+    [Alias("GetAsync")]
+    Task<UserSessionView> GetAsync();
+
+    [Alias("GetContextAsync")]
+    Task<SessionContext> GetContextAsync();
+
+    /// <summary>Forgets everything about the user and removes the stored state.</summary>
+    [Alias("EraseAsync")]
+    Task EraseAsync();
+}

@@ -1,0 +1,62 @@
+namespace SessionRec.Api.Contracts;
+
+// HTTP contracts, apart from the grain wire types: the API can evolve its JSON without touching storage.
+// JSON is snake_case (see Program's JSON options); unknown members are refused.
+
+public sealed record ItemBody(
+    string? Id,
+    string? Title,
+    string? Brand,
+    IReadOnlyList<string>? Categories,
+    IReadOnlyDictionary<string, string>? Attributes,
+    decimal? Price,
+    bool? Available);
+
+public sealed record UpsertItemsRequest(IReadOnlyList<ItemBody>? Items);
+
+public sealed record UpsertItemsResponse(int Upserted);
+
+public sealed record ItemResponse(
+    string Id,
+    string Title,
+    string? Brand,
+    IReadOnlyList<string> Categories,
+    IReadOnlyDictionary<string, string> Attributes,
+    decimal? Price,
+    bool Available,
+    DateTimeOffset UpdatedAt);
+
+public sealed record EventBody(
+    string? EventId,
+    string? UserId,
+    string? SessionId,
+    string? Type,
+    string? ItemId,
+    string? Query,
+    string? RequestId,
+    int? Position,
+    DateTimeOffset? Timestamp);
+
+public sealed record PostEventsRequest(IReadOnlyList<EventBody?>? Events);
+
+public sealed record EventResult(string? EventId, string Status, string? Reason);
+
+public sealed record PostEventsResponse(int Accepted, int Duplicates, int Rejected, IReadOnlyList<EventResult> Results);
+
+public sealed record RecommendationItem(string ItemId, int Position, double Score, string Source, string Reason);
+
+public sealed record RecommendationsResponse(
+    string RequestId,
+    string ModelVersion,
+    string UserId,
+    string? SessionId,
+    int K,
+    IReadOnlyList<RecommendationItem> Items);
+
+public sealed record SessionEventResponse(string EventId, string Type, string? ItemId, string? Query, DateTimeOffset Timestamp);
+
+public sealed record SessionResponse(string SessionId, DateTimeOffset StartedAt, DateTimeOffset LastEventAt, IReadOnlyList<SessionEventResponse> Events);
+
+public sealed record UserSessionResponse(string UserId, SessionResponse? Current, IReadOnlyList<SessionResponse> Recent);
+
+public sealed record EraseUserResponse(string UserId, int ClickLogRecordsErased);

@@ -1,0 +1,160 @@
+namespace SessionRec.Api.Endpoints;
+
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using SessionRec.Abstractions.Catalogue;
+using SessionRec.Api.Auth;
+using SessionRec.Api.Contracts;
+using SessionRec.Api.Errors;
+using SessionRec.Api.Hosting;
+
+/// <summary>The tenant's catalogue: batch upsert, read, delete.</summary>
+public static class ItemsApi
+{
+    public static RouteGroupBuilder MapItemsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/items").WithTags("Catalogue").RequireAuthorization();
+        group.MapPut("/", UpsertItems).WithName("UpsertItems").WithSummary("Add or replace items (batch).");
+        group.MapGet("/{id}", GetItem).WithName("GetItem").WithSummary("Read one item.");
+        group.MapDelete("/{id}", DeleteItem).WithName("DeleteItem").WithSummary("Remove one item.");
+        return group;
+    }
+
+    public static async Task<Results<Ok<UpsertItemsResponse>, ProblemHttpResult>> UpsertItems(
+        UpsertItemsRequest body, ClaimsPrincipal user, IGrainFactory grains, IOptions<ApiOptions> options, TimeProvider time)
+    {
+        var max = options.Value.MaxItemsPerRequest;
+        if (body.Items is null || body.Items.Count == 0)
+        {
+            return Problems.BadRequest("No items", "The body must be {\"items\": [...]} with at least one item.");
+        }
+
+        if (body.Items.Count > max)
+        {
+            return Problems.BadRequest("Too many items", $"At most {max} items per request; this one has {body.Items.Count}.");
+        }
+
+        var now = time.GetUtcNow();
+        var items = new List<CatalogueItem>(body.Items.Count);
+        var errors = new Dictionary<string, string[]>();
+        for (var i = 0; i < body.Items.Count; i++)
+        {
+            var item = body.Items[i];
+            var problem = ItemProblem(item);
+            if (problem is not null)
+            {
+                errors[$"items[{i}]"] = [problem];
+                continue;
+            }
+
+            items.Add(new CatalogueItem(
+                item!.Id!,
+                item.Title ?? "",
+                string.IsNullOrWhiteSpace(item.Brand) ? null : item.Brand.Trim(),
+                item.Categories ?? [],
+                item.Attributes ?? new Dictionary<string, string>(),
+                item.Price,
+                item.Available ?? true,
+                now));
+        }
+
+        // Items are all-or-nothing: a catalogue batch with a bad item is refused whole, so a client never has to
+        // work out which half of its batch landed.
+        if (errors.Count > 0)
+        {
+            return TypedResults.Problem(new HttpValidationProblemDetails(errors)
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Title = "Invalid items",
+                Detail = "No item of this batch was stored.",
+            });
+        }
+
+        var upserted = await grains.GetGrain<ICatalogueGrain>(user.Tenant()).UpsertAsync(items);
+        return TypedResults.Ok(new UpsertItemsResponse(upserted));
+    }
+
+    public static async Task<Results<Ok<ItemResponse>, ProblemHttpResult>> GetItem(
+        string id, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (Validation.IdProblem("id", id) is { } problem)
+        {
+            return Problems.BadRequest("Invalid item id", problem);
+        }
+
+        var item = await grains.GetGrain<ICatalogueGrain>(user.Tenant()).GetAsync(id);
+        if (item is null)
+        {
+            return Problems.NotFound("Item not found", $"No item '{id}' in this tenant's catalogue.");
+        }
+
+        return TypedResults.Ok(new ItemResponse(item.Id, item.Title, item.Brand, item.Categories, item.Attributes, item.Price, item.Available, item.UpdatedAt));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteItem(
+        string id, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (Validation.IdProblem("id", id) is { } problem)
+        {
+            return Problems.BadRequest("Invalid item id", problem);
+        }
+
+        var removed = await grains.GetGrain<ICatalogueGrain>(user.Tenant()).DeleteAsync(id);
+        return removed ? TypedResults.NoContent() : Problems.NotFound("Item not found", $"No item '{id}' in this tenant's catalogue.");
+    }
+
+    private static string? ItemProblem(ItemBody? item)
+    {
+        if (item is null)
+        {
+            return "The item is null.";
+        }
+
+        var problem = Validation.IdProblem("id", item.Id)
+            ?? Validation.TextProblem("title", item.Title)
+            ?? Validation.TextProblem("brand", item.Brand, Validation.MaxIdLength);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (item.Categories is { Count: > 16 })
+        {
+            return "categories has more than 16 levels.";
+        }
+
+        foreach (var category in item.Categories ?? [])
+        {
+            if (string.IsNullOrWhiteSpace(category) || Validation.TextProblem("categories[]", category, Validation.MaxIdLength) is not null)
+            {
+                return "each category must be non-empty text of at most 256 characters.";
+            }
+        }
+
+        if (item.Attributes is { Count: > 64 })
+        {
+            return "attributes has more than 64 entries.";
+        }
+
+        foreach (var (key, value) in item.Attributes ?? new Dictionary<string, string>())
+        {
+            if (Validation.IdProblem("attribute name", key) is { } bad)
+            {
+                return bad;
+            }
+
+            if (value is null || Validation.TextProblem($"attributes.{key}", value) is not null)
+            {
+                return $"attributes.{key} must be text of at most {Validation.MaxTextLength} characters.";
+            }
+        }
+
+        if (item.Price is < 0)
+        {
+            return "price must not be negative.";
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,157 @@
+namespace SessionRec.Api.Endpoints;
+
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using SessionRec.Abstractions;
+using SessionRec.Abstractions.Catalogue;
+using SessionRec.Abstractions.ClickLog;
+using SessionRec.Abstractions.Events;
+using SessionRec.Abstractions.Recommendations;
+using SessionRec.Abstractions.Sessions;
+using SessionRec.Api.Auth;
+using SessionRec.Api.Contracts;
+using SessionRec.Api.Errors;
+using SessionRec.ServiceDefaults;
+using SessionRec.Silo.Catalogue;
+
+/// <summary>Per-user routes: the live session, recommendations for it, and erasure.</summary>
+public static class UsersApi
+{
+    public const string RecommendationsSurface = "recommendations";
+    public const int MaxExclude = 200;
+
+    public static RouteGroupBuilder MapUsersApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/users").WithTags("Users").RequireAuthorization();
+        group.MapGet("/{id}/session", GetSession).WithName("GetSession").WithSummary("The user's live session and recent sessions.");
+        group.MapGet("/{id}/recommendations", GetRecommendations).WithName("GetRecommendations")
+            .WithSummary("Recommendations for the user's live session.");
+        group.MapDelete("/{id}", EraseUser).WithName("EraseUser")
+            .WithSummary("Erase the user's session state and click-log records.");
+        return group;
+    }
+
+    public static async Task<Results<Ok<UserSessionResponse>, ProblemHttpResult>> GetSession(
+        string id, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (Validation.IdProblem("user id", id) is { } problem)
+        {
+            return Problems.BadRequest("Invalid user id", problem);
+        }
+
+        var view = await grains.GetGrain<IUserSessionGrain>(TenantKey.For(user.Tenant(), id)).GetAsync();
+        return TypedResults.Ok(new UserSessionResponse(view.UserId, ToResponse(view.Current), view.Recent.Select(s => ToResponse(s)!).ToList()));
+    }
+
+    public static async Task<Results<Ok<RecommendationsResponse>, ProblemHttpResult>> GetRecommendations(
+        string id,
+        string? k,
+        string? context_item,
+        string? exclude,
+        ClaimsPrincipal user,
+        IGrainFactory grains,
+        IClickLog clickLog,
+        IOptions<RecommenderOptions> options,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        if (Validation.IdProblem("user id", id) is { } problem)
+        {
+            return Problems.BadRequest("Invalid user id", problem);
+        }
+
+        var o = options.Value;
+        var size = o.DefaultK;
+        if (k is not null)
+        {
+            if (!long.TryParse(k, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var asked))
+            {
+                return Problems.BadRequest("Invalid k", $"k must be a whole number between 1 and {o.MaxK} (larger values are clamped to {o.MaxK}).");
+            }
+
+            if (asked < 1)
+            {
+                return Problems.BadRequest("Invalid k", $"k must be at least 1; got {asked}.");
+            }
+
+            size = (int)Math.Min(asked, o.MaxK);
+        }
+
+        if (context_item is not null && Validation.IdProblem("context_item", context_item) is { } contextProblem)
+        {
+            return Problems.BadRequest("Invalid context_item", contextProblem);
+        }
+
+        var excluded = new List<string>();
+        if (!string.IsNullOrEmpty(exclude))
+        {
+            foreach (var part in exclude.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (excluded.Count == MaxExclude)
+                {
+                    return Problems.BadRequest("Too many exclusions", $"exclude takes at most {MaxExclude} item ids.");
+                }
+
+                if (Validation.IdProblem("exclude", part) is { } excludeProblem)
+                {
+                    return Problems.BadRequest("Invalid exclude", excludeProblem);
+                }
+
+                excluded.Add(part);
+            }
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var tenant = user.Tenant();
+        var context = await grains.GetGrain<IUserSessionGrain>(TenantKey.For(tenant, id)).GetContextAsync();
+        excluded.AddRange(context.PurchasedItems);
+        var list = await grains.GetGrain<ICatalogueGrain>(tenant)
+            .RecommendAsync(new RecommendationRequest(size, context.RecentItems, excluded, context_item));
+
+        var requestId = $"r-{Guid.CreateVersion7():N}";
+        var items = new List<RecommendationItem>(list.Items.Count);
+        var shown = new List<string>(list.Items.Count);
+        for (var i = 0; i < list.Items.Count; i++)
+        {
+            var item = list.Items[i];
+            items.Add(new RecommendationItem(item.ItemId, i + 1, item.Score, item.Source, item.Reason));
+            shown.Add(item.ItemId);
+        }
+
+        // Every served list is logged with its request id, so clicks that name the request id attribute to it.
+        var now = time.GetUtcNow();
+        var impression = new UserEvent(
+            $"imp-{requestId}", id, context.SessionId, EventType.Impression, context_item, null, requestId, null, now, now,
+            RecommendationsSurface, shown, list.ModelVersion);
+        await clickLog.AppendAsync(tenant, [impression], cancellationToken);
+        Telemetry.RecommendationDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+
+        return TypedResults.Ok(new RecommendationsResponse(requestId, list.ModelVersion, id, context.SessionId, size, items));
+    }
+
+    public static async Task<Results<Ok<EraseUserResponse>, ProblemHttpResult>> EraseUser(
+        string id, ClaimsPrincipal user, IGrainFactory grains, IClickLog clickLog, CancellationToken cancellationToken)
+    {
+        if (Validation.IdProblem("user id", id) is { } problem)
+        {
+            return Problems.BadRequest("Invalid user id", problem);
+        }
+
+        var tenant = user.Tenant();
+        await grains.GetGrain<IUserSessionGrain>(TenantKey.For(tenant, id)).EraseAsync();
+        var erased = await clickLog.EraseUserAsync(tenant, id, cancellationToken);
+        await grains.GetGrain<ICatalogueGrain>(tenant).ForgetUserAsync(id);
+        return TypedResults.Ok(new EraseUserResponse(id, erased));
+    }
+
+    private static SessionResponse? ToResponse(SessionSummary? session) => session is null
+        ? null
+        : new SessionResponse(
+            session.SessionId,
+            session.StartedAt,
+            session.LastEventAt,
+            session.Events.Select(e => new SessionEventResponse(e.EventId, e.Type.ToWire(), e.ItemId, e.Query, e.Timestamp)).ToList());
+}

@@ -1,0 +1,60 @@
+namespace SessionRec.Api.Errors;
+
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Orleans.Runtime;
+using StackExchange.Redis;
+
+/// <summary>
+/// Maps every exception that escapes an endpoint to RFC 7807 ProblemDetails: bad input → 400/413 with what was
+/// wrong, an unavailable store or cluster → 503 with Retry-After (the client retries with the same event ids).
+/// </summary>
+public sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, title, detail) = Classify(exception);
+        if (status >= 500)
+        {
+            LogServerError(logger, exception, status);
+        }
+
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            context.Response.Headers.RetryAfter = "1";
+        }
+
+        context.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            Exception = exception,
+            ProblemDetails = { Status = status, Title = title, Detail = detail },
+        });
+    }
+
+    private static (int Status, string Title, string Detail) Classify(Exception exception) => exception switch
+    {
+        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
+            (413, "Request body too large", exception.Message),
+        BadHttpRequestException { InnerException: JsonException json } =>
+            (400, "Malformed JSON body", JsonDetail(json)),
+        BadHttpRequestException bad =>
+            (bad.StatusCode, "Bad request", bad.Message),
+        JsonException json =>
+            (400, "Malformed JSON body", JsonDetail(json)),
+        RedisConnectionException or RedisTimeoutException =>
+            (503, "Storage unavailable", "The data store did not answer; nothing from this request was acknowledged. Retry with the same event ids."),
+        SiloUnavailableException or OrleansMessageRejectionException or TimeoutException =>
+            (503, "Cluster unavailable", "A cluster member did not answer; retry shortly. Retried events are deduplicated by event id."),
+        OperationCanceledException =>
+            (503, "Request cancelled", "The request was cancelled before it completed."),
+        _ => (500, "Internal error", "An unexpected error occurred."),
+    };
+
+    private static string JsonDetail(JsonException json) =>
+        json.Path is null ? json.Message : $"{json.Message} (at {json.Path})";
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Request failed with status {Status}")]
+    private static partial void LogServerError(ILogger logger, Exception exception, int status);
+}

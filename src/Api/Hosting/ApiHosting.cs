@@ -1,0 +1,210 @@
+namespace SessionRec.Api.Hosting;
+
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using SessionRec.Api.Auth;
+using SessionRec.Api.Endpoints;
+using SessionRec.Api.Errors;
+using SessionRec.ServiceDefaults;
+using SessionRec.Silo.Embedded;
+using SessionRec.Silo.Hosting;
+
+/// <summary>
+/// How the API process is composed. Two run modes:
+/// - embedded default (no ConnectionStrings:Redis): an in-process Garnet server on loopback persisting to the
+///   data folder, and a co-hosted silo on localhost clustering;
+/// - cluster (ConnectionStrings:Redis set): Redis clustering and storage; the API co-hosts a silo
+///   (Orleans:Role=Silo, the default) or joins as a client (Orleans:Role=Client).
+/// </summary>
+public static class ApiHosting
+{
+    public const string RateLimitPolicy = "per-key";
+
+    public static WebApplicationBuilder AddSessionRecApi(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        builder.AddServiceDefaults();
+
+        builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName);
+        builder.Services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.SectionName);
+
+        var storage = configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
+        var redis = configuration.GetConnectionString("Redis");
+        var embedded = string.IsNullOrWhiteSpace(redis);
+        if (embedded)
+        {
+            var garnet = EmbeddedGarnet.Start(storage.DataPath, storage.EmbeddedPort, storage.EmbeddedCommitWait);
+            builder.Services.AddSingleton(garnet);
+            redis = garnet.ConnectionString;
+            EnsureDefaultKey(builder, storage.DataPath);
+        }
+
+        builder.Services.AddSessionRecStorage(redis!);
+        var role = configuration["Orleans:Role"] ?? "Silo";
+        if (!embedded && string.Equals(role, "Client", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.UseOrleansClient(client => client.UseRedisClustering(redis!));
+            builder.Services.AddOptions<Silo.Catalogue.RecommenderOptions>().BindConfiguration(Silo.Catalogue.RecommenderOptions.SectionName);
+        }
+        else
+        {
+            var siloPort = configuration.GetValue("Orleans:SiloPort", embedded ? EmbeddedGarnet.FreeLoopbackPort() : 11111);
+            var gatewayPort = configuration.GetValue("Orleans:GatewayPort", embedded ? EmbeddedGarnet.FreeLoopbackPort() : 30000);
+            builder.UseOrleans(silo => silo.ConfigureSessionRecSilo(configuration, redis!, localhostClustering: embedded, siloPort, gatewayPort));
+        }
+
+        builder.Services.AddSingleton<ApiKeyRegistry>();
+        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAuthorization();
+        builder.Services.AddSingleton<EventIngestion>();
+        builder.Services.AddHealthChecks().AddCheck<ClusterReadyCheck>("cluster", tags: [ServiceDefaultsExtensions.ReadyTag]);
+
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.Configure<JsonOptions>(o => ConfigureJson(o.SerializerOptions));
+        builder.Services.AddOpenApi();
+        AddRateLimiting(builder);
+
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = configuration.GetValue($"{ApiOptions.SectionName}:MaxRequestBodyBytes", 2L * 1024 * 1024));
+        return builder;
+    }
+
+    public static void ConfigureJson(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        options.DictionaryKeyPolicy = null;
+        options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        options.MaxDepth = 16;
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+    }
+
+    public static WebApplication MapSessionRecApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseMiddleware<BodySizeLimitMiddleware>();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+
+        app.MapDefaultEndpoints();
+        app.MapOpenApi().AllowAnonymous();
+        Scalar.AspNetCore.ScalarEndpointRouteBuilderExtensions.MapScalarApiReference(app).AllowAnonymous();
+
+        var v1 = app.MapGroup("").RequireRateLimiting(RateLimitPolicy);
+        v1.MapItemsApi();
+        v1.MapEventsApi();
+        v1.MapUsersApi();
+        return app;
+    }
+
+    private static void AddRateLimiting(WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(ApiOptions.SectionName).Get<ApiOptions>() ?? new ApiOptions();
+        builder.Services.AddRateLimiter(limiter =>
+        {
+            limiter.AddPolicy(RateLimitPolicy, context =>
+            {
+                // Partition by tenant (one bucket per key's tenant); unauthenticated requests never reach here.
+                var tenant = context.User.FindFirst(ApiKeyAuthenticationHandler.TenantClaim)?.Value ?? "anonymous";
+                return RateLimitPartition.GetTokenBucketLimiter(tenant, _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = options.RateLimitBurst,
+                    TokensPerPeriod = options.RateLimitPerSecond,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                    AutoReplenishment = true,
+                });
+            });
+            limiter.OnRejected = async (context, cancellationToken) =>
+            {
+                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 1;
+                context.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                context.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await Results.Problem(
+                    statusCode: StatusCodes.Status429TooManyRequests,
+                    title: "Too many requests",
+                    detail: $"This API key's rate limit is {options.RateLimitPerSecond} requests per second. Retry after {retryAfter} s.")
+                    .ExecuteAsync(context.HttpContext);
+            };
+        });
+    }
+
+    /// <summary>
+    /// With no API key configured, the embedded default makes one for the tenant "default" and keeps it in the
+    /// data folder (api-key.txt), so the quick start works without setup; the key itself is never logged.
+    /// </summary>
+    private static void EnsureDefaultKey(WebApplicationBuilder builder, string dataPath)
+    {
+        if (builder.Configuration.GetSection($"{ApiKeyOptions.SectionName}:Keys").GetChildren().Any())
+        {
+            return;
+        }
+
+        var file = Path.Combine(Path.GetFullPath(dataPath), "api-key.txt");
+        if (!File.Exists(file))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            File.WriteAllText(file, "sr_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)));
+        }
+
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [$"{ApiKeyOptions.SectionName}:Keys:0:Key"] = File.ReadAllText(file).Trim(),
+            [$"{ApiKeyOptions.SectionName}:Keys:0:Tenant"] = "default",
+        });
+    }
+}
+
+/// <summary>Refuses bodies over the limit with 413 before reading them (Kestrel does too; this covers other servers).</summary>
+public sealed class BodySizeLimitMiddleware(RequestDelegate next, Microsoft.Extensions.Options.IOptions<ApiOptions> options)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var limit = options.Value.MaxRequestBodyBytes;
+        if (context.Request.ContentLength > limit)
+        {
+            context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+            await Results.Problem(
+                statusCode: StatusCodes.Status413PayloadTooLarge,
+                title: "Request body too large",
+                detail: $"The body has {context.Request.ContentLength} bytes; the limit is {limit}.").ExecuteAsync(context);
+            return;
+        }
+
+        var feature = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>();
+        if (feature is { IsReadOnly: false })
+        {
+            feature.MaxRequestBodySize = limit;
+        }
+
+        await next(context);
+    }
+}
+
+/// <summary>Ready = at least one silo of the cluster is active and answers a grain call.</summary>
+public sealed class ClusterReadyCheck(IGrainFactory grains) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
+            return hosts.Count > 0 ? HealthCheckResult.Healthy($"{hosts.Count} active silo(s)") : HealthCheckResult.Unhealthy("No active silo.");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return HealthCheckResult.Unhealthy("The cluster did not answer.", e);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+namespace SessionRec.Api.Hosting;
+
+using System.ComponentModel.DataAnnotations;
+
+public sealed class ApiOptions
+{
+    public const string SectionName = "Api";
+
+    /// <summary>Largest request body accepted; larger bodies get 413 before they are read.</summary>
+    [Range(1024, 64 * 1024 * 1024)]
+    public long MaxRequestBodyBytes { get; set; } = 2 * 1024 * 1024;
+
+    [Range(1, 100_000)]
+    public int MaxEventsPerRequest { get; set; } = 1_000;
+
+    [Range(1, 100_000)]
+    public int MaxItemsPerRequest { get; set; } = 1_000;
+
+    /// <summary>Events older than this are refused (replays of old data go through the import path's window).</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "3650.00:00:00")]
+    public TimeSpan MaxEventAge { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>Clock skew tolerated for timestamps in the future.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan MaxFutureSkew { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Requests per second per API key (token bucket refill), and the bucket size.</summary>
+    [Range(1, 1_000_000)]
+    public int RateLimitPerSecond { get; set; } = 5_000;
+
+    [Range(1, 10_000_000)]
+    public int RateLimitBurst { get; set; } = 10_000;
+}

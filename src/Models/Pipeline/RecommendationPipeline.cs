@@ -1,0 +1,142 @@
+namespace SessionRec.Models.Pipeline;
+
+/// <summary>What a recommendation is asked for.</summary>
+/// <param name="SessionItems">Items of the live session, oldest first.</param>
+/// <param name="ContextItem">The item the user is looking at now, if the page has one.</param>
+public sealed record CandidateQuery(IReadOnlyList<string> SessionItems, string? ContextItem, int K);
+
+/// <summary>One candidate as a source proposes it. Scores are comparable within one source only.</summary>
+public readonly record struct Candidate(string ItemId, double Score, string Reason);
+
+/// <summary>A named way of finding candidates (co-occurrence, popularity, a model's nearest items...).</summary>
+public interface ICandidateSource
+{
+    string Name { get; }
+
+    /// <summary>Adds up to <paramref name="limit"/> candidates, best first.</summary>
+    void Collect(CandidateQuery query, int limit, List<Candidate> into);
+}
+
+/// <summary>A scored, attributed item in the final list.</summary>
+public sealed record RankedItem(string ItemId, double Score, string Source, string Reason);
+
+/// <summary>
+/// Candidate sources → ranker → exclusions → fallback. The ranker blends each source's scores after scaling
+/// them to [0, 1] by that source's best score, with a weight per source; an item is credited to the source
+/// that contributed most to it. The fallback source fills the list when the others find too little.
+/// </summary>
+public sealed class RecommendationPipeline
+{
+    private readonly IReadOnlyList<(ICandidateSource Source, double Weight)> _sources;
+    private readonly ICandidateSource _fallback;
+
+    public RecommendationPipeline(IReadOnlyList<(ICandidateSource Source, double Weight)> sources, ICandidateSource fallback)
+    {
+        _sources = sources;
+        _fallback = fallback;
+    }
+
+    /// <param name="isExcluded">Items that must not be served (bought, excluded by the caller, unavailable...).</param>
+    public IReadOnlyList<RankedItem> Recommend(CandidateQuery query, Func<string, bool> isExcluded)
+    {
+        // Ask each source for more than k: exclusions remove some candidates after the fact.
+        var perSource = Math.Max(query.K * 3, query.K + 50);
+        var merged = new Dictionary<string, Scored>(StringComparer.Ordinal);
+        var buffer = new List<Candidate>(perSource);
+
+        foreach (var (source, weight) in _sources)
+        {
+            buffer.Clear();
+            source.Collect(query, perSource, buffer);
+            Merge(merged, buffer, source.Name, weight, isExcluded);
+        }
+
+        if (merged.Count < query.K)
+        {
+            buffer.Clear();
+            _fallback.Collect(query, perSource + merged.Count, buffer);
+
+            // Fallback items rank below every item a primary source found.
+            var floor = merged.Count == 0 ? 0 : -1;
+            Merge(merged, buffer, _fallback.Name, 1, isExcluded, floor, onlyNew: true);
+        }
+
+        var ranked = new List<RankedItem>(merged.Count);
+        foreach (var (itemId, scored) in merged)
+        {
+            ranked.Add(new RankedItem(itemId, scored.Total, scored.BestSource, scored.Reason));
+        }
+
+        ranked.Sort(static (a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : string.CompareOrdinal(a.ItemId, b.ItemId));
+        if (ranked.Count > query.K)
+        {
+            ranked.RemoveRange(query.K, ranked.Count - query.K);
+        }
+
+        return ranked;
+    }
+
+    private static void Merge(
+        Dictionary<string, Scored> merged,
+        List<Candidate> candidates,
+        string source,
+        double weight,
+        Func<string, bool> isExcluded,
+        double offset = 0,
+        bool onlyNew = false)
+    {
+        var best = 0.0;
+        foreach (var candidate in candidates)
+        {
+            best = Math.Max(best, candidate.Score);
+        }
+
+        if (best <= 0)
+        {
+            best = 1;
+        }
+
+        foreach (var candidate in candidates)
+        {
+            if (isExcluded(candidate.ItemId))
+            {
+                continue;
+            }
+
+            var contribution = weight * candidate.Score / best;
+            if (merged.TryGetValue(candidate.ItemId, out var scored))
+            {
+                if (onlyNew)
+                {
+                    continue;
+                }
+
+                scored.Total += contribution;
+                if (contribution > scored.BestContribution)
+                {
+                    scored.BestContribution = contribution;
+                    scored.BestSource = source;
+                    scored.Reason = candidate.Reason;
+                }
+            }
+            else
+            {
+                merged[candidate.ItemId] = new Scored
+                {
+                    Total = offset + contribution,
+                    BestContribution = contribution,
+                    BestSource = source,
+                    Reason = candidate.Reason,
+                };
+            }
+        }
+    }
+
+    private sealed class Scored
+    {
+        public double Total;
+        public double BestContribution;
+        public required string BestSource;
+        public required string Reason;
+    }
+}

@@ -1,0 +1,19 @@
+namespace SessionRec.ServiceDefaults;
+
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+/// <summary>Names of SessionRec's own activity sources, meters and instruments.</summary>
+public static class Telemetry
+{
+    public const string SourceName = "SessionRec";
+    public const string MeterName = "SessionRec";
+
+    public static readonly ActivitySource Source = new(SourceName);
+    public static readonly Meter Meter = new(MeterName);
+
+    public static readonly Counter<long> EventsAccepted = Meter.CreateCounter<long>("sessionrec.events.accepted", description: "Events appended to the click log.");
+    public static readonly Counter<long> EventsDuplicate = Meter.CreateCounter<long>("sessionrec.events.duplicate", description: "Events whose id was already logged.");
+    public static readonly Counter<long> EventsRejected = Meter.CreateCounter<long>("sessionrec.events.rejected", description: "Events refused by validation.");
+    public static readonly Histogram<double> RecommendationDuration = Meter.CreateHistogram<double>("sessionrec.recommendations.duration", unit: "ms", description: "Time to compute one recommendation list.");
+}

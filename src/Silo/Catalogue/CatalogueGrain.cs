@@ -1,0 +1,179 @@
+namespace SessionRec.Silo.Catalogue;
+
+using Microsoft.Extensions.Options;
+using SessionRec.Abstractions.Catalogue;
+using SessionRec.Abstractions.ClickLog;
+using SessionRec.Abstractions.Events;
+using SessionRec.Abstractions.Recommendations;
+using SessionRec.Models.Baseline;
+using SessionRec.Models.Pipeline;
+
+/// <summary>
+/// A tenant's catalogue (write-through to <see cref="RedisCatalogueStore"/>) and the baseline recommender's
+/// statistics, which it rebuilds from the click log when activated and then keeps current by following the
+/// log's tail. The log is the single source of truth: nothing here needs its own persistence.
+/// </summary>
+public sealed class CatalogueGrain(
+    RedisCatalogueStore store,
+    IClickLog clickLog,
+    IOptions<RecommenderOptions> options,
+    IOptions<Sessions.SessionOptions> sessionOptions) : Grain, ICatalogueGrain
+{
+    public const string BaselineModelVersion = "baseline-cooc-1";
+    private const int ReadBatch = 5_000;
+    private const int SessionMemory = 5;
+
+    private readonly Dictionary<string, CatalogueItem> _items = new(StringComparer.Ordinal);
+    private readonly RecommenderOptions _options = options.Value;
+    private readonly TimeSpan _inactivity = sessionOptions.Value.InactivityTimeout;
+    private readonly Dictionary<string, RecentSession> _recentByUser = new(StringComparer.Ordinal);
+    private InteractionStatistics _statistics = null!;
+    private RecommendationPipeline _pipeline = null!;
+    private long _nextSequence = 1;
+
+    private string Tenant => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await foreach (var item in store.LoadAllAsync(Tenant).WithCancellation(cancellationToken))
+        {
+            _items[item.Id] = item;
+        }
+
+        _statistics = new InteractionStatistics(_options.PopularityHalfLife);
+        _pipeline = new RecommendationPipeline(
+            [(new CooccurrenceSource(_statistics), 1.0), (new PopularitySource(_statistics), _options.PopularityWeight)],
+            new PopularitySource(_statistics));
+        var last = await clickLog.LastSequenceAsync(Tenant, cancellationToken);
+        _nextSequence = Math.Max(1, last - _options.RebuildMaxEvents + 1);
+        await CatchUpAsync();
+
+        this.RegisterGrainTimer(
+            static (grain, _) => grain.CatchUpAsync(),
+            this,
+            new GrainTimerCreationOptions(_options.TailInterval, _options.TailInterval) { KeepAlive = false });
+    }
+
+    public async Task<int> UpsertAsync(IReadOnlyList<CatalogueItem> items)
+    {
+        await store.SaveAsync(Tenant, items);
+        foreach (var item in items)
+        {
+            _items[item.Id] = item;
+        }
+
+        return items.Count;
+    }
+
+    public Task<CatalogueItem?> GetAsync(string itemId) =>
+        Task.FromResult(_items.GetValueOrDefault(itemId));
+
+    public async Task<bool> DeleteAsync(string itemId)
+    {
+        var removed = await store.DeleteAsync(Tenant, itemId);
+        return _items.Remove(itemId) || removed;
+    }
+
+    public Task<int> CountAsync() => Task.FromResult(_items.Count);
+
+    public async Task<long> CatchUpAsync()
+    {
+        while (true)
+        {
+            var records = await clickLog.ReadAsync(Tenant, _nextSequence, ReadBatch);
+            foreach (var record in records)
+            {
+                Observe(record.Event);
+                _nextSequence = record.Sequence + 1;
+            }
+
+            if (records.Count < ReadBatch)
+            {
+                return _nextSequence - 1;
+            }
+        }
+    }
+
+    public Task ForgetUserAsync(string userId)
+    {
+        _recentByUser.Remove(userId);
+        return Task.CompletedTask;
+    }
+
+    public Task<RecommendationList> RecommendAsync(RecommendationRequest request)
+    {
+        var exclude = new HashSet<string>(request.Exclude, StringComparer.Ordinal);
+        if (_options.ExcludeSessionItems)
+        {
+            exclude.UnionWith(request.SessionItems);
+        }
+
+        if (request.ContextItem is not null)
+        {
+            exclude.Add(request.ContextItem);
+        }
+
+        var ranked = _pipeline.Recommend(
+            new CandidateQuery(request.SessionItems, request.ContextItem, request.K),
+            itemId => exclude.Contains(itemId) || !_items.TryGetValue(itemId, out var item) || !item.Available);
+
+        var items = new List<RecommendedItem>(ranked.Count);
+        foreach (var r in ranked)
+        {
+            items.Add(new RecommendedItem(r.ItemId, Math.Round(r.Score, 6), r.Source, r.Reason));
+        }
+
+        return Task.FromResult(new RecommendationList(BaselineModelVersion, items));
+    }
+
+    private void Observe(UserEvent evt)
+    {
+        var weight = evt.Type switch
+        {
+            EventType.View or EventType.Click => 1.0,
+            EventType.AddToCart => 2.0,
+            EventType.Purchase => 3.0,
+            _ => 0.0,
+        };
+        if (weight == 0 || evt.ItemId is null)
+        {
+            return;
+        }
+
+        // Rebuild each user's session from the log: the same inactivity rule as the session grain.
+        if (!_recentByUser.TryGetValue(evt.UserId, out var recent)
+            || evt.Timestamp - recent.LastAt > _inactivity
+            || (evt.SessionId is not null && evt.SessionId != recent.SessionId))
+        {
+            recent = new RecentSession(evt.SessionId);
+            _recentByUser[evt.UserId] = recent;
+        }
+
+        _statistics.Observe(evt.ItemId, weight, evt.Timestamp, recent.Items);
+        recent.Add(evt.ItemId, evt.Timestamp);
+    }
+
+    private sealed class RecentSession(string? sessionId)
+    {
+        public string? SessionId { get; } = sessionId;
+
+        public List<string> Items { get; } = new(SessionMemory + 1);
+
+        public DateTimeOffset LastAt { get; private set; } = DateTimeOffset.MinValue;
+
+        public void Add(string itemId, DateTimeOffset at)
+        {
+            Items.Remove(itemId);
+            Items.Add(itemId);
+            if (Items.Count > SessionMemory)
+            {
+                Items.RemoveAt(0);
+            }
+
+            if (at > LastAt)
+            {
+                LastAt = at;
+            }
+        }
+    }
+}

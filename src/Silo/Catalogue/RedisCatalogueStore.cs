@@ -1,0 +1,32 @@
+namespace SessionRec.Silo.Catalogue;
+
+using System.Text.Json;
+using SessionRec.Abstractions.Catalogue;
+using SessionRec.Silo.Storage;
+using StackExchange.Redis;
+
+/// <summary>A tenant's catalogue as one Redis hash: item id → item JSON.</summary>
+public sealed class RedisCatalogueStore(IConnectionMultiplexer redis)
+{
+    public Task SaveAsync(string tenant, IReadOnlyList<CatalogueItem> items)
+    {
+        var entries = new HashEntry[items.Count];
+        for (var i = 0; i < items.Count; i++)
+        {
+            entries[i] = new HashEntry(items[i].Id, JsonSerializer.SerializeToUtf8Bytes(items[i], ServiceJson.Options));
+        }
+
+        return redis.GetDatabase().HashSetAsync(RedisKeys.Items(tenant), entries);
+    }
+
+    public Task<bool> DeleteAsync(string tenant, string itemId) =>
+        redis.GetDatabase().HashDeleteAsync(RedisKeys.Items(tenant), itemId);
+
+    public async IAsyncEnumerable<CatalogueItem> LoadAllAsync(string tenant)
+    {
+        await foreach (var entry in redis.GetDatabase().HashScanAsync(RedisKeys.Items(tenant), pageSize: 1000))
+        {
+            yield return JsonSerializer.Deserialize<CatalogueItem>((byte[])entry.Value!, ServiceJson.Options)!;
+        }
+    }
+}

@@ -1,0 +1,80 @@
+namespace SessionRec.Silo.Hosting;
+
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Storage;
+using SessionRec.Abstractions;
+using SessionRec.Abstractions.ClickLog;
+using SessionRec.Silo.Catalogue;
+using SessionRec.Silo.ClickLog;
+using SessionRec.Silo.Sessions;
+using StackExchange.Redis;
+
+/// <summary>How every SessionRec host (silo-only, API co-hosting, tests) sets up Orleans and storage.</summary>
+public static class SiloHosting
+{
+    public const string ClusterId = "sessionrec";
+    public const string ServiceId = "sessionrec";
+
+    /// <summary>
+    /// Services both silos and API clients use: the shared Redis connection, the click log and the catalogue store.
+    /// </summary>
+    public static IServiceCollection AddSessionRecStorage(this IServiceCollection services, string redisConnectionString)
+    {
+        services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redisConnectionString));
+        services.AddSingleton<IClickLog, RedisClickLog>();
+        services.AddSingleton<RedisCatalogueStore>();
+        services.AddSingleton(TimeProvider.System);
+        return services;
+    }
+
+    /// <summary>Grain options, grain storage and (unless <paramref name="localhostClustering"/>) Redis clustering.</summary>
+    public static ISiloBuilder ConfigureSessionRecSilo(
+        this ISiloBuilder silo,
+        IConfiguration configuration,
+        string redisConnectionString,
+        bool localhostClustering,
+        int siloPort = 11111,
+        int gatewayPort = 30000)
+    {
+        silo.Services.AddOptions<SessionOptions>()
+            .Bind(configuration.GetSection(SessionOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        silo.Services.AddOptions<RecommenderOptions>()
+            .Bind(configuration.GetSection(RecommenderOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = ClusterId;
+            o.ServiceId = ServiceId;
+        });
+
+        if (localhostClustering)
+        {
+            silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: ServiceId, clusterId: ClusterId);
+        }
+        else
+        {
+            silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redisConnectionString));
+            silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, siloPort, gatewayPort, listenOnAnyHostAddress: false);
+        }
+
+        silo.AddRedisGrainStorage(StorageNames.Sessions, (OptionsBuilder<Orleans.Persistence.RedisStorageOptions> ob) =>
+            ob.Configure<IServiceProvider>((o, sp) =>
+            {
+                o.ConfigurationOptions = ConfigurationOptions.Parse(redisConnectionString);
+                o.DeleteStateOnClear = true;
+
+                // Orleans' own serializer: the [Id]-numbered, version-tolerant format of the wire types.
+                o.GrainStorageSerializer = ActivatorUtilities.CreateInstance<OrleansGrainStorageSerializer>(sp);
+            }));
+
+        return silo;
+    }
+}

@@ -1,0 +1,20 @@
+namespace SessionRec.Silo.Storage;
+
+using StackExchange.Redis;
+
+/// <summary>
+/// Every Redis key the service writes. All keys of a tenant share the hash tag {tenant}, so a Lua script over
+/// them runs on one shard of a Redis Cluster.
+/// </summary>
+public static class RedisKeys
+{
+    public static RedisKey Items(string tenant) => $"sr:{{{tenant}}}:items";
+
+    public static RedisKey Log(string tenant) => $"sr:{{{tenant}}}:log";
+
+    public static RedisKey LogSequence(string tenant) => $"sr:{{{tenant}}}:log:seq";
+
+    public static RedisKey LogEventIds(string tenant) => $"sr:{{{tenant}}}:log:ids";
+
+    public static RedisKey LogUserIndex(string tenant, string userId) => $"sr:{{{tenant}}}:log:user:{userId}";
+}
