@@ -1,0 +1,115 @@
+namespace SessionRec.Models.Tests;
+
+using SessionRec.Models.Baseline;
+using SessionRec.Models.Pipeline;
+
+public sealed class BaselineRecommenderTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static RecommendationPipeline PipelineOver(InteractionStatistics stats, double popularityWeight = 0.1) =>
+        new([(new CooccurrenceSource(stats), 1.0), (new PopularitySource(stats), popularityWeight)], new PopularitySource(stats));
+
+    [Fact]
+    public void ItemsSeenAfterTheSessionItemRankFirst()
+    {
+        var stats = new InteractionStatistics(TimeSpan.FromDays(7));
+        // Three sessions go a → b; one goes a → c; z is popular but never follows a.
+        for (var i = 0; i < 3; i++)
+        {
+            stats.Observe("a", 1, T0, []);
+            stats.Observe("b", 1, T0, ["a"]);
+        }
+
+        stats.Observe("a", 1, T0, []);
+        stats.Observe("c", 1, T0, ["a"]);
+        for (var i = 0; i < 10; i++)
+        {
+            stats.Observe("z", 1, T0, []);
+        }
+
+        var ranked = PipelineOver(stats).Recommend(new CandidateQuery(["a"], null, 3), id => id == "a");
+
+        Assert.Equal(["b", "c", "z"], ranked.Select(r => r.ItemId));
+        Assert.Equal(CooccurrenceSource.SourceName, ranked[0].Source);
+        Assert.Equal("often chosen after a", ranked[0].Reason);
+        Assert.Equal(PopularitySource.SourceName, ranked[2].Source);
+    }
+
+    [Fact]
+    public void ExcludedItemsAreNeverServed()
+    {
+        var stats = new InteractionStatistics(TimeSpan.FromDays(7));
+        stats.Observe("a", 1, T0, []);
+        stats.Observe("b", 1, T0, ["a"]);
+        stats.Observe("c", 1, T0, ["a"]);
+
+        var ranked = PipelineOver(stats).Recommend(new CandidateQuery(["a"], null, 10), id => id is "a" or "b");
+
+        Assert.Equal(["c"], ranked.Select(r => r.ItemId));
+    }
+
+    [Fact]
+    public void ANewUserGetsThePopularityFallback()
+    {
+        var stats = new InteractionStatistics(TimeSpan.FromDays(7));
+        stats.Observe("x", 1, T0, []);
+        stats.Observe("y", 1, T0, []);
+        stats.Observe("y", 1, T0, []);
+
+        var ranked = PipelineOver(stats).Recommend(new CandidateQuery([], null, 5), _ => false);
+
+        Assert.Equal(["y", "x"], ranked.Select(r => r.ItemId));
+        Assert.All(ranked, r => Assert.Equal(PopularitySource.SourceName, r.Source));
+    }
+
+    [Fact]
+    public void PopularityHalvesOverTheHalfLife()
+    {
+        var stats = new InteractionStatistics(TimeSpan.FromDays(1));
+        stats.Observe("old", 1, T0, []);
+        stats.Observe("new", 1, T0.AddDays(1), []);
+
+        stats.TryGetIndex("old", out var old);
+        stats.TryGetIndex("new", out var recent);
+
+        Assert.Equal(2.0, stats.Popularity(recent) / stats.Popularity(old), precision: 9);
+    }
+
+    [Fact]
+    public void PopularityStaysFiniteOverYearsOfEvents()
+    {
+        var stats = new InteractionStatistics(TimeSpan.FromHours(1));
+        stats.Observe("a", 1, T0, []);
+        stats.Observe("b", 1, T0.AddDays(400), []);
+        stats.TryGetIndex("a", out var a);
+        stats.TryGetIndex("b", out var b);
+
+        Assert.True(double.IsFinite(stats.Popularity(a)) && double.IsFinite(stats.Popularity(b)));
+        Assert.True(stats.Popularity(b) > stats.Popularity(a));
+    }
+
+    [Fact]
+    public void NearerPrecedingItemsLinkMoreStrongly()
+    {
+        var stats = new InteractionStatistics(TimeSpan.FromDays(7), window: 3);
+        stats.Observe("t", 1, T0, ["far", "mid", "near"]);
+
+        stats.TryGetIndex("t", out var t);
+        stats.TryGetIndex("near", out var near);
+        stats.TryGetIndex("far", out var far);
+
+        Assert.Equal(1f, stats.After(near)[t]);
+        Assert.Equal(1f / 3, stats.After(far)[t], 6);
+    }
+
+    [Fact]
+    public void TopKReturnsTheBestInOrderWithDeterministicTies()
+    {
+        var scores = new Dictionary<int, double> { [0] = 1, [1] = 5, [2] = 3, [3] = 5, [4] = 0.5 };
+
+        var top = TopK.Select(scores, 3);
+
+        Assert.Equal([1, 3, 2], top.Select(t => t.Item));
+    }
+}

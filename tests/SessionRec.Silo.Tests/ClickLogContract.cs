@@ -1,0 +1,106 @@
+namespace SessionRec.Silo.Tests;
+
+using SessionRec.Abstractions.ClickLog;
+using SessionRec.Abstractions.Events;
+
+/// <summary>
+/// The click-log contract, run against every store the service supports (a real redis-server, and the
+/// embedded default's in-process Garnet).
+/// </summary>
+public abstract class ClickLogContract
+{
+    protected abstract IClickLog Log { get; }
+
+    private static readonly DateTimeOffset Now = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
+
+    protected static UserEvent View(string id, string user, string item, int minute = 0) =>
+        new(id, user, null, EventType.View, item, null, null, null, Now.AddMinutes(minute), Now);
+
+    private static string NewTenant() => "t" + Guid.NewGuid().ToString("N")[..12];
+
+    [Fact]
+    public async Task AppendedEventsAreReadBackInOrderWithSequences()
+    {
+        var tenant = NewTenant();
+        var outcomes = await Log.AppendAsync(tenant, [View("e1", "u", "a"), View("e2", "u", "b", 1)]);
+
+        Assert.Equal([AppendOutcome.Appended, AppendOutcome.Appended], outcomes);
+        var records = await Log.ReadAsync(tenant, 1, 100);
+        Assert.Equal([1L, 2L], records.Select(r => r.Sequence));
+        Assert.Equal(View("e2", "u", "b", 1), records[1].Event with { Shown = null });
+        Assert.Equal(2, await Log.LastSequenceAsync(tenant));
+    }
+
+    [Fact]
+    public async Task ARetriedEventIdIsNeverLoggedTwice()
+    {
+        var tenant = NewTenant();
+        await Log.AppendAsync(tenant, [View("e1", "u", "a")]);
+
+        var retry = await Log.AppendAsync(tenant, [View("e1", "u", "a"), View("e2", "u", "b"), View("e2", "u", "b")]);
+
+        Assert.Equal([AppendOutcome.Duplicate, AppendOutcome.Appended, AppendOutcome.Duplicate], retry);
+        var records = await Log.ReadAsync(tenant, 1, 100);
+        Assert.Equal(["e1", "e2"], records.Select(r => r.Event.EventId));
+    }
+
+    [Fact]
+    public async Task TenantsDoNotShareLogsOrEventIds()
+    {
+        var a = NewTenant();
+        var b = NewTenant();
+        await Log.AppendAsync(a, [View("same", "u", "x")]);
+
+        var inB = await Log.AppendAsync(b, [View("same", "u", "y")]);
+
+        Assert.Equal([AppendOutcome.Appended], inB);
+        Assert.Equal("x", Assert.Single(await Log.ReadAsync(a, 1, 10)).Event.ItemId);
+        Assert.Equal("y", Assert.Single(await Log.ReadAsync(b, 1, 10)).Event.ItemId);
+    }
+
+    [Fact]
+    public async Task ErasingAUserRemovesTheirRecordsAndEventIdsOnly()
+    {
+        var tenant = NewTenant();
+        await Log.AppendAsync(tenant, [View("e1", "gone", "a"), View("e2", "kept", "b"), View("e3", "gone", "c")]);
+
+        var removed = await Log.EraseUserAsync(tenant, "gone");
+
+        Assert.Equal(2, removed);
+        var left = await Log.ReadAsync(tenant, 1, 100);
+        Assert.Equal(["e2"], left.Select(r => r.Event.EventId));
+        // The erased ids are forgotten too: nothing about the user is left to find.
+        Assert.Equal([AppendOutcome.Appended], await Log.AppendAsync(tenant, [View("e1", "gone", "a")]));
+    }
+
+    [Fact]
+    public async Task ReadingSkipsErasedGapsAndHonoursTheLimit()
+    {
+        var tenant = NewTenant();
+        var events = Enumerable.Range(0, 300).Select(i => View($"e{i}", i % 3 == 0 ? "gone" : "kept", $"i{i}", i)).ToList();
+        await Log.AppendAsync(tenant, events);
+        await Log.EraseUserAsync(tenant, "gone");
+
+        var page = await Log.ReadAsync(tenant, 1, 150);
+        var rest = await Log.ReadAsync(tenant, page[^1].Sequence + 1, 1000);
+
+        Assert.Equal(150, page.Count);
+        Assert.Equal(50, rest.Count);
+        Assert.DoesNotContain(page.Concat(rest), r => r.Event.UserId == "gone");
+    }
+
+    [Fact]
+    public async Task ServerOwnedImpressionFieldsRoundTrip()
+    {
+        var tenant = NewTenant();
+        var impression = new UserEvent("imp-r1", "u", "s1", EventType.Impression, null, null, "r1", null, Now, Now,
+            "recommendations", ["a", "b", "c"], "baseline-cooc-1");
+        await Log.AppendAsync(tenant, [impression]);
+
+        var read = Assert.Single(await Log.ReadAsync(tenant, 1, 10)).Event;
+
+        Assert.Equal(["a", "b", "c"], read.Shown!);
+        Assert.Equal("recommendations", read.Surface);
+        Assert.Equal("baseline-cooc-1", read.ModelVersion);
+    }
+}

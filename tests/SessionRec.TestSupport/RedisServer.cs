@@ -1,0 +1,112 @@
+namespace SessionRec.TestSupport;
+
+using System.Diagnostics;
+using SessionRec.Silo.Embedded;
+using StackExchange.Redis;
+
+/// <summary>
+/// A real redis-server (the Debian package) on a free loopback port, with its own temporary folder and the
+/// append-only file on, so tests can restart it and find their data. Started per fixture and stopped after.
+/// </summary>
+public sealed class RedisServer : IAsyncDisposable
+{
+    private readonly string _dir;
+    private Process? _process;
+
+    private RedisServer(string dir, int port)
+    {
+        _dir = dir;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string ConnectionString => $"127.0.0.1:{Port},abortConnect=false,connectTimeout=2000,syncTimeout=5000";
+
+    public static async Task<RedisServer> StartAsync()
+    {
+        var binary = FindBinary() ?? throw new InvalidOperationException(
+            "redis-server is not installed: the tests need a real Redis (apt-get install -y redis-server; .ci/run does this).");
+        var dir = Directory.CreateTempSubdirectory("sessionrec-redis-").FullName;
+        var server = new RedisServer(dir, EmbeddedGarnet.FreeLoopbackPort()) { Binary = binary };
+        await server.RestartAsync();
+        return server;
+    }
+
+    private string Binary { get; init; } = "";
+
+    /// <summary>Starts the server (again) on the same port and folder; data comes back from the AOF.</summary>
+    public async Task RestartAsync()
+    {
+        var info = new ProcessStartInfo(Binary)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = _dir,
+        };
+        foreach (var arg in new[]
+        {
+            "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
+            "--dir", _dir, "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+            "--protected-mode", "yes", "--daemonize", "no",
+        })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        _process = Process.Start(info)!;
+        _process.OutputDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            try
+            {
+                await using var probe = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{Port},connectTimeout=500");
+                await probe.GetDatabase().PingAsync();
+                return;
+            }
+            catch (RedisConnectionException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    /// <summary>Kills the server without warning (SIGKILL), like a crash.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static string? FindBinary()
+    {
+        foreach (var candidate in new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" })
+        {
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+}
