@@ -40,6 +40,29 @@ public static class SiloHosting
         int siloPort = 11111,
         int gatewayPort = 30000)
     {
+        var clusterId = configuration["Orleans:ClusterId"] ?? ClusterId;
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = clusterId;
+            o.ServiceId = ServiceId;
+        });
+
+        if (localhostClustering)
+        {
+            silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: ServiceId, clusterId: clusterId);
+        }
+        else
+        {
+            silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redisConnectionString));
+            silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, siloPort, gatewayPort, listenOnAnyHostAddress: false);
+        }
+
+        return silo.ConfigureSessionRecGrains(configuration, redisConnectionString);
+    }
+
+    /// <summary>Grain options and grain storage: everything but clustering (which test hosts bring themselves).</summary>
+    public static ISiloBuilder ConfigureSessionRecGrains(this ISiloBuilder silo, IConfiguration configuration, string redisConnectionString)
+    {
         silo.Services.AddOptions<SessionOptions>()
             .Bind(configuration.GetSection(SessionOptions.SectionName))
             .ValidateDataAnnotations()
@@ -48,22 +71,6 @@ public static class SiloHosting
             .Bind(configuration.GetSection(RecommenderOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
-
-        silo.Configure<ClusterOptions>(o =>
-        {
-            o.ClusterId = ClusterId;
-            o.ServiceId = ServiceId;
-        });
-
-        if (localhostClustering)
-        {
-            silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: ServiceId, clusterId: ClusterId);
-        }
-        else
-        {
-            silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redisConnectionString));
-            silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, siloPort, gatewayPort, listenOnAnyHostAddress: false);
-        }
 
         silo.AddRedisGrainStorage(StorageNames.Sessions, (OptionsBuilder<Orleans.Persistence.RedisStorageOptions> ob) =>
             ob.Configure<IServiceProvider>((o, sp) =>

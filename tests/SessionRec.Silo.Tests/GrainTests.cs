@@ -1,0 +1,173 @@
+namespace SessionRec.Silo.Tests;
+
+using Microsoft.Extensions.DependencyInjection;
+using SessionRec.Abstractions;
+using SessionRec.Abstractions.Catalogue;
+using SessionRec.Abstractions.ClickLog;
+using SessionRec.Abstractions.Events;
+using SessionRec.Abstractions.Recommendations;
+using SessionRec.Abstractions.Sessions;
+using SessionRec.Silo.ClickLog;
+using StackExchange.Redis;
+
+public sealed class GrainTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+{
+    private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow.AddHours(-3);
+
+    private static UserEvent Evt(string id, string user, EventType type, string? item, TimeSpan at, string? session = null) =>
+        new(id, user, session, type, item, null, null, null, T0 + at, T0 + at);
+
+    private static string NewTenant() => "t" + Guid.NewGuid().ToString("N")[..10];
+
+    private IUserSessionGrain Session(string tenant, string user) =>
+        fixture.Cluster.GrainFactory.GetGrain<IUserSessionGrain>(TenantKey.For(tenant, user));
+
+    [Fact]
+    public async Task ANewSessionStartsAfterTheInactivityTimeout()
+    {
+        var grain = Session(NewTenant(), "u");
+        await grain.RecordAsync([
+            Evt("1", "u", EventType.View, "a", TimeSpan.Zero),
+            Evt("2", "u", EventType.View, "b", TimeSpan.FromMinutes(29)),
+            Evt("3", "u", EventType.View, "c", TimeSpan.FromMinutes(29 + 31)),
+        ]);
+
+        var view = await grain.GetAsync();
+
+        Assert.Equal(["c"], view.Current!.Events.Select(e => e.ItemId));
+        Assert.Equal(["a", "b"], Assert.Single(view.Recent).Events.Select(e => e.ItemId));
+    }
+
+    [Fact]
+    public async Task AClientSessionIdChangeStartsANewSession()
+    {
+        var grain = Session(NewTenant(), "u");
+        await grain.RecordAsync([
+            Evt("1", "u", EventType.View, "a", TimeSpan.Zero, "s1"),
+            Evt("2", "u", EventType.View, "b", TimeSpan.FromMinutes(1), "s2"),
+        ]);
+
+        var view = await grain.GetAsync();
+
+        Assert.Equal("s2", view.Current!.SessionId);
+        Assert.Equal("s1", Assert.Single(view.Recent).SessionId);
+    }
+
+    [Fact]
+    public async Task RetriedEventsAreAppliedOnce()
+    {
+        var grain = Session(NewTenant(), "u");
+        var first = await grain.RecordAsync([Evt("1", "u", EventType.View, "a", TimeSpan.Zero)]);
+        var retry = await grain.RecordAsync([Evt("1", "u", EventType.View, "a", TimeSpan.Zero), Evt("2", "u", EventType.View, "b", TimeSpan.FromSeconds(5))]);
+
+        Assert.Equal((1, 0), (first.Applied, first.AlreadySeen));
+        Assert.Equal((1, 1), (retry.Applied, retry.AlreadySeen));
+        Assert.Equal(["a", "b"], (await grain.GetAsync()).Current!.Events.Select(e => e.ItemId));
+    }
+
+    [Fact]
+    public async Task TheContextListsSessionItemsAndPurchasesSeparately()
+    {
+        var grain = Session(NewTenant(), "u");
+        await grain.RecordAsync([
+            Evt("1", "u", EventType.View, "a", TimeSpan.Zero),
+            Evt("2", "u", EventType.View, "b", TimeSpan.FromMinutes(1)),
+            Evt("3", "u", EventType.View, "a", TimeSpan.FromMinutes(2)),
+            Evt("4", "u", EventType.Purchase, "b", TimeSpan.FromMinutes(3)),
+        ]);
+
+        var context = await grain.GetContextAsync();
+
+        Assert.Equal(["b", "a"], context.RecentItems);
+        Assert.Equal(["b"], context.PurchasedItems);
+        Assert.False(context.IsNewUser);
+    }
+
+    [Fact]
+    public async Task SessionStateIsPersistedInRedisAndSurvivesANewCluster()
+    {
+        var tenant = NewTenant();
+        await Session(tenant, "u").RecordAsync([Evt("1", "u", EventType.View, "a", TimeSpan.Zero)]);
+
+        var second = await ClusterFixture.StartClusterAsync(fixture.Redis.ConnectionString);
+        try
+        {
+            // Another cluster, same Redis: the grain activates there from the stored state.
+            var view = await second.GrainFactory.GetGrain<IUserSessionGrain>(TenantKey.For(tenant, "u")).GetAsync();
+            Assert.Equal("a", Assert.Single(view.Current!.Events).ItemId);
+        }
+        finally
+        {
+            await second.StopAllSilosAsync();
+            await second.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task ErasingAUserRemovesTheStoredState()
+    {
+        var tenant = NewTenant();
+        var grain = Session(tenant, "u");
+        await grain.RecordAsync([Evt("1", "u", EventType.View, "a", TimeSpan.Zero)]);
+
+        await grain.EraseAsync();
+
+        var view = await Session(tenant, "u").GetAsync();
+        Assert.Null(view.Current);
+        Assert.Empty(view.Recent);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
+        var keys = redis.GetServer(redis.GetEndPoints()[0]).Keys(pattern: $"*{tenant}*").ToList();
+        Assert.Empty(keys);
+    }
+
+    [Fact]
+    public async Task TheCatalogueGrainLearnsFromTheClickLogWhenItActivates()
+    {
+        var tenant = NewTenant();
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
+        IClickLog log = new RedisClickLog(redis);
+        var catalogue = fixture.Cluster.GrainFactory.GetGrain<ICatalogueGrain>(tenant);
+        await catalogue.UpsertAsync(new[] { "a", "b", "c", "d" }.Select(Item).ToList());
+
+        // Three users go a → b, one goes a → c; d is unavailable.
+        var events = new List<UserEvent>();
+        for (var u = 0; u < 4; u++)
+        {
+            events.Add(Evt($"{u}-1", $"u{u}", EventType.View, "a", TimeSpan.FromMinutes(u)));
+            events.Add(Evt($"{u}-2", $"u{u}", EventType.View, u < 3 ? "b" : "c", TimeSpan.FromMinutes(u + 1)));
+        }
+
+        await log.AppendAsync(tenant, events);
+        await catalogue.CatchUpAsync();
+
+        var list = await catalogue.RecommendAsync(new RecommendationRequest(10, ["a"], [], null));
+
+        Assert.Equal(["b", "c"], list.Items.Select(i => i.ItemId));
+        Assert.All(list.Items, i => Assert.Equal("cooccurrence", i.Source));
+    }
+
+    [Fact]
+    public async Task UnavailableAndDeletedItemsAreNotRecommended()
+    {
+        var tenant = NewTenant();
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
+        var catalogue = fixture.Cluster.GrainFactory.GetGrain<ICatalogueGrain>(tenant);
+        await catalogue.UpsertAsync([Item("a"), Item("b") with { Available = false }, Item("c"), Item("d")]);
+        await new RedisClickLog(redis).AppendAsync(tenant, [
+            Evt("1", "u", EventType.View, "a", TimeSpan.Zero),
+            Evt("2", "u", EventType.View, "b", TimeSpan.FromMinutes(1)),
+            Evt("3", "u", EventType.View, "c", TimeSpan.FromMinutes(2)),
+            Evt("4", "u", EventType.View, "d", TimeSpan.FromMinutes(3)),
+        ]);
+        await catalogue.CatchUpAsync();
+        await catalogue.DeleteAsync("c");
+
+        var list = await catalogue.RecommendAsync(new RecommendationRequest(10, ["a"], [], null));
+
+        Assert.Equal(["d"], list.Items.Select(i => i.ItemId));
+        Assert.Null(await catalogue.GetAsync("c"));
+    }
+
+    private static CatalogueItem Item(string id) =>
+        new(id, $"Item {id}", null, ["Cat"], new Dictionary<string, string>(), null, true, T0);
+}
