@@ -1,0 +1,141 @@
+namespace SessionRec.Api.Tests;
+
+using System.Net;
+using SessionRec.Api.Contracts;
+
+public sealed class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
+{
+    public static TheoryData<string, string> DataRoutes => new()
+    {
+        { "PUT", "/v1/items" },
+        { "GET", "/v1/items/a" },
+        { "DELETE", "/v1/items/a" },
+        { "POST", "/v1/events" },
+        { "GET", "/v1/users/u/session" },
+        { "GET", "/v1/users/u/recommendations" },
+        { "DELETE", "/v1/users/u" },
+    };
+
+    [Theory]
+    [MemberData(nameof(DataRoutes))]
+    public async Task EveryDataRouteRefusesRequestsWithoutAKey(string method, string path)
+    {
+        using var client = api.Factory.CreateClient();
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json") };
+
+        var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Missing or unknown API key", (await response.ReadProblem()).GetProperty("title").GetString());
+    }
+
+    [Theory]
+    [MemberData(nameof(DataRoutes))]
+    public async Task EveryDataRouteRefusesAnUnknownKey(string method, string path)
+    {
+        using var client = api.Factory.ClientFor("not-a-key");
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json") };
+
+        var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/health/live")]
+    [InlineData("/health/ready")]
+    [InlineData("/openapi/v1.json")]
+    [InlineData("/scalar/v1")]
+    public async Task HealthAndTheApiReferenceNeedNoKey(string path)
+    {
+        using var client = api.Factory.CreateClient();
+
+        var response = await client.GetAsync(path, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task TheOpenApiDocumentDescribesEveryRoute()
+    {
+        using var client = api.Factory.CreateClient();
+
+        var doc = await client.GetStringAsync("/openapi/v1.json", TestContext.Current.CancellationToken);
+
+        foreach (var route in new[] { "/v1/items", "/v1/items/{id}", "/v1/events", "/v1/users/{id}/session", "/v1/users/{id}/recommendations", "/v1/users/{id}" })
+        {
+            Assert.Contains($"\"{route}\"", doc);
+        }
+    }
+
+    [Fact]
+    public async Task ATenantCannotReadOrChangeAnotherTenantsData()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var user = "shared-user-" + Guid.NewGuid().ToString("N")[..6];
+        var item = "a-only-" + Guid.NewGuid().ToString("N")[..6];
+        var other = item + "-2";
+        await api.A.PutJson("/v1/items", new { items = new[] { Http.Item(item), Http.Item(other) } });
+        await api.A.PostJson("/v1/events", new { events = new[] { Http.View("x1", user, item), Http.View("x2", user, other) } });
+
+        // Items: B sees none of A's, and cannot delete them.
+        Assert.Equal(HttpStatusCode.NotFound, (await api.B.GetAsync($"/v1/items/{item}", ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await api.B.DeleteAsync($"/v1/items/{item}", ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await api.A.GetAsync($"/v1/items/{item}", ct)).StatusCode);
+
+        // Sessions: the same user id in B is another person.
+        var session = await (await api.B.GetAsync($"/v1/users/{user}/session", ct)).Read<UserSessionResponse>();
+        Assert.Null(session.Current);
+
+        // Events: the same event id in B is another event.
+        var posted = await (await api.B.PostJson("/v1/events", new { events = new[] { Http.View("x1", user, "b-item") } })).Read<PostEventsResponse>();
+        Assert.Equal(1, posted.Accepted);
+
+        // Recommendations: B's are built from B's data only.
+        var recs = await (await api.B.GetAsync($"/v1/users/{user}/recommendations?context_item={item}", ct)).Read<RecommendationsResponse>();
+        Assert.DoesNotContain(recs.Items, i => i.ItemId == other);
+
+        // Erasure in B leaves A's user alone.
+        await api.B.DeleteAsync($"/v1/users/{user}", ct);
+        var inA = await (await api.A.GetAsync($"/v1/users/{user}/session", ct)).Read<UserSessionResponse>();
+        Assert.Equal(2, inA.Current!.Events.Count);
+    }
+
+    [Fact]
+    public async Task ClientsCannotSetServerOwnedFields()
+    {
+        var response = await api.A.PostJson("/v1/events", new
+        {
+            events = new[] { new { event_id = "s1", user_id = "u", type = "view", item_id = "a", received_at = DateTimeOffset.UtcNow, model_version = "forged" } },
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("received_at", (await response.ReadProblem()).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task TheRateLimitAnswers429WithRetryAfter()
+    {
+        await using var limited = new ApiFactory(api.Redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Api:RateLimitPerSecond"] = "1",
+            ["Api:RateLimitBurst"] = "3",
+        });
+        using var client = limited.ClientFor(ApiFactory.KeyA);
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 6; i++)
+        {
+            statuses.Add((await client.GetAsync("/v1/items/none", TestContext.Current.CancellationToken)).StatusCode);
+        }
+
+        var last = await client.GetAsync("/v1/items/none", TestContext.Current.CancellationToken);
+        Assert.Equal(3, statuses.Count(s => s == HttpStatusCode.NotFound));
+        Assert.Equal(HttpStatusCode.TooManyRequests, last.StatusCode);
+        Assert.True(last.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        Assert.Equal("Too many requests", (await last.ReadProblem()).GetProperty("title").GetString());
+
+        // Another tenant's key has its own bucket.
+        using var other = limited.ClientFor(ApiFactory.KeyB);
+        Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync("/v1/items/none", TestContext.Current.CancellationToken)).StatusCode);
+    }
+}
