@@ -6,7 +6,8 @@ using StackExchange.Redis;
 
 /// <summary>
 /// A real redis-server (the Debian package) on a free loopback port, with its own temporary folder and the
-/// append-only file on, so tests can restart it and find their data. Started per fixture and stopped after.
+/// append-only file on with fsync on every write (the strict setting: an acknowledged write survives a crash),
+/// so tests can kill and restart it and find their data. Started per fixture and stopped after.
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
@@ -47,7 +48,7 @@ public sealed class RedisServer : IAsyncDisposable
         foreach (var arg in new[]
         {
             "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
-            "--dir", _dir, "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+            "--dir", _dir, "--appendonly", "yes", "--appendfsync", "always", "--save", "",
             "--protected-mode", "yes", "--daemonize", "no",
         })
         {

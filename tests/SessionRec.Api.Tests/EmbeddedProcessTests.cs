@@ -1,0 +1,115 @@
+namespace SessionRec.Api.Tests;
+
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using SessionRec.Api.Contracts;
+using SessionRec.Silo.Embedded;
+
+/// <summary>
+/// The embedded default as a user runs it: the real API process, nothing else installed, data in a folder.
+/// It is killed without warning and started again, and must still have everything it acknowledged.
+/// </summary>
+public sealed class EmbeddedProcessTests : IAsyncLifetime
+{
+    private readonly string _data = Directory.CreateTempSubdirectory("sessionrec-embedded-").FullName;
+    private readonly int _port = EmbeddedGarnet.FreeLoopbackPort();
+    private Process? _process;
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public ValueTask DisposeAsync()
+    {
+        Kill();
+        Directory.Delete(_data, recursive: true);
+        return ValueTask.CompletedTask;
+    }
+
+    [Fact]
+    public async Task TheEmbeddedDefaultKeepsAcknowledgedDataThroughACrash()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var http = await StartAsync();
+        await http.PutJson("/v1/items", new { items = new[] { Http.Item("a", "OPI"), Http.Item("b") } });
+        var posted = await (await http.PostJson("/v1/events", new { events = new[] { Http.View("e1", "u1", "a"), Http.View("e2", "u1", "b") } })).Read<PostEventsResponse>();
+        Assert.Equal(2, posted.Accepted);
+
+        Kill(); // SIGKILL: no graceful shutdown, no flush on exit
+        using var again = await StartAsync();
+
+        var item = await (await again.GetAsync("/v1/items/a", ct)).Read<ItemResponse>();
+        Assert.Equal("OPI", item.Brand);
+        var session = await (await again.GetAsync("/v1/users/u1/session", ct)).Read<UserSessionResponse>();
+        Assert.Equal(["a", "b"], session.Current!.Events.Select(e => e.ItemId));
+        var retry = await (await again.PostJson("/v1/events", new { events = new[] { Http.View("e2", "u1", "b") } })).Read<PostEventsResponse>();
+        Assert.Equal(1, retry.Duplicates);
+    }
+
+    private async Task<HttpClient> StartAsync()
+    {
+        var dll = FindApiDll();
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.ArgumentList.Add(dll);
+        info.ArgumentList.Add($"--Storage:DataPath={_data}");
+        info.ArgumentList.Add($"--Urls=http://127.0.0.1:{_port}");
+        info.Environment.Remove("ConnectionStrings__Redis");
+        _process = Process.Start(info)!;
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}") };
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            Assert.False(_process.HasExited, $"The embedded process exited with {(_process.HasExited ? _process.ExitCode : 0)}.");
+            try
+            {
+                if ((await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK)
+                {
+                    break;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "The embedded process did not become ready in 90 s.");
+            await Task.Delay(200);
+        }
+
+        var key = (await File.ReadAllTextAsync(Path.Combine(_data, "api-key.txt"))).Trim();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return http;
+    }
+
+    private void Kill()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+    }
+
+    private static string FindApiDll()
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SessionRec.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        Assert.NotNull(dir);
+        var dll = Path.Combine(dir.FullName, "src", "Api", "bin", configuration, "net10.0", "SessionRec.Api.dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first.");
+        return dll;
+    }
+}

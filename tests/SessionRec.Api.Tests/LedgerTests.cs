@@ -1,0 +1,132 @@
+namespace SessionRec.Api.Tests;
+
+using System.Net;
+using SessionRec.Api.Contracts;
+using SessionRec.Silo.ClickLog;
+using SessionRec.TestSupport;
+using StackExchange.Redis;
+
+/// <summary>
+/// Nothing lost, nothing twice: a client keeps a ledger of what the service acknowledged, retries what failed
+/// (with the same ids), sends duplicates on purpose, and lives through a silo restart and a Redis crash.
+/// At the end the click log must hold every acknowledged id exactly once and no rejected one.
+/// </summary>
+public sealed class LedgerTests : IAsyncLifetime
+{
+    private RedisServer _redis = null!;
+
+    public async ValueTask InitializeAsync() => _redis = await RedisServer.StartAsync();
+
+    public ValueTask DisposeAsync() => _redis.DisposeAsync();
+
+    [Fact]
+    public async Task EveryAcknowledgedEventIsLoggedExactlyOnceAcrossSiloAndRedisRestarts()
+    {
+        var acknowledged = new HashSet<string>();
+        var rejected = new HashSet<string>();
+        var pending = new List<object>();
+        var random = new Random(42);
+        var next = 0;
+
+        List<(string Id, object Body)> NewBatch(int size)
+        {
+            var batch = new List<(string, object)>();
+            for (var i = 0; i < size; i++)
+            {
+                var id = $"ev-{next++}";
+                var user = $"user-{random.Next(20)}";
+                if (random.Next(10) == 0)
+                {
+                    batch.Add((id, new { event_id = id, user_id = user, type = "nope", item_id = "x" }));
+                }
+                else
+                {
+                    batch.Add((id, Http.View(id, user, $"item-{random.Next(50)}")));
+                }
+            }
+
+            return batch;
+        }
+
+        async Task<bool> SendAsync(HttpClient client, List<(string Id, object Body)> batch)
+        {
+            // Re-send a few already-acknowledged ids too: a client that is unsure retries.
+            var bodies = batch.Select(b => b.Body).Concat(batch.Take(3).Select(b => b.Body)).ToArray();
+            HttpResponseMessage response;
+            try
+            {
+                response = await client.PostJson("/v1/events", new { events = bodies });
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                Assert.NotNull(response.Headers.RetryAfter);
+                return false;
+            }
+
+            var body = await response.Read<PostEventsResponse>();
+            foreach (var result in body.Results)
+            {
+                if (result.Status == "rejected")
+                {
+                    rejected.Add(result.EventId!);
+                }
+                else
+                {
+                    acknowledged.Add(result.EventId!);
+                }
+            }
+
+            return true;
+        }
+
+        async Task RunAsync(ApiFactory factory, int batches)
+        {
+            using var client = factory.ClientFor(ApiFactory.KeyA);
+            for (var b = 0; b < batches; b++)
+            {
+                var batch = NewBatch(25);
+                while (!await SendAsync(client, batch))
+                {
+                    await Task.Delay(100);
+                }
+            }
+        }
+
+        var first = new ApiFactory(_redis.ConnectionString);
+        await RunAsync(first, 10);
+
+        // A silo restart: the API process (and its co-hosted silo) goes away; a new one takes over.
+        await first.DisposeAsync();
+        await using var second = new ApiFactory(_redis.ConnectionString);
+        await RunAsync(second, 10);
+
+        // A Redis crash: nothing is acknowledged while it is down, and the client retries until it is back.
+        using (var client = second.ClientFor(ApiFactory.KeyA))
+        {
+            await _redis.KillAsync();
+            var during = NewBatch(25);
+            Assert.False(await SendAsync(client, during));
+            await _redis.RestartAsync();
+            while (!await SendAsync(client, during))
+            {
+                await Task.Delay(200);
+            }
+        }
+
+        await RunAsync(second, 5);
+
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        var logged = (await new RedisClickLog(redis).ReadAsync(ApiFactory.TenantA, 1, 1_000_000)).Select(r => r.Event.EventId).ToList();
+
+        Assert.Equal(logged.Count, logged.Distinct().Count());
+        Assert.Equal(acknowledged.Order(), logged.Order());
+        Assert.Empty(rejected.Intersect(logged));
+        Assert.True(acknowledged.Count > 500 && rejected.Count > 20, $"{acknowledged.Count} acknowledged, {rejected.Count} rejected");
+    }
+}
