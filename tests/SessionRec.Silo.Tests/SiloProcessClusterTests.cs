@@ -1,0 +1,101 @@
+namespace SessionRec.Silo.Tests;
+
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using SessionRec.Abstractions;
+using SessionRec.Abstractions.Events;
+using SessionRec.Abstractions.Sessions;
+using SessionRec.Silo.Embedded;
+using SessionRec.Silo.Hosting;
+using SessionRec.TestSupport;
+
+/// <summary>Two real silo processes on loopback, clustered through a real Redis, as in production.</summary>
+public sealed class SiloProcessClusterTests : IAsyncLifetime
+{
+    private readonly List<Process> _silos = [];
+    private RedisServer _redis = null!;
+
+    public async ValueTask InitializeAsync() => _redis = await RedisServer.StartAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var silo in _silos.Where(s => !s.HasExited))
+        {
+            silo.Kill(entireProcessTree: true);
+            await silo.WaitForExitAsync();
+        }
+
+        await _redis.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task TwoSiloProcessesFormOneClusterThatServesGrains()
+    {
+        var clusterId = "proc-" + Guid.NewGuid().ToString("N")[..8];
+        var gateways = new[] { EmbeddedGarnet.FreeLoopbackPort(), EmbeddedGarnet.FreeLoopbackPort() };
+        foreach (var gateway in gateways)
+        {
+            _silos.Add(StartSilo(clusterId, EmbeddedGarnet.FreeLoopbackPort(), gateway));
+        }
+
+        var client = Host.CreateApplicationBuilder();
+        client.UseOrleansClient(c =>
+        {
+            c.UseRedisClustering(_redis.ConnectionString);
+            c.Configure<ClusterOptions>(o => { o.ClusterId = clusterId; o.ServiceId = SiloHosting.ServiceId; });
+        });
+        using var host = client.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        var grains = host.Services.GetRequiredService<IClusterClient>();
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        Dictionary<SiloAddress, SiloStatus> hosts;
+        while (true)
+        {
+            hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
+            if (hosts.Count == 2 || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(250, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(2, hosts.Count);
+
+        // Grains spread over both silos keep working, with state in the shared Redis.
+        var now = DateTimeOffset.UtcNow;
+        for (var u = 0; u < 20; u++)
+        {
+            await grains.GetGrain<IUserSessionGrain>(TenantKey.For("t", $"u{u}"))
+                .RecordAsync([new UserEvent($"e{u}", $"u{u}", null, EventType.View, "a", null, null, null, now, now)]);
+        }
+
+        var view = await grains.GetGrain<IUserSessionGrain>(TenantKey.For("t", "u7")).GetAsync();
+        Assert.Equal("e7", Assert.Single(view.Current!.Events).EventId);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    private Process StartSilo(string clusterId, int siloPort, int gatewayPort)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "SessionRec.Silo.dll");
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
+        foreach (var arg in new[]
+        {
+            dll, $"--ConnectionStrings:Redis={_redis.ConnectionString}", $"--Orleans:ClusterId={clusterId}",
+            $"--Orleans:SiloPort={siloPort}", $"--Orleans:GatewayPort={gatewayPort}",
+        })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+}
