@@ -14,6 +14,7 @@ public sealed class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
         { "GET", "/v1/users/u/session" },
         { "GET", "/v1/users/u/recommendations" },
         { "DELETE", "/v1/users/u" },
+        { "GET", "/v1/clicklog" },
     };
 
     [Theory]
@@ -62,7 +63,7 @@ public sealed class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
 
         var doc = await client.GetStringAsync("/openapi/v1.json", TestContext.Current.CancellationToken);
 
-        foreach (var route in new[] { "/v1/items", "/v1/items/{id}", "/v1/events", "/v1/users/{id}/session", "/v1/users/{id}/recommendations", "/v1/users/{id}" })
+        foreach (var route in new[] { "/v1/items", "/v1/items/{id}", "/v1/events", "/v1/users/{id}/session", "/v1/users/{id}/recommendations", "/v1/users/{id}", "/v1/clicklog" })
         {
             Assert.Contains($"\"{route}\"", doc);
         }
@@ -94,6 +95,11 @@ public sealed class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
         // Recommendations: B's are built from B's data only.
         var recs = await (await api.B.GetAsync($"/v1/users/{user}/recommendations?context_item={item}", ct)).Read<RecommendationsResponse>();
         Assert.DoesNotContain(recs.Items, i => i.ItemId == other);
+
+        // Click log: B reads only B's records.
+        var log = await (await api.B.GetAsync("/v1/clicklog?limit=5000", ct)).Read<ClickLogPageResponse>();
+        Assert.DoesNotContain(log.Records, r => r.EventId == "x2");
+        Assert.Equal("b-item", Assert.Single(log.Records, r => r.EventId == "x1").ItemId);
 
         // Erasure in B leaves A's user alone.
         await api.B.DeleteAsync($"/v1/users/{user}", ct);

@@ -60,3 +60,22 @@ public sealed record SessionResponse(string SessionId, DateTimeOffset StartedAt,
 public sealed record UserSessionResponse(string UserId, SessionResponse? Current, IReadOnlyList<SessionResponse> Recent);
 
 public sealed record EraseUserResponse(string UserId, int ClickLogRecordsErased);
+
+/// <summary>One click-log record as analysts read it (the schema of docs/clicklog.md).</summary>
+public sealed record ClickLogRecordResponse(
+    long Sequence,
+    string EventId,
+    string UserId,
+    string? SessionId,
+    string Type,
+    string? ItemId,
+    string? Query,
+    string? RequestId,
+    int? Position,
+    DateTimeOffset Timestamp,
+    DateTimeOffset ReceivedAt,
+    string? Surface,
+    IReadOnlyList<string>? Shown,
+    string? ModelVersion);
+
+public sealed record ClickLogPageResponse(IReadOnlyList<ClickLogRecordResponse> Records, long NextSequence, long LastSequence);

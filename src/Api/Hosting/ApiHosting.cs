@@ -105,6 +105,7 @@ public static class ApiHosting
         v1.MapItemsApi();
         v1.MapEventsApi();
         v1.MapUsersApi();
+        v1.MapClickLogApi();
         return app;
     }
 
