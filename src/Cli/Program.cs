@@ -1,1 +1,135 @@
-class P { static void Main(){} }
+namespace SessionRec.Cli;
+
+using System.Globalization;
+using SessionRec.Cli.Export;
+using SessionRec.Cli.Import;
+using Spectre.Console;
+
+/// <summary>`sessionrec`: import data sets into a running service, export its click log.</summary>
+public static class Program
+{
+    public const string Usage = """
+        sessionrec import beauty <folder>                  Amazon Beauty (Beauty.txt + items.tsv)
+        sessionrec import recbole <file.inter> [--item <file.item>]
+        sessionrec import movielens <folder>               ratings.csv + movies.csv
+        sessionrec import diginetica <train-item-views.csv>
+        sessionrec export clicklog --out <file> [--format ndjson|parquet] [--from <time>] [--to <time>]
+
+        Common options:
+          --url <url>          the service (default http://127.0.0.1:5080)
+          --key <key>          an API key (default: $SESSIONREC_API_KEY, else <data>/api-key.txt)
+          --data <folder>      the embedded default's data folder, to find its key (default ./data)
+          --window-days <n>    import: lay the data set's sessions over the last n days (default 14)
+        """;
+
+    public static async Task<int> Main(string[] args)
+    {
+        try
+        {
+            return await RunAsync(args, CancellationToken.None);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or IOException or HttpRequestException)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 1;
+        }
+    }
+
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var (positional, options) = Parse(args);
+        if (positional.Count < 2)
+        {
+            Console.WriteLine(Usage);
+            return positional.Count == 0 && options.ContainsKey("help") ? 0 : 2;
+        }
+
+        using var client = new ServiceClient(options.GetValueOrDefault("url") ?? "http://127.0.0.1:5080", Key(options));
+        switch (positional[0], positional[1])
+        {
+            case ("import", var format):
+                var dataset = Read(format, positional, options);
+                var days = double.Parse(options.GetValueOrDefault("window-days") ?? "14", CultureInfo.InvariantCulture);
+                var events = Timeline.Assign(dataset, DateTimeOffset.UtcNow.AddHours(-4), TimeSpan.FromDays(days));
+                AnsiConsole.MarkupLineInterpolated($"{dataset.Name}: {dataset.Items.Count:N0} items, {events.Count:N0} interactions of {dataset.Interactions.Select(i => i.UserId).Distinct().Count():N0} users");
+                var started = DateTime.UtcNow;
+                var totals = await new HttpImporter(client).ImportAsync(dataset, events, cancellationToken);
+                AnsiConsole.MarkupLineInterpolated($"done in {(DateTime.UtcNow - started).TotalSeconds:0.0} s: {totals.Items:N0} items; events {totals.Accepted:N0} accepted, {totals.Duplicates:N0} already there, {totals.Rejected:N0} rejected");
+                foreach (var sample in totals.SampleRejections)
+                {
+                    AnsiConsole.MarkupLineInterpolated($"  rejected {sample}");
+                }
+
+                return totals.Rejected == 0 ? 0 : 1;
+
+            case ("export", "clicklog"):
+                var output = options.GetValueOrDefault("out") ?? throw new ArgumentException("export clicklog needs --out <file>.");
+                var kind = options.GetValueOrDefault("format") ?? (output.EndsWith(".parquet", StringComparison.Ordinal) ? "parquet" : "ndjson");
+                if (kind is not ("ndjson" or "parquet"))
+                {
+                    throw new ArgumentException("--format is ndjson or parquet.");
+                }
+
+                var from = options.TryGetValue("from", out var f) ? DateTimeOffset.Parse(f!, CultureInfo.InvariantCulture) : (DateTimeOffset?)null;
+                var to = options.TryGetValue("to", out var t) ? DateTimeOffset.Parse(t!, CultureInfo.InvariantCulture) : (DateTimeOffset?)null;
+                var count = await new ClickLogExporter(client).ExportAsync(output, kind, from, to, null, cancellationToken);
+                AnsiConsole.MarkupLineInterpolated($"wrote {count:N0} records to {output} ({kind})");
+                return 0;
+
+            default:
+                Console.WriteLine(Usage);
+                return 2;
+        }
+    }
+
+    private static Dataset Read(string format, List<string> positional, Dictionary<string, string?> options)
+    {
+        var path = positional.Count > 2 ? positional[2] : throw new ArgumentException($"import {format} needs a path.");
+        return format switch
+        {
+            "beauty" => DatasetReaders.ReadBeauty(path),
+            "recbole" => DatasetReaders.ReadRecBole(path, options.GetValueOrDefault("item")),
+            "movielens" => DatasetReaders.ReadMovieLens(path),
+            "diginetica" => DatasetReaders.ReadDiginetica(path),
+            _ => throw new ArgumentException($"Unknown data set format '{format}': beauty, recbole, movielens or diginetica."),
+        };
+    }
+
+    private static string Key(Dictionary<string, string?> options)
+    {
+        if (options.GetValueOrDefault("key") is { Length: > 0 } key)
+        {
+            return key;
+        }
+
+        if (Environment.GetEnvironmentVariable("SESSIONREC_API_KEY") is { Length: > 0 } env)
+        {
+            return env;
+        }
+
+        var file = Path.Combine(options.GetValueOrDefault("data") ?? "data", "api-key.txt");
+        return File.Exists(file)
+            ? File.ReadAllText(file).Trim()
+            : throw new ArgumentException($"No API key: pass --key, set SESSIONREC_API_KEY, or point --data at the embedded default's data folder ({file} not found).");
+    }
+
+    private static (List<string> Positional, Dictionary<string, string?> Options) Parse(string[] args)
+    {
+        var positional = new List<string>();
+        var options = new Dictionary<string, string?>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i].StartsWith("--", StringComparison.Ordinal))
+            {
+                var name = args[i][2..];
+                options[name] = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : null;
+            }
+            else
+            {
+                positional.Add(args[i]);
+            }
+        }
+
+        return (positional, options);
+    }
+}
