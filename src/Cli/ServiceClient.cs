@@ -17,8 +17,14 @@ public sealed class ServiceClient : IDisposable
     private readonly HttpClient _http;
 
     public ServiceClient(string url, string key)
+        : this(new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(2) }, key)
     {
-        _http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(2) };
+    }
+
+    /// <summary>Over a given client (its BaseAddress set), e.g. one that talks to an in-memory test server.</summary>
+    public ServiceClient(HttpClient http, string key)
+    {
+        _http = http;
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
     }
 
