@@ -114,8 +114,15 @@ public sealed class RecommendationsTests(ApiFixture api) : IClassFixture<ApiFixt
 
         var recs = await (await api.B.GetAsync($"/v1/users/{user}/recommendations?context_item={w}-p&k=3", TestContext.Current.CancellationToken)).Read<RecommendationsResponse>();
 
+        // Impressions are written off the request path, within milliseconds.
         await using var redis = await ConnectionMultiplexer.ConnectAsync(api.Redis.ConnectionString);
-        var log = await new RedisClickLog(redis).ReadAsync(ApiFactory.TenantB, 1, 1_000_000);
+        IReadOnlyList<SessionRec.Abstractions.ClickLog.ClickLogRecord> log = [];
+        for (var i = 0; i < 100 && !log.Any(r => r.Event.RequestId == recs.RequestId); i++)
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+            log = await new RedisClickLog(redis).ReadAsync(ApiFactory.TenantB, 1, 1_000_000);
+        }
+
         var impression = Assert.Single(log, r => r.Event.RequestId == recs.RequestId).Event;
         Assert.Equal(("impression", user, "recommendations", "baseline-cooc-1"), (impression.Type.ToString().ToLowerInvariant(), impression.UserId, impression.Surface, impression.ModelVersion));
         Assert.Equal(recs.Items.Select(i => i.ItemId), impression.Shown!);

@@ -112,4 +112,21 @@ public sealed class BaselineRecommenderTests
 
         Assert.Equal([1, 3, 2], top.Select(t => t.Item));
     }
+
+    [Fact]
+    public void ThePopularityListFollowsNewObservations()
+    {
+        var stats = new InteractionStatistics(TimeSpan.FromDays(7));
+        var source = new PopularitySource(stats, cacheSize: 2);
+        stats.Observe("x", 1, T0, []);
+        var first = new List<Candidate>();
+        source.Collect(new CandidateQuery([], null, 1), 1, first);
+
+        stats.Observe("y", 5, T0, []);
+        var second = new List<Candidate>();
+        source.Collect(new CandidateQuery([], null, 3), 3, second);
+
+        Assert.Equal(["x"], first.Select(c => c.ItemId));
+        Assert.Equal(["y", "x"], second.Select(c => c.ItemId));
+    }
 }

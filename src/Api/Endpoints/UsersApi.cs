@@ -53,7 +53,7 @@ public static class UsersApi
         string? exclude,
         ClaimsPrincipal user,
         IGrainFactory grains,
-        IClickLog clickLog,
+        ImpressionLog impressions,
         IOptions<RecommenderOptions> options,
         TimeProvider time,
         CancellationToken cancellationToken)
@@ -126,14 +126,14 @@ public static class UsersApi
         var impression = new UserEvent(
             $"imp-{requestId}", id, context.SessionId, EventType.Impression, context_item, null, requestId, null, now, now,
             RecommendationsSurface, shown, list.ModelVersion);
-        await clickLog.AppendAsync(tenant, [impression], cancellationToken);
+        await impressions.EnqueueAsync(tenant, impression, cancellationToken);
         Telemetry.RecommendationDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 
         return TypedResults.Ok(new RecommendationsResponse(requestId, list.ModelVersion, id, context.SessionId, size, items));
     }
 
     public static async Task<Results<Ok<EraseUserResponse>, ProblemHttpResult>> EraseUser(
-        string id, ClaimsPrincipal user, IGrainFactory grains, IClickLog clickLog, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal user, IGrainFactory grains, IClickLog clickLog, ImpressionLog impressions, CancellationToken cancellationToken)
     {
         if (Validation.IdProblem("user id", id) is { } problem)
         {
@@ -141,6 +141,9 @@ public static class UsersApi
         }
 
         var tenant = user.Tenant();
+
+        // Impressions served before this call may still be queued: write them first, so erasure finds them.
+        await impressions.FlushAsync(cancellationToken);
         await grains.GetGrain<IUserSessionGrain>(TenantKey.For(tenant, id)).EraseAsync();
         var erased = await clickLog.EraseUserAsync(tenant, id, cancellationToken);
         await grains.GetGrain<ICatalogueGrain>(tenant).ForgetUserAsync(id);

@@ -66,6 +66,8 @@ public static class ApiHosting
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorization();
         builder.Services.AddSingleton<EventIngestion>();
+        builder.Services.AddSingleton<ImpressionLog>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ImpressionLog>());
         builder.Services.AddHealthChecks().AddCheck<ClusterReadyCheck>("cluster", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
         builder.Services.AddProblemDetails();

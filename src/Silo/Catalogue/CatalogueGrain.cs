@@ -41,9 +41,10 @@ public sealed class CatalogueGrain(
         }
 
         _statistics = new InteractionStatistics(_options.PopularityHalfLife);
+        var popularity = new PopularitySource(_statistics);
         _pipeline = new RecommendationPipeline(
-            [(new CooccurrenceSource(_statistics), 1.0), (new PopularitySource(_statistics), _options.PopularityWeight)],
-            new PopularitySource(_statistics));
+            [(new CooccurrenceSource(_statistics), 1.0), (popularity, _options.PopularityWeight)],
+            popularity);
         var last = await clickLog.LastSequenceAsync(Tenant, cancellationToken);
         _nextSequence = Math.Max(1, last - _options.RebuildMaxEvents + 1);
         await CatchUpAsync();

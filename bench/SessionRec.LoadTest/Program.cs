@@ -1,0 +1,134 @@
+// HTTP load generator for a running SessionRec service (loopback only). It measures, in one run:
+//   floor        GET /health/live: the ASP.NET Core + loopback floor on this machine (the baseline)
+//   recs         GET /v1/users/{u}/recommendations?k=20 for users with live sessions
+//   events-1     POST /v1/events, one event per request
+//   events-100   POST /v1/events, batches of 100
+// Each scenario runs closed-loop with C concurrent clients for D seconds; latencies are per request.
+// Usage: dotnet run -c Release --project bench/SessionRec.LoadTest -- --url http://127.0.0.1:5080 --key KEY
+//        [--seconds 10] [--concurrency 16] [--users 22363] [--items 12101] [--out docs/bench.md]
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+
+var options = ParseArgs(args);
+var url = options.GetValueOrDefault("url", "http://127.0.0.1:5080");
+var key = options.GetValueOrDefault("key") ?? Environment.GetEnvironmentVariable("SESSIONREC_API_KEY") ?? File.ReadAllText("data/api-key.txt").Trim();
+var seconds = double.Parse(options.GetValueOrDefault("seconds", "10"), CultureInfo.InvariantCulture);
+var concurrency = int.Parse(options.GetValueOrDefault("concurrency", "16"), CultureInfo.InvariantCulture);
+var users = int.Parse(options.GetValueOrDefault("users", "22363"), CultureInfo.InvariantCulture);
+var items = int.Parse(options.GetValueOrDefault("items", "12101"), CultureInfo.InvariantCulture);
+var only = options.GetValueOrDefault("only");
+
+using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+{
+    BaseAddress = new Uri(url),
+};
+http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+
+var runId = Guid.NewGuid().ToString("N")[..8];
+long sequence = 0;
+var scenarios = new (string Name, int EventsPerRequest, Func<Random, HttpRequestMessage> Make)[]
+{
+    ("floor (GET /health/live)", 0, _ => new HttpRequestMessage(HttpMethod.Get, "/health/live")),
+    ("recommendations k=20", 0, r => new HttpRequestMessage(HttpMethod.Get, $"/v1/users/{r.Next(1, users + 1)}/recommendations?k=20")),
+    ("events, 1 per request", 1, r => Events(r, 1)),
+    ("events, batches of 100", 100, r => Events(r, 100)),
+};
+
+var results = new List<string>();
+foreach (var (name, perRequest, make) in scenarios)
+{
+    if (only is not null && !name.Contains(only, StringComparison.OrdinalIgnoreCase))
+    {
+        continue;
+    }
+
+    await Run(name, make, TimeSpan.FromSeconds(Math.Min(2, seconds / 5))); // warm-up
+    var (latencies, errors, elapsed) = await Run(name, make, TimeSpan.FromSeconds(seconds));
+    latencies.Sort();
+    double P(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
+    var rps = latencies.Count / elapsed.TotalSeconds;
+    var line = $"| {name} | {P(0.5):0.00} | {P(0.99):0.00} | {rps:N0} | {(perRequest > 0 ? (rps * perRequest).ToString("N0", CultureInfo.InvariantCulture) : "")} | {errors} |";
+    Console.WriteLine(line);
+    results.Add(line);
+}
+
+var header = $"""
+    Load test of {url}, {DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, {concurrency} concurrent clients, {seconds:0} s per scenario, client on the same machine.
+
+    | scenario | p50 ms | p99 ms | requests/s | events/s | errors |
+    |---|---|---|---|---|---|
+    """;
+var table = header + "\n" + string.Join("\n", results) + "\n";
+if (options.GetValueOrDefault("out") is { } output)
+{
+    await File.WriteAllTextAsync(output, table);
+}
+
+return;
+
+HttpRequestMessage Events(Random random, int count)
+{
+    var sb = new StringBuilder("{\"events\":[");
+    var now = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+    for (var i = 0; i < count; i++)
+    {
+        var id = Interlocked.Increment(ref sequence);
+        sb.Append(i == 0 ? "" : ",")
+            .Append("{\"event_id\":\"bench-").Append(runId).Append('-').Append(id)
+            .Append("\",\"user_id\":\"bench-").Append(random.Next(1, 5_000))
+            .Append("\",\"type\":\"view\",\"item_id\":\"").Append(random.Next(1, items + 1))
+            .Append("\",\"timestamp\":\"").Append(now).Append("\"}");
+    }
+
+    sb.Append("]}");
+    return new HttpRequestMessage(HttpMethod.Post, "/v1/events") { Content = new StringContent(sb.ToString(), Encoding.UTF8, "application/json") };
+}
+
+async Task<(List<double> Latencies, int Errors, TimeSpan Elapsed)> Run(string name, Func<Random, HttpRequestMessage> make, TimeSpan duration)
+{
+    var all = new List<double>[concurrency];
+    var errors = 0;
+    var stopwatch = Stopwatch.StartNew();
+    var workers = Enumerable.Range(0, concurrency).Select(async w =>
+    {
+        var random = new Random(w * 7919 + 1);
+        var mine = all[w] = new List<double>(100_000);
+        while (stopwatch.Elapsed < duration)
+        {
+            using var request = make(random);
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                using var response = await http.SendAsync(request);
+                await response.Content.LoadIntoBufferAsync();
+                if (!response.IsSuccessStatusCode)
+                {
+                    Interlocked.Increment(ref errors);
+                    continue;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                Interlocked.Increment(ref errors);
+                continue;
+            }
+
+            mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }).ToArray();
+    await Task.WhenAll(workers);
+    return (all.SelectMany(l => l).ToList(), errors, stopwatch.Elapsed);
+}
+
+static Dictionary<string, string> ParseArgs(string[] args)
+{
+    var options = new Dictionary<string, string>(StringComparer.Ordinal);
+    for (var i = 0; i + 1 < args.Length; i += 2)
+    {
+        options[args[i].TrimStart('-')] = args[i + 1];
+    }
+
+    return options;
+}
