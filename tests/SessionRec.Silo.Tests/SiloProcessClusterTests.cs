@@ -1,30 +1,27 @@
 namespace SessionRec.Silo.Tests;
 
-using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using SessionRec.Abstractions;
 using SessionRec.Abstractions.Events;
 using SessionRec.Abstractions.Sessions;
-using SessionRec.Silo.Embedded;
 using SessionRec.Silo.Hosting;
 using SessionRec.TestSupport;
 
 /// <summary>Two real silo processes on loopback, clustered through a real Redis, as in production.</summary>
 public sealed class SiloProcessClusterTests : IAsyncLifetime
 {
-    private readonly List<Process> _silos = [];
+    private readonly List<SiloProcess> _silos = [];
     private RedisServer _redis = null!;
 
     public async ValueTask InitializeAsync() => _redis = await RedisServer.StartAsync();
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var silo in _silos.Where(s => !s.HasExited))
+        foreach (var silo in _silos)
         {
-            silo.Kill(entireProcessTree: true);
-            await silo.WaitForExitAsync();
+            await silo.DisposeAsync();
         }
 
         await _redis.DisposeAsync();
@@ -34,11 +31,8 @@ public sealed class SiloProcessClusterTests : IAsyncLifetime
     public async Task TwoSiloProcessesFormOneClusterThatServesGrains()
     {
         var clusterId = "proc-" + Guid.NewGuid().ToString("N")[..8];
-        var gateways = new[] { EmbeddedGarnet.FreeLoopbackPort(), EmbeddedGarnet.FreeLoopbackPort() };
-        foreach (var gateway in gateways)
-        {
-            _silos.Add(StartSilo(clusterId, EmbeddedGarnet.FreeLoopbackPort(), gateway));
-        }
+        _silos.Add(SiloProcess.Start(_redis.ConnectionString, clusterId));
+        _silos.Add(SiloProcess.Start(_redis.ConnectionString, clusterId));
 
         var client = Host.CreateApplicationBuilder();
         client.UseOrleansClient(c =>
@@ -76,26 +70,5 @@ public sealed class SiloProcessClusterTests : IAsyncLifetime
         var view = await grains.GetGrain<IUserSessionGrain>(TenantKey.For("t", "u7")).GetAsync();
         Assert.Equal("e7", Assert.Single(view.Current!.Events).EventId);
         await host.StopAsync(TestContext.Current.CancellationToken);
-    }
-
-    private Process StartSilo(string clusterId, int siloPort, int gatewayPort)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "SessionRec.Silo.dll");
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
-        foreach (var arg in new[]
-        {
-            dll, $"--ConnectionStrings:Redis={_redis.ConnectionString}", $"--Orleans:ClusterId={clusterId}",
-            $"--Orleans:SiloPort={siloPort}", $"--Orleans:GatewayPort={gatewayPort}",
-        })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
     }
 }

@@ -51,7 +51,13 @@ public static class ApiHosting
         var role = configuration["Orleans:Role"] ?? "Silo";
         if (!embedded && string.Equals(role, "Client", StringComparison.OrdinalIgnoreCase))
         {
-            builder.UseOrleansClient(client => client.UseRedisClustering(redis!));
+            builder.UseOrleansClient(client => client
+                .UseRedisClustering(redis!)
+                .Configure<Orleans.Configuration.ClusterOptions>(o =>
+                {
+                    o.ClusterId = configuration["Orleans:ClusterId"] ?? SiloHosting.ClusterId;
+                    o.ServiceId = SiloHosting.ServiceId;
+                }));
             builder.Services.AddOptions<Silo.Catalogue.RecommenderOptions>().BindConfiguration(Silo.Catalogue.RecommenderOptions.SectionName);
         }
         else

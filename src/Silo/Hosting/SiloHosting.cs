@@ -54,7 +54,17 @@ public static class SiloHosting
         else
         {
             silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redisConnectionString));
-            silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, siloPort, gatewayPort, listenOnAnyHostAddress: false);
+
+            // On one machine silos talk over loopback; in containers each advertises its own host name or IP.
+            var advertised = configuration["Orleans:AdvertisedHost"];
+            if (string.IsNullOrWhiteSpace(advertised))
+            {
+                silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, siloPort, gatewayPort, listenOnAnyHostAddress: false);
+            }
+            else
+            {
+                silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, System.Net.Sockets.AddressFamily.InterNetwork, listenOnAnyHostAddress: true);
+            }
         }
 
         return silo.ConfigureSessionRecGrains(configuration, redisConnectionString);

@@ -1,0 +1,44 @@
+namespace SessionRec.TestSupport;
+
+using System.Diagnostics;
+using SessionRec.Silo.Embedded;
+
+/// <summary>A real silo-only process (src/Silo) on loopback, clustered through Redis.</summary>
+public sealed class SiloProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private SiloProcess(Process process) => _process = process;
+
+    public static SiloProcess Start(string redis, string clusterId)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "SessionRec.Silo.dll");
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
+        foreach (var arg in new[]
+        {
+            dll, $"--ConnectionStrings:Redis={redis}", $"--Orleans:ClusterId={clusterId}",
+            $"--Orleans:SiloPort={EmbeddedGarnet.FreeLoopbackPort()}", $"--Orleans:GatewayPort={EmbeddedGarnet.FreeLoopbackPort()}",
+        })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new SiloProcess(process);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+}
