@@ -22,7 +22,7 @@ public abstract class ClickLogContract
     public async Task AppendedEventsAreReadBackInOrderWithSequences()
     {
         var tenant = NewTenant();
-        var outcomes = await Log.AppendAsync(tenant, [View("e1", "u", "a"), View("e2", "u", "b", 1)]);
+        var outcomes = (await Log.AppendAsync(tenant, [View("e1", "u", "a"), View("e2", "u", "b", 1)])).Select(r => r.Outcome);
 
         Assert.Equal([AppendOutcome.Appended, AppendOutcome.Appended], outcomes);
         var records = await Log.ReadAsync(tenant, 1, 100);
@@ -39,7 +39,7 @@ public abstract class ClickLogContract
 
         var retry = await Log.AppendAsync(tenant, [View("e1", "u", "a"), View("e2", "u", "b"), View("e2", "u", "b")]);
 
-        Assert.Equal([AppendOutcome.Duplicate, AppendOutcome.Appended, AppendOutcome.Duplicate], retry);
+        Assert.Equal([new AppendResult(AppendOutcome.Duplicate, 1), new AppendResult(AppendOutcome.Appended, 2), new AppendResult(AppendOutcome.Duplicate, 2)], retry);
         var records = await Log.ReadAsync(tenant, 1, 100);
         Assert.Equal(["e1", "e2"], records.Select(r => r.Event.EventId));
     }
@@ -51,7 +51,7 @@ public abstract class ClickLogContract
         var b = NewTenant();
         await Log.AppendAsync(a, [View("same", "u", "x")]);
 
-        var inB = await Log.AppendAsync(b, [View("same", "u", "y")]);
+        var inB = (await Log.AppendAsync(b, [View("same", "u", "y")])).Select(r => r.Outcome);
 
         Assert.Equal([AppendOutcome.Appended], inB);
         Assert.Equal("x", Assert.Single(await Log.ReadAsync(a, 1, 10)).Event.ItemId);
@@ -70,7 +70,7 @@ public abstract class ClickLogContract
         var left = await Log.ReadAsync(tenant, 1, 100);
         Assert.Equal(["e2"], left.Select(r => r.Event.EventId));
         // The erased ids are forgotten too: nothing about the user is left to find.
-        Assert.Equal([AppendOutcome.Appended], await Log.AppendAsync(tenant, [View("e1", "gone", "a")]));
+        Assert.Equal(AppendOutcome.Appended, Assert.Single(await Log.AppendAsync(tenant, [View("e1", "gone", "a")])).Outcome);
     }
 
     [Fact]
@@ -87,6 +87,21 @@ public abstract class ClickLogContract
         Assert.Equal(150, page.Count);
         Assert.Equal(50, rest.Count);
         Assert.DoesNotContain(page.Concat(rest), r => r.Event.UserId == "gone");
+    }
+
+    [Fact]
+    public async Task OneUsersRecordsAreReadAfterAGivenSequence()
+    {
+        var tenant = NewTenant();
+        await Log.AppendAsync(tenant, [View("e1", "u", "a"), View("e2", "v", "b"), View("e3", "u", "c"), View("e4", "u", "d")]);
+
+        var after1 = await Log.ReadUserAsync(tenant, "u", 1, 10);
+        var limited = await Log.ReadUserAsync(tenant, "u", 0, 2);
+
+        Assert.Equal([3L, 4L], after1.Select(r => r.Sequence));
+        Assert.Equal(["c", "d"], after1.Select(r => r.Event.ItemId));
+        Assert.Equal(["e1", "e3"], limited.Select(r => r.Event.EventId));
+        Assert.Empty(await Log.ReadUserAsync(tenant, "nobody", 0, 10));
     }
 
     [Fact]

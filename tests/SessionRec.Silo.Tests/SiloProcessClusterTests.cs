@@ -64,7 +64,7 @@ public sealed class SiloProcessClusterTests : IAsyncLifetime
         for (var u = 0; u < 20; u++)
         {
             await grains.GetGrain<IUserSessionGrain>(TenantKey.For("t", $"u{u}"))
-                .RecordAsync([new UserEvent($"e{u}", $"u{u}", null, EventType.View, "a", null, null, null, now, now)]);
+                .RecordAsync([new UserEvent($"e{u}", $"u{u}", null, EventType.View, "a", null, null, null, now, now)], []);
         }
 
         var view = await grains.GetGrain<IUserSessionGrain>(TenantKey.For("t", "u7")).GetAsync();

@@ -9,6 +9,9 @@ public enum AppendOutcome
     Duplicate,
 }
 
+/// <summary>What happened to one event, and its sequence number in the log (the earlier one for a duplicate).</summary>
+public readonly record struct AppendResult(AppendOutcome Outcome, long Sequence);
+
 /// <summary>One click-log record: the event and its position in the tenant's log.</summary>
 public sealed record ClickLogRecord(long Sequence, UserEvent Event);
 
@@ -19,10 +22,13 @@ public sealed record ClickLogRecord(long Sequence, UserEvent Event);
 /// </summary>
 public interface IClickLog
 {
-    Task<IReadOnlyList<AppendOutcome>> AppendAsync(string tenant, IReadOnlyList<UserEvent> events, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<AppendResult>> AppendAsync(string tenant, IReadOnlyList<UserEvent> events, CancellationToken cancellationToken = default);
 
     /// <summary>Reads records with sequence ≥ <paramref name="fromSequence"/>, in order, at most <paramref name="limit"/>.</summary>
     Task<IReadOnlyList<ClickLogRecord>> ReadAsync(string tenant, long fromSequence, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>One user's records with sequence &gt; <paramref name="afterSequence"/>, in order, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<ClickLogRecord>> ReadUserAsync(string tenant, string userId, long afterSequence, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>The sequence number of the newest record (0 for an empty log).</summary>
     Task<long> LastSequenceAsync(string tenant, CancellationToken cancellationToken = default);

@@ -6,9 +6,12 @@ using SessionRec.Abstractions.Events;
 [Alias("SessionRec.IUserSessionGrain")]
 public interface IUserSessionGrain : IGrainWithStringKey
 {
-    /// <summary>Applies events in timestamp order; event ids seen before are skipped (retries are safe).</summary>
+    /// <summary>
+    /// Applies events in timestamp order; event ids seen before are skipped (retries are safe).
+    /// <paramref name="sequences"/> are the events' click-log sequence numbers (same order).
+    /// </summary>
     [Alias("RecordAsync")]
-    Task<RecordResult> RecordAsync(IReadOnlyList<UserEvent> events);
+    Task<RecordResult> RecordAsync(IReadOnlyList<UserEvent> events, IReadOnlyList<long> sequences);
 
     [Alias("GetAsync")]
     Task<UserSessionView> GetAsync();

@@ -44,7 +44,7 @@ public sealed class EventIngestion(IClickLog clickLog, IGrainFactory grains, IOp
         int accepted = 0, duplicates = 0;
         for (var v = 0; v < valid.Count; v++)
         {
-            var appended = outcomes[v] == AppendOutcome.Appended;
+            var appended = outcomes[v].Outcome == AppendOutcome.Appended;
             results[validIndex[v]] = new EventResult(valid[v].EventId, appended ? Accepted : Duplicate, null);
             if (appended)
             {
@@ -56,7 +56,7 @@ public sealed class EventIngestion(IClickLog clickLog, IGrainFactory grains, IOp
             }
         }
 
-        await ApplyToSessionsAsync(tenant, valid);
+        await ApplyToSessionsAsync(tenant, valid, outcomes);
 
         var rejected = bodies.Count - valid.Count;
         Telemetry.EventsAccepted.Add(accepted);
@@ -65,23 +65,25 @@ public sealed class EventIngestion(IClickLog clickLog, IGrainFactory grains, IOp
         return new PostEventsResponse(accepted, duplicates, rejected, results);
     }
 
-    private Task ApplyToSessionsAsync(string tenant, List<UserEvent> events)
+    private Task ApplyToSessionsAsync(string tenant, List<UserEvent> events, IReadOnlyList<AppendResult> logged)
     {
-        var byUser = new Dictionary<string, List<UserEvent>>(StringComparer.Ordinal);
-        foreach (var evt in events)
+        var byUser = new Dictionary<string, (List<UserEvent> Events, List<long> Sequences)>(StringComparer.Ordinal);
+        for (var i = 0; i < events.Count; i++)
         {
+            var evt = events[i];
             if (!byUser.TryGetValue(evt.UserId, out var list))
             {
-                byUser[evt.UserId] = list = [];
+                byUser[evt.UserId] = list = ([], []);
             }
 
-            list.Add(evt);
+            list.Events.Add(evt);
+            list.Sequences.Add(logged[i].Sequence);
         }
 
         var calls = new List<Task>(byUser.Count);
         foreach (var (userId, list) in byUser)
         {
-            calls.Add(grains.GetGrain<IUserSessionGrain>(TenantKey.For(tenant, userId)).RecordAsync(list));
+            calls.Add(grains.GetGrain<IUserSessionGrain>(TenantKey.For(tenant, userId)).RecordAsync(list.Events, list.Sequences));
         }
 
         return Task.WhenAll(calls);

@@ -143,9 +143,10 @@ public static class UsersApi
         var tenant = user.Tenant();
 
         // Impressions served before this call may still be queued: write them first, so erasure finds them.
+        // The log goes before the session grain: a grain replays the user's log records when it activates.
         await impressions.FlushAsync(cancellationToken);
-        await grains.GetGrain<IUserSessionGrain>(TenantKey.For(tenant, id)).EraseAsync();
         var erased = await clickLog.EraseUserAsync(tenant, id, cancellationToken);
+        await grains.GetGrain<IUserSessionGrain>(TenantKey.For(tenant, id)).EraseAsync();
         await grains.GetGrain<ICatalogueGrain>(tenant).ForgetUserAsync(id);
         return TypedResults.Ok(new EraseUserResponse(id, erased));
     }

@@ -8,26 +8,27 @@ using StackExchange.Redis;
 
 /// <summary>
 /// The click log on any Redis-protocol server with Lua (Redis 6+, Garnet with Lua enabled). Per tenant:
-/// a hash sequence → record, a counter, a hash event id → sequence (the dedup index) and a set of sequences per
-/// user (the erasure index). One Lua script checks the event id and appends, so a retry can never append twice.
+/// a hash sequence → record, a counter, a hash event id → sequence (the dedup index) and a sorted set of
+/// sequences per user (for erasure and for replaying one user's records). One Lua script checks the event id and appends, so a retry can never append twice.
 /// Streams are not used because Garnet, the embedded default's server, has none.
 /// </summary>
 public sealed class RedisClickLog(IConnectionMultiplexer redis) : IClickLog
 {
     // KEYS: log, seq, ids, then one user-index key per event. ARGV: event id and record, per event.
-    // Returns, per event, the new sequence number or 0 for an id already logged.
+    // Returns, per event, the new sequence number, or minus the earlier one for an id already logged.
     private const string AppendScript = """
         local out = {}
         local n = #ARGV / 2
         for i = 1, n do
           local id = ARGV[2 * i - 1]
-          if redis.call('HEXISTS', KEYS[3], id) == 1 then
-            out[i] = 0
+          local existing = redis.call('HGET', KEYS[3], id)
+          if existing then
+            out[i] = -tonumber(existing)
           else
             local seq = redis.call('INCR', KEYS[2])
             redis.call('HSET', KEYS[3], id, seq)
             redis.call('HSET', KEYS[1], seq, ARGV[2 * i])
-            redis.call('SADD', KEYS[3 + i], seq)
+            redis.call('ZADD', KEYS[3 + i], seq, seq)
             out[i] = seq
           end
         end
@@ -36,7 +37,7 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis) : IClickLog
 
     // KEYS: log, ids, user index. ARGV: the event ids of the user's records (read beforehand).
     private const string EraseScript = """
-        local seqs = redis.call('SMEMBERS', KEYS[3])
+        local seqs = redis.call('ZRANGE', KEYS[3], 0, -1)
         local removed = 0
         for _, seq in ipairs(seqs) do
           removed = removed + redis.call('HDEL', KEYS[1], seq)
@@ -48,7 +49,7 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis) : IClickLog
         return removed
         """;
 
-    public async Task<IReadOnlyList<AppendOutcome>> AppendAsync(string tenant, IReadOnlyList<UserEvent> events, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<AppendResult>> AppendAsync(string tenant, IReadOnlyList<UserEvent> events, CancellationToken cancellationToken = default)
     {
         if (events.Count == 0)
         {
@@ -68,10 +69,11 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis) : IClickLog
         }
 
         var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(AppendScript, keys, args).WaitAsync(cancellationToken))!;
-        var outcomes = new AppendOutcome[events.Count];
+        var outcomes = new AppendResult[events.Count];
         for (var i = 0; i < outcomes.Length; i++)
         {
-            outcomes[i] = (long)result[i] > 0 ? AppendOutcome.Appended : AppendOutcome.Duplicate;
+            var seq = (long)result[i];
+            outcomes[i] = seq > 0 ? new AppendResult(AppendOutcome.Appended, seq) : new AppendResult(AppendOutcome.Duplicate, -seq);
         }
 
         return outcomes;
@@ -113,11 +115,34 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis) : IClickLog
         return records;
     }
 
+    public async Task<IReadOnlyList<ClickLogRecord>> ReadUserAsync(string tenant, string userId, long afterSequence, int limit, CancellationToken cancellationToken = default)
+    {
+        var db = redis.GetDatabase();
+        var seqs = await db.SortedSetRangeByScoreAsync(
+            RedisKeys.LogUserIndex(tenant, userId), afterSequence, double.PositiveInfinity, Exclude.Start, take: limit).WaitAsync(cancellationToken);
+        if (seqs.Length == 0)
+        {
+            return [];
+        }
+
+        var values = await db.HashGetAsync(RedisKeys.Log(tenant), seqs).WaitAsync(cancellationToken);
+        var records = new List<ClickLogRecord>(values.Length);
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (!values[i].IsNull)
+            {
+                records.Add(new ClickLogRecord((long)seqs[i], JsonSerializer.Deserialize<UserEvent>((byte[])values[i]!, ServiceJson.Options)!));
+            }
+        }
+
+        return records;
+    }
+
     public async Task<int> EraseUserAsync(string tenant, string userId, CancellationToken cancellationToken = default)
     {
         var db = redis.GetDatabase();
         var index = RedisKeys.LogUserIndex(tenant, userId);
-        var seqs = await db.SetMembersAsync(index).WaitAsync(cancellationToken);
+        var seqs = await db.SortedSetRangeByRankAsync(index).WaitAsync(cancellationToken);
         var eventIds = new List<RedisValue>(seqs.Length);
         if (seqs.Length > 0)
         {

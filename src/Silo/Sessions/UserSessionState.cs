@@ -14,4 +14,7 @@ public sealed class UserSessionState
 
     /// <summary>Ids of the most recently applied events, oldest first.</summary>
     [Id(2)] public List<string> RecentEventIds { get; set; } = [];
+
+    /// <summary>The highest click-log sequence applied: on activation, the user's later records are replayed.</summary>
+    [Id(3)] public long AppliedThrough { get; set; }
 }
