@@ -4,6 +4,7 @@ using System.Net;
 using System.Text;
 using SessionRec.Api.Contracts;
 using SessionRec.Silo.ClickLog;
+using SessionRec.Silo.Storage;
 using StackExchange.Redis;
 
 public sealed class EventsTests(ApiFixture api) : IClassFixture<ApiFixture>
@@ -13,7 +14,7 @@ public sealed class EventsTests(ApiFixture api) : IClassFixture<ApiFixture>
     private async Task<List<string>> LoggedEventIds(string tenant)
     {
         await using var redis = await ConnectionMultiplexer.ConnectAsync(api.Redis.ConnectionString);
-        var records = await new RedisClickLog(redis).ReadAsync(tenant, 1, 1_000_000);
+        var records = await new RedisClickLog(redis, new ServerPolicyBarrier()).ReadAsync(tenant, 1, 1_000_000);
         return records.Select(r => r.Event.EventId).ToList();
     }
 

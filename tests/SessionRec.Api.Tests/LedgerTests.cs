@@ -3,6 +3,7 @@ namespace SessionRec.Api.Tests;
 using System.Net;
 using SessionRec.Api.Contracts;
 using SessionRec.Silo.ClickLog;
+using SessionRec.Silo.Storage;
 using SessionRec.TestSupport;
 using StackExchange.Redis;
 
@@ -122,7 +123,7 @@ public sealed class LedgerTests : IAsyncLifetime
         await RunAsync(second, 5);
 
         await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
-        var logged = (await new RedisClickLog(redis).ReadAsync(ApiFactory.TenantA, 1, 1_000_000)).Select(r => r.Event.EventId).ToList();
+        var logged = (await new RedisClickLog(redis, new ServerPolicyBarrier()).ReadAsync(ApiFactory.TenantA, 1, 1_000_000)).Select(r => r.Event.EventId).ToList();
 
         Assert.Equal(logged.Count, logged.Distinct().Count());
         Assert.Equal(acknowledged.Order(), logged.Order());

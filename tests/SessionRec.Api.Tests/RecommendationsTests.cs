@@ -3,6 +3,7 @@ namespace SessionRec.Api.Tests;
 using System.Net;
 using SessionRec.Api.Contracts;
 using SessionRec.Silo.ClickLog;
+using SessionRec.Silo.Storage;
 using StackExchange.Redis;
 
 public sealed class RecommendationsTests(ApiFixture api) : IClassFixture<ApiFixture>
@@ -120,7 +121,7 @@ public sealed class RecommendationsTests(ApiFixture api) : IClassFixture<ApiFixt
         for (var i = 0; i < 100 && !log.Any(r => r.Event.RequestId == recs.RequestId); i++)
         {
             await Task.Delay(50, TestContext.Current.CancellationToken);
-            log = await new RedisClickLog(redis).ReadAsync(ApiFactory.TenantB, 1, 1_000_000);
+            log = await new RedisClickLog(redis, new ServerPolicyBarrier()).ReadAsync(ApiFactory.TenantB, 1, 1_000_000);
         }
 
         var impression = Assert.Single(log, r => r.Event.RequestId == recs.RequestId).Event;

@@ -3,6 +3,7 @@ namespace SessionRec.Silo.Tests;
 using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Events;
 using SessionRec.Silo.ClickLog;
+using SessionRec.Silo.Storage;
 using SessionRec.Silo.Embedded;
 using SessionRec.TestSupport;
 using StackExchange.Redis;
@@ -20,7 +21,7 @@ public sealed class RedisClickLogTests : ClickLogContract, IAsyncLifetime
     {
         _server = await RedisServer.StartAsync();
         _redis = await ConnectionMultiplexer.ConnectAsync(_server.ConnectionString);
-        _log = new RedisClickLog(_redis);
+        _log = new RedisClickLog(_redis, new ServerPolicyBarrier());
     }
 
     public async ValueTask DisposeAsync()
@@ -73,7 +74,7 @@ public sealed class GarnetClickLogTests : ClickLogContract, IAsyncLifetime
         _dir = Directory.CreateTempSubdirectory("sessionrec-garnet-").FullName;
         _garnet = EmbeddedGarnet.Start(_dir);
         _redis = await ConnectionMultiplexer.ConnectAsync(_garnet.ConnectionString);
-        _log = new RedisClickLog(_redis);
+        _log = new RedisClickLog(_redis, new GarnetCommitBarrier(_garnet));
     }
 
     public async ValueTask DisposeAsync()
@@ -92,7 +93,7 @@ public sealed class GarnetClickLogTests : ClickLogContract, IAsyncLifetime
 
         _garnet = EmbeddedGarnet.Start(_dir);
         _redis = await ConnectionMultiplexer.ConnectAsync(_garnet.ConnectionString);
-        _log = new RedisClickLog(_redis);
+        _log = new RedisClickLog(_redis, new GarnetCommitBarrier(_garnet));
 
         Assert.Equal("e1", Assert.Single(await _log.ReadAsync("t", 1, 10)).Event.EventId);
         Assert.Equal(AppendOutcome.Duplicate, Assert.Single(await _log.AppendAsync("t", [View("e1", "u", "a")])).Outcome);

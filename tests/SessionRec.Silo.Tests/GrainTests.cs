@@ -8,6 +8,7 @@ using SessionRec.Abstractions.Events;
 using SessionRec.Abstractions.Recommendations;
 using SessionRec.Abstractions.Sessions;
 using SessionRec.Silo.ClickLog;
+using SessionRec.Silo.Storage;
 using StackExchange.Redis;
 
 public sealed class GrainTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
@@ -105,7 +106,7 @@ public sealed class GrainTests(ClusterFixture fixture) : IClassFixture<ClusterFi
     {
         var tenant = NewTenant();
         await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
-        var log = new RedisClickLog(redis);
+        var log = new RedisClickLog(redis, new ServerPolicyBarrier());
         var events = new[] { Evt("1", "u", EventType.View, "a", TimeSpan.Zero), Evt("2", "u", EventType.View, "b", TimeSpan.FromMinutes(1)) };
         var logged = await log.AppendAsync(tenant, events);
         await Session(tenant, "u").RecordAsync([events[0]], [logged[0].Sequence]);
@@ -149,7 +150,7 @@ public sealed class GrainTests(ClusterFixture fixture) : IClassFixture<ClusterFi
     {
         var tenant = NewTenant();
         await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
-        IClickLog log = new RedisClickLog(redis);
+        IClickLog log = new RedisClickLog(redis, new ServerPolicyBarrier());
         var catalogue = fixture.Cluster.GrainFactory.GetGrain<ICatalogueGrain>(tenant);
         await catalogue.UpsertAsync(new[] { "a", "b", "c", "d" }.Select(Item).ToList());
 
@@ -177,7 +178,7 @@ public sealed class GrainTests(ClusterFixture fixture) : IClassFixture<ClusterFi
         await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
         var catalogue = fixture.Cluster.GrainFactory.GetGrain<ICatalogueGrain>(tenant);
         await catalogue.UpsertAsync([Item("a"), Item("b") with { Available = false }, Item("c"), Item("d")]);
-        await new RedisClickLog(redis).AppendAsync(tenant, [
+        await new RedisClickLog(redis, new ServerPolicyBarrier()).AppendAsync(tenant, [
             Evt("1", "u", EventType.View, "a", TimeSpan.Zero),
             Evt("2", "u", EventType.View, "b", TimeSpan.FromMinutes(1)),
             Evt("3", "u", EventType.View, "c", TimeSpan.FromMinutes(2)),

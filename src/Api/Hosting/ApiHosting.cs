@@ -15,6 +15,7 @@ using SessionRec.Api.Errors;
 using SessionRec.ServiceDefaults;
 using SessionRec.Silo.Embedded;
 using SessionRec.Silo.Hosting;
+using SessionRec.Silo.Storage;
 
 /// <summary>
 /// How the API process is composed. Two run modes:
@@ -41,8 +42,9 @@ public static class ApiHosting
         var embedded = string.IsNullOrWhiteSpace(redis);
         if (embedded)
         {
-            var garnet = EmbeddedGarnet.Start(storage.DataPath, storage.EmbeddedPort, storage.EmbeddedCommitWait);
+            var garnet = EmbeddedGarnet.Start(storage.DataPath, storage.EmbeddedPort);
             builder.Services.AddSingleton(garnet);
+            builder.Services.AddSingleton<IWriteBarrier, GarnetCommitBarrier>();
             redis = garnet.ConnectionString;
             EnsureDefaultKey(builder, storage.DataPath);
         }

@@ -6,9 +6,9 @@ using SessionRec.Silo.Storage;
 using StackExchange.Redis;
 
 /// <summary>A tenant's catalogue as one Redis hash: item id → item JSON.</summary>
-public sealed class RedisCatalogueStore(IConnectionMultiplexer redis)
+public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarrier barrier)
 {
-    public Task SaveAsync(string tenant, IReadOnlyList<CatalogueItem> items)
+    public async Task SaveAsync(string tenant, IReadOnlyList<CatalogueItem> items)
     {
         var entries = new HashEntry[items.Count];
         for (var i = 0; i < items.Count; i++)
@@ -16,11 +16,16 @@ public sealed class RedisCatalogueStore(IConnectionMultiplexer redis)
             entries[i] = new HashEntry(items[i].Id, JsonSerializer.SerializeToUtf8Bytes(items[i], ServiceJson.Options));
         }
 
-        return redis.GetDatabase().HashSetAsync(RedisKeys.Items(tenant), entries);
+        await redis.GetDatabase().HashSetAsync(RedisKeys.Items(tenant), entries);
+        await barrier.WaitDurableAsync(CancellationToken.None);
     }
 
-    public Task<bool> DeleteAsync(string tenant, string itemId) =>
-        redis.GetDatabase().HashDeleteAsync(RedisKeys.Items(tenant), itemId);
+    public async Task<bool> DeleteAsync(string tenant, string itemId)
+    {
+        var removed = await redis.GetDatabase().HashDeleteAsync(RedisKeys.Items(tenant), itemId);
+        await barrier.WaitDurableAsync(CancellationToken.None);
+        return removed;
+    }
 
     public async IAsyncEnumerable<CatalogueItem> LoadAllAsync(string tenant)
     {

@@ -12,7 +12,7 @@ using StackExchange.Redis;
 /// sequences per user (for erasure and for replaying one user's records). One Lua script checks the event id and appends, so a retry can never append twice.
 /// Streams are not used because Garnet, the embedded default's server, has none.
 /// </summary>
-public sealed class RedisClickLog(IConnectionMultiplexer redis) : IClickLog
+public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier barrier) : IClickLog
 {
     // KEYS: log, seq, ids, then one user-index key per event. ARGV: event id and record, per event.
     // Returns, per event, the new sequence number, or minus the earlier one for an id already logged.
@@ -69,6 +69,7 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis) : IClickLog
         }
 
         var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(AppendScript, keys, args).WaitAsync(cancellationToken))!;
+        await barrier.WaitDurableAsync(cancellationToken);
         var outcomes = new AppendResult[events.Count];
         for (var i = 0; i < outcomes.Length; i++)
         {
@@ -160,6 +161,7 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis) : IClickLog
             EraseScript,
             [RedisKeys.Log(tenant), RedisKeys.LogEventIds(tenant), index],
             [.. eventIds]).WaitAsync(cancellationToken);
+        await barrier.WaitDurableAsync(cancellationToken);
         return (int)(long)removed;
     }
 }

@@ -11,8 +11,10 @@ using Garnet;
 /// Settings measured on Debian 12 / Garnet 2.2.8:
 /// - Lua on: Orleans' Redis providers and our click log use EVAL.
 /// - DeviceType RandomAccess: the default native device needs glibc 2.38 and crashes on the first AOF write.
-/// - AOF on with a commit per operation, recover at start: a restart replays the AOF, so nothing acknowledged
-///   is lost; with commit-wait, a write is acknowledged only after the AOF flush.
+/// - AOF on with a commit issued per operation, recover at start: a restart replays the AOF. Writes that must be
+///   durable before they are acknowledged (click-log appends, catalogue writes) wait for <see cref="CommitAsync"/>
+///   (see <see cref="Storage.GarnetCommitBarrier"/>); everything else (Orleans grain state, which the click log can
+///   rebuild) does not wait.
 /// </summary>
 public sealed class EmbeddedGarnet : IDisposable
 {
@@ -28,7 +30,11 @@ public sealed class EmbeddedGarnet : IDisposable
 
     public string ConnectionString => $"127.0.0.1:{Port},abortConnect=false";
 
-    public static EmbeddedGarnet Start(string dataPath, int port = 0, bool commitWait = true)
+    /// <summary>Commits the append-only file and waits until everything written so far is on disk.</summary>
+    public async ValueTask CommitAsync(CancellationToken cancellationToken) =>
+        await _server.Store.CommitAOFAsync(cancellationToken);
+
+    public static EmbeddedGarnet Start(string dataPath, int port = 0)
     {
         var full = Path.GetFullPath(dataPath);
         var dir = Path.Combine(full, "garnet");
@@ -50,11 +56,6 @@ public sealed class EmbeddedGarnet : IDisposable
             "--device-type", "RandomAccess",
             "-q",
         };
-        if (commitWait)
-        {
-            args.Add("--aof-commit-wait");
-        }
-
         var server = new GarnetServer([.. args]);
         server.Start();
         return new EmbeddedGarnet(server, port);

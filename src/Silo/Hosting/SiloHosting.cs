@@ -2,6 +2,7 @@ namespace SessionRec.Silo.Hosting;
 
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -11,6 +12,7 @@ using SessionRec.Abstractions.ClickLog;
 using SessionRec.Silo.Catalogue;
 using SessionRec.Silo.ClickLog;
 using SessionRec.Silo.Sessions;
+using SessionRec.Silo.Storage;
 using StackExchange.Redis;
 
 /// <summary>How every SessionRec host (silo-only, API co-hosting, tests) sets up Orleans and storage.</summary>
@@ -25,6 +27,7 @@ public static class SiloHosting
     public static IServiceCollection AddSessionRecStorage(this IServiceCollection services, string redisConnectionString)
     {
         services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redisConnectionString));
+        services.TryAddSingleton<IWriteBarrier, ServerPolicyBarrier>();
         services.AddSingleton<IClickLog, RedisClickLog>();
         services.AddSingleton<RedisCatalogueStore>();
         services.AddSingleton(TimeProvider.System);

@@ -13,10 +13,4 @@ public sealed class StorageOptions
 
     /// <summary>Loopback port of the embedded Garnet server; 0 picks a free one.</summary>
     public int EmbeddedPort { get; set; }
-
-    /// <summary>
-    /// Make every write wait for the embedded server's append-only file to be flushed before it is acknowledged.
-    /// On by default: an acknowledged event must survive a crash.
-    /// </summary>
-    public bool EmbeddedCommitWait { get; set; } = true;
 }
