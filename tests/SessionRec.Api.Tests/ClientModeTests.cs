@@ -52,4 +52,78 @@ public sealed class ClientModeTests : IAsyncLifetime
         Assert.Equal("a", Assert.Single(session.Current!.Events).ItemId);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/users/u/recommendations", ct)).StatusCode);
     }
+
+    [Fact]
+    public async Task WhenASiloDiesRequestsFailFastWith503AndRecoverByThemselves()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var clusterId = "fault-" + Guid.NewGuid().ToString("N")[..8];
+        _silos.Add(SiloProcess.Start(_redis.ConnectionString, clusterId));
+        _silos.Add(SiloProcess.Start(_redis.ConnectionString, clusterId));
+        await using var api = new ApiFactory(_redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Orleans:Role"] = "Client",
+            ["Orleans:ClusterId"] = clusterId,
+            ["Orleans:ResponseTimeout"] = "00:00:03",
+        });
+        using var client = api.ClientFor(ApiFactory.KeyA);
+        await WaitForSilosAsync(client, 2, ct);
+
+        // Users spread over both silos.
+        var users = Enumerable.Range(0, 40).Select(i => $"f{i}").ToList();
+        foreach (var user in users)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.PostJson("/v1/events", new { events = new[] { Http.View($"{user}-1", user, "a") } })).StatusCode);
+        }
+
+        await _silos[0].DisposeAsync(); // SIGKILL: no graceful hand-over
+
+        // Until the cluster notices, calls to the dead silo's grains fail within the response timeout with 503 and
+        // Retry-After, never 500; then every user is served again without anyone restarting anything.
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        var statuses = new List<HttpStatusCode>();
+        while (true)
+        {
+            var allOk = true;
+            foreach (var user in users)
+            {
+                var started = DateTime.UtcNow;
+                var response = await client.GetAsync($"/v1/users/{user}/session", ct);
+                statuses.Add(response.StatusCode);
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    allOk = false;
+                    Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
+                    Assert.NotNull(response.Headers.RetryAfter);
+                    Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10), "A failing request took longer than 10 s.");
+                }
+            }
+
+            if (allOk)
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"Not recovered after 120 s: {string.Join(",", statuses.TakeLast(40))}");
+        }
+
+        Assert.Contains(HttpStatusCode.ServiceUnavailable, statuses); // the outage was seen, and answered with 503
+
+        // The sessions are still there: state from Redis, events replayed from the click log.
+        var session = await (await client.GetAsync("/v1/users/f7/session", ct)).Read<UserSessionResponse>();
+        Assert.Equal("a", Assert.Single(session.Current!.Events).ItemId);
+    }
+
+    private static async Task WaitForSilosAsync(HttpClient client, int count, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await client.GetAsync("/health/ready", ct)).StatusCode != HttpStatusCode.OK)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The API client never saw an active silo.");
+            await Task.Delay(250, ct);
+        }
+
+        // Give the second silo time to join so grains spread over both.
+        await Task.Delay(TimeSpan.FromSeconds(count), ct);
+    }
 }

@@ -171,4 +171,18 @@ public sealed class EventsTests(ApiFixture api) : IClassFixture<ApiFixture>
         Assert.Equal(HttpStatusCode.NoContent, (await api.A.DeleteAsync($"/v1/items/{id}", ct)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await api.A.GetAsync($"/v1/items/{id}", ct)).StatusCode);
     }
+
+    [Fact]
+    public async Task MetricsCountEventsByVerdict()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await api.A.PostJson("/v1/events", new { events = new object[] { Http.View(Unique("m"), "m-user", "a"), new { event_id = Unique("m"), user_id = "m-user", type = "nope" } } });
+        using var anonymous = api.Factory.CreateClient();
+
+        var metrics = await anonymous.GetStringAsync("/metrics", ct);
+
+        Assert.Contains("sessionrec_events_accepted_total", metrics);
+        Assert.Contains("sessionrec_events_rejected_total", metrics);
+        Assert.Contains("http_server_request_duration_seconds", metrics);
+    }
 }

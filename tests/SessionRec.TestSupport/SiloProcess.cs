@@ -7,6 +7,7 @@ using SessionRec.Silo.Embedded;
 public sealed class SiloProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private bool _disposed;
 
     private SiloProcess(Process process) => _process = process;
 
@@ -31,8 +32,15 @@ public sealed class SiloProcess : IAsyncDisposable
         return new SiloProcess(process);
     }
 
+    /// <summary>Kills the process (SIGKILL, like a crash); safe to call more than once.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

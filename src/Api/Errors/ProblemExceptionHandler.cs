@@ -45,11 +45,11 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             (400, "Malformed JSON body", JsonDetail(json)),
         RedisConnectionException or RedisTimeoutException =>
             (503, "Storage unavailable", "The data store did not answer; nothing from this request was acknowledged. Retry with the same event ids."),
-        SiloUnavailableException or OrleansMessageRejectionException or TimeoutException =>
+        SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException or TimeoutException =>
             (503, "Cluster unavailable", "A cluster member did not answer; retry shortly. Retried events are deduplicated by event id."),
         OperationCanceledException =>
             (503, "Request cancelled", "The request was cancelled before it completed."),
-        _ => (500, "Internal error", "An unexpected error occurred."),
+        _ => (500, "Internal error", $"An unexpected error occurred ({exception.GetType().Name})."),
     };
 
     private static string JsonDetail(JsonException json) =>

@@ -55,6 +55,8 @@ public static class ApiHosting
         {
             builder.UseOrleansClient(client => client
                 .UseRedisClustering(redis!)
+                .AddActivityPropagation()
+                .Configure<Orleans.Configuration.ClientMessagingOptions>(o => o.ResponseTimeout = SiloHosting.ResponseTimeout(configuration))
                 .Configure<Orleans.Configuration.ClusterOptions>(o =>
                 {
                     o.ClusterId = configuration["Orleans:ClusterId"] ?? SiloHosting.ClusterId;

@@ -34,6 +34,9 @@ public static class SiloHosting
         return services;
     }
 
+    public static TimeSpan ResponseTimeout(IConfiguration configuration) =>
+        configuration.GetValue("Orleans:ResponseTimeout", TimeSpan.FromSeconds(5));
+
     /// <summary>Grain options, grain storage and (unless <paramref name="localhostClustering"/>) Redis clustering.</summary>
     public static ISiloBuilder ConfigureSessionRecSilo(
         this ISiloBuilder silo,
@@ -76,6 +79,12 @@ public static class SiloHosting
     /// <summary>Grain options and grain storage: everything but clustering (which test hosts bring themselves).</summary>
     public static ISiloBuilder ConfigureSessionRecGrains(this ISiloBuilder silo, IConfiguration configuration, string redisConnectionString)
     {
+        // Traces follow a request from the API into grains.
+        silo.AddActivityPropagation();
+
+        // A call to a grain on a silo that died fails after this long (then 503 + Retry-After), not Orleans' 30 s.
+        silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout(configuration));
+
         silo.Services.AddOptions<SessionOptions>()
             .Bind(configuration.GetSection(SessionOptions.SectionName))
             .ValidateDataAnnotations()
