@@ -42,7 +42,7 @@ public static class ApiHosting
         var embedded = string.IsNullOrWhiteSpace(redis);
         if (embedded)
         {
-            var garnet = EmbeddedGarnet.Start(storage.DataPath, storage.EmbeddedPort);
+            var garnet = EmbeddedGarnet.Start(storage.DataPath, storage.EmbeddedPort, storage.CheckpointInterval);
             builder.Services.AddSingleton(garnet);
             builder.Services.AddSingleton<IWriteBarrier, GarnetCommitBarrier>();
             redis = garnet.ConnectionString;
@@ -102,6 +102,12 @@ public static class ApiHosting
 
     public static WebApplication MapSessionRecApi(this WebApplication app)
     {
+        // The embedded store stops last, after the silo has written its grains' state, with a final checkpoint.
+        if (app.Services.GetService<EmbeddedGarnet>() is { } garnet)
+        {
+            app.Lifetime.ApplicationStopped.Register(garnet.Dispose);
+        }
+
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<BodySizeLimitMiddleware>();

@@ -13,4 +13,7 @@ public sealed class StorageOptions
 
     /// <summary>Loopback port of the embedded Garnet server; 0 picks a free one.</summary>
     public int EmbeddedPort { get; set; }
+
+    /// <summary>How often the embedded server takes a checkpoint (and on every graceful stop); zero: only on stop.</summary>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMinutes(10);
 }
