@@ -20,6 +20,8 @@ public static class Program
           --key <key>          an API key (default: $SESSIONREC_API_KEY, else <data>/api-key.txt)
           --data <folder>      the embedded default's data folder, to find its key (default ./data)
           --window-days <n>    import: lay the data set's sessions over the last n days (default 14)
+          --direct             import straight into the embedded default's data folder (--data) while the
+                               service is stopped, for tenant --tenant (default "default")
         """;
 
     public static async Task<int> Main(string[] args)
@@ -44,7 +46,6 @@ public static class Program
             return positional.Count == 0 && options.ContainsKey("help") ? 0 : 2;
         }
 
-        using var client = new ServiceClient(options.GetValueOrDefault("url") ?? "http://127.0.0.1:5080", Key(options));
         switch (positional[0], positional[1])
         {
             case ("import", var format):
@@ -53,7 +54,18 @@ public static class Program
                 var events = Timeline.Assign(dataset, DateTimeOffset.UtcNow.AddHours(-4), TimeSpan.FromDays(days));
                 AnsiConsole.MarkupLineInterpolated($"{dataset.Name}: {dataset.Items.Count:N0} items, {events.Count:N0} interactions of {dataset.Interactions.Select(i => i.UserId).Distinct().Count():N0} users");
                 var started = DateTime.UtcNow;
-                var totals = await new HttpImporter(client).ImportAsync(dataset, events, cancellationToken);
+                Importer.Totals totals;
+                if (options.ContainsKey("direct"))
+                {
+                    using var direct = new DirectTarget(options.GetValueOrDefault("data") ?? "data", options.GetValueOrDefault("tenant") ?? "default");
+                    totals = await new Importer(direct).ImportAsync(dataset, events, cancellationToken);
+                }
+                else
+                {
+                    using var client = new ServiceClient(options.GetValueOrDefault("url") ?? "http://127.0.0.1:5080", Key(options));
+                    totals = await new Importer(new HttpTarget(client)).ImportAsync(dataset, events, cancellationToken);
+                }
+
                 AnsiConsole.MarkupLineInterpolated($"done in {(DateTime.UtcNow - started).TotalSeconds:0.0} s: {totals.Items:N0} items; events {totals.Accepted:N0} accepted, {totals.Duplicates:N0} already there, {totals.Rejected:N0} rejected");
                 foreach (var sample in totals.SampleRejections)
                 {
@@ -72,8 +84,12 @@ public static class Program
 
                 var from = options.TryGetValue("from", out var f) ? DateTimeOffset.Parse(f!, CultureInfo.InvariantCulture) : (DateTimeOffset?)null;
                 var to = options.TryGetValue("to", out var t) ? DateTimeOffset.Parse(t!, CultureInfo.InvariantCulture) : (DateTimeOffset?)null;
-                var count = await new ClickLogExporter(client).ExportAsync(output, kind, from, to, null, cancellationToken);
-                AnsiConsole.MarkupLineInterpolated($"wrote {count:N0} records to {output} ({kind})");
+                using (var client = new ServiceClient(options.GetValueOrDefault("url") ?? "http://127.0.0.1:5080", Key(options)))
+                {
+                    var count = await new ClickLogExporter(client).ExportAsync(output, kind, from, to, null, cancellationToken);
+                    AnsiConsole.MarkupLineInterpolated($"wrote {count:N0} records to {output} ({kind})");
+                }
+
                 return 0;
 
             default:

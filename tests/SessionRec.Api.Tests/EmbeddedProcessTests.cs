@@ -45,6 +45,34 @@ public sealed class EmbeddedProcessTests : IAsyncLifetime
         Assert.Equal(1, retry.Duplicates);
     }
 
+    [Fact]
+    public async Task ADirectImportIntoTheDataFolderIsServedWhenTheServiceStarts()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var dataset = new SessionRec.Cli.Import.Dataset(
+            "direct",
+            [new("d1", "One", "B", ["C"], new Dictionary<string, string>(), null), new("d2", "Two", null, [], new Dictionary<string, string>(), null), new("d3", "Three", null, [], new Dictionary<string, string>(), null)],
+            [new("x", "d1", "view", null, null), new("x", "d2", "view", null, null), new("y", "d1", "view", null, null), new("y", "d3", "view", null, null), new("z", "d1", "view", null, null), new("z", "d2", "view", null, null)]);
+        var events = SessionRec.Cli.Import.Timeline.Assign(dataset, DateTimeOffset.UtcNow.AddHours(-4), TimeSpan.FromDays(1));
+        using (var target = new SessionRec.Cli.Import.DirectTarget(_data, "default"))
+        {
+            var totals = await new SessionRec.Cli.Import.Importer(target).ImportAsync(dataset, events, ct);
+            Assert.Equal((3, 6), (totals.Items, totals.Accepted));
+        }
+
+        using var http = await StartAsync();
+
+        // The session grain replays x's records from the click log; the catalogue learns d1 → d2 from it.
+        var session = await (await http.GetAsync("/v1/users/x/session", ct)).Read<UserSessionResponse>();
+        Assert.Equal(["d1", "d2"], session.Current!.Events.Select(e => e.ItemId));
+        var recs = await (await http.GetAsync("/v1/users/new/recommendations?context_item=d1", ct)).Read<RecommendationsResponse>();
+        Assert.Equal("d2", recs.Items[0].ItemId);
+
+        // While the service runs, the folder is locked against a second server.
+        var error = Assert.Throws<InvalidOperationException>(() => new SessionRec.Cli.Import.DirectTarget(_data, "default"));
+        Assert.Contains("in use by another SessionRec process", error.Message);
+    }
+
     private async Task<HttpClient> StartAsync()
     {
         var dll = FindApiDll();

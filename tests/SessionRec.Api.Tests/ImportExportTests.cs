@@ -28,8 +28,8 @@ public sealed class ImportExportTests(ApiFixture api) : IClassFixture<ApiFixture
         using var client = Client();
         var events = Timeline.Assign(Small(), DateTimeOffset.UtcNow.AddHours(-4), TimeSpan.FromDays(14));
 
-        var first = await new HttpImporter(client).ImportAsync(Small(), events, ct);
-        var second = await new HttpImporter(client).ImportAsync(Small(), events, ct);
+        var first = await new Importer(new HttpTarget(client)).ImportAsync(Small(), events, ct);
+        var second = await new Importer(new HttpTarget(client)).ImportAsync(Small(), events, ct);
 
         Assert.Equal((2, 3, 0, 0), (first.Items, first.Accepted, first.Duplicates, first.Rejected));
         Assert.Equal((0, 3), (second.Accepted, second.Duplicates));

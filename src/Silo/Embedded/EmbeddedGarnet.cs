@@ -19,12 +19,14 @@ using Garnet;
 public sealed class EmbeddedGarnet : IDisposable
 {
     private readonly GarnetServer _server;
+    private readonly FileStream _lock;
     private readonly Timer? _checkpoints;
     private int _disposed;
 
-    private EmbeddedGarnet(GarnetServer server, int port, TimeSpan checkpointInterval)
+    private EmbeddedGarnet(GarnetServer server, FileStream folderLock, int port, TimeSpan checkpointInterval)
     {
         _server = server;
+        _lock = folderLock;
         Port = port;
         if (checkpointInterval > TimeSpan.Zero)
         {
@@ -64,6 +66,18 @@ public sealed class EmbeddedGarnet : IDisposable
         var full = Path.GetFullPath(dataPath);
         var dir = Path.Combine(full, "garnet");
         Directory.CreateDirectory(dir);
+
+        // Two servers on one folder would corrupt it: the first holds an exclusive lock on it while it runs.
+        FileStream folderLock;
+        try
+        {
+            folderLock = new FileStream(Path.Combine(dir, "lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new InvalidOperationException($"The data folder {full} is in use by another SessionRec process (stop it first).", e);
+        }
+
         if (port == 0)
         {
             port = FreeLoopbackPort();
@@ -81,9 +95,17 @@ public sealed class EmbeddedGarnet : IDisposable
             "--device-type", "RandomAccess",
             "-q",
         };
-        var server = new GarnetServer([.. args]);
-        server.Start();
-        return new EmbeddedGarnet(server, port, checkpointInterval ?? TimeSpan.Zero);
+        try
+        {
+            var server = new GarnetServer([.. args]);
+            server.Start();
+            return new EmbeddedGarnet(server, folderLock, port, checkpointInterval ?? TimeSpan.Zero);
+        }
+        catch
+        {
+            folderLock.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Stops the server after a final checkpoint (a graceful stop then restarts without AOF replay).</summary>
@@ -97,6 +119,7 @@ public sealed class EmbeddedGarnet : IDisposable
         _checkpoints?.Dispose();
         Checkpoint(background: false);
         _server.Dispose();
+        _lock.Dispose();
     }
 
     public static int FreeLoopbackPort()
