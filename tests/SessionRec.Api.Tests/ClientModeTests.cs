@@ -5,44 +5,24 @@ using SessionRec.Api.Contracts;
 using SessionRec.TestSupport;
 
 /// <summary>The API as a pure client (Orleans:Role=Client) of two silo processes clustered through Redis.</summary>
-public sealed class ClientModeTests : IAsyncLifetime
+public sealed class ClientModeTests
 {
-    private readonly List<SiloProcess> _silos = [];
-    private RedisServer _redis = null!;
-
-    public async ValueTask InitializeAsync() => _redis = await RedisServer.StartAsync();
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var silo in _silos)
+    private static ApiFactory ClientOf(SiloProcessCluster silos, string? responseTimeout = null) =>
+        new(silos.Redis.ConnectionString, new Dictionary<string, string?>
         {
-            await silo.DisposeAsync();
-        }
-
-        await _redis.DisposeAsync();
-    }
+            ["Orleans:Role"] = "Client",
+            ["Orleans:ClusterId"] = silos.ClusterId,
+            ["Orleans:ResponseTimeout"] = responseTimeout ?? "00:00:05",
+        });
 
     [Fact]
     public async Task AnApiClientServesRequestsFromASiloOnlyCluster()
     {
         var ct = TestContext.Current.CancellationToken;
-        var clusterId = "client-" + Guid.NewGuid().ToString("N")[..8];
-        _silos.Add(SiloProcess.Start(_redis.ConnectionString, clusterId));
-        _silos.Add(SiloProcess.Start(_redis.ConnectionString, clusterId));
-        await using var api = new ApiFactory(_redis.ConnectionString, new Dictionary<string, string?>
-        {
-            ["Orleans:Role"] = "Client",
-            ["Orleans:ClusterId"] = clusterId,
-        });
+        await using var silos = await SiloProcessCluster.StartAsync(2);
+        await using var api = ClientOf(silos);
         using var client = api.ClientFor(ApiFactory.KeyA);
-
-        // The client retries its gateway connection until a silo is up.
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while ((await client.GetAsync("/health/ready", ct)).StatusCode != HttpStatusCode.OK)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The API client never saw an active silo.");
-            await Task.Delay(250, ct);
-        }
+        await WaitForSilosAsync(client, 2, ct);
 
         await client.PutJson("/v1/items", new { items = new[] { Http.Item("a"), Http.Item("b") } });
         var posted = await (await client.PostJson("/v1/events", new { events = new[] { Http.View("c1", "u", "a") } })).Read<PostEventsResponse>();
@@ -57,15 +37,8 @@ public sealed class ClientModeTests : IAsyncLifetime
     public async Task WhenASiloDiesRequestsFailFastWith503AndRecoverByThemselves()
     {
         var ct = TestContext.Current.CancellationToken;
-        var clusterId = "fault-" + Guid.NewGuid().ToString("N")[..8];
-        _silos.Add(SiloProcess.Start(_redis.ConnectionString, clusterId));
-        _silos.Add(SiloProcess.Start(_redis.ConnectionString, clusterId));
-        await using var api = new ApiFactory(_redis.ConnectionString, new Dictionary<string, string?>
-        {
-            ["Orleans:Role"] = "Client",
-            ["Orleans:ClusterId"] = clusterId,
-            ["Orleans:ResponseTimeout"] = "00:00:03",
-        });
+        await using var silos = await SiloProcessCluster.StartAsync(2);
+        await using var api = ClientOf(silos, responseTimeout: "00:00:03");
         using var client = api.ClientFor(ApiFactory.KeyA);
         await WaitForSilosAsync(client, 2, ct);
 
@@ -76,7 +49,7 @@ public sealed class ClientModeTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, (await client.PostJson("/v1/events", new { events = new[] { Http.View($"{user}-1", user, "a") } })).StatusCode);
         }
 
-        await _silos[0].DisposeAsync(); // SIGKILL: no graceful hand-over
+        await silos.Silos[0].DisposeAsync(); // SIGKILL: no graceful hand-over
 
         // Until the cluster notices, calls to the dead silo's grains fail within the response timeout with 503 and
         // Retry-After, never 500; then every user is served again without anyone restarting anything.
@@ -114,6 +87,7 @@ public sealed class ClientModeTests : IAsyncLifetime
         Assert.Equal("a", Assert.Single(session.Current!.Events).ItemId);
     }
 
+    // The client retries its gateway connection until a silo is up.
     private static async Task WaitForSilosAsync(HttpClient client, int count, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);

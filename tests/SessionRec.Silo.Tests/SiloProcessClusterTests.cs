@@ -10,34 +10,18 @@ using SessionRec.Silo.Hosting;
 using SessionRec.TestSupport;
 
 /// <summary>Two real silo processes on loopback, clustered through a real Redis, as in production.</summary>
-public sealed class SiloProcessClusterTests : IAsyncLifetime
+public sealed class SiloProcessClusterTests
 {
-    private readonly List<SiloProcess> _silos = [];
-    private RedisServer _redis = null!;
-
-    public async ValueTask InitializeAsync() => _redis = await RedisServer.StartAsync();
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var silo in _silos)
-        {
-            await silo.DisposeAsync();
-        }
-
-        await _redis.DisposeAsync();
-    }
-
     [Fact]
     public async Task TwoSiloProcessesFormOneClusterThatServesGrains()
     {
-        var clusterId = "proc-" + Guid.NewGuid().ToString("N")[..8];
-        _silos.Add(SiloProcess.Start(_redis.ConnectionString, clusterId));
-        _silos.Add(SiloProcess.Start(_redis.ConnectionString, clusterId));
+        await using var silos = await SiloProcessCluster.StartAsync(2);
+        var clusterId = silos.ClusterId;
 
         var client = Host.CreateApplicationBuilder();
         client.UseOrleansClient(c =>
         {
-            c.UseRedisClustering(_redis.ConnectionString);
+            c.UseRedisClustering(silos.Redis.ConnectionString);
             c.Configure<ClusterOptions>(o => { o.ClusterId = clusterId; o.ServiceId = SiloHosting.ServiceId; });
         });
         using var host = client.Build();
