@@ -34,6 +34,12 @@ public sealed class EmbeddedProcessTests : IAsyncLifetime
         var posted = await (await http.PostJson("/v1/events", new { events = new[] { Http.View("e1", "u1", "a"), Http.View("e2", "u1", "b") } })).Read<PostEventsResponse>();
         Assert.Equal(2, posted.Accepted);
 
+        // The generated key is readable by its owner only.
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_data, "api-key.txt")));
+        }
+
         Kill(); // SIGKILL: no graceful shutdown, no flush on exit
         using var again = await StartAsync();
 

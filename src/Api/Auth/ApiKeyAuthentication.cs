@@ -19,6 +19,9 @@ public sealed class ApiKeyAuthenticationHandler(
     public const string SchemeName = "ApiKey";
     public const string TenantClaim = "tenant";
 
+    /// <summary>A short, non-secret id of the key (a prefix of its digest), for per-key rate limits.</summary>
+    public const string KeyIdClaim = "key_id";
+
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
@@ -32,13 +35,13 @@ public sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.Fail("The Authorization header must be 'Bearer <api key>'."));
         }
 
-        var tenant = registry.TenantOf(header.AsSpan(7).Trim());
-        if (tenant is null)
+        var key = registry.Find(header.AsSpan(7).Trim());
+        if (key is null)
         {
             return Task.FromResult(AuthenticateResult.Fail("Unknown API key."));
         }
 
-        var identity = new ClaimsIdentity([new Claim(TenantClaim, tenant)], SchemeName);
+        var identity = new ClaimsIdentity([new Claim(TenantClaim, key.Value.Tenant), new Claim(KeyIdClaim, key.Value.KeyId)], SchemeName);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
 
@@ -79,8 +82,19 @@ public sealed class ApiKeyRegistry
 
     public int Count => _tenantByDigest.Count;
 
-    public string? TenantOf(ReadOnlySpan<char> key) =>
-        key.IsEmpty ? null : _tenantByDigest.GetValueOrDefault(Digest(key));
+    public string? TenantOf(ReadOnlySpan<char> key) => Find(key)?.Tenant;
+
+    /// <summary>The key's tenant and its id (the first 12 hex digits of its SHA-256), or null for an unknown key.</summary>
+    public (string Tenant, string KeyId)? Find(ReadOnlySpan<char> key)
+    {
+        if (key.IsEmpty)
+        {
+            return null;
+        }
+
+        var digest = Digest(key);
+        return _tenantByDigest.TryGetValue(digest, out var tenant) ? (tenant, digest[..12]) : null;
+    }
 
     private static string Digest(ReadOnlySpan<char> key)
     {

@@ -134,9 +134,9 @@ public static class ApiHosting
         {
             limiter.AddPolicy(RateLimitPolicy, context =>
             {
-                // Partition by tenant (one bucket per key's tenant); unauthenticated requests never reach here.
-                var tenant = context.User.FindFirst(ApiKeyAuthenticationHandler.TenantClaim)?.Value ?? "anonymous";
-                return RateLimitPartition.GetTokenBucketLimiter(tenant, _ => new TokenBucketRateLimiterOptions
+                // One bucket per API key; unauthenticated requests never reach here.
+                var keyId = context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)?.Value ?? "anonymous";
+                return RateLimitPartition.GetTokenBucketLimiter(keyId, _ => new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = options.RateLimitBurst,
                     TokensPerPeriod = options.RateLimitPerSecond,
@@ -175,6 +175,10 @@ public static class ApiHosting
         {
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
             File.WriteAllText(file, "sr_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)));
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
         }
 
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>

@@ -23,6 +23,10 @@ public sealed class CatalogueGrain(
     private const int ReadBatch = 5_000;
     private const int SessionMemory = 5;
 
+    // Live sessions remembered while following the log; past this many, sessions idle longer than the inactivity
+    // timeout are dropped (they could not be continued anyway).
+    private const int MaxTrackedSessions = 200_000;
+
     private readonly Dictionary<string, CatalogueItem> _items = new(StringComparer.Ordinal);
     private readonly RecommenderOptions _options = options.Value;
     private readonly TimeSpan _inactivity = sessionOptions.Value.InactivityTimeout;
@@ -30,6 +34,7 @@ public sealed class CatalogueGrain(
     private InteractionStatistics _statistics = null!;
     private RecommendationPipeline _pipeline = null!;
     private long _nextSequence = 1;
+    private DateTimeOffset _latest = DateTimeOffset.MinValue;
 
     private string Tenant => this.GetPrimaryKeyString();
 
@@ -152,6 +157,22 @@ public sealed class CatalogueGrain(
 
         _statistics.Observe(evt.ItemId, weight, evt.Timestamp, recent.Items);
         recent.Add(evt.ItemId, evt.Timestamp);
+        if (evt.Timestamp > _latest)
+        {
+            _latest = evt.Timestamp;
+        }
+
+        if (_recentByUser.Count > MaxTrackedSessions)
+        {
+            var cutoff = _latest - _inactivity;
+            foreach (var (user, session) in _recentByUser)
+            {
+                if (session.LastAt < cutoff)
+                {
+                    _recentByUser.Remove(user);
+                }
+            }
+        }
     }
 
     private sealed class RecentSession(string? sessionId)
