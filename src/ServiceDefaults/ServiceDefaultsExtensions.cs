@@ -23,17 +23,19 @@ public static class ServiceDefaultsExtensions
                 .AddRuntimeInstrumentation()
                 .AddMeter("Microsoft.Orleans")
                 .AddMeter(Telemetry.MeterName)
-                .AddPrometheusExporter())
-            .WithTracing(tracing => tracing
-                .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/health") && !ctx.Request.Path.StartsWithSegments("/metrics"))
-                .AddRedisInstrumentation()
-                .AddSource("Microsoft.Orleans.Runtime")
-                .AddSource("Microsoft.Orleans.Application")
-                .AddSource(Telemetry.SourceName));
+                .AddPrometheusExporter());
 
+        // Traces are recorded only when something receives them. Measured here: recording every request's
+        // activities with no exporter cost about a third of event-ingestion throughput.
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
-            otel.UseOtlpExporter();
+            otel.WithTracing(tracing => tracing
+                    .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/health") && !ctx.Request.Path.StartsWithSegments("/metrics"))
+                    .AddRedisInstrumentation()
+                    .AddSource("Microsoft.Orleans.Runtime")
+                    .AddSource("Microsoft.Orleans.Application")
+                    .AddSource(Telemetry.SourceName))
+                .UseOtlpExporter();
         }
 
         builder.Services.AddHealthChecks()

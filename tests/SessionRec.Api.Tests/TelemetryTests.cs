@@ -1,0 +1,37 @@
+namespace SessionRec.Api.Tests;
+
+using System.Diagnostics;
+using System.Net;
+
+public sealed class TelemetryTests(ApiFixture api) : IClassFixture<ApiFixture>
+{
+    [Fact]
+    public async Task RequestsEmitHttpAndGrainActivitiesAndAnUnreachableOtlpEndpointDoesNotDisturbThem()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var sources = new HashSet<string>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = _ => true,
+            Sample = (ref _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a => { lock (sources) { sources.Add(a.Source.Name); } },
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        // The exporter's endpoint does not answer; export failures must not affect requests.
+        await using var traced = new ApiFactory(api.Redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:9",
+        });
+        using var client = traced.ClientFor(ApiFactory.KeyA);
+
+        var response = await client.PostJson("/v1/events", new { events = new[] { Http.View("t1", "traced", "a") } });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        lock (sources)
+        {
+            Assert.Contains("Microsoft.AspNetCore", sources);
+            Assert.Contains(sources, s => s.StartsWith("Microsoft.Orleans", StringComparison.Ordinal));
+        }
+    }
+}
