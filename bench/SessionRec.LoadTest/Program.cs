@@ -44,7 +44,7 @@ foreach (var (name, perRequest, make) in scenarios)
         continue;
     }
 
-    await Run(name, make, TimeSpan.FromSeconds(Math.Min(2, seconds / 5))); // warm-up
+    await Run(name, make, TimeSpan.FromSeconds(3)); // warm-up: grain activations, JIT, connection pools
     var (latencies, errors, elapsed) = await Run(name, make, TimeSpan.FromSeconds(seconds));
     latencies.Sort();
     double P(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];

@@ -26,11 +26,17 @@ public sealed class SiloProcessCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var silo in _silos)
+        // Silos first (a silo whose Redis is gone would hang in its shutdown), each killed even if another fails.
+        try
         {
-            await silo.DisposeAsync();
+            foreach (var silo in _silos)
+            {
+                await silo.DisposeAsync();
+            }
         }
-
-        await Redis.DisposeAsync();
+        finally
+        {
+            await Redis.DisposeAsync();
+        }
     }
 }
