@@ -144,4 +144,39 @@ public sealed class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
         using var other = limited.ClientFor(ApiFactory.KeyB);
         Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync("/v1/items/none", TestContext.Current.CancellationToken)).StatusCode);
     }
+
+    public static TheoryData<string, string> RoutesWithIds => new()
+    {
+        { "GET", "/v1/items/{0}" },
+        { "DELETE", "/v1/items/{0}" },
+        { "GET", "/v1/users/{0}/session" },
+        { "GET", "/v1/users/{0}/recommendations" },
+        { "DELETE", "/v1/users/{0}" },
+    };
+
+    [Theory]
+    [MemberData(nameof(RoutesWithIds))]
+    public async Task InvalidIdsInThePathGetAProblem(string method, string template)
+    {
+        foreach (var id in new[] { "bad%01id", new string('x', 300) })
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), string.Format(System.Globalization.CultureInfo.InvariantCulture, template, id));
+
+            var response = await api.A.SendAsync(request, TestContext.Current.CancellationToken);
+
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.StartsWith("Invalid", (await response.ReadProblem()).GetProperty("title").GetString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("context_item=bad%01", "Invalid context_item")]
+    [InlineData("exclude=a,bad%01", "Invalid exclude")]
+    public async Task InvalidRecommendationParametersGetAProblem(string query, string title)
+    {
+        var response = await api.A.GetAsync($"/v1/users/u/recommendations?{query}", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(title, (await response.ReadProblem()).GetProperty("title").GetString());
+    }
 }
