@@ -23,6 +23,13 @@ public interface ICatalogueGrain : IGrainWithStringKey
     [Alias("CountAsync"), ReadOnly]
     Task<int> CountAsync();
 
+    /// <summary>
+    /// Tells the grain that the log has records up to <paramref name="lastSequence"/>, so it reads them now rather
+    /// than at its next tail tick (a user's next request then sees what they just did). Cheap when already read.
+    /// </summary>
+    [Alias("LogAdvancedAsync"), OneWay]
+    Task LogAdvancedAsync(long lastSequence);
+
     /// <summary>Reads the click log up to its end now, so the statistics include every logged event.</summary>
     [Alias("CatchUpAsync")]
     Task<long> CatchUpAsync();

@@ -2,6 +2,7 @@ namespace SessionRec.Api.Endpoints;
 
 using Microsoft.Extensions.Options;
 using SessionRec.Abstractions;
+using SessionRec.Abstractions.Catalogue;
 using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Events;
 using SessionRec.Abstractions.Sessions;
@@ -57,6 +58,17 @@ public sealed class EventIngestion(IClickLog clickLog, IGrainFactory grains, IOp
         }
 
         await ApplyToSessionsAsync(tenant, valid, outcomes);
+        if (accepted > 0)
+        {
+            var last = 0L;
+            foreach (var outcome in outcomes)
+            {
+                last = Math.Max(last, outcome.Sequence);
+            }
+
+            // One-way: the recommender reads the new records now; the request does not wait for it.
+            _ = grains.GetGrain<ICatalogueGrain>(tenant).LogAdvancedAsync(last);
+        }
 
         var rejected = bodies.Count - valid.Count;
         Telemetry.EventsAccepted.Add(accepted);

@@ -82,6 +82,9 @@ public sealed class CatalogueGrain(
 
     public Task<int> CountAsync() => Task.FromResult(_items.Count);
 
+    public Task LogAdvancedAsync(long lastSequence) =>
+        lastSequence < _nextSequence ? Task.CompletedTask : CatchUpAsync();
+
     public async Task<long> CatchUpAsync()
     {
         while (true)
