@@ -129,4 +129,33 @@ public sealed class BaselineRecommenderTests
         Assert.Equal(["x"], first.Select(c => c.ItemId));
         Assert.Equal(["y", "x"], second.Select(c => c.ItemId));
     }
+
+    [Fact]
+    public void EachFallbackRanksBelowEverythingFoundBeforeIt()
+    {
+        var stats = new InteractionStatistics(TimeSpan.FromDays(7));
+        stats.Observe("a", 1, T0, []);
+        stats.Observe("b", 1, T0, ["a"]);
+        var fixedList = new FixedSource("last-resort", ["z", "b", "y"]);
+        var pipeline = new RecommendationPipeline([(new CooccurrenceSource(stats), 1.0)], new PopularitySource(stats), fixedList);
+
+        var ranked = pipeline.Recommend(new CandidateQuery(["a"], null, 5), id => id == "a");
+
+        Assert.Equal(["b", "z", "y"], ranked.Select(r => r.ItemId));
+        Assert.Equal(["cooccurrence", "last-resort", "last-resort"], ranked.Select(r => r.Source));
+        Assert.True(ranked[0].Score > ranked[1].Score && ranked[1].Score > ranked[2].Score);
+    }
+
+    private sealed class FixedSource(string name, IReadOnlyList<string> items) : ICandidateSource
+    {
+        public string Name => name;
+
+        public void Collect(CandidateQuery query, int limit, List<Candidate> into)
+        {
+            for (var i = 0; i < items.Count && i < limit; i++)
+            {
+                into.Add(new Candidate(items[i], items.Count - i, "fixed"));
+            }
+        }
+    }
 }

@@ -23,17 +23,18 @@ public sealed record RankedItem(string ItemId, double Score, string Source, stri
 /// <summary>
 /// Candidate sources → ranker → exclusions → fallback. The ranker blends each source's scores after scaling
 /// them to [0, 1] by that source's best score, with a weight per source; an item is credited to the source
-/// that contributed most to it. The fallback source fills the list when the others find too little.
+/// that contributed most to it. Fallback sources, in order, fill the list when the others find too little; each
+/// fallback's items rank below everything found before it.
 /// </summary>
 public sealed class RecommendationPipeline
 {
     private readonly IReadOnlyList<(ICandidateSource Source, double Weight)> _sources;
-    private readonly ICandidateSource _fallback;
+    private readonly IReadOnlyList<ICandidateSource> _fallbacks;
 
-    public RecommendationPipeline(IReadOnlyList<(ICandidateSource Source, double Weight)> sources, ICandidateSource fallback)
+    public RecommendationPipeline(IReadOnlyList<(ICandidateSource Source, double Weight)> sources, params IReadOnlyList<ICandidateSource> fallbacks)
     {
         _sources = sources;
-        _fallback = fallback;
+        _fallbacks = fallbacks;
     }
 
     /// <param name="isExcluded">Items that must not be served (bought, excluded by the caller, unavailable...).</param>
@@ -51,14 +52,30 @@ public sealed class RecommendationPipeline
             Merge(merged, buffer, source.Name, weight, isExcluded);
         }
 
-        if (merged.Count < query.K)
+        foreach (var fallback in _fallbacks)
         {
-            buffer.Clear();
-            _fallback.Collect(query, perSource + merged.Count, buffer);
+            if (merged.Count >= query.K)
+            {
+                break;
+            }
 
-            // Fallback items rank below every item a primary source found.
-            var floor = merged.Count == 0 ? 0 : -1;
-            Merge(merged, buffer, _fallback.Name, 1, isExcluded, floor, onlyNew: true);
+            buffer.Clear();
+            fallback.Collect(query, perSource + merged.Count, buffer);
+
+            // Contributions are in [0, 1]: starting two below the lowest score so far ranks them strictly after it.
+            var floor = 0.0;
+            if (merged.Count > 0)
+            {
+                floor = double.MaxValue;
+                foreach (var scored in merged.Values)
+                {
+                    floor = Math.Min(floor, scored.Total);
+                }
+
+                floor -= 2;
+            }
+
+            Merge(merged, buffer, fallback.Name, 1, isExcluded, floor, onlyNew: true);
         }
 
         var ranked = new List<RankedItem>(merged.Count);
