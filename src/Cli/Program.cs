@@ -86,7 +86,16 @@ public static class Program
                 var to = options.TryGetValue("to", out var t) ? DateTimeOffset.Parse(t!, CultureInfo.InvariantCulture) : (DateTimeOffset?)null;
                 using (var client = new ServiceClient(options.GetValueOrDefault("url") ?? "http://127.0.0.1:5080", Key(options)))
                 {
-                    var count = await new ClickLogExporter(client).ExportAsync(output, kind, from, to, null, cancellationToken);
+                    var count = 0;
+                    await AnsiConsole.Progress().StartAsync(async progress =>
+                    {
+                        var task = progress.AddTask("click log", maxValue: 1);
+                        count = await new ClickLogExporter(client).ExportAsync(output, kind, from, to, (read, last) =>
+                        {
+                            task.MaxValue = Math.Max(1, last);
+                            task.Value = read;
+                        }, cancellationToken);
+                    });
                     AnsiConsole.MarkupLineInterpolated($"wrote {count:N0} records to {output} ({kind})");
                 }
 

@@ -33,8 +33,7 @@ public static class ServiceDefaultsExtensions
                     .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/health") && !ctx.Request.Path.StartsWithSegments("/metrics"))
                     .AddRedisInstrumentation()
                     .AddSource("Microsoft.Orleans.Runtime")
-                    .AddSource("Microsoft.Orleans.Application")
-                    .AddSource(Telemetry.SourceName))
+                    .AddSource("Microsoft.Orleans.Application"))
                 .UseOtlpExporter();
         }
 

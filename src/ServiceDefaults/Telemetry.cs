@@ -1,15 +1,12 @@
 namespace SessionRec.ServiceDefaults;
 
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
-/// <summary>Names of SessionRec's own activity sources, meters and instruments.</summary>
+/// <summary>Names of SessionRec's own meter and instruments.</summary>
 public static class Telemetry
 {
-    public const string SourceName = "SessionRec";
     public const string MeterName = "SessionRec";
 
-    public static readonly ActivitySource Source = new(SourceName);
     public static readonly Meter Meter = new(MeterName);
 
     public static readonly Counter<long> EventsAccepted = Meter.CreateCounter<long>("sessionrec.events.accepted", description: "Events appended to the click log.");

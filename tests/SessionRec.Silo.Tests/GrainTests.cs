@@ -81,7 +81,6 @@ public sealed class GrainTests(ClusterFixture fixture) : IClassFixture<ClusterFi
 
         Assert.Equal(["b", "a"], context.RecentItems);
         Assert.Equal(["b"], context.PurchasedItems);
-        Assert.False(context.IsNewUser);
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public sealed class SiloProcessCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // Silos first (a silo whose Redis is gone would hang in its shutdown), each killed even if another fails.
+        // Silos first: a silo whose Redis is gone would hang in its shutdown.
         try
         {
             foreach (var silo in _silos)

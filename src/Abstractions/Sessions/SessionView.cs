@@ -35,8 +35,7 @@ public sealed record UserSessionView(
 public sealed record SessionContext(
     [property: Id(0)] string? SessionId,
     [property: Id(1)] IReadOnlyList<string> RecentItems,
-    [property: Id(2)] IReadOnlyList<string> PurchasedItems,
-    [property: Id(3)] bool IsNewUser);
+    [property: Id(2)] IReadOnlyList<string> PurchasedItems);
 
 /// <summary>The result of recording a batch: which events the grain applied (the others it had seen before).</summary>
 [GenerateSerializer, Immutable]

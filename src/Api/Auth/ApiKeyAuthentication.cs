@@ -80,10 +80,6 @@ public sealed class ApiKeyRegistry
         }
     }
 
-    public int Count => _tenantByDigest.Count;
-
-    public string? TenantOf(ReadOnlySpan<char> key) => Find(key)?.Tenant;
-
     /// <summary>The key's tenant and its id (the first 12 hex digits of its SHA-256), or null for an unknown key.</summary>
     public (string Tenant, string KeyId)? Find(ReadOnlySpan<char> key)
     {

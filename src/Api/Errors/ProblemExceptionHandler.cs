@@ -49,7 +49,7 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             (503, "Cluster unavailable", "A cluster member did not answer; retry shortly. Retried events are deduplicated by event id."),
         OperationCanceledException =>
             (503, "Request cancelled", "The request was cancelled before it completed."),
-        _ => (500, "Internal error", $"An unexpected error occurred ({exception.GetType().Name})."),
+        _ => (500, "Internal error", "An unexpected error occurred."),
     };
 
     private static string JsonDetail(JsonException json) =>

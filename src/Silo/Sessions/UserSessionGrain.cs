@@ -104,8 +104,7 @@ public sealed partial class UserSessionGrain(
             }
         }
 
-        var isNew = current is null && state.State.Recent.Count == 0;
-        return Task.FromResult(new SessionContext(current?.SessionId, items, purchased, isNew));
+        return Task.FromResult(new SessionContext(current?.SessionId, items, purchased));
     }
 
     public async Task EraseAsync()
