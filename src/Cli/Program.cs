@@ -1,8 +1,11 @@
 namespace SessionRec.Cli;
 
 using System.Globalization;
+using SessionRec.Cli.Evaluate;
 using SessionRec.Cli.Export;
 using SessionRec.Cli.Import;
+using SessionRec.Models.Data;
+using SessionRec.Models.Evaluation;
 using Spectre.Console;
 
 /// <summary>`sessionrec`: import data sets into a running service, export its click log.</summary>
@@ -13,6 +16,8 @@ public static class Program
         sessionrec import recbole <file.inter> [--item <file.item>]
         sessionrec import movielens <folder>               ratings.csv + movies.csv
         sessionrec import diginetica <train-item-views.csv>
+        sessionrec eval recs beauty|recbole <path> [--item <file.item>] [--models a,b] [--json <file>] [--md <file>]
+                                                           leave-one-out evaluation of the baselines and models
         sessionrec export clicklog --out <file> [--format ndjson|parquet] [--from <time>] [--to <time>]
 
         Common options:
@@ -74,6 +79,18 @@ public static class Program
 
                 return totals.Rejected == 0 ? 0 : 1;
 
+            case ("eval", "recs"):
+                var candidates = FunctionCandidate.Baselines();
+                var only = options.GetValueOrDefault("models")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                return EvalRecsCommand.Run(
+                    Read(positional.ElementAtOrDefault(2) ?? "", positional, options),
+                    [.. candidates.Where(c => only is null || only.Contains(c.Name))],
+                    "sessionrec " + string.Join(' ', args),
+                    options.GetValueOrDefault("json"),
+                    options.GetValueOrDefault("md"),
+                    !options.ContainsKey("no-new-items"),
+                    cancellationToken);
+
             case ("export", "clicklog"):
                 var output = options.GetValueOrDefault("out") ?? throw new ArgumentException("export clicklog needs --out <file>.");
                 var kind = options.GetValueOrDefault("format") ?? (output.EndsWith(".parquet", StringComparison.Ordinal) ? "parquet" : "ndjson");
@@ -109,7 +126,9 @@ public static class Program
 
     private static Dataset Read(string format, List<string> positional, Dictionary<string, string?> options)
     {
-        var path = positional.Count > 2 ? positional[2] : throw new ArgumentException($"import {format} needs a path.");
+        // import <format> <path> / eval recs <format> <path>
+        var at = positional[0] == "eval" ? 3 : 2;
+        var path = positional.Count > at ? positional[at] : throw new ArgumentException($"{positional[0]} {format} needs a path.");
         return format switch
         {
             "beauty" => DatasetReaders.ReadBeauty(path),

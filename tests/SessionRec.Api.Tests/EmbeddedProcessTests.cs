@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using SessionRec.Api.Contracts;
+using SessionRec.Models.Data;
 using SessionRec.Silo.Embedded;
 
 /// <summary>
@@ -55,7 +56,7 @@ public sealed class EmbeddedProcessTests : IAsyncLifetime
     public async Task ADirectImportIntoTheDataFolderIsServedWhenTheServiceStarts()
     {
         var ct = TestContext.Current.CancellationToken;
-        var dataset = new SessionRec.Cli.Import.Dataset(
+        var dataset = new SessionRec.Models.Data.Dataset(
             "direct",
             [new("d1", "One", "B", ["C"], new Dictionary<string, string>(), null), new("d2", "Two", null, [], new Dictionary<string, string>(), null), new("d3", "Three", null, [], new Dictionary<string, string>(), null)],
             [new("x", "d1", "view", null, null), new("x", "d2", "view", null, null), new("y", "d1", "view", null, null), new("y", "d3", "view", null, null), new("z", "d1", "view", null, null), new("z", "d2", "view", null, null)]);

@@ -6,6 +6,7 @@ using SessionRec.Api.Contracts;
 using SessionRec.Cli;
 using SessionRec.Cli.Export;
 using SessionRec.Cli.Import;
+using SessionRec.Models.Data;
 
 /// <summary>`sessionrec import` and `sessionrec export clicklog` against the running API.</summary>
 public sealed class ImportExportTests(ApiFixture api) : IClassFixture<ApiFixture>, IDisposable

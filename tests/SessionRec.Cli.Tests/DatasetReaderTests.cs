@@ -1,6 +1,7 @@
 namespace SessionRec.Cli.Tests;
 
 using SessionRec.Cli.Import;
+using SessionRec.Models.Data;
 using SessionRec.TestSupport;
 
 public sealed class DatasetReaderTests : IDisposable

@@ -1,6 +1,7 @@
 namespace SessionRec.Cli.Tests;
 
 using SessionRec.Cli.Import;
+using SessionRec.Models.Data;
 
 public sealed class TimelineTests
 {

@@ -3,6 +3,7 @@ namespace SessionRec.Cli.Import;
 using SessionRec.Abstractions.Catalogue;
 using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Events;
+using SessionRec.Models.Data;
 using SessionRec.Silo.Catalogue;
 using SessionRec.Silo.ClickLog;
 using SessionRec.Silo.Embedded;

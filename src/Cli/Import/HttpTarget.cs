@@ -1,5 +1,7 @@
 namespace SessionRec.Cli.Import;
 
+using SessionRec.Models.Data;
+
 /// <summary>A running service, through its public API (validation, sessions and statistics as for live traffic).</summary>
 public sealed class HttpTarget(ServiceClient client) : IImportTarget
 {

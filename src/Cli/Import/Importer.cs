@@ -1,5 +1,6 @@
 namespace SessionRec.Cli.Import;
 
+using SessionRec.Models.Data;
 using Spectre.Console;
 
 /// <summary>What a batch of events came to.</summary>

@@ -1,5 +1,7 @@
 namespace SessionRec.Cli.Import;
 
+using SessionRec.Models.Data;
+
 /// <summary>
 /// Lays a data set's interactions onto the recent past, so the service (which refuses events older than its
 /// MaxEventAge) takes them as live traffic while every user's sessions and their order are kept:

@@ -1,4 +1,4 @@
-namespace SessionRec.Cli.Import;
+namespace SessionRec.Models.Data;
 
 /// <summary>A catalogue item as a data set describes it.</summary>
 public sealed record ImportItem(

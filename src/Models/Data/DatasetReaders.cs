@@ -1,4 +1,4 @@
-namespace SessionRec.Cli.Import;
+namespace SessionRec.Models.Data;
 
 using System.Globalization;
 

@@ -1,0 +1,171 @@
+namespace SessionRec.Models.Baseline;
+
+using SessionRec.Models.Evaluation;
+
+/// <summary>Most popular items (interaction counts in the fitted sequences).</summary>
+public sealed class PopularityScorer(IReadOnlyList<int[]> sequences, int items) : ISequenceScorer
+{
+    private readonly float[] _counts = Counts(sequences, items);
+
+    public string Name => "pop";
+
+    public void Score(int user, ReadOnlySpan<int> history, Span<float> scores) => _counts.CopyTo(scores);
+
+    public static float[] Counts(IReadOnlyList<int[]> sequences, int items)
+    {
+        var counts = new float[items];
+        foreach (var s in sequences)
+        {
+            foreach (var i in s)
+            {
+                counts[i]++;
+            }
+        }
+
+        return counts;
+    }
+}
+
+/// <summary>
+/// Last-item transitions: how often each item directly followed the user's last item, with popularity as a
+/// back-off that only orders the items the transitions leave tied.
+/// </summary>
+public sealed class TransitionScorer(IReadOnlyList<int[]> sequences, int items) : ISequenceScorer
+{
+    private readonly SparseItemMatrix _transitions = SparseItemMatrix.Transitions(sequences, items);
+    private readonly float[] _backoff = BackOff(PopularityScorer.Counts(sequences, items));
+
+    public string Name => "cooccurrence";
+
+    public void Score(int user, ReadOnlySpan<int> history, Span<float> scores)
+    {
+        _backoff.CopyTo(scores);
+        if (history.Length > 0)
+        {
+            _transitions.AddRow(history[^1], 1, scores);
+        }
+    }
+
+    /// <summary>Popularity scaled below 1, so one transition outweighs any popularity.</summary>
+    internal static float[] BackOff(float[] counts)
+    {
+        var max = counts.Length == 0 ? 1 : Math.Max(1, counts.Max());
+        return [.. counts.Select(c => 0.5f * c / max)];
+    }
+}
+
+/// <summary>
+/// Item-kNN: cosine similarity between items' sets of users (co-occurrence in a sequence over the square root of
+/// the two items' counts), summed over the user's last <c>lastItems</c> items, nearer items weighing more.
+/// </summary>
+public sealed class ItemKnnScorer : ISequenceScorer
+{
+    private readonly SparseItemMatrix _similarity;
+    private readonly float[] _backoff;
+    private readonly int _lastItems;
+
+    public ItemKnnScorer(IReadOnlyList<int[]> sequences, int items, int lastItems = 3)
+    {
+        var counts = PopularityScorer.Counts(sequences, items);
+        _similarity = SparseItemMatrix.Cooccurrence(sequences, items, window: 0, symmetric: true)
+            .Map((a, b, v) => v / MathF.Sqrt(counts[a] * counts[b]));
+        _backoff = [.. TransitionScorer.BackOff(counts).Select(v => v * 1e-3f)];
+        _lastItems = lastItems;
+    }
+
+    public string Name => "itemknn";
+
+    public void Score(int user, ReadOnlySpan<int> history, Span<float> scores)
+    {
+        _backoff.CopyTo(scores);
+        var n = Math.Min(_lastItems, history.Length);
+        for (var p = 0; p < n; p++)
+        {
+            _similarity.AddRow(history[^(p + 1)], 1f / (p + 1), scores);
+        }
+    }
+}
+
+/// <summary>
+/// V-SKNN (Ludewig and Jannach, 2018): the user's sequence, weighted by position (linear decay from the most
+/// recent item), is compared with past sequences that share an item; of the <c>sample</c> most recent of those,
+/// the <c>k</c> most similar vote for their items with their similarity.
+/// </summary>
+public sealed class VsknnScorer : ISequenceScorer
+{
+    private readonly IReadOnlyList<int[]> _sequences;
+    private readonly int[][] _sequencesOfItem;
+    private readonly float[] _backoff;
+    private readonly int _k;
+    private readonly int _sample;
+
+    /// <param name="sequences">Past sequences; their order is their recency (later = more recent).</param>
+    public VsknnScorer(IReadOnlyList<int[]> sequences, int items, int k = 100, int sample = 500)
+    {
+        _sequences = sequences;
+        var lists = new List<int>[items];
+        for (var s = 0; s < sequences.Count; s++)
+        {
+            foreach (var i in sequences[s])
+            {
+                (lists[i] ??= []).Add(s);
+            }
+        }
+
+        _sequencesOfItem = [.. lists.Select(l => l is null ? Array.Empty<int>() : [.. l])];
+        _backoff = [.. TransitionScorer.BackOff(PopularityScorer.Counts(sequences, items)).Select(v => v * 1e-3f)];
+        _k = k;
+        _sample = sample;
+    }
+
+    public string Name => "vsknn";
+
+    public void Score(int user, ReadOnlySpan<int> history, Span<float> scores)
+    {
+        _backoff.CopyTo(scores);
+        if (history.Length == 0)
+        {
+            return;
+        }
+
+        var weights = new Dictionary<int, float>(history.Length);
+        for (var p = 0; p < history.Length; p++)
+        {
+            weights[history[p]] = (p + 1f) / history.Length;
+        }
+
+        // Candidate sequences: those sharing an item, the most recent first; the user's own row is not a neighbour.
+        var candidates = new HashSet<int>();
+        foreach (var i in history)
+        {
+            foreach (var s in _sequencesOfItem[i])
+            {
+                if (s != user)
+                {
+                    candidates.Add(s);
+                }
+            }
+        }
+
+        var sampled = candidates.Order().TakeLast(_sample);
+        var neighbours = new List<(int Sequence, float Similarity)>();
+        foreach (var s in sampled)
+        {
+            float dot = 0;
+            foreach (var i in _sequences[s])
+            {
+                dot += weights.GetValueOrDefault(i);
+            }
+
+            neighbours.Add((s, dot / MathF.Sqrt(history.Length * (float)_sequences[s].Length)));
+        }
+
+        foreach (var (s, similarity) in neighbours.OrderByDescending(n => n.Similarity).Take(_k))
+        {
+            foreach (var i in _sequences[s])
+            {
+                scores[i] += similarity;
+            }
+        }
+    }
+}

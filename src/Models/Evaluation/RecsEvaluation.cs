@@ -1,0 +1,74 @@
+namespace SessionRec.Models.Evaluation;
+
+using SessionRec.Models.Baseline;
+
+/// <summary>
+/// A model as the harness runs it: fitted on a split for a phase (training parts for validation, training and
+/// validation parts for test), then scored. Neural models train in <c>Fit</c>; baselines count.
+/// </summary>
+public interface IRecommenderCandidate
+{
+    string Name { get; }
+
+    ISequenceScorer Fit(LeaveOneOutSplit split, Phase phase, IProgress<string>? progress, CancellationToken cancellationToken);
+}
+
+/// <summary>A candidate built by a function (the baselines).</summary>
+public sealed class FunctionCandidate(string name, Func<IReadOnlyList<int[]>, int, ISequenceScorer> build) : IRecommenderCandidate
+{
+    public string Name => name;
+
+    public ISequenceScorer Fit(LeaveOneOutSplit split, Phase phase, IProgress<string>? progress, CancellationToken cancellationToken) =>
+        build(split.FitSequences(phase), split.ItemCount);
+
+    public static IReadOnlyList<IRecommenderCandidate> Baselines() =>
+    [
+        new FunctionCandidate("pop", (s, n) => new PopularityScorer(s, n)),
+        new FunctionCandidate("cooccurrence", (s, n) => new TransitionScorer(s, n)),
+        new FunctionCandidate("itemknn", (s, n) => new ItemKnnScorer(s, n)),
+        new FunctionCandidate("vsknn", (s, n) => new VsknnScorer(s, n)),
+    ];
+}
+
+/// <summary>
+/// `sessionrec eval recs`: every candidate on the test split (slices all and cold), and on a split with 5% of the
+/// items held out of training entirely (slice new-items: users whose target is one of those items).
+/// </summary>
+public sealed class RecsEvaluation(LeaveOneOutSplit split, double newItemFraction = 0.05, int seed = 7)
+{
+    public const int ColdThreshold = 5;
+
+    public const string Protocol = "leave-one-out (last item test, second-last validation), full ranking over all items, history masked, ties counted against the target";
+
+    private (LeaveOneOutSplit Split, IReadOnlyList<int> Users, IReadOnlySet<int> HeldOut)? _holdout;
+
+    public LeaveOneOutSplit Split => split;
+
+    /// <summary>Users whose test target occurs at most <see cref="ColdThreshold"/> times in the training parts.</summary>
+    public IReadOnlyList<int> ColdUsers()
+    {
+        var counts = split.ItemCounts(Phase.Validation);
+        return [.. Enumerable.Range(0, split.UserCount).Where(u => counts[split.Test[u]] <= ColdThreshold)];
+    }
+
+    public (LeaveOneOutSplit Split, IReadOnlyList<int> Users, IReadOnlySet<int> HeldOut) NewItemSplit() =>
+        _holdout ??= split.HoldOutItems(newItemFraction, seed);
+
+    public IEnumerable<ResultRow> Run(IRecommenderCandidate candidate, bool newItems, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        var scorer = candidate.Fit(split, Phase.Test, progress, cancellationToken);
+        var ranks = Evaluator.Ranks(scorer, split, Phase.Test, progress: Users(progress, candidate.Name, "all"), cancellationToken: cancellationToken);
+        yield return ResultsFile.Row(candidate.Name, "all", ranks);
+        var cold = ColdUsers();
+        yield return ResultsFile.Row(candidate.Name, "cold", [.. cold.Select(u => ranks[u])]);
+        if (newItems)
+        {
+            var (heldOutSplit, users, _) = NewItemSplit();
+            var heldOutScorer = candidate.Fit(heldOutSplit, Phase.Test, progress, cancellationToken);
+            yield return ResultsFile.Row(candidate.Name, "new-items", Evaluator.Ranks(heldOutScorer, heldOutSplit, Phase.Test, users, cancellationToken: cancellationToken));
+        }
+    }
+
+    private static Progress<int>? Users(IProgress<string>? progress, string model, string slice) =>
+        progress is null ? null : new Progress<int>(n => progress.Report($"{model} {slice}: {n:N0} users ranked"));
+}

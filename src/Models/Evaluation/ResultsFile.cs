@@ -1,0 +1,105 @@
+namespace SessionRec.Models.Evaluation;
+
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+/// <summary>One row of a results table: a model on a slice of the users.</summary>
+public sealed record ResultRow(
+    string Model,
+    string Slice,
+    int Users,
+    IReadOnlyDictionary<string, double> Metrics,
+    IReadOnlyDictionary<string, double[]> Ci,
+    string? Note = null);
+
+/// <summary>The results format of docs/targets.md ("Results files"), as JSON and as a markdown table.</summary>
+public sealed record ResultsFile(
+    string Kind,
+    string Dataset,
+    string Protocol,
+    string Machine,
+    string Command,
+    DateTimeOffset Measured,
+    IReadOnlyList<ResultRow> Rows)
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static ResultRow Row(string model, string slice, IReadOnlyList<int> ranks, string? note = null)
+    {
+        var metrics = RankingMetrics.Compute(ranks);
+        return new ResultRow(
+            model,
+            slice,
+            ranks.Count,
+            metrics.ToDictionary(m => m.Key, m => Math.Round(m.Value.Mean, 4)),
+            metrics.ToDictionary(m => m.Key, m => new[] { Math.Round(m.Value.Low, 4), Math.Round(m.Value.High, 4) }),
+            note);
+    }
+
+    public static string DescribeMachine() =>
+        $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}";
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static ResultsFile FromJson(string json) =>
+        JsonSerializer.Deserialize<ResultsFile>(json, Json) ?? throw new FormatException("Empty results file.");
+
+    /// <summary>One table per slice; the best value of each column in bold; 95% intervals for HR@20 and HR@50.</summary>
+    public string ToMarkdown(IReadOnlyList<string>? columns = null)
+    {
+        columns ??= ["HR@10", "NDCG@10", "HR@20", "NDCG@20", "HR@50", "NDCG@50", "HR@100", "NDCG@100", "MRR@20"];
+        var sb = new StringBuilder();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"# {Kind}: {Dataset}");
+        sb.AppendLine();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Protocol: {Protocol}. Machine: {Machine}. Measured {Measured:yyyy-MM-dd}.");
+        sb.AppendLine();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Command: `{Command}`");
+        foreach (var slice in Rows.Select(r => r.Slice).Distinct())
+        {
+            var rows = Rows.Where(r => r.Slice == slice).ToList();
+            sb.AppendLine();
+            sb.AppendLine(CultureInfo.InvariantCulture, $"## Slice `{slice}` ({rows.Max(r => r.Users):N0} users)");
+            sb.AppendLine();
+            sb.AppendLine("| model | " + string.Join(" | ", columns) + " | HR@20 95% CI | HR@50 95% CI |");
+            sb.AppendLine("|---|" + string.Concat(columns.Select(_ => "---|")) + "---|---|");
+            foreach (var row in rows)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"| {row.Model}");
+                foreach (var c in columns)
+                {
+                    var value = row.Metrics.GetValueOrDefault(c);
+                    var best = rows.Max(r => r.Metrics.GetValueOrDefault(c));
+                    var text = value.ToString("0.0000", CultureInfo.InvariantCulture);
+                    sb.Append(value == best && best > 0 ? $" | **{text}**" : $" | {text}");
+                }
+
+                foreach (var c in new[] { "HR@20", "HR@50" })
+                {
+                    var ci = row.Ci.GetValueOrDefault(c) ?? [0, 0];
+                    sb.Append(CultureInfo.InvariantCulture, $" | {ci[0]:0.0000}–{ci[1]:0.0000}");
+                }
+
+                sb.AppendLine(" |");
+            }
+
+            var notes = rows.Where(r => r.Note is not null).ToList();
+            if (notes.Count > 0)
+            {
+                sb.AppendLine();
+                foreach (var row in notes)
+                {
+                    sb.AppendLine(CultureInfo.InvariantCulture, $"- `{row.Model}`: {row.Note}");
+                }
+            }
+        }
+
+        return sb.ToString();
+    }
+}
