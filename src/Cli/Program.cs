@@ -6,6 +6,8 @@ using SessionRec.Cli.Export;
 using SessionRec.Cli.Import;
 using SessionRec.Models.Data;
 using SessionRec.Models.Evaluation;
+using SessionRec.Training;
+using SessionRec.Training.Evaluation;
 using Spectre.Console;
 
 /// <summary>`sessionrec`: import data sets into a running service, export its click log.</summary>
@@ -18,6 +20,7 @@ public static class Program
         sessionrec import diginetica <train-item-views.csv>
         sessionrec eval recs beauty|recbole <path> [--item <file.item>] [--models a,b] [--json <file>] [--md <file>]
                                                            leave-one-out evaluation of the baselines and models
+                           [--minutes <per model>] [--epochs <n>] [--no-new-items]
         sessionrec export clicklog --out <file> [--format ndjson|parquet] [--from <time>] [--to <time>]
 
         Common options:
@@ -80,7 +83,7 @@ public static class Program
                 return totals.Rejected == 0 ? 0 : 1;
 
             case ("eval", "recs"):
-                var candidates = FunctionCandidate.Baselines();
+                var candidates = FunctionCandidate.Baselines().Concat(TransformerCandidates.All(TrainOptions(options))).ToList();
                 var only = options.GetValueOrDefault("models")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                 return EvalRecsCommand.Run(
                     Read(positional.ElementAtOrDefault(2) ?? "", positional, options),
@@ -122,6 +125,22 @@ public static class Program
                 Console.WriteLine(Usage);
                 return 2;
         }
+    }
+
+    /// <summary>Trainer options from the command line (--minutes, --epochs, --dim, --layers, --seed).</summary>
+    private static M2TRecOptions TrainOptions(Dictionary<string, string?> options)
+    {
+        var defaults = new M2TRecOptions();
+        double Number(string name, double fallback) =>
+            options.GetValueOrDefault(name) is { } text ? double.Parse(text, CultureInfo.InvariantCulture) : fallback;
+        return defaults with
+        {
+            MaxMinutes = Number("minutes", defaults.MaxMinutes),
+            MaxEpochs = (int)Number("epochs", defaults.MaxEpochs),
+            Dim = (int)Number("dim", defaults.Dim),
+            Layers = (int)Number("layers", defaults.Layers),
+            Seed = (int)Number("seed", defaults.Seed),
+        };
     }
 
     private static Dataset Read(string format, List<string> positional, Dictionary<string, string?> options)

@@ -169,3 +169,31 @@ public sealed class VsknnScorer : ISequenceScorer
         }
     }
 }
+
+/// <summary>
+/// The co-occurrence signal the ranking stage fuses with the model: Σ over the last <c>lastItems</c> items of
+/// log(1 + how often the candidate followed that item within <c>window</c> positions), nearer items weighing more.
+/// Logs keep one very common pair from drowning the model's scores.
+/// </summary>
+public sealed class LogCooccurrenceScorer : ISequenceScorer
+{
+    private readonly SparseItemMatrix _counts;
+    private readonly int _lastItems;
+
+    public LogCooccurrenceScorer(IReadOnlyList<int[]> sequences, int items, int window = 3, int lastItems = 3)
+    {
+        _counts = SparseItemMatrix.Cooccurrence(sequences, items, window, symmetric: false).Map((_, _, v) => MathF.Log(1 + v));
+        _lastItems = lastItems;
+    }
+
+    public string Name => "log-cooccurrence";
+
+    public void Score(int user, ReadOnlySpan<int> history, Span<float> scores)
+    {
+        var n = Math.Min(_lastItems, history.Length);
+        for (var p = 0; p < n; p++)
+        {
+            _counts.AddRow(history[^(p + 1)], 1f / (p + 1), scores);
+        }
+    }
+}

@@ -1,5 +1,6 @@
 namespace SessionRec.Training;
 
+/// <summary>Proves the native libtorch loads (see build/TorchSharpGlibcxx.targets for why it might not).</summary>
 public static class TorchCheck
 {
     public static float Run()

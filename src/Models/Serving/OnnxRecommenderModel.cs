@@ -1,0 +1,235 @@
+namespace SessionRec.Models.Serving;
+
+using System.Security.Cryptography;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using SessionRec.Models.Data;
+using SessionRec.Models.Featurization;
+
+/// <summary>
+/// A model folder loaded into ONNX Runtime. Loading checks everything the manifest promises (format, featurizer
+/// version, file hashes, graph signatures), so a bad or mismatching folder is refused before it can serve.
+/// Thread-safe: ONNX Runtime sessions may be run concurrently.
+/// </summary>
+public sealed class OnnxRecommenderModel : IDisposable
+{
+    private const int ItemChunk = 4096;
+
+    private readonly InferenceSession _items;
+    private readonly InferenceSession _sessions;
+    private readonly Dictionary<string, int>? _residualRows;
+    private readonly float[]? _residuals;
+
+    private OnnxRecommenderModel(string folder, ModelManifest manifest, InferenceSession items, InferenceSession sessions, float[]? residuals)
+    {
+        Folder = folder;
+        Manifest = manifest;
+        _items = items;
+        _sessions = sessions;
+        _residuals = residuals;
+        if (residuals is not null && manifest.ResidualItemIds is { } ids)
+        {
+            _residualRows = new Dictionary<string, int>(ids.Length, StringComparer.Ordinal);
+            for (var r = 0; r < ids.Length; r++)
+            {
+                _residualRows[ids[r]] = r;
+            }
+        }
+    }
+
+    public string Folder { get; }
+
+    public ModelManifest Manifest { get; }
+
+    public string Version => Manifest.Version;
+
+    public int Dim => Manifest.Dim;
+
+    public static OnnxRecommenderModel Load(string folder)
+    {
+        var manifestPath = Path.Combine(folder, ModelContract.ManifestFile);
+        if (!File.Exists(manifestPath))
+        {
+            throw new InvalidDataException($"{folder} has no {ModelContract.ManifestFile}.");
+        }
+
+        ModelManifest manifest;
+        try
+        {
+            manifest = ModelManifest.Parse(File.ReadAllText(manifestPath));
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidDataException($"{manifestPath} is not a valid manifest: {e.Message}", e);
+        }
+
+        if (manifest.Format != ModelContract.Format)
+        {
+            throw new InvalidDataException($"{manifestPath}: format '{manifest.Format}', this server reads '{ModelContract.Format}'.");
+        }
+
+        if (manifest.FeaturizerVersion != ItemFeaturizer.Version)
+        {
+            throw new InvalidDataException($"{manifestPath}: featurizer '{manifest.FeaturizerVersion}', this server has '{ItemFeaturizer.Version}'.");
+        }
+
+        foreach (var (name, file) in manifest.Files)
+        {
+            var path = Path.Combine(folder, file.Path);
+            if (!File.Exists(path))
+            {
+                throw new InvalidDataException($"{folder}: {name} file {file.Path} is missing.");
+            }
+
+            using var stream = File.OpenRead(path);
+            var hash = Convert.ToHexStringLower(SHA256.HashData(stream));
+            if (!string.Equals(hash, file.Sha256, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidDataException($"{folder}: {file.Path} has SHA-256 {hash}, the manifest says {file.Sha256} (corrupt or replaced).");
+            }
+        }
+
+        var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        InferenceSession? items = null;
+        InferenceSession? sessions = null;
+        try
+        {
+            items = Open(folder, manifest, "item_encoder", options);
+            sessions = Open(folder, manifest, "session_encoder", options);
+            float[]? residuals = null;
+            if (manifest.Files.TryGetValue("residuals", out var residualFile))
+            {
+                var bytes = File.ReadAllBytes(Path.Combine(folder, residualFile.Path));
+                residuals = new float[bytes.Length / sizeof(float)];
+                Buffer.BlockCopy(bytes, 0, residuals, 0, residuals.Length * sizeof(float));
+                if (manifest.ResidualItemIds is null || residuals.Length != manifest.ResidualItemIds.Length * manifest.Dim)
+                {
+                    throw new InvalidDataException($"{folder}: {residualFile.Path} holds {residuals.Length} floats, expected {manifest.ResidualItemIds?.Length ?? 0} × {manifest.Dim}.");
+                }
+            }
+
+            return new OnnxRecommenderModel(folder, manifest, items, sessions, residuals);
+        }
+        catch
+        {
+            items?.Dispose();
+            sessions?.Dispose();
+            throw;
+        }
+        finally
+        {
+            options.Dispose();
+        }
+    }
+
+    /// <summary>Item vectors [items, Dim]: the metadata encoder, plus the trained residual of each item that has one.</summary>
+    public float[] EncodeItems(IReadOnlyList<ImportItem> items)
+    {
+        var dim = Dim;
+        var result = new float[items.Count * dim];
+        for (var start = 0; start < items.Count; start += ItemChunk)
+        {
+            var count = Math.Min(ItemChunk, items.Count - start);
+            var table = ItemFeatureTable.Build(Manifest.Featurizer, [.. Enumerable.Range(start, count).Select(i => items[i])]);
+            OrtValue[] inputs =
+            [
+                OrtValue.CreateTensorValueFromMemory(table.Brand, [count]),
+                OrtValue.CreateTensorValueFromMemory(table.Categories, [count, ItemFeaturizer.Levels]),
+                OrtValue.CreateTensorValueFromMemory(table.Title, [count, ItemFeaturizer.MaxTitleTokens]),
+                OrtValue.CreateTensorValueFromMemory(table.Attributes, [count, ItemFeaturizer.MaxAttributes]),
+                OrtValue.CreateTensorValueFromMemory(table.Price, [count]),
+            ];
+            try
+            {
+                using var run = new RunOptions();
+                using var outputs = _items.Run(
+                    run,
+                    [ModelContract.Brand, ModelContract.Categories, ModelContract.Title, ModelContract.Attributes, ModelContract.Price],
+                    inputs,
+                    [ModelContract.ItemVectors]);
+                outputs[0].GetTensorDataAsSpan<float>().CopyTo(result.AsSpan(start * dim, count * dim));
+            }
+            finally
+            {
+                foreach (var input in inputs)
+                {
+                    input.Dispose();
+                }
+            }
+        }
+
+        if (_residualRows is not null && _residuals is not null)
+        {
+            for (var i = 0; i < items.Count; i++)
+            {
+                if (_residualRows.TryGetValue(items[i].Id, out var row))
+                {
+                    var target = result.AsSpan(i * dim, dim);
+                    var residual = _residuals.AsSpan(row * dim, dim);
+                    for (var k = 0; k < dim; k++)
+                    {
+                        target[k] += residual[k];
+                    }
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Session vectors [batch, Dim] for sessions given as item vectors [batch, length, Dim] (right-padded) and the
+    /// index of each session's last item.
+    /// </summary>
+    public float[] EncodeSessions(float[] sessionItems, int batch, int length, long[] lastPosition)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Manifest.MaxLength);
+        using var items = OrtValue.CreateTensorValueFromMemory(sessionItems, [batch, length, Dim]);
+        using var last = OrtValue.CreateTensorValueFromMemory(lastPosition, [batch]);
+        using var run = new RunOptions();
+        using var outputs = _sessions.Run(run, [ModelContract.SessionItems, ModelContract.LastPosition], [items, last], [ModelContract.Session]);
+        return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+
+    public void Dispose()
+    {
+        _items.Dispose();
+        _sessions.Dispose();
+    }
+
+    private static InferenceSession Open(string folder, ModelManifest manifest, string name, SessionOptions options)
+    {
+        if (!manifest.Files.TryGetValue(name, out var file))
+        {
+            throw new InvalidDataException($"{folder}: the manifest lists no {name}.");
+        }
+
+        InferenceSession session;
+        try
+        {
+            session = new InferenceSession(Path.Combine(folder, file.Path), options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InvalidDataException($"{folder}: {file.Path} does not load: {e.Message}", e);
+        }
+
+        if (!manifest.Signatures.TryGetValue(name, out var signature))
+        {
+            session.Dispose();
+            throw new InvalidDataException($"{folder}: the manifest has no signature for {name}.");
+        }
+
+        var actual = session.InputMetadata.Concat(session.OutputMetadata).ToDictionary(m => m.Key, m => m.Value.Dimensions.Select(d => (long)d).ToArray());
+        foreach (var (port, shape) in signature)
+        {
+            if (!actual.TryGetValue(port, out var dims) || !dims.SequenceEqual(shape))
+            {
+                session.Dispose();
+                throw new InvalidDataException($"{folder}: {name} {port} is [{string.Join(", ", dims ?? [])}], the manifest says [{string.Join(", ", shape)}].");
+            }
+        }
+
+        return session;
+    }
+}

@@ -1,0 +1,97 @@
+namespace SessionRec.Training.Export;
+
+using System.Security.Cryptography;
+using System.Text.Json;
+using SessionRec.Models.Featurization;
+using SessionRec.Models.Serving;
+
+/// <summary>Writes a trained model as a model folder: the two graphs, the residuals if any, and manifest.json.</summary>
+public static class ModelFolderWriter
+{
+    public static ModelManifest Write(
+        string folder,
+        string version,
+        TrainedModel model,
+        TrainingData data,
+        IReadOnlyList<string> itemIds,
+        FusionWeights? fusion,
+        IReadOnlyDictionary<string, double>? metrics = null)
+    {
+        var options = model.Module.Options;
+        if (!options.Metadata)
+        {
+            throw new InvalidOperationException("Only metadata models are served: an ID-only model cannot score a new item.");
+        }
+
+        Directory.CreateDirectory(folder);
+        var files = new Dictionary<string, ModelFile>
+        {
+            ["item_encoder"] = WriteFile(folder, ModelContract.ItemEncoderFile, OnnxExporter.ItemEncoder(model)),
+            ["session_encoder"] = WriteFile(folder, ModelContract.SessionEncoderFile, OnnxExporter.SessionEncoder(model)),
+        };
+        string[]? residualIds = null;
+        if (OnnxExporter.Residuals(model) is { } residuals)
+        {
+            var bytes = new byte[residuals.Length * sizeof(float)];
+            Buffer.BlockCopy(residuals, 0, bytes, 0, bytes.Length);
+            files["residuals"] = WriteFile(folder, ModelContract.ResidualsFile, bytes);
+            residualIds = [.. itemIds];
+        }
+
+        var d = options.Dim;
+        var sessionSignature = new Dictionary<string, long[]>
+        {
+            [ModelContract.SessionItems] = [-1, -1, d],
+            [ModelContract.LastPosition] = [-1],
+            [ModelContract.Session] = [-1, d],
+        };
+        if (options.HasHeads)
+        {
+            sessionSignature[ModelContract.PrimaryLogits] = [-1, model.Featurizer.CategoryVocabulary[0]];
+        }
+
+        var manifest = new ModelManifest
+        {
+            Format = ModelContract.Format,
+            Version = version,
+            Kind = options.IdResidual ? "m2trec+id-residual" : "m2trec",
+            Created = DateTimeOffset.UtcNow,
+            FeaturizerVersion = ItemFeaturizer.Version,
+            Featurizer = model.Featurizer,
+            Dim = d,
+            MaxLength = options.MaxLength,
+            Signatures = new()
+            {
+                ["item_encoder"] = new()
+                {
+                    [ModelContract.Brand] = [-1],
+                    [ModelContract.Categories] = [-1, ItemFeaturizer.Levels],
+                    [ModelContract.Title] = [-1, ItemFeaturizer.MaxTitleTokens],
+                    [ModelContract.Attributes] = [-1, ItemFeaturizer.MaxAttributes],
+                    [ModelContract.Price] = [-1],
+                    [ModelContract.ItemVectors] = [-1, d],
+                },
+                ["session_encoder"] = sessionSignature,
+            },
+            Files = files,
+            Training = data,
+            Hyperparameters = JsonSerializer.SerializeToElement(options, ModelManifest.Json).EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone()),
+            Metrics = new Dictionary<string, double>(metrics ?? new Dictionary<string, double>())
+            {
+                ["validation_" + M2TRecTrainer.ValidationMetric] = Math.Round(model.BestValidation, 5),
+                ["epochs"] = model.Epochs.Count,
+                ["training_seconds"] = Math.Round(model.Elapsed.TotalSeconds, 1),
+            },
+            Fusion = fusion,
+            ResidualItemIds = residualIds,
+        };
+        File.WriteAllText(Path.Combine(folder, ModelContract.ManifestFile), manifest.ToJson());
+        return manifest;
+    }
+
+    private static ModelFile WriteFile(string folder, string name, byte[] bytes)
+    {
+        File.WriteAllBytes(Path.Combine(folder, name), bytes);
+        return new ModelFile(name, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+    }
+}

@@ -1,0 +1,71 @@
+namespace SessionRec.Training;
+
+/// <summary>Hyperparameters of the session transformer and its trainer; recorded in every model manifest.</summary>
+public sealed record M2TRecOptions
+{
+    /// <summary>Item vectors from metadata (M2TRec). False gives the ID-based SASRec-style baseline.</summary>
+    public bool Metadata { get; init; } = true;
+
+    /// <summary>A learned per-item vector added to the metadata vector (zero for items never trained on).</summary>
+    public bool IdResidual { get; init; }
+
+    public bool UseBrand { get; init; } = true;
+
+    public bool UseCategories { get; init; } = true;
+
+    public bool UseTitle { get; init; } = true;
+
+    public bool UseAttributes { get; init; } = true;
+
+    public bool UsePrice { get; init; } = true;
+
+    /// <summary>Loss weight of the next item's primary category head (0 = no head).</summary>
+    public double PrimaryWeight { get; init; } = 0.1;
+
+    /// <summary>Loss weight of the next item's subcategory heads (0 = no heads).</summary>
+    public double SubcategoryWeight { get; init; } = 0.1;
+
+    /// <summary>"last": the encoder output at the last position; "mean": average pooling over the session (the paper).</summary>
+    public string Pooling { get; init; } = "last";
+
+    public int Dim { get; init; } = 64;
+
+    public int FieldDim { get; init; } = 64;
+
+    public int Layers { get; init; } = 2;
+
+    public int Heads { get; init; } = 2;
+
+    public int FeedForward { get; init; } = 128;
+
+    public int MaxLength { get; init; } = 50;
+
+    public double Dropout { get; init; } = 0.2;
+
+    public double LearningRate { get; init; } = 1e-3;
+
+    public double WeightDecay { get; init; }
+
+    /// <summary>Most sequences in a batch.</summary>
+    public int BatchSize { get; init; } = 256;
+
+    /// <summary>Most padded positions (sequences × longest) in a batch.</summary>
+    public int TokensPerBatch { get; init; } = 1024;
+
+    public int MaxEpochs { get; init; } = 200;
+
+    /// <summary>Wall-clock training budget; the best epoch on validation so far is kept when it runs out.</summary>
+    public double MaxMinutes { get; init; } = 10;
+
+    /// <summary>Epochs without a better validation metric before stopping.</summary>
+    public int Patience { get; init; } = 5;
+
+    /// <summary>Validation users sampled for early stopping (0 = all).</summary>
+    public int ValidationUsers { get; init; } = 4000;
+
+    public int Seed { get; init; } = 42;
+
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    public bool HasHeads => Metadata && UseCategories && (PrimaryWeight > 0 || SubcategoryWeight > 0);
+}
