@@ -57,6 +57,16 @@ public sealed class M2TRecModule : nn.Module
             }
 
             project = nn.Linear(fields * f, options.Dim);
+            if (options.ItemTower == "mlp")
+            {
+                hidden = nn.Linear(fields * f, 2 * options.Dim);
+                expand = nn.Linear(2 * options.Dim, options.Dim);
+            }
+        }
+
+        if (options.Scoring == "cosine")
+        {
+            log_scale = nn.Parameter(tensor(MathF.Log(20f)));
         }
 
         if (!options.Metadata || options.IdResidual)
@@ -97,6 +107,9 @@ public sealed class M2TRecModule : nn.Module
     private readonly Embedding? attributes;
     private readonly Embedding? price;
     private readonly Linear? project;
+    private readonly Linear? hidden;
+    private readonly Linear? expand;
+    private readonly TorchSharp.Modules.Parameter? log_scale;
     private readonly Embedding? ids;
     private readonly Embedding positions;
     private readonly ModuleList<Block> blocks;
@@ -145,7 +158,12 @@ public sealed class M2TRecModule : nn.Module
                 parts.Add(price.forward(table.Price));
             }
 
-            vectors = project.forward(cat(parts, 1));
+            var fields = cat(parts, 1);
+            vectors = project.forward(fields);
+            if (hidden is not null && expand is not null)
+            {
+                vectors = vectors + expand.forward(nn.functional.gelu(hidden.forward(fields)));
+            }
         }
 
         if (ids is not null)
@@ -176,6 +194,18 @@ public sealed class M2TRecModule : nn.Module
             ? x.cumsum(1) / arange(1, length + 1, dtype: x.dtype, device: x.device).view(1, length, 1)
             : x;
     }
+
+    /// <summary>The session vector as scored: as is for dot scoring; unit length times the learned scale for cosine.</summary>
+    public Tensor ScoringSession(Tensor sessions) =>
+        log_scale is null ? sessions : Normalize(sessions) * log_scale.exp();
+
+    /// <summary>Item vectors as scored: as is for dot scoring; unit length for cosine.</summary>
+    public Tensor ScoringItems(Tensor items) => log_scale is null ? items : Normalize(items);
+
+    /// <summary>The learned cosine scale (1 for dot scoring).</summary>
+    public float Scale => log_scale is null ? 1f : log_scale.exp().item<float>();
+
+    public static Tensor Normalize(Tensor x) => x / x.norm(-1, keepdim: true).clamp_min(1e-6);
 
     /// <summary>Category head logits for session vectors [P, Dim]: primary [P, V0], then each sub level.</summary>
     public (Tensor Primary, Tensor[] Sub)? Heads(Tensor sessions) =>

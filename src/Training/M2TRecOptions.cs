@@ -28,6 +28,12 @@ public sealed record M2TRecOptions
     /// <summary>"last": the encoder output at the last position; "mean": average pooling over the session (the paper).</summary>
     public string Pooling { get; init; } = "last";
 
+    /// <summary>"linear": item vector = W · concat(fields); "mlp": plus a GELU hidden layer (residual).</summary>
+    public string ItemTower { get; init; } = "linear";
+
+    /// <summary>"dot": score = session · item; "cosine": both L2-normalised, times a learned scale.</summary>
+    public string Scoring { get; init; } = "dot";
+
     public int Dim { get; init; } = 64;
 
     public int FieldDim { get; init; } = 64;

@@ -100,7 +100,16 @@ public static class M2TRecTrainer
         return new TrainedModel(module, featurizer, table, epochs, watch.Elapsed);
     }
 
-    /// <summary>Item matrix [N, Dim] in eval mode, as float rows.</summary>
+    /// <summary>Item vectors as the ranking scores them [N, Dim] (unit rows for cosine scoring).</summary>
+    public static float[] ScoringMatrix(TrainedModel model)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        using var items = new ItemTensors(model.Table);
+        return model.Module.ScoringItems(model.Module.EncodeItems(items)).contiguous().data<float>().ToArray();
+    }
+
+    /// <summary>Item matrix [N, Dim] in eval mode, as float rows (the session encoder's input vectors).</summary>
     public static float[] ItemMatrix(TrainedModel model)
     {
         using var _ = no_grad();
@@ -109,7 +118,7 @@ public static class M2TRecTrainer
         return model.Module.EncodeItems(items).contiguous().data<float>().ToArray();
     }
 
-    /// <summary>Session vectors [histories, Dim] (the encoder output at each history's last position).</summary>
+    /// <summary>Session vectors [histories, Dim] as scored (the encoder output at each history's last position).</summary>
     public static float[] SessionVectors(TrainedModel model, IReadOnlyList<int[]> histories, int batchSize = 512)
     {
         using var _ = no_grad();
@@ -122,7 +131,7 @@ public static class M2TRecTrainer
         {
             using var scope = NewDisposeScope();
             var count = Math.Min(batchSize, histories.Count - start);
-            var vectors = Encode(module, matrix, [.. Enumerable.Range(start, count).Select(i => histories[i])]);
+            var vectors = module.ScoringSession(Encode(module, matrix, [.. Enumerable.Range(start, count).Select(i => histories[i])]));
             vectors.contiguous().data<float>().CopyTo(result, start * dim);
         }
 
@@ -185,6 +194,7 @@ public static class M2TRecTrainer
         var padded = cat([matrix, zeros(1, matrix.shape[1])], 0);
         var sessionInputs = padded.index_select(0, tensor(inputs)).view(batch.Length, length, -1);
         var outputs = module.EncodeSessions(sessionInputs).view(batch.Length * length, -1);
+        var scoringItems = module.ScoringItems(matrix);
         var targetTensor = tensor(targets);
         var valid = targetTensor.ge(0).nonzero().squeeze(1);
         var h = outputs.index_select(0, valid);
@@ -197,7 +207,7 @@ public static class M2TRecTrainer
         for (long start = 0; start < rows; start += chunk)
         {
             var size = Math.Min(chunk, rows - start);
-            var part = nn.functional.cross_entropy(h.narrow(0, start, size).matmul(matrix.t()), y.narrow(0, start, size), reduction: nn.Reduction.Sum);
+            var part = nn.functional.cross_entropy(module.ScoringSession(h.narrow(0, start, size)).matmul(scoringItems.t()), y.narrow(0, start, size), reduction: nn.Reduction.Sum);
             total = total is null ? part : total + part;
         }
 
@@ -236,8 +246,8 @@ public static class M2TRecTrainer
         {
             using var scope = NewDisposeScope();
             var batch = users.AsSpan(start, Math.Min(512, users.Length - start)).ToArray();
-            var sessions = Encode(module, matrix, [.. batch.Select(u => split.Train[u])]);
-            var scores = sessions.matmul(matrix.t());
+            var sessions = module.ScoringSession(Encode(module, matrix, [.. batch.Select(u => split.Train[u])]));
+            var scores = sessions.matmul(module.ScoringItems(matrix).t());
             var rows = new List<long>();
             var columns = new List<long>();
             for (var b = 0; b < batch.Length; b++)

@@ -2,6 +2,7 @@ namespace SessionRec.Training.Tests;
 
 using SessionRec.Models.Featurization;
 using SessionRec.Models.Serving;
+using SessionRec.TestSupport;
 using SessionRec.Training.Export;
 
 public sealed class ExportParityTests : IDisposable
@@ -27,19 +28,23 @@ public sealed class ExportParityTests : IDisposable
 
     internal static readonly M2TRecOptions Tiny = new() { Dim = 16, FieldDim = 8, Layers = 2, Heads = 2, FeedForward = 32, MaxLength = 10, MaxEpochs = 2, Threads = 1, ValidationUsers = 100 };
 
-    public static TheoryData<string, bool, bool> Variants => new()
+    public static TheoryData<string, bool, bool, string, string> Variants => new()
     {
-        { "last", true, false },
-        { "mean", false, true },
-        { "last", false, false },
+        { "last", true, false, "linear", "dot" },
+        { "mean", false, true, "linear", "dot" },
+        { "last", false, false, "mlp", "cosine" },
+        { "last", true, true, "mlp", "dot" },
     };
 
     [Theory]
     [MemberData(nameof(Variants))]
-    public void Onnx_runtime_matches_the_torch_forward_pass(string pooling, bool idResidual, bool heads)
+    public void Onnx_runtime_matches_the_torch_forward_pass(string pooling, bool idResidual, bool heads, string tower, string scoring)
     {
-        var options = Tiny with { Pooling = pooling, IdResidual = idResidual, PrimaryWeight = heads ? 0.3 : 0, SubcategoryWeight = heads ? 0.3 : 0 };
+        var options = Tiny with { Pooling = pooling, IdResidual = idResidual, PrimaryWeight = heads ? 0.3 : 0, SubcategoryWeight = heads ? 0.3 : 0, ItemTower = tower, Scoring = scoring };
         var model = TrainTiny(options);
+        var parameters = model.Module.named_parameters().Select(p => p.name).ToList();
+        Assert.Equal(scoring == "cosine", parameters.Contains("log_scale"));
+        Assert.Equal(tower == "mlp", parameters.Contains("hidden.weight"));
         var dataset = SyntheticData.Create();
         ModelFolderWriter.Write(_folder, "parity", model, new TrainingData("synthetic", "x", 400, 300, 1), [.. dataset.Items.Select(i => i.Id)], null);
         using var onnx = OnnxRecommenderModel.Load(_folder);

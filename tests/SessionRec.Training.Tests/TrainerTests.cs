@@ -2,6 +2,7 @@ namespace SessionRec.Training.Tests;
 
 using SessionRec.Models.Evaluation;
 using SessionRec.Models.Featurization;
+using SessionRec.TestSupport;
 using SessionRec.Training.Evaluation;
 
 public sealed class TrainerTests

@@ -79,3 +79,11 @@ public sealed record ClickLogRecordResponse(
     string? ModelVersion);
 
 public sealed record ClickLogPageResponse(IReadOnlyList<ClickLogRecordResponse> Records, long NextSequence, long LastSequence);
+
+/// <summary>PUT /v1/models: <c>active</c> names the version to serve (null: the baseline); <c>rollback</c> serves the previous one.</summary>
+public sealed record SetActiveModelRequest(string? Active = null, bool? Rollback = null);
+
+public sealed record ModelVersionResponse(string Version, string? Kind, DateTimeOffset? Created, SessionRec.Models.Serving.TrainingData? Training, IReadOnlyDictionary<string, double>? Metrics, string? Error);
+
+/// <summary>GET /v1/models: <c>serving</c> is the version responses name (the baseline when no model is active).</summary>
+public sealed record ModelsResponse(string Serving, string? Active, IReadOnlyList<string> History, IReadOnlyList<ModelVersionResponse> Versions);

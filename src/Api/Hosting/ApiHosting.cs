@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using SessionRec.Api.Auth;
 using SessionRec.Api.Endpoints;
@@ -63,6 +64,11 @@ public static class ApiHosting
                     o.ServiceId = SiloHosting.ServiceId;
                 }));
             builder.Services.AddOptions<Silo.Catalogue.RecommenderOptions>().BindConfiguration(Silo.Catalogue.RecommenderOptions.SectionName);
+
+            // Model activation writes the shared models folder; the silos pick it up from there.
+            builder.Services.AddOptions<Silo.Serving.ModelOptions>().BindConfiguration(Silo.Serving.ModelOptions.SectionName);
+            builder.Services.TryAddSingleton(TimeProvider.System);
+            builder.Services.AddSingleton<Silo.Serving.ModelRegistry>();
         }
         else
         {
@@ -124,6 +130,7 @@ public static class ApiHosting
         v1.MapEventsApi();
         v1.MapUsersApi();
         v1.MapClickLogApi();
+        v1.MapModelsApi();
         return app;
     }
 

@@ -8,7 +8,7 @@ using Spectre.Console;
 /// <summary>`sessionrec eval recs`: the leave-one-out harness over the baselines and the trained models.</summary>
 public static class EvalRecsCommand
 {
-    public static int Run(Dataset dataset, IReadOnlyList<IRecommenderCandidate> candidates, string command, string? json, string? markdown, bool newItems, CancellationToken cancellationToken)
+    public static int Run(Dataset dataset, IReadOnlyList<IRecommenderCandidate> candidates, string command, string? json, string? markdown, Func<IRecommenderCandidate, bool> newItems, CancellationToken cancellationToken)
     {
         var sequences = SequenceDataset.From(dataset);
         var split = LeaveOneOutSplit.Create(sequences);
@@ -19,7 +19,7 @@ public static class EvalRecsCommand
         foreach (var candidate in candidates)
         {
             var watch = Stopwatch.StartNew();
-            foreach (var row in evaluation.Run(candidate, newItems, progress, cancellationToken))
+            foreach (var row in evaluation.Run(candidate, newItems(candidate), progress, cancellationToken))
             {
                 rows.Add(row);
                 AnsiConsole.MarkupLineInterpolated($"{row.Model,-34} {row.Slice,-9} n={row.Users,6:N0}  HR@20 {row.Metrics["HR@20"]:0.0000}  NDCG@20 {row.Metrics["NDCG@20"]:0.0000}  HR@50 {row.Metrics["HR@50"]:0.0000}  NDCG@50 {row.Metrics["NDCG@50"]:0.0000}");

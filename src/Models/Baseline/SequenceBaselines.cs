@@ -172,8 +172,9 @@ public sealed class VsknnScorer : ISequenceScorer
 
 /// <summary>
 /// The co-occurrence signal the ranking stage fuses with the model: Σ over the last <c>lastItems</c> items of
-/// log(1 + how often the candidate followed that item within <c>window</c> positions), nearer items weighing more.
-/// Logs keep one very common pair from drowning the model's scores.
+/// log(1 + how often the candidate followed that item within <c>window</c> positions, each time weighted
+/// 1/distance as the service's <see cref="InteractionStatistics"/> counts), nearer items weighing more. Logs keep one
+/// very common pair from drowning the model's scores.
 /// </summary>
 public sealed class LogCooccurrenceScorer : ISequenceScorer
 {
@@ -182,7 +183,7 @@ public sealed class LogCooccurrenceScorer : ISequenceScorer
 
     public LogCooccurrenceScorer(IReadOnlyList<int[]> sequences, int items, int window = 3, int lastItems = 3)
     {
-        _counts = SparseItemMatrix.Cooccurrence(sequences, items, window, symmetric: false).Map((_, _, v) => MathF.Log(1 + v));
+        _counts = SparseItemMatrix.Cooccurrence(sequences, items, window, symmetric: false, byDistance: true).Map((_, _, v) => MathF.Log(1 + v));
         _lastItems = lastItems;
     }
 

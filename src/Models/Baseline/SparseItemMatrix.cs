@@ -45,7 +45,9 @@ public sealed class SparseItemMatrix
     /// Counts of b following a within <paramref name="window"/> positions (either direction when
     /// <paramref name="symmetric"/>), or anywhere in the same sequence when the window is 0.
     /// </summary>
-    public static SparseItemMatrix Cooccurrence(IReadOnlyList<int[]> sequences, int items, int window, bool symmetric) =>
+    /// <param name="byDistance">Weigh each pair 1/distance (1 for neighbours, 1/2 for one item between...), as
+    /// the service's <see cref="InteractionStatistics"/> does.</param>
+    public static SparseItemMatrix Cooccurrence(IReadOnlyList<int[]> sequences, int items, int window, bool symmetric, bool byDistance = false) =>
         Build(items, sequences, (s, emit) =>
         {
             for (var p = 0; p < s.Length; p++)
@@ -53,10 +55,11 @@ public sealed class SparseItemMatrix
                 var end = window == 0 ? s.Length : Math.Min(s.Length, p + window + 1);
                 for (var q = p + 1; q < end; q++)
                 {
-                    emit(s[p], s[q], 1);
+                    var weight = byDistance ? 1f / (q - p) : 1f;
+                    emit(s[p], s[q], weight);
                     if (symmetric)
                     {
-                        emit(s[q], s[p], 1);
+                        emit(s[q], s[p], weight);
                     }
                 }
             }

@@ -29,6 +29,21 @@ public static class TopK
         return Drain(heap);
     }
 
+    /// <summary>The k highest of all scores, negative ones included (model logits).</summary>
+    public static List<(int Item, double Score)> Select(ReadOnlySpan<float> scores, int k)
+    {
+        var heap = new PriorityQueue<int, (double Score, int Item)>(Math.Min(k, scores.Length) + 1, Order.Instance);
+        for (var i = 0; i < scores.Length; i++)
+        {
+            if (!float.IsNaN(scores[i]))
+            {
+                Offer(heap, i, scores[i], k);
+            }
+        }
+
+        return Drain(heap);
+    }
+
     private static void Offer(PriorityQueue<int, (double Score, int Item)> heap, int item, double score, int k)
     {
         if (k <= 0)

@@ -64,6 +64,9 @@ public sealed record ModelManifest
 
     public required int MaxLength { get; init; }
 
+    /// <summary>"dot" or "cosine" (the server divides each item's score by the item vector's length).</summary>
+    public string Scoring { get; init; } = "dot";
+
     /// <summary>Inputs and outputs of each graph: name → shape (-1 for a dynamic dimension).</summary>
     public required Dictionary<string, Dictionary<string, long[]>> Signatures { get; init; }
 

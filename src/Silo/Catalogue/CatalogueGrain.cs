@@ -6,7 +6,11 @@ using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Events;
 using SessionRec.Abstractions.Recommendations;
 using SessionRec.Models.Baseline;
+using SessionRec.Models.Data;
 using SessionRec.Models.Pipeline;
+using SessionRec.Models.Ranking;
+using SessionRec.Models.Serving;
+using SessionRec.Silo.Serving;
 
 /// <summary>
 /// A tenant's catalogue (write-through to <see cref="RedisCatalogueStore"/>) and the baseline recommender's
@@ -16,6 +20,8 @@ using SessionRec.Models.Pipeline;
 public sealed class CatalogueGrain(
     RedisCatalogueStore store,
     IClickLog clickLog,
+    ModelRegistry models,
+    SessionEncoderService encoder,
     IOptions<RecommenderOptions> options,
     IOptions<Sessions.SessionOptions> sessionOptions) : Grain, ICatalogueGrain
 {
@@ -33,6 +39,8 @@ public sealed class CatalogueGrain(
     private readonly Dictionary<string, RecentSession> _recentByUser = new(StringComparer.Ordinal);
     private InteractionStatistics _statistics = null!;
     private RecommendationPipeline _pipeline = null!;
+    private ICandidateSource[] _modelFallbacks = [];
+    private Task<ItemVectorIndex>? _index;
     private long _nextSequence = 1;
     private DateTimeOffset _latest = DateTimeOffset.MinValue;
 
@@ -51,6 +59,9 @@ public sealed class CatalogueGrain(
             [(new CooccurrenceSource(_statistics), 1.0), (popularity, _options.PopularityWeight)],
             popularity,
             new NewInCatalogueSource(_items));
+
+        // Behind a model: the baseline's sources, then the newest items, fill what exclusions leave short.
+        _modelFallbacks = [new CooccurrenceSource(_statistics), popularity, new NewInCatalogueSource(_items)];
         var last = await clickLog.LastSequenceAsync(Tenant, cancellationToken);
         _nextSequence = Math.Max(1, last - _options.RebuildMaxEvents + 1);
         await CatchUpAsync();
@@ -67,6 +78,13 @@ public sealed class CatalogueGrain(
         foreach (var item in items)
         {
             _items[item.Id] = item;
+        }
+
+        // Item vectors come from metadata: a new or changed item is scoreable now, without retraining.
+        if (_index is { IsCompletedSuccessfully: true } built && models.Active(Tenant) is { } model && built.Result.ModelVersion == model.Version)
+        {
+            var vectors = await Task.Run(() => model.EncodeItems([.. items.Select(ToModelItem)]));
+            built.Result.Set([.. items.Select(i => i.Id)], vectors);
         }
 
         return items.Count;
@@ -110,7 +128,7 @@ public sealed class CatalogueGrain(
         return Task.CompletedTask;
     }
 
-    public Task<RecommendationList> RecommendAsync(RecommendationRequest request)
+    public async Task<RecommendationList> RecommendAsync(RecommendationRequest request)
     {
         var exclude = new HashSet<string>(request.Exclude, StringComparer.Ordinal);
         if (_options.ExcludeSessionItems)
@@ -123,9 +141,9 @@ public sealed class CatalogueGrain(
             exclude.Add(request.ContextItem);
         }
 
-        var ranked = _pipeline.Recommend(
-            new CandidateQuery(request.SessionItems, request.ContextItem, request.K),
-            itemId => exclude.Contains(itemId) || !_items.TryGetValue(itemId, out var item) || !item.Available);
+        var query = new CandidateQuery(request.SessionItems, request.ContextItem, request.K);
+        var (pipeline, version) = await ModelPipelineAsync(query) ?? (_pipeline, BaselineModelVersion);
+        var ranked = pipeline.Recommend(query, itemId => exclude.Contains(itemId) || !_items.TryGetValue(itemId, out var item) || !item.Available);
 
         var items = new List<RecommendedItem>(ranked.Count);
         foreach (var r in ranked)
@@ -133,8 +151,52 @@ public sealed class CatalogueGrain(
             items.Add(new RecommendedItem(r.ItemId, Math.Round(r.Score, 6), r.Source, r.Reason));
         }
 
-        return Task.FromResult(new RecommendationList(BaselineModelVersion, items));
+        return new RecommendationList(version, items);
     }
+
+    /// <summary>
+    /// The ranking stage of the tenant's active model for this session, or null (baseline) when no model is active
+    /// or the model knows none of the session's items. The session encoder runs in <see cref="SessionEncoderService"/>.
+    /// </summary>
+    private async Task<(RecommendationPipeline, string)?> ModelPipelineAsync(CandidateQuery query)
+    {
+        if (models.Active(Tenant) is not { } model)
+        {
+            _index = null;
+            return null;
+        }
+
+        if (_index is null || (_index.IsCompletedSuccessfully && _index.Result.ModelVersion != model.Version) || _index.IsFaulted)
+        {
+            var snapshot = _items.Values.Select(ToModelItem).ToList();
+            _index = Task.Run(() =>
+            {
+                var index = new ItemVectorIndex(model.Version, model.Dim, model.Manifest.Scoring == "cosine");
+                index.Set([.. snapshot.Select(i => i.Id)], model.EncodeItems(snapshot));
+                return index;
+            });
+        }
+
+        var index = await _index;
+        if (index.ModelVersion != model.Version)
+        {
+            return null;
+        }
+
+        IReadOnlyList<string> session = query.ContextItem is null ? query.SessionItems : [.. query.SessionItems.Where(i => i != query.ContextItem), query.ContextItem];
+        if (index.SessionInput(session, model.Manifest.MaxLength, out var length) is not { } input)
+        {
+            return null;
+        }
+
+        var vector = await encoder.EncodeAsync(model, input, length);
+        var source = new ModelRankerSource(index, vector, _statistics, model.Manifest.Fusion?.Cooccurrence ?? 0);
+        var pipeline = new RecommendationPipeline([(source, 1.0)], _modelFallbacks);
+        return (pipeline, model.Version);
+    }
+
+    private static ImportItem ToModelItem(CatalogueItem item) =>
+        new(item.Id, item.Title, item.Brand, item.Categories, item.Attributes, item.Price);
 
     private void Observe(UserEvent evt)
     {

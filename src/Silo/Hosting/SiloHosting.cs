@@ -11,6 +11,7 @@ using SessionRec.Abstractions;
 using SessionRec.Abstractions.ClickLog;
 using SessionRec.Silo.Catalogue;
 using SessionRec.Silo.ClickLog;
+using SessionRec.Silo.Serving;
 using SessionRec.Silo.Sessions;
 using SessionRec.Silo.Storage;
 using StackExchange.Redis;
@@ -79,6 +80,9 @@ public static class SiloHosting
     /// <summary>Grain options and grain storage: everything but clustering (which test hosts bring themselves).</summary>
     public static ISiloBuilder ConfigureSessionRecGrains(this ISiloBuilder silo, IConfiguration configuration, string redisConnectionString)
     {
+        // ONNX Runtime reads this when it loads; the service never phones home.
+        Environment.SetEnvironmentVariable("ORT_DISABLE_TELEMETRY", "1");
+
         // Traces follow a request from the API into grains.
         silo.AddActivityPropagation();
 
@@ -93,6 +97,15 @@ public static class SiloHosting
             .Bind(configuration.GetSection(RecommenderOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        silo.Services.AddOptions<ModelOptions>()
+            .Bind(configuration.GetSection(ModelOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        silo.Services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.SectionName));
+        silo.Services.TryAddSingleton(TimeProvider.System);
+        silo.Services.AddSingleton<ModelRegistry>();
+        silo.Services.AddSingleton<SessionEncoderService>();
+        silo.Services.AddHostedService(sp => sp.GetRequiredService<SessionEncoderService>());
 
         silo.AddRedisGrainStorage(StorageNames.Sessions, (OptionsBuilder<Orleans.Persistence.RedisStorageOptions> ob) =>
             ob.Configure<IServiceProvider>((o, sp) =>

@@ -4,6 +4,7 @@ using SessionRec.Models.Baseline;
 using SessionRec.Models.Evaluation;
 using SessionRec.Models.Featurization;
 using SessionRec.Models.Ranking;
+using SessionRec.Models.Serving;
 
 /// <summary>
 /// Trains each distinct (options, split) once, so the ranker and the model row it fuses share one training run.
@@ -43,7 +44,7 @@ public sealed class TransformerCandidate(string name, M2TRecOptions options, Tra
     public static EmbeddingScorer Scorer(string name, TrainedModel model, LeaveOneOutSplit split, Phase phase)
     {
         var histories = Enumerable.Range(0, split.UserCount).Select(u => split.History(u, phase)).ToArray();
-        return new EmbeddingScorer(name, M2TRecTrainer.ItemMatrix(model), M2TRecTrainer.SessionVectors(model, histories), model.Module.Options.Dim);
+        return new EmbeddingScorer(name, M2TRecTrainer.ScoringMatrix(model), M2TRecTrainer.SessionVectors(model, histories), model.Module.Options.Dim);
     }
 }
 
@@ -51,36 +52,44 @@ public sealed class TransformerCandidate(string name, M2TRecOptions options, Tra
 /// The production ranking stage: the model's scores plus weighted co-occurrence (log counts from the last items)
 /// and item-kNN similarity, the weights chosen on the validation targets by coordinate search.
 /// </summary>
-public sealed class RankerCandidate(string name, M2TRecOptions options, TrainingCache cache, int tuningUsers = 4000) : IRecommenderCandidate
+public sealed class RankerCandidate(string name, M2TRecOptions options, TrainingCache cache) : IRecommenderCandidate
 {
-    public static readonly float[] Grid = [0, 0.25f, 0.5f, 1, 2, 4, 8, 16];
-
     public string Name => name;
-
-    public IReadOnlyList<float> Weights { get; private set; } = [];
 
     public ISequenceScorer Fit(LeaveOneOutSplit split, Phase phase, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         var model = cache.Get(split, options, progress, name, cancellationToken);
-        Weights = Tune(model, split, progress);
+        var weights = FusionTuning.Tune(model, split, progress);
+        return FusionTuning.Ranker(name, model, split, phase, weights);
+    }
+}
+
+/// <summary>Chooses the ranking stage's fusion weights on the validation targets.</summary>
+public static class FusionTuning
+{
+    public static readonly float[] Grid = [0, 0.25f, 0.5f, 1, 2, 4, 8, 16];
+
+    public static FusedScorer Ranker(string name, TrainedModel model, LeaveOneOutSplit split, Phase phase, FusionWeights weights)
+    {
         var sequences = split.FitSequences(phase);
         return new FusedScorer(name, TransformerCandidate.Scorer(name, model, split, phase),
         [
-            (new LogCooccurrenceScorer(sequences, split.ItemCount), Weights[0]),
-            (new ItemKnnScorer(sequences, split.ItemCount), Weights[1]),
+            (new LogCooccurrenceScorer(sequences, split.ItemCount), weights.Cooccurrence),
+            (new ItemKnnScorer(sequences, split.ItemCount), weights.ItemKnn),
         ]);
     }
 
-    private float[] Tune(TrainedModel model, LeaveOneOutSplit split, IProgress<string>? progress)
+    /// <summary>Coordinate search over <see cref="Grid"/> maximising validation NDCG@20 + HR@50 on a fixed sample of users.</summary>
+    public static FusionWeights Tune(TrainedModel model, LeaveOneOutSplit split, IProgress<string>? progress, int tuningUsers = 4000)
     {
         var users = Enumerable.Range(0, split.UserCount).OrderBy(u => (u * 2654435761u) % 1000003).Take(tuningUsers).ToArray();
         var sequences = split.FitSequences(Phase.Validation);
-        var baseScorer = TransformerCandidate.Scorer(name, model, split, Phase.Validation);
+        var baseScorer = TransformerCandidate.Scorer("model", model, split, Phase.Validation);
         ISequenceScorer[] sources = [new LogCooccurrenceScorer(sequences, split.ItemCount), new ItemKnnScorer(sequences, split.ItemCount)];
         var weights = new float[sources.Length];
         double Objective(float[] w)
         {
-            var ranks = Evaluator.Ranks(new FusedScorer(name, baseScorer, [.. sources.Select((s, i) => (s, w[i]))]), split, Phase.Validation, users);
+            var ranks = Evaluator.Ranks(new FusedScorer("ranker", baseScorer, [.. sources.Select((s, i) => (s, w[i]))]), split, Phase.Validation, users);
             return ranks.Average(r => RankingMetrics.Ndcg(r, 20) + RankingMetrics.Hit(r, 50));
         }
 
@@ -103,8 +112,8 @@ public sealed class RankerCandidate(string name, M2TRecOptions options, Training
             }
         }
 
-        progress?.Report($"{name}: fusion weights co-occurrence {weights[0]}, item-kNN {weights[1]} (validation NDCG@20 + HR@50 = {best:0.0000})");
-        return weights;
+        progress?.Report($"fusion weights: co-occurrence {weights[0]}, item-kNN {weights[1]} (validation NDCG@20 + HR@50 = {best:0.0000})");
+        return new FusionWeights(weights[0], weights[1]);
     }
 }
 

@@ -60,6 +60,7 @@ public static class ModelFolderWriter
             Featurizer = model.Featurizer,
             Dim = d,
             MaxLength = options.MaxLength,
+            Scoring = options.Scoring,
             Signatures = new()
             {
                 ["item_encoder"] = new()

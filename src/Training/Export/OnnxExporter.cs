@@ -77,6 +77,11 @@ public static class OnnxExporter
 
         var concat = g.Node("Concat", [.. parts], ("axis", 1L));
         var vectors = g.Linear(concat, "project", w["project.weight"].Values, w["project.bias"].Values, parts.Count * f, options.Dim);
+        if (options.ItemTower == "mlp")
+        {
+            var hidden = Gelu(g, g.Linear(concat, "hidden", w["hidden.weight"].Values, w["hidden.bias"].Values, parts.Count * f, 2 * options.Dim));
+            vectors = g.Node("Add", [vectors, g.Linear(hidden, "expand", w["expand.weight"].Values, w["expand.bias"].Values, 2 * options.Dim, options.Dim)]);
+        }
         g.Node("Identity", [vectors], ModelContract.ItemVectors);
         g.Output(ModelContract.ItemVectors, Float, "items", options.Dim);
         return g.Build(ItemFeaturizer.Version);
@@ -113,9 +118,6 @@ public static class OnnxExporter
         var splitShape = g.Int64s("split_heads", 0, 0, heads, d / heads);
         var mergeShape = g.Int64s("merge_heads", 0, 0, d);
         var scale = g.Scalar("attention_scale", 1f / MathF.Sqrt(d / heads));
-        var half = g.Scalar("half", 0.5f);
-        var one = g.Scalar("one", 1f);
-        var sqrt2 = g.Scalar("sqrt2", MathF.Sqrt(2f));
 
         string Norm(string input, string prefix) =>
             g.Node("LayerNormalization", [input, g.Initializer(prefix + ".weight", w[prefix + ".weight"].Values, d), g.Initializer(prefix + ".bias", w[prefix + ".bias"].Values, d)], ("axis", -1L), ("epsilon", 1e-5f));
@@ -134,8 +136,7 @@ public static class OnnxExporter
             var merged = g.Node("Reshape", [g.Node("Transpose", [context], ("perm", new long[] { 0, 2, 1, 3 })), mergeShape]);
             x = g.Node("Add", [x, Linear(merged, p + ".output")]);
             var f1 = Linear(Norm(x, p + ".norm2"), p + ".ff1");
-            var gelu = g.Node("Mul", [g.Node("Mul", [f1, half]), g.Node("Add", [one, g.Node("Erf", [g.Node("Div", [f1, sqrt2])])])]);
-            x = g.Node("Add", [x, Linear(gelu, p + ".ff2")]);
+            x = g.Node("Add", [x, Linear(Gelu(g, f1), p + ".ff2")]);
         }
 
         x = Norm(x, "final_norm");
@@ -150,15 +151,32 @@ public static class OnnxExporter
         var index = g.Node("Unsqueeze", [g.Node("Unsqueeze", [ModelContract.LastPosition, g.Int64s("axis_1", 1)]), g.Int64s("axis_2", 2)]);
         var expandShape = g.Node("Concat", [g.Node("Gather", [g.Node("Shape", [x]), zero]), g.Int64s("one_dim", 1), g.Int64s("model_dim", d)], ("axis", 0L));
         var gathered = g.Node("GatherElements", [x, g.Node("Expand", [index, expandShape])], ("axis", 1L));
-        var session = g.Node("Squeeze", [gathered, axis1], ModelContract.Session);
+        var raw = g.Node("Squeeze", [gathered, axis1]);
+        var session = raw;
+        if (options.Scoring == "cosine")
+        {
+            // Unit length times the learned scale: the score is then scale · cosine (item rows are normalised by the server).
+            var norm = g.Node("Max", [g.Node("ReduceL2", [session], ("axes", new long[] { -1 }), ("keepdims", 1L)), g.Scalar("norm_floor", 1e-6f)]);
+            session = g.Node("Mul", [g.Node("Div", [session, norm]), g.Scalar("cosine_scale", model.Module.Scale)]);
+        }
+
+        g.Node("Identity", [session], ModelContract.Session);
         g.Output(ModelContract.Session, Float, "batch", d);
         if (options.HasHeads)
         {
-            g.Node("Identity", [Linear(session, "primary")], ModelContract.PrimaryLogits);
+            g.Node("Identity", [Linear(raw, "primary")], ModelContract.PrimaryLogits);
             g.Output(ModelContract.PrimaryLogits, Float, "batch", w["primary.weight"].Shape[0]);
         }
 
         return g.Build(ItemFeaturizer.Version);
+    }
+
+    /// <summary>Exact GELU: 0.5 · x · (1 + erf(x / √2)), as TorchSharp's default.</summary>
+    private static string Gelu(OnnxGraphBuilder g, string x)
+    {
+        var half = g.Node("Mul", [x, g.Scalar($"half_{x}", 0.5f)]);
+        var erf = g.Node("Erf", [g.Node("Div", [x, g.Scalar($"sqrt2_{x}", MathF.Sqrt(2f))])]);
+        return g.Node("Mul", [half, g.Node("Add", [g.Scalar($"one_{x}", 1f), erf])]);
     }
 
     /// <summary>The per-item residual vectors [items, Dim], or null when the model has none.</summary>

@@ -1,4 +1,4 @@
-namespace SessionRec.Training.Tests;
+namespace SessionRec.TestSupport;
 
 using SessionRec.Models.Data;
 using SessionRec.Models.Evaluation;
@@ -7,7 +7,7 @@ using SessionRec.Models.Evaluation;
 /// A small catalogue with real structure: items belong to brands and a 3-level category tree, titles share words,
 /// and users walk within one category branch, so a model that reads metadata can learn who comes next.
 /// </summary>
-internal static class SyntheticData
+public static class SyntheticData
 {
     public static SequenceDataset Create(int items = 300, int users = 400, int seed = 5)
     {

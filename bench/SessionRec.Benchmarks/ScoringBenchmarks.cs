@@ -1,0 +1,105 @@
+namespace SessionRec.Benchmarks;
+
+using BenchmarkDotNet.Attributes;
+using SessionRec.Models.Baseline;
+using SessionRec.Models.Data;
+using SessionRec.Models.Featurization;
+using SessionRec.Models.Serving;
+using SessionRec.Training;
+using SessionRec.Training.Export;
+
+/// <summary>
+/// The per-request model work of the recommendation endpoint, with the production shapes (d = 64, 2 layers,
+/// 2 heads): the session encoder through ONNX Runtime, then the dot-product scan and top-100 over the catalogue.
+/// Weights are untrained (latency does not depend on their values); catalogues are synthetic with realistic
+/// metadata. The baseline is the co-occurrence scoring the service used before the model.
+/// </summary>
+[MemoryDiagnoser]
+public class ScoringBenchmarks
+{
+    private OnnxRecommenderModel _model = null!;
+    private ItemVectorIndex _index = null!;
+    private float[] _sessionInput = null!;
+    private float[] _session = null!;
+    private float[] _scores = null!;
+    private string _folder = null!;
+    private CooccurrenceSource _cooccurrence = null!;
+    private Models.Pipeline.CandidateQuery _query = null!;
+
+    [Params(12_000, 100_000)]
+    public int Items { get; set; }
+
+    [Params(5, 20)]
+    public int SessionLength { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        Environment.SetEnvironmentVariable("ORT_DISABLE_TELEMETRY", "1");
+        var random = new Random(1);
+        string[] words = ["matte", "gloss", "repair", "volume", "serum", "cream", "shine", "fresh", "rose", "argan", "clay", "mint", "oil", "mask", "tonic", "balm"];
+        var items = Enumerable.Range(0, Items).Select(i => new ImportItem(
+            $"item-{i}",
+            string.Join(' ', Enumerable.Range(0, 6).Select(_ => words[random.Next(words.Length)])),
+            $"brand{random.Next(500)}",
+            [$"c{i % 6}", $"c{i % 6}-{i % 40}", $"c{i % 6}-{i % 40}-{i % 130}"],
+            new Dictionary<string, string>(),
+            random.Next(100))).ToList();
+        var featurizer = ItemFeaturizer.Fit(items);
+        var options = new M2TRecOptions();
+        var module = new M2TRecModule(options, featurizer, items.Count);
+        module.eval();
+        var trained = new TrainedModel(module, featurizer, ItemFeatureTable.Build(featurizer, items.Take(10).ToList()), [], TimeSpan.Zero);
+        _folder = Path.Combine(Path.GetTempPath(), "sessionrec-bench-" + Guid.NewGuid().ToString("N"));
+        ModelFolderWriter.Write(_folder, "bench", trained, new TrainingData("synthetic", "bench", 0, items.Count, 0), [], null);
+        _model = OnnxRecommenderModel.Load(_folder);
+        _index = new ItemVectorIndex("bench", _model.Dim);
+        _index.Set([.. items.Select(i => i.Id)], _model.EncodeItems(items));
+        _sessionInput = _index.SessionInput([.. Enumerable.Range(0, SessionLength).Select(i => $"item-{i * 7}")], options.MaxLength, out _)!;
+        _session = _model.EncodeSessions(_sessionInput, 1, SessionLength, [SessionLength - 1]);
+        _scores = new float[_index.Count];
+
+        // The baseline: co-occurrence statistics from 200k synthetic session events over the same catalogue.
+        var statistics = new InteractionStatistics(TimeSpan.FromDays(7));
+        var at = DateTimeOffset.UtcNow;
+        for (var s = 0; s < 20_000; s++)
+        {
+            var session = new List<string>();
+            var anchor = random.Next(Items);
+            for (var n = 0; n < 10; n++)
+            {
+                var item = $"item-{(anchor + random.Next(50)) % Items}";
+                statistics.Observe(item, 1, at, session);
+                session.Add(item);
+            }
+        }
+
+        _cooccurrence = new CooccurrenceSource(statistics);
+        _query = new Models.Pipeline.CandidateQuery([.. Enumerable.Range(0, SessionLength).Select(i => $"item-{i * 7}")], null, 100);
+    }
+
+    [Benchmark(Baseline = true, Description = "baseline: co-occurrence candidates (top-300)")]
+    public int Cooccurrence()
+    {
+        var into = new List<Models.Pipeline.Candidate>(300);
+        _cooccurrence.Collect(_query, 300, into);
+        return into.Count;
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _model.Dispose();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    [Benchmark(Description = "session encoder (ONNX Runtime, batch 1)")]
+    public float[] EncodeSession() => _model.EncodeSessions(_sessionInput, 1, SessionLength, [SessionLength - 1]);
+
+    [Benchmark(Description = "score all items + top-100")]
+    public int ScoreAndTopK()
+    {
+        _index.Score(_session, _scores);
+        return TopK.Select(_scores, 100).Count;
+    }
+}

@@ -1,0 +1,234 @@
+namespace SessionRec.Silo.Serving;
+
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SessionRec.Models.Serving;
+using SessionRec.Silo.Hosting;
+
+/// <summary>A model version as listed to operators.</summary>
+public sealed record ModelVersionInfo(string Version, string? Kind, DateTimeOffset? Created, TrainingData? Training, IReadOnlyDictionary<string, double>? Metrics, string? Error);
+
+/// <summary>Which version a tenant serves and which it served before (newest first), as stored in active.json.</summary>
+public sealed record ActivePointer(string? Active, IReadOnlyList<string> History);
+
+/// <summary>
+/// The model versions of each tenant (folders under <see cref="ModelOptions.Path"/>/&lt;tenant&gt;/) and the one
+/// each serves. A version is loaded and checked before it becomes active, so a bad folder is refused and the
+/// previous model keeps serving. The pointer lives in active.json beside the versions: every silo that shares the
+/// folder re-reads it every <see cref="ModelOptions.PollInterval"/>, so an activation reaches the whole cluster.
+/// </summary>
+public sealed partial class ModelRegistry : IDisposable
+{
+    private const string PointerFile = "active.json";
+    private static readonly TimeSpan DisposeGrace = TimeSpan.FromSeconds(60);
+
+    private readonly ConcurrentDictionary<string, TenantModels> _tenants = new(StringComparer.Ordinal);
+    private readonly ModelOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ModelRegistry> _logger;
+
+    public ModelRegistry(IOptions<ModelOptions> options, IOptions<StorageOptions> storage, TimeProvider time, ILogger<ModelRegistry> logger)
+    {
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        Root = System.IO.Path.GetFullPath(_options.Path ?? System.IO.Path.Combine(storage.Value.DataPath, "models"));
+    }
+
+    public string Root { get; }
+
+    public string TenantFolder(string tenant) => System.IO.Path.Combine(Root, tenant);
+
+    /// <summary>The tenant's serving model, or null for the baseline. Cheap: re-reads the pointer at most once per poll interval.</summary>
+    public OnnxRecommenderModel? Active(string tenant)
+    {
+        var state = _tenants.GetOrAdd(tenant, _ => new TenantModels());
+        var now = _time.GetUtcNow();
+        if (now - state.CheckedAt >= _options.PollInterval)
+        {
+            lock (state)
+            {
+                if (now - state.CheckedAt >= _options.PollInterval)
+                {
+                    state.CheckedAt = now;
+                    Refresh(tenant, state);
+                }
+            }
+        }
+
+        return state.Model;
+    }
+
+    public ActivePointer Pointer(string tenant) => ReadPointer(tenant) ?? new ActivePointer(null, []);
+
+    public IReadOnlyList<ModelVersionInfo> List(string tenant)
+    {
+        var folder = TenantFolder(tenant);
+        if (!Directory.Exists(folder))
+        {
+            return [];
+        }
+
+        var result = new List<ModelVersionInfo>();
+        foreach (var dir in Directory.EnumerateDirectories(folder).Order(StringComparer.Ordinal))
+        {
+            var version = System.IO.Path.GetFileName(dir);
+            try
+            {
+                var manifest = ModelManifest.Parse(File.ReadAllText(System.IO.Path.Combine(dir, ModelContract.ManifestFile)));
+                result.Add(new ModelVersionInfo(version, manifest.Kind, manifest.Created, manifest.Training, manifest.Metrics, null));
+            }
+            catch (Exception e) when (e is IOException or JsonException or InvalidDataException or UnauthorizedAccessException)
+            {
+                result.Add(new ModelVersionInfo(version, null, null, null, null, e.Message));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Loads and checks <paramref name="version"/>, then makes it the tenant's serving model (null: back to the
+    /// baseline). Throws <see cref="InvalidDataException"/> when the version is missing or refused; nothing changes then.
+    /// </summary>
+    public OnnxRecommenderModel? Activate(string tenant, string? version)
+    {
+        var state = _tenants.GetOrAdd(tenant, _ => new TenantModels());
+        lock (state)
+        {
+            OnnxRecommenderModel? model = null;
+            if (version is not null)
+            {
+                if (!IsSafeName(version) || !Directory.Exists(System.IO.Path.Combine(TenantFolder(tenant), version)))
+                {
+                    throw new InvalidDataException($"There is no model version '{version}' for this tenant.");
+                }
+
+                model = OnnxRecommenderModel.Load(System.IO.Path.Combine(TenantFolder(tenant), version));
+                if (model.Version != version)
+                {
+                    model.Dispose();
+                    throw new InvalidDataException($"Folder '{version}' holds a manifest for version '{model.Version}'.");
+                }
+            }
+
+            var pointer = Pointer(tenant);
+            var history = pointer.Active is null || pointer.Active == version ? pointer.History : [pointer.Active, .. pointer.History.Where(h => h != pointer.Active)];
+            WritePointer(tenant, new ActivePointer(version, [.. history.Where(h => h != version).Take(20)]));
+            Swap(state, model);
+            state.CheckedAt = _time.GetUtcNow();
+            LogActivated(_logger, tenant, version ?? "(baseline)");
+            return model;
+        }
+    }
+
+    /// <summary>Serves the version that was active before the current one.</summary>
+    public OnnxRecommenderModel? Rollback(string tenant)
+    {
+        var pointer = Pointer(tenant);
+        if (pointer.History.Count == 0)
+        {
+            throw new InvalidDataException("There is no earlier model version to roll back to.");
+        }
+
+        var model = Activate(tenant, pointer.History[0]);
+        WritePointer(tenant, new ActivePointer(pointer.History[0], [.. pointer.History.Skip(1)]));
+        return model;
+    }
+
+    public void Dispose()
+    {
+        foreach (var state in _tenants.Values)
+        {
+            state.Model?.Dispose();
+        }
+    }
+
+    private static bool IsSafeName(string version) =>
+        version.Length is > 0 and <= 128 && version.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && version is not ("." or "..");
+
+    private void Refresh(string tenant, TenantModels state)
+    {
+        var pointer = ReadPointer(tenant);
+        if (pointer is null || pointer.Active == state.Model?.Version)
+        {
+            return;
+        }
+
+        if (pointer.Active is null)
+        {
+            Swap(state, null);
+            return;
+        }
+
+        if (pointer.Active == state.FailedVersion)
+        {
+            return;
+        }
+
+        try
+        {
+            Swap(state, OnnxRecommenderModel.Load(System.IO.Path.Combine(TenantFolder(tenant), pointer.Active)));
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            // Keep serving what we have; say why once per version.
+            state.FailedVersion = pointer.Active;
+            LogLoadFailed(_logger, e, tenant, pointer.Active);
+        }
+    }
+
+    private void Swap(TenantModels state, OnnxRecommenderModel? model)
+    {
+        var previous = state.Model;
+        state.Model = model;
+        state.FailedVersion = null;
+        if (previous is not null && !ReferenceEquals(previous, model))
+        {
+            // Requests already holding the old model finish with it.
+            _ = Task.Delay(DisposeGrace, _time).ContinueWith(_ => previous.Dispose(), TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>The tenant's pointer; empty when there is none, null when it cannot be read (then nothing changes).</summary>
+    private ActivePointer? ReadPointer(string tenant)
+    {
+        var path = System.IO.Path.Combine(TenantFolder(tenant), PointerFile);
+        try
+        {
+            return File.Exists(path) ? JsonSerializer.Deserialize<ActivePointer>(File.ReadAllText(path), ModelManifest.Json) : new ActivePointer(null, []);
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+        {
+            LogPointerUnreadable(_logger, e, path);
+            return null;
+        }
+    }
+
+    private void WritePointer(string tenant, ActivePointer pointer)
+    {
+        var folder = TenantFolder(tenant);
+        Directory.CreateDirectory(folder);
+        var temp = System.IO.Path.Combine(folder, $".{PointerFile}.{Guid.NewGuid():N}");
+        File.WriteAllText(temp, JsonSerializer.Serialize(pointer, ModelManifest.Json));
+        File.Move(temp, System.IO.Path.Combine(folder, PointerFile), overwrite: true);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tenant {Tenant} now serves model {Version}")]
+    private static partial void LogActivated(ILogger logger, string tenant, string version);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Tenant {Tenant}: model {Version} is refused; the previous model keeps serving")]
+    private static partial void LogLoadFailed(ILogger logger, Exception exception, string tenant, string version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model pointer {Path} is unreadable; the current model keeps serving")]
+    private static partial void LogPointerUnreadable(ILogger logger, Exception exception, string path);
+
+    private sealed class TenantModels
+    {
+        public OnnxRecommenderModel? Model;
+        public string? FailedVersion;
+        public DateTimeOffset CheckedAt = DateTimeOffset.MinValue;
+    }
+}

@@ -1,0 +1,61 @@
+namespace SessionRec.Training;
+
+using System.Globalization;
+using SessionRec.Models.Data;
+using SessionRec.Models.Evaluation;
+using SessionRec.Models.Featurization;
+using SessionRec.Models.Serving;
+using SessionRec.Training.Evaluation;
+using SessionRec.Training.Export;
+
+/// <summary>
+/// `sessionrec train`: the production model from a data set. Trains the metadata transformer (with the per-item
+/// residual unless disabled) on the leave-one-out training parts with early stopping on validation, tunes the
+/// ranking stage's fusion weights on validation, measures both on the test targets, and writes a model folder.
+/// </summary>
+public static class ModelTraining
+{
+    public static ModelManifest Run(Dataset dataset, M2TRecOptions options, string modelsFolder, string? version, IProgress<string>? progress, CancellationToken cancellationToken = default)
+    {
+        var sequences = SequenceDataset.From(dataset);
+        var split = LeaveOneOutSplit.Create(sequences);
+        if (split.UserCount == 0)
+        {
+            throw new InvalidOperationException($"{dataset.Name}: no user has 3 or more distinct items; nothing to train on.");
+        }
+
+        var featurizer = ItemFeaturizer.Fit(sequences.Items);
+        var table = ItemFeatureTable.Build(featurizer, sequences.Items);
+        progress?.Report($"training on {split.UserCount:N0} sequences over {split.ItemCount:N0} items ({featurizer}); budget {options.MaxMinutes} min");
+        var model = M2TRecTrainer.Train(split, featurizer, table, options, progress is null ? null : new Progress<EpochReport>(e => progress.Report(
+            $"epoch {e.Epoch}: loss {e.Loss:0.000}, validation {M2TRecTrainer.ValidationMetric} {e.ValidationMetric:0.0000}{(e.Improved ? " (best)" : "")}, {e.Elapsed:mm\\:ss} elapsed, ≤ {e.Remaining:mm\\:ss} left")), cancellationToken);
+
+        var fusion = FusionTuning.Tune(model, split, progress);
+        var metrics = new Dictionary<string, double>();
+        foreach (var (name, scorer) in new (string, ISequenceScorer)[]
+        {
+            ("model", TransformerCandidate.Scorer("model", model, split, Phase.Test)),
+            ("ranker", FusionTuning.Ranker("ranker", model, split, Phase.Test, fusion)),
+        })
+        {
+            var ranks = Evaluator.Ranks(scorer, split, Phase.Test, cancellationToken: cancellationToken);
+            foreach (var k in new[] { 20, 50 })
+            {
+                metrics[$"test_{name}_HR@{k}"] = Math.Round(ranks.Average(r => RankingMetrics.Hit(r, k)), 4);
+                metrics[$"test_{name}_NDCG@{k}"] = Math.Round(ranks.Average(r => RankingMetrics.Ndcg(r, k)), 4);
+            }
+        }
+
+        version ??= "m2trec-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        var folder = Path.Combine(modelsFolder, version);
+        if (Directory.Exists(folder))
+        {
+            throw new InvalidOperationException($"{folder} exists: model versions are immutable; pick another --version.");
+        }
+
+        var data = new TrainingData(dataset.Name, sequences.Fingerprint(), sequences.Sequences.Count, sequences.ItemCount, sequences.Sequences.Sum(s => (long)s.Length));
+        var manifest = ModelFolderWriter.Write(folder, version, model, data, [.. sequences.Items.Select(i => i.Id)], fusion, metrics);
+        progress?.Report($"wrote {folder}: test HR@20 {metrics["test_ranker_HR@20"]:0.0000} (ranker), {metrics["test_model_HR@20"]:0.0000} (model alone)");
+        return manifest;
+    }
+}

@@ -1,0 +1,139 @@
+namespace SessionRec.Api.Tests;
+
+using System.Net;
+using SessionRec.Api.Contracts;
+using SessionRec.Models.Featurization;
+using SessionRec.Models.Serving;
+using SessionRec.TestSupport;
+using SessionRec.Training;
+using SessionRec.Training.Export;
+
+/// <summary>
+/// A real model (trained here in seconds on a structured synthetic catalogue, exported to ONNX) served by the API:
+/// activation, the version in every response, a new item recommendable without retraining, a corrupt version
+/// refused while the current one keeps serving, rollback and the baseline.
+/// </summary>
+public sealed class ModelServingTests : IAsyncLifetime
+{
+    private readonly string _models = Path.Combine(Path.GetTempPath(), "sessionrec-models-" + Guid.NewGuid().ToString("N"));
+    private RedisServer _redis = null!;
+    private ApiFactory _factory = null!;
+    private HttpClient _a = null!;
+    private HttpClient _b = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _redis = await RedisServer.StartAsync();
+        _factory = new ApiFactory(_redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Models:Path"] = _models,
+            ["Models:PollInterval"] = "00:00:00.200",
+        });
+        _a = _factory.ClientFor(ApiFactory.KeyA);
+        _b = _factory.ClientFor(ApiFactory.KeyB);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _factory.DisposeAsync();
+        await _redis.DisposeAsync();
+        if (Directory.Exists(_models))
+        {
+            Directory.Delete(_models, recursive: true);
+        }
+    }
+
+    private static TrainedModel Train(int seed)
+    {
+        var split = SyntheticData.Split();
+        var featurizer = ItemFeaturizer.Fit(split.Dataset.Items);
+        var options = new M2TRecOptions { Dim = 16, FieldDim = 8, FeedForward = 32, MaxLength = 10, MaxEpochs = 12, Patience = 12, LearningRate = 3e-3, Threads = 1, ValidationUsers = 100, Seed = seed };
+        return M2TRecTrainer.Train(split, featurizer, ItemFeatureTable.Build(featurizer, split.Dataset.Items), options);
+    }
+
+    private void Write(string version, TrainedModel model) =>
+        ModelFolderWriter.Write(Path.Combine(_models, ApiFactory.TenantA, version), version, model, new TrainingData("synthetic", "test", 400, 300, 3000), [], new FusionWeights(0.5f, 0));
+
+    private async Task<RecommendationsResponse> RecommendAsync(HttpClient client, string user, int k = 30)
+    {
+        var response = await client.GetAsync($"/v1/users/{user}/recommendations?k={k}", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Read<RecommendationsResponse>();
+    }
+
+    [Fact]
+    public async Task A_trained_model_serves_new_items_without_retraining_and_bad_versions_are_refused()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var catalogue = SyntheticData.Create().Items;
+        var items = catalogue.Select(i => new { id = i.Id, title = i.Title, brand = i.Brand, categories = i.Categories, attributes = i.Attributes, price = i.Price, available = true }).ToArray();
+        Assert.Equal(HttpStatusCode.OK, (await _a.PutJson("/v1/items", new { items })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _b.PutJson("/v1/items", new { items })).StatusCode);
+
+        // A session in "Skin Care > Skin Care sub 2" (item i: primary i % 3 == 1, sub (i / 3) % 4 == 2).
+        var session = Enumerable.Range(0, 300).Where(i => i % 3 == 1 && (i / 3) % 4 == 2).Take(3).Select(i => $"item-{i}").ToArray();
+        var at = DateTimeOffset.UtcNow.AddMinutes(-5);
+        var events = session.Select((item, n) => Http.View($"ev-{n}", "alice", item, at: at.AddSeconds(n * 10))).ToArray();
+        Assert.Equal(HttpStatusCode.OK, (await _a.PostJson("/v1/events", new { events })).StatusCode);
+
+        var before = await RecommendAsync(_a, "alice");
+        Assert.Equal("baseline-cooc-1", before.ModelVersion);
+
+        Write("v1", Train(seed: 1));
+        Write("v2", Train(seed: 2));
+        var activated = await _a.PutJson("/v1/models", new { active = "v1" });
+        Assert.Equal(HttpStatusCode.OK, activated.StatusCode);
+        Assert.Equal("v1", (await activated.Read<ModelsResponse>()).Serving);
+
+        var served = await RecommendAsync(_a, "alice");
+        Assert.Equal("v1", served.ModelVersion);
+        Assert.All(served.Items, i => Assert.Equal("model", i.Source));
+        Assert.DoesNotContain(served.Items, i => session.Contains(i.ItemId));
+        var inBranch = served.Items.Take(10).Count(i => int.Parse(i.ItemId["item-".Length..], System.Globalization.CultureInfo.InvariantCulture) % 3 == 1);
+        Assert.True(inBranch >= 7, $"only {inBranch} of the top 10 are in the session's primary category");
+
+        // Tenant B has no model: it keeps the baseline.
+        Assert.Equal("baseline-cooc-1", (await RecommendAsync(_b, "bob")).ModelVersion);
+
+        // A brand-new item in the session's branch, and its twin in another branch: only metadata tells them apart.
+        var twin = catalogue[int.Parse(session[0]["item-".Length..], System.Globalization.CultureInfo.InvariantCulture)];
+        object NewItem(string id, string primary) => new
+        {
+            id,
+            title = twin.Title,
+            brand = twin.Brand,
+            categories = new[] { primary, $"{primary} sub 2", twin.Categories[2] },
+            available = true,
+        };
+        Assert.Equal(HttpStatusCode.OK, (await _a.PutJson("/v1/items", new { items = new[] { NewItem("brand-new-fit", "Skin Care"), NewItem("brand-new-other", "Hair Care") } })).StatusCode);
+        var withNew = await RecommendAsync(_a, "alice", k: 100);
+        var fit = withNew.Items.FirstOrDefault(i => i.ItemId == "brand-new-fit");
+        Assert.NotNull(fit);
+        var other = withNew.Items.FirstOrDefault(i => i.ItemId == "brand-new-other");
+        Assert.True(other is null || other.Position > fit.Position, "the item in the session's branch ranks above its twin elsewhere");
+
+        // A corrupt version is refused with the reason; v1 keeps serving.
+        Write("v-bad", Train(seed: 3));
+        var encoder = Path.Combine(_models, ApiFactory.TenantA, "v-bad", ModelContract.SessionEncoderFile);
+        await File.WriteAllBytesAsync(encoder, [1, 2, 3], ct);
+        var refused = await _a.PutJson("/v1/models", new { active = "v-bad" });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        Assert.Contains("SHA-256", (await refused.ReadProblem()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("v1", (await RecommendAsync(_a, "alice")).ModelVersion);
+        Assert.Equal(HttpStatusCode.NotFound, (await _a.PutJson("/v1/models", new { active = "v9" })).StatusCode);
+
+        // v2, then roll back to v1, then the baseline.
+        Assert.Equal(HttpStatusCode.OK, (await _a.PutJson("/v1/models", new { active = "v2" })).StatusCode);
+        Assert.Equal("v2", (await RecommendAsync(_a, "alice")).ModelVersion);
+        var rolledBack = await (await _a.PutJson("/v1/models", new { rollback = true })).Read<ModelsResponse>();
+        Assert.Equal("v1", rolledBack.Serving);
+        Assert.Equal("v1", (await RecommendAsync(_a, "alice")).ModelVersion);
+        var listed = await (await _a.GetAsync("/v1/models", ct)).Read<ModelsResponse>();
+        Assert.Equal(["v-bad", "v1", "v2"], listed.Versions.Select(v => v.Version));
+        Assert.Contains(listed.Versions, v => v.Version == "v1" && v.Metrics!.ContainsKey("validation_NDCG@20"));
+        Assert.Empty((await (await _b.GetAsync("/v1/models", ct)).Read<ModelsResponse>()).Versions);
+
+        Assert.Equal(HttpStatusCode.OK, (await _a.PutJson("/v1/models", new { active = (string?)null })).StatusCode);
+        Assert.Equal("baseline-cooc-1", (await RecommendAsync(_a, "alice")).ModelVersion);
+    }
+}
