@@ -25,6 +25,8 @@ public static class Program
         sessionrec eval recs beauty|recbole <path> [--item <file.item>] [--models a,b] [--json <file>] [--md <file>]
                                                            leave-one-out evaluation of the baselines and models
                            [--minutes <per model>] [--epochs <n>] [--no-new-items] [--new-items-for a,b]
+                           [--lr 1e-3] [--dropout 0.2] [--tower linear|mlp] [--scoring dot|cosine]
+                           [--pooling last|mean] [--heads-weight 0.1]     (training options, also for train)
         sessionrec export clicklog --out <file> [--format ndjson|parquet] [--from <time>] [--to <time>]
 
         Common options:
@@ -147,7 +149,7 @@ public static class Program
         }
     }
 
-    /// <summary>Trainer options from the command line (--minutes, --epochs, --dim, --layers, --seed).</summary>
+    /// <summary>Trainer options from the command line (--minutes, --epochs, --dim, --layers, --seed, --lr, --tower, --scoring, --pooling, --heads-weight).</summary>
     private static M2TRecOptions TrainOptions(Dictionary<string, string?> options)
     {
         var defaults = new M2TRecOptions();
@@ -160,6 +162,13 @@ public static class Program
             Dim = (int)Number("dim", defaults.Dim),
             Layers = (int)Number("layers", defaults.Layers),
             Seed = (int)Number("seed", defaults.Seed),
+            LearningRate = Number("lr", defaults.LearningRate),
+            Dropout = Number("dropout", defaults.Dropout),
+            PrimaryWeight = Number("heads-weight", defaults.PrimaryWeight),
+            SubcategoryWeight = Number("heads-weight", defaults.SubcategoryWeight),
+            ItemTower = options.GetValueOrDefault("tower") ?? defaults.ItemTower,
+            Scoring = options.GetValueOrDefault("scoring") ?? defaults.Scoring,
+            Pooling = options.GetValueOrDefault("pooling") ?? defaults.Pooling,
         };
     }
 

@@ -17,6 +17,18 @@ public static class ModelTraining
 {
     public static ModelManifest Run(Dataset dataset, M2TRecOptions options, string modelsFolder, string? version, IProgress<string>? progress, CancellationToken cancellationToken = default)
     {
+        version ??= "m2trec-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        if (version.Length is 0 or > 128 || !version.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') || version.StartsWith('.'))
+        {
+            throw new ArgumentException($"Model version '{version}': use 1–128 letters, digits, '-', '_' or '.', not starting with '.'.");
+        }
+
+        var folder = Path.Combine(modelsFolder, version);
+        if (Directory.Exists(folder))
+        {
+            throw new InvalidOperationException($"{folder} exists: model versions are immutable; pick another --version.");
+        }
+
         var sequences = SequenceDataset.From(dataset);
         var split = LeaveOneOutSplit.Create(sequences);
         if (split.UserCount == 0)
@@ -44,13 +56,6 @@ public static class ModelTraining
                 metrics[$"test_{name}_HR@{k}"] = Math.Round(ranks.Average(r => RankingMetrics.Hit(r, k)), 4);
                 metrics[$"test_{name}_NDCG@{k}"] = Math.Round(ranks.Average(r => RankingMetrics.Ndcg(r, k)), 4);
             }
-        }
-
-        version ??= "m2trec-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
-        var folder = Path.Combine(modelsFolder, version);
-        if (Directory.Exists(folder))
-        {
-            throw new InvalidOperationException($"{folder} exists: model versions are immutable; pick another --version.");
         }
 
         var data = new TrainingData(dataset.Name, sequences.Fingerprint(), sequences.Sequences.Count, sequences.ItemCount, sequences.Sequences.Sum(s => (long)s.Length));

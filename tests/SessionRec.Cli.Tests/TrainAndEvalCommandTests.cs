@@ -1,0 +1,83 @@
+namespace SessionRec.Cli.Tests;
+
+using System.Globalization;
+using System.Text;
+using SessionRec.Models.Evaluation;
+using SessionRec.Models.Serving;
+using SessionRec.TestSupport;
+
+/// <summary>`sessionrec train` and `sessionrec eval recs` on RecBole atomic files, as a held-out data set would come.</summary>
+public sealed class TrainAndEvalCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sessionrec-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>The synthetic catalogue as RecBole .inter (with timestamps) and .item files.</summary>
+    private (string Inter, string Item) WriteRecBole()
+    {
+        var data = SyntheticData.Create();
+        var item = new StringBuilder("item_id:token\ttitle:token_seq\tbrand:token\tcategories:token_seq\n");
+        foreach (var i in data.Items)
+        {
+            item.Append(CultureInfo.InvariantCulture, $"{i.Id}\t{i.Title}\t{i.Brand}\t{string.Join(',', i.Categories.Select(c => c.Replace(' ', '_')))}\n");
+        }
+
+        var inter = new StringBuilder("user_id:token\titem_id:token\ttimestamp:float\n");
+        for (var u = 0; u < data.Sequences.Count; u++)
+        {
+            for (var p = 0; p < data.Sequences[u].Length; p++)
+            {
+                inter.Append(CultureInfo.InvariantCulture, $"{data.Users[u]}\t{data.Items[data.Sequences[u][p]].Id}\t{1_700_000_000 + (u * 1000) + p}\n");
+            }
+        }
+
+        var interPath = Path.Combine(_dir, "synthetic.inter");
+        var itemPath = Path.Combine(_dir, "synthetic.item");
+        File.WriteAllText(interPath, inter.ToString());
+        File.WriteAllText(itemPath, item.ToString());
+        return (interPath, itemPath);
+    }
+
+    [Fact]
+    public async Task Eval_recs_writes_every_row_and_slice_as_json_and_markdown()
+    {
+        var (inter, item) = WriteRecBole();
+        var json = Path.Combine(_dir, "recs.json");
+        var md = Path.Combine(_dir, "recs.md");
+        var code = await Program.RunAsync(
+            ["eval", "recs", "recbole", inter, "--item", item, "--models", "pop,cooccurrence,itemknn,vsknn,metadata-transformer", "--epochs", "3", "--dim", "16", "--json", json, "--md", md],
+            TestContext.Current.CancellationToken);
+        Assert.Equal(0, code);
+
+        var results = ResultsFile.FromJson(await File.ReadAllTextAsync(json, TestContext.Current.CancellationToken));
+        Assert.Equal("recs", results.Kind);
+        Assert.Equal(["pop", "cooccurrence", "itemknn", "vsknn", "metadata-transformer"], results.Rows.Where(r => r.Slice == "all").Select(r => r.Model));
+        Assert.Equal(["all", "cold", "new-items"], results.Rows.Where(r => r.Model == "metadata-transformer").Select(r => r.Slice));
+        Assert.All(results.Rows.Where(r => r.Model != "metadata-transformer" && r.Slice == "new-items"), r => Assert.Equal(0, r.Metrics["HR@50"]));
+        var pop = results.Rows.Single(r => r.Model == "pop" && r.Slice == "all");
+        var vsknn = results.Rows.Single(r => r.Model == "vsknn" && r.Slice == "all");
+        Assert.True(vsknn.Metrics["HR@10"] > pop.Metrics["HR@10"], "session kNN reads the users' category walks; popularity cannot");
+        Assert.Contains("| metadata-transformer |", await File.ReadAllTextAsync(md, TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Train_writes_a_loadable_model_folder_with_its_metrics()
+    {
+        var (inter, item) = WriteRecBole();
+        var models = Path.Combine(_dir, "models");
+        var code = await Program.RunAsync(["train", "recbole", inter, "--item", item, "--out", models, "--version", "t1", "--epochs", "3", "--dim", "16"], TestContext.Current.CancellationToken);
+        Assert.Equal(0, code);
+        using var model = OnnxRecommenderModel.Load(Path.Combine(models, "t1"));
+        Assert.Equal("t1", model.Version);
+        Assert.Equal(300, model.Manifest.ResidualItemIds!.Length);
+        Assert.Equal(3, model.Manifest.Metrics["epochs"]);
+        Assert.InRange(model.Manifest.Metrics["test_ranker_HR@20"], 0.0, 1.0);
+        Assert.NotNull(model.Manifest.Fusion);
+        Assert.StartsWith("sha256:", model.Manifest.Training.Fingerprint, StringComparison.Ordinal);
+
+        // Versions are immutable.
+        var again = await Assert.ThrowsAsync<InvalidOperationException>(() => Program.RunAsync(["train", "recbole", inter, "--item", item, "--out", models, "--version", "t1", "--epochs", "1", "--dim", "16"], TestContext.Current.CancellationToken));
+        Assert.Contains("immutable", again.Message, StringComparison.Ordinal);
+    }
+}
