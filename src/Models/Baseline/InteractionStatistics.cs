@@ -11,6 +11,8 @@ public sealed class InteractionStatistics
     private readonly List<string> _ids = [];
     private readonly List<Dictionary<int, float>> _after = [];
     private readonly List<double> _popularity = [];
+    private readonly List<Dictionary<int, float>> _together = [];
+    private readonly List<float> _counts = [];
     private readonly double _halfLifeTicks;
     private long _epochTicks = long.MinValue;
 
@@ -41,6 +43,7 @@ public sealed class InteractionStatistics
     {
         var target = IndexOf(itemId);
         _popularity[target] += weight * DecayFactor(at);
+        _counts[target]++;
 
         // Link the target to the last `Window` distinct preceding items; nearer items count more (1, 1/2, 1/3, ...).
         var linked = 0;
@@ -59,6 +62,19 @@ public sealed class InteractionStatistics
             row[target] = current + (float)(weight / linked);
         }
 
+        // Symmetric, unweighted co-occurrence with every remembered session item: the item-kNN similarity.
+        foreach (var source in preceding)
+        {
+            if (string.Equals(source, itemId, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var other = IndexOf(source);
+            _together[other][target] = _together[other].GetValueOrDefault(target) + 1;
+            _together[target][other] = _together[target].GetValueOrDefault(other) + 1;
+        }
+
         Observations++;
     }
 
@@ -67,6 +83,12 @@ public sealed class InteractionStatistics
 
     /// <summary>Items seen after <paramref name="index"/> in sessions, with their co-occurrence weight.</summary>
     public IReadOnlyDictionary<int, float> After(int index) => _after[index];
+
+    /// <summary>Items seen in the same sessions as <paramref name="index"/> (either order), with counts.</summary>
+    public IReadOnlyDictionary<int, float> Together(int index) => _together[index];
+
+    /// <summary>How many interactions the item has had (not decayed).</summary>
+    public float Count(int index) => _counts[index];
 
     private int IndexOf(string itemId)
     {
@@ -79,6 +101,8 @@ public sealed class InteractionStatistics
         _index.Add(itemId, index);
         _ids.Add(itemId);
         _after.Add([]);
+        _together.Add([]);
+        _counts.Add(0);
         _popularity.Add(0);
         return index;
     }

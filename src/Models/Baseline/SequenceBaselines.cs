@@ -64,10 +64,11 @@ public sealed class ItemKnnScorer : ISequenceScorer
     private readonly float[] _backoff;
     private readonly int _lastItems;
 
-    public ItemKnnScorer(IReadOnlyList<int[]> sequences, int items, int lastItems = 3)
+    /// <param name="window">Pairs counted within this many positions (0: anywhere in the sequence).</param>
+    public ItemKnnScorer(IReadOnlyList<int[]> sequences, int items, int lastItems = 3, int window = 0)
     {
         var counts = PopularityScorer.Counts(sequences, items);
-        _similarity = SparseItemMatrix.Cooccurrence(sequences, items, window: 0, symmetric: true)
+        _similarity = SparseItemMatrix.Cooccurrence(sequences, items, window, symmetric: true)
             .Map((a, b, v) => v / MathF.Sqrt(counts[a] * counts[b]));
         _backoff = [.. TransitionScorer.BackOff(counts).Select(v => v * 1e-3f)];
         _lastItems = lastItems;
@@ -197,4 +198,14 @@ public sealed class LogCooccurrenceScorer : ISequenceScorer
             _counts.AddRow(history[^(p + 1)], 1f / (p + 1), scores);
         }
     }
+}
+
+/// <summary>log(1 + interactions) of each item: the popularity term of the ranking stage's fusion.</summary>
+public sealed class LogPopularityScorer(IReadOnlyList<int[]> sequences, int items) : ISequenceScorer
+{
+    private readonly float[] _values = [.. PopularityScorer.Counts(sequences, items).Select(c => MathF.Log(1 + c))];
+
+    public string Name => "log-popularity";
+
+    public void Score(int user, ReadOnlySpan<int> history, Span<float> scores) => _values.CopyTo(scores);
 }

@@ -6,11 +6,12 @@ using SessionRec.Models.Serving;
 
 /// <summary>
 /// The production ranking stage as a candidate source: for every catalogue item, the model's score (session
-/// vector · item vector) plus the fusion weight × Σ over the last items of log(1 + co-occurrence), nearer items
-/// weighing more — the formula `sessionrec eval recs` measures as "ranker", with the weight `sessionrec train`
-/// tuned on validation. Built per request around one session vector.
+/// vector · item vector) plus, over the last three session items (nearer items weighing more), the co-occurrence
+/// weight × log(1 + how often the item followed) and the item-kNN weight × cosine similarity of the two items'
+/// sessions, plus the popularity weight × log(1 + interactions) — the formula `sessionrec eval recs` measures as "ranker", with the weights `sessionrec train` tuned
+/// on validation. Built per request around one session vector.
 /// </summary>
-public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, InteractionStatistics? statistics, float cooccurrenceWeight, int lookback = 3) : ICandidateSource
+public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, InteractionStatistics? statistics, FusionWeights weights, int lookback = 3) : ICandidateSource
 {
     public const string SourceName = "model";
 
@@ -21,7 +22,18 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
         var scores = new float[index.Count];
         index.Score(session, scores);
         var boosted = new HashSet<int>();
-        if (statistics is not null && cooccurrenceWeight > 0)
+        if (statistics is not null && weights.Popularity != 0)
+        {
+            for (var item = 0; item < statistics.ItemCount; item++)
+            {
+                if (index.TryGetRow(statistics.IdOf(item), out var row))
+                {
+                    scores[row] += weights.Popularity * MathF.Log(1 + statistics.Count(item));
+                }
+            }
+        }
+
+        if (statistics is not null && (weights.Cooccurrence > 0 || weights.ItemKnn > 0))
         {
             var anchors = 0;
             for (var i = query.SessionItems.Count - 1; i >= 0 && anchors < lookback; i--)
@@ -31,13 +43,29 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
                     continue;
                 }
 
-                var weight = cooccurrenceWeight / ++anchors;
-                foreach (var (item, count) in statistics.After(anchor))
+                var nearness = 1f / ++anchors;
+                if (weights.Cooccurrence > 0)
                 {
-                    if (index.TryGetRow(statistics.IdOf(item), out var row))
+                    foreach (var (item, count) in statistics.After(anchor))
                     {
-                        scores[row] += weight * MathF.Log(1 + count);
-                        boosted.Add(row);
+                        if (index.TryGetRow(statistics.IdOf(item), out var row))
+                        {
+                            scores[row] += nearness * weights.Cooccurrence * MathF.Log(1 + count);
+                            boosted.Add(row);
+                        }
+                    }
+                }
+
+                if (weights.ItemKnn > 0)
+                {
+                    var anchorCount = statistics.Count(anchor);
+                    foreach (var (item, together) in statistics.Together(anchor))
+                    {
+                        if (index.TryGetRow(statistics.IdOf(item), out var row))
+                        {
+                            scores[row] += nearness * weights.ItemKnn * together / MathF.Sqrt(anchorCount * statistics.Count(item));
+                            boosted.Add(row);
+                        }
                     }
                 }
             }

@@ -32,8 +32,12 @@ public sealed record ModelFile(string Path, string Sha256);
 /// <summary>Where a model's training data came from, so a model can be traced to the log it learned from.</summary>
 public sealed record TrainingData(string Dataset, string Fingerprint, int Users, int Items, long Interactions);
 
-/// <summary>How the ranking stage fuses the model with the co-occurrence sources (weights tuned on validation).</summary>
-public sealed record FusionWeights(float Cooccurrence, float ItemKnn);
+/// <summary>
+/// How the ranking stage fuses the model with the co-occurrence sources (weights tuned on validation). Popularity is
+/// log(1 + interactions) and may weigh negatively: a softmax model leans towards popular items, and cold items
+/// gain when that lean is taken back.
+/// </summary>
+public sealed record FusionWeights(float Cooccurrence, float ItemKnn, float Popularity = 0);
 
 /// <summary>
 /// manifest.json of a model folder: what the graphs expect and produce, the featurizer vocabularies, the

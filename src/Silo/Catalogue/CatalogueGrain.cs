@@ -27,7 +27,9 @@ public sealed class CatalogueGrain(
 {
     public const string BaselineModelVersion = "baseline-cooc-1";
     private const int ReadBatch = 5_000;
-    private const int SessionMemory = 5;
+    // The item-kNN similarity counts pairs within this many remembered session items (the ranker's offline twin
+    // uses the same window: see FusionTuning).
+    public const int SessionMemory = 5;
 
     // Live sessions remembered while following the log; past this many, sessions idle longer than the inactivity
     // timeout are dropped (they could not be continued anyway).
@@ -190,7 +192,7 @@ public sealed class CatalogueGrain(
         }
 
         var vector = await encoder.EncodeAsync(model, input, length);
-        var source = new ModelRankerSource(index, vector, _statistics, model.Manifest.Fusion?.Cooccurrence ?? 0);
+        var source = new ModelRankerSource(index, vector, _statistics, model.Manifest.Fusion ?? new FusionWeights(0, 0));
         var pipeline = new RecommendationPipeline([(source, 1.0)], _modelFallbacks);
         return (pipeline, model.Version);
     }

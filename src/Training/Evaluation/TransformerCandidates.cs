@@ -67,7 +67,12 @@ public sealed class RankerCandidate(string name, M2TRecOptions options, Training
 /// <summary>Chooses the ranking stage's fusion weights on the validation targets.</summary>
 public static class FusionTuning
 {
-    public static readonly float[] Grid = [0, 0.25f, 0.5f, 1, 2, 4, 8, 16];
+    public static readonly float[] Grid = [0, 0.25f, 0.5f, 1, 2, 4, 8, 16, 32, 64, 128];
+
+    public static readonly float[] PopularityGrid = [-4, -2, -1, -0.5f, -0.25f, 0, 0.25f, 0.5f, 1];
+
+    /// <summary>The service counts item-kNN pairs within the last five session items it remembers; so does the ranker here.</summary>
+    public const int ItemKnnWindow = 5;
 
     public static FusedScorer Ranker(string name, TrainedModel model, LeaveOneOutSplit split, Phase phase, FusionWeights weights)
     {
@@ -75,7 +80,8 @@ public static class FusionTuning
         return new FusedScorer(name, TransformerCandidate.Scorer(name, model, split, phase),
         [
             (new LogCooccurrenceScorer(sequences, split.ItemCount), weights.Cooccurrence),
-            (new ItemKnnScorer(sequences, split.ItemCount), weights.ItemKnn),
+            (new ItemKnnScorer(sequences, split.ItemCount, window: ItemKnnWindow), weights.ItemKnn),
+            (new LogPopularityScorer(sequences, split.ItemCount), weights.Popularity),
         ]);
     }
 
@@ -85,7 +91,7 @@ public static class FusionTuning
         var users = Enumerable.Range(0, split.UserCount).OrderBy(u => (u * 2654435761u) % 1000003).Take(tuningUsers).ToArray();
         var sequences = split.FitSequences(Phase.Validation);
         var baseScorer = TransformerCandidate.Scorer("model", model, split, Phase.Validation);
-        ISequenceScorer[] sources = [new LogCooccurrenceScorer(sequences, split.ItemCount), new ItemKnnScorer(sequences, split.ItemCount)];
+        ISequenceScorer[] sources = [new LogCooccurrenceScorer(sequences, split.ItemCount), new ItemKnnScorer(sequences, split.ItemCount, window: ItemKnnWindow), new LogPopularityScorer(sequences, split.ItemCount)];
         var weights = new float[sources.Length];
         double Objective(float[] w)
         {
@@ -98,7 +104,7 @@ public static class FusionTuning
         {
             for (var s = 0; s < sources.Length; s++)
             {
-                foreach (var value in Grid)
+                foreach (var value in s == 2 ? PopularityGrid : Grid)
                 {
                     var trial = (float[])weights.Clone();
                     trial[s] = value;
@@ -112,8 +118,8 @@ public static class FusionTuning
             }
         }
 
-        progress?.Report($"fusion weights: co-occurrence {weights[0]}, item-kNN {weights[1]} (validation NDCG@20 + HR@50 = {best:0.0000})");
-        return new FusionWeights(weights[0], weights[1]);
+        progress?.Report($"fusion weights: co-occurrence {weights[0]}, item-kNN {weights[1]}, popularity {weights[2]} (validation NDCG@20 + HR@50 = {best:0.0000})");
+        return new FusionWeights(weights[0], weights[1], weights[2]);
     }
 }
 
