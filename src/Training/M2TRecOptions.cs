@@ -48,7 +48,7 @@ public sealed record M2TRecOptions
 
     public double Dropout { get; init; } = 0.2;
 
-    public double LearningRate { get; init; } = 1e-3;
+    public double LearningRate { get; init; } = 2e-3;
 
     public double WeightDecay { get; init; }
 

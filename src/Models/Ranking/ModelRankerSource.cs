@@ -11,11 +11,28 @@ using SessionRec.Models.Serving;
 /// sessions, plus the popularity weight × log(1 + interactions) — the formula `sessionrec eval recs` measures as "ranker", with the weights `sessionrec train` tuned
 /// on validation. Built per request around one session vector.
 /// </summary>
-public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, InteractionStatistics? statistics, FusionWeights weights, int lookback = 3) : ICandidateSource
+/// <param name="popularityPrior">log(1 + interactions) per index row, when the caller keeps it between requests;
+/// null computes it from <paramref name="statistics"/>.</param>
+public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, InteractionStatistics? statistics, FusionWeights weights, float[]? popularityPrior = null, int lookback = 3) : ICandidateSource
 {
     public const string SourceName = "model";
 
     public string Name => SourceName;
+
+    /// <summary>log(1 + interactions) of each index row's item.</summary>
+    public static float[] PopularityPrior(ItemVectorIndex index, InteractionStatistics statistics)
+    {
+        var prior = new float[index.Count];
+        for (var item = 0; item < statistics.ItemCount; item++)
+        {
+            if (index.TryGetRow(statistics.IdOf(item), out var row))
+            {
+                prior[row] = MathF.Log(1 + statistics.Count(item));
+            }
+        }
+
+        return prior;
+    }
 
     public void Collect(CandidateQuery query, int limit, List<Candidate> into)
     {
@@ -24,12 +41,10 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
         var boosted = new HashSet<int>();
         if (statistics is not null && weights.Popularity != 0)
         {
-            for (var item = 0; item < statistics.ItemCount; item++)
+            var prior = popularityPrior ?? PopularityPrior(index, statistics);
+            for (var row = 0; row < Math.Min(prior.Length, scores.Length); row++)
             {
-                if (index.TryGetRow(statistics.IdOf(item), out var row))
-                {
-                    scores[row] += weights.Popularity * MathF.Log(1 + statistics.Count(item));
-                }
+                scores[row] += weights.Popularity * prior[row];
             }
         }
 
