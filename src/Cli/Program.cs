@@ -27,6 +27,7 @@ public static class Program
                            [--minutes <per model>] [--epochs <n>] [--no-new-items] [--new-items-for a,b]
                            [--lr 1e-3] [--dropout 0.2] [--tower linear|mlp] [--scoring dot|cosine]
                            [--pooling last|mean] [--heads-weight 0.1]     (training options, also for train)
+                           [--ranker-base id|pure]     the ranker fuses the id-residual model (default) or the pure one
         sessionrec export clicklog --out <file> [--format ndjson|parquet] [--from <time>] [--to <time>]
 
         Common options:
@@ -102,7 +103,7 @@ public static class Program
                 return 0;
 
             case ("eval", "recs"):
-                var candidates = FunctionCandidate.Baselines().Concat(TransformerCandidates.All(TrainOptions(options))).ToList();
+                var candidates = FunctionCandidate.Baselines().Concat(TransformerCandidates.All(TrainOptions(options), options.GetValueOrDefault("ranker-base") != "pure")).ToList();
                 var only = options.GetValueOrDefault("models")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                 return EvalRecsCommand.Run(
                     Read(positional.ElementAtOrDefault(2) ?? "", positional, options),

@@ -126,7 +126,8 @@ public static class FusionTuning
 /// <summary>The transformer rows of `sessionrec eval recs`: the ID baseline, the metadata model, its ablations and the ranker.</summary>
 public static class TransformerCandidates
 {
-    public static IReadOnlyList<IRecommenderCandidate> All(M2TRecOptions options)
+    /// <param name="rankerOnIdResidual">The ranker fuses the model with item-id residuals (true) or the pure model.</param>
+    public static IReadOnlyList<IRecommenderCandidate> All(M2TRecOptions options, bool rankerOnIdResidual = true)
     {
         var cache = new TrainingCache();
         var withId = options with { IdResidual = true };
@@ -138,7 +139,7 @@ public static class TransformerCandidates
             new TransformerCandidate("metadata-transformer-no-title", options with { UseTitle = false }, cache),
             new TransformerCandidate("metadata-transformer-no-brand", options with { UseBrand = false }, cache),
             new TransformerCandidate("metadata-transformer+id", withId, cache),
-            new RankerCandidate("ranker", withId, cache),
+            new RankerCandidate("ranker", rankerOnIdResidual ? withId : options, cache),
         ];
     }
 }
