@@ -19,7 +19,7 @@ public static class Program
         sessionrec import movielens <folder>               ratings.csv + movies.csv
         sessionrec import diginetica <train-item-views.csv>
         sessionrec train beauty|recbole <path> [--item <file.item>] [--out <models folder>] [--version <name>]
-                           [--minutes <budget>] [--no-id-residual]
+                           [--minutes <budget>] [--id-residual]
                                                            train the metadata transformer, write a model folder
                                                            (default <data>/models/<tenant>/m2trec-<time>)
         sessionrec eval recs beauty|recbole <path> [--item <file.item>] [--models a,b] [--json <file>] [--md <file>]
@@ -27,7 +27,7 @@ public static class Program
                            [--minutes <per model>] [--epochs <n>] [--no-new-items] [--new-items-for a,b]
                            [--lr 1e-3] [--dropout 0.2] [--tower linear|mlp] [--scoring dot|cosine]
                            [--pooling last|mean] [--heads-weight 0.1]     (training options, also for train)
-                           [--ranker-base id|pure]     the ranker fuses the id-residual model (default) or the pure one
+                           [--ranker-base pure|id]     the ranker fuses the pure model (default) or the id-residual one
         sessionrec export clicklog --out <file> [--format ndjson|parquet] [--from <time>] [--to <time>]
 
         Common options:
@@ -91,7 +91,7 @@ public static class Program
 
             case ("train", var format):
                 var modelsFolder = options.GetValueOrDefault("out") ?? Path.Combine(options.GetValueOrDefault("data") ?? "data", "models", options.GetValueOrDefault("tenant") ?? "default");
-                var trainOptions = TrainOptions(options) with { IdResidual = !options.ContainsKey("no-id-residual") };
+                var trainOptions = TrainOptions(options) with { IdResidual = options.ContainsKey("id-residual") };
                 var manifest = ModelTraining.Run(
                     Read(format, positional, options),
                     trainOptions,
@@ -103,7 +103,7 @@ public static class Program
                 return 0;
 
             case ("eval", "recs"):
-                var candidates = FunctionCandidate.Baselines().Concat(TransformerCandidates.All(TrainOptions(options), options.GetValueOrDefault("ranker-base") != "pure")).ToList();
+                var candidates = FunctionCandidate.Baselines().Concat(TransformerCandidates.All(TrainOptions(options), options.GetValueOrDefault("ranker-base") == "id")).ToList();
                 var only = options.GetValueOrDefault("models")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                 return EvalRecsCommand.Run(
                     Read(positional.ElementAtOrDefault(2) ?? "", positional, options),

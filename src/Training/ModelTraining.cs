@@ -18,7 +18,7 @@ public static class ModelTraining
     public static ModelManifest Run(Dataset dataset, M2TRecOptions options, string modelsFolder, string? version, IProgress<string>? progress, CancellationToken cancellationToken = default)
     {
         version ??= "m2trec-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
-        if (version.Length is 0 or > 128 || !version.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') || version.StartsWith('.'))
+        if (!ModelContract.IsValidVersion(version))
         {
             throw new ArgumentException($"Model version '{version}': use 1–128 letters, digits, '-', '_' or '.', not starting with '.'.");
         }

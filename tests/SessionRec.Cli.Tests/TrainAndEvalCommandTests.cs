@@ -66,7 +66,7 @@ public sealed class TrainAndEvalCommandTests : IDisposable
     {
         var (inter, item) = WriteRecBole();
         var models = Path.Combine(_dir, "models");
-        var code = await Program.RunAsync(["train", "recbole", inter, "--item", item, "--out", models, "--version", "t1", "--epochs", "3", "--dim", "16"], TestContext.Current.CancellationToken);
+        var code = await Program.RunAsync(["train", "recbole", inter, "--item", item, "--out", models, "--version", "t1", "--epochs", "3", "--dim", "16", "--id-residual"], TestContext.Current.CancellationToken);
         Assert.Equal(0, code);
         using var model = OnnxRecommenderModel.Load(Path.Combine(models, "t1"));
         Assert.Equal("t1", model.Version);

@@ -24,6 +24,10 @@ public static class ModelContract
     public const string LastPosition = "last_position";
     public const string Session = "session";
     public const string PrimaryLogits = "primary_logits";
+
+    /// <summary>A version names a folder: 1–128 letters, digits, '-', '_' or '.', not starting with '.'.</summary>
+    public static bool IsValidVersion(string version) =>
+        version.Length is > 0 and <= 128 && !version.StartsWith('.') && version.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 }
 
 /// <summary>A file of a model folder and the SHA-256 it must have.</summary>

@@ -193,7 +193,17 @@ public sealed class CatalogueGrain(
             });
         }
 
-        var index = await _index;
+        ItemVectorIndex index;
+        try
+        {
+            index = await _index;
+        }
+        catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or ObjectDisposedException)
+        {
+            // The item encoder failed; the next request tries again, this one gets the baseline.
+            return null;
+        }
+
         if (index.ModelVersion != model.Version)
         {
             return null;

@@ -101,7 +101,7 @@ public sealed partial class ModelRegistry : IDisposable
             OnnxRecommenderModel? model = null;
             if (version is not null)
             {
-                if (!IsSafeName(version) || !Directory.Exists(System.IO.Path.Combine(TenantFolder(tenant), version)))
+                if (!ModelContract.IsValidVersion(version) || !Directory.Exists(System.IO.Path.Combine(TenantFolder(tenant), version)))
                 {
                     throw new InvalidDataException($"There is no model version '{version}' for this tenant.");
                 }
@@ -145,9 +145,6 @@ public sealed partial class ModelRegistry : IDisposable
             state.Model?.Dispose();
         }
     }
-
-    private static bool IsSafeName(string version) =>
-        version.Length is > 0 and <= 128 && version.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && version is not ("." or "..");
 
     private void Refresh(string tenant, TenantModels state)
     {

@@ -126,8 +126,11 @@ public static class FusionTuning
 /// <summary>The transformer rows of `sessionrec eval recs`: the ID baseline, the metadata model, its ablations and the ranker.</summary>
 public static class TransformerCandidates
 {
-    /// <param name="rankerOnIdResidual">The ranker fuses the model with item-id residuals (true) or the pure model.</param>
-    public static IReadOnlyList<IRecommenderCandidate> All(M2TRecOptions options, bool rankerOnIdResidual = true)
+    /// <param name="rankerOnIdResidual">
+    /// The ranker fuses the model with item-id residuals (true) or the pure model (false, the default: with the
+    /// co-occurrence sources beside it, residuals added nothing on warm items and sank every new item).
+    /// </param>
+    public static IReadOnlyList<IRecommenderCandidate> All(M2TRecOptions options, bool rankerOnIdResidual = false)
     {
         var cache = new TrainingCache();
         var withId = options with { IdResidual = true };
