@@ -15,6 +15,8 @@ public sealed class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
         { "GET", "/v1/users/u/recommendations" },
         { "DELETE", "/v1/users/u" },
         { "GET", "/v1/clicklog" },
+        { "GET", "/v1/models" },
+        { "PUT", "/v1/models" },
     };
 
     [Theory]
@@ -63,7 +65,7 @@ public sealed class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
 
         var doc = await client.GetStringAsync("/openapi/v1.json", TestContext.Current.CancellationToken);
 
-        foreach (var route in new[] { "/v1/items", "/v1/items/{id}", "/v1/events", "/v1/users/{id}/session", "/v1/users/{id}/recommendations", "/v1/users/{id}", "/v1/clicklog" })
+        foreach (var route in new[] { "/v1/items", "/v1/items/{id}", "/v1/events", "/v1/users/{id}/session", "/v1/users/{id}/recommendations", "/v1/users/{id}", "/v1/clicklog", "/v1/models" })
         {
             Assert.Contains($"\"{route}\"", doc);
         }

@@ -42,8 +42,6 @@ public sealed class RecsEvaluation(LeaveOneOutSplit split, double newItemFractio
 
     private (LeaveOneOutSplit Split, IReadOnlyList<int> Users, IReadOnlySet<int> HeldOut)? _holdout;
 
-    public LeaveOneOutSplit Split => split;
-
     /// <summary>Users whose test target occurs at most <see cref="ColdThreshold"/> times in the training parts.</summary>
     public IReadOnlyList<int> ColdUsers()
     {

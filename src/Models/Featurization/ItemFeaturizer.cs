@@ -115,9 +115,6 @@ public sealed class ItemFeaturizer
         return new ItemFeatures(brand, categories, title, attributes, PriceBucket(item.Price));
     }
 
-    /// <summary>The primary category (level 0) id of an item, the label of the primary-category head.</summary>
-    public int Primary(ImportItem item) => Featurize(item).Categories[0];
-
     /// <summary>Lower-case letter/digit runs; the words a title shares with other titles carry its meaning.</summary>
     public static IEnumerable<string> Tokenize(string? text)
     {

@@ -22,8 +22,6 @@ public sealed class FusedScorer(string name, ISequenceScorer model, IReadOnlyLis
 {
     public string Name => name;
 
-    public IReadOnlyList<(ISequenceScorer Source, float Weight)> Sources => sources;
-
     public void Score(int user, ReadOnlySpan<int> history, Span<float> scores)
     {
         model.Score(user, history, scores);

@@ -36,8 +36,6 @@ public sealed class TransformerCandidate(string name, M2TRecOptions options, Tra
 {
     public string Name => name;
 
-    public M2TRecOptions Options => options;
-
     public ISequenceScorer Fit(LeaveOneOutSplit split, Phase phase, IProgress<string>? progress, CancellationToken cancellationToken) =>
         Scorer(name, cache.Get(split, options, progress, name, cancellationToken), split, phase);
 
