@@ -66,10 +66,16 @@ public sealed class RedisServer : IAsyncDisposable
             try
             {
                 await using var probe = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{Port},connectTimeout=500");
-                await probe.GetDatabase().PingAsync();
+
+                // PING answers while the AOF is still being replayed; a data command answers LOADING until it is done.
+                await probe.GetDatabase().KeyExistsAsync("sessionrec:probe");
                 return;
             }
             catch (RedisConnectionException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+            catch (RedisServerException e) when (e.Message.StartsWith("LOADING", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(50);
             }
