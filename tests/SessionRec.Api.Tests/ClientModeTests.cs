@@ -80,7 +80,9 @@ public sealed class ClientModeTests
             Assert.True(DateTime.UtcNow < deadline, $"Not recovered after 120 s: {string.Join(",", statuses.TakeLast(40))}");
         }
 
-        Assert.Contains(HttpStatusCode.ServiceUnavailable, statuses); // the outage was seen, and answered with 503
+        // No assertion that a 503 was seen: when the killed silo's connection resets, Orleans may mark it dead and
+        // re-activate its grains elsewhere before the first request (seen once in ~10 CI runs). What must hold either
+        // way is asserted above: only 200 or a fast 503 with Retry-After, then recovery without a restart.
 
         // The sessions are still there: state from Redis, events replayed from the click log.
         var session = await (await client.GetAsync("/v1/users/f7/session", ct)).Read<UserSessionResponse>();
