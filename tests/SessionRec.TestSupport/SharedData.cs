@@ -20,3 +20,21 @@ public static class SharedData
         return null;
     }
 }
+
+/// <summary>A temporary folder removed on dispose.</summary>
+public sealed class TempFolder : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("sessionrec-").FullName;
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder is harmless; failing a test over it is not.
+        }
+    }
+}

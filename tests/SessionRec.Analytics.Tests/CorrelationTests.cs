@@ -1,0 +1,59 @@
+namespace SessionRec.Analytics.Tests;
+
+using SessionRec.Analytics.Statistics;
+
+public class CorrelationTests
+{
+    [Fact]
+    public void PearsonMatchesTheHandComputedValue()
+    {
+        // sxy = 5, sxx = 2, syy = 12.667: r = 5 / sqrt(25.333).
+        Assert.Equal(5 / Math.Sqrt(2 * (38.0 / 3)), Correlation.Pearson([1, 2, 3], [2, 4, 7]), 9);
+    }
+
+    [Fact]
+    public void SpearmanUsesAverageRanksForTies()
+    {
+        Assert.Equal([1, 2.5, 2.5, 4], Correlation.Ranks([1, 2, 2, 3]));
+        Assert.Equal(0.8, Correlation.Spearman([1, 2, 3, 4], [1, 3, 2, 4]), 9);
+        Assert.Equal(1, Correlation.Spearman([1, 2, 3], [2, 4, 7]), 9);
+        Assert.Equal(-1, Correlation.Spearman([1, 2, 3], [9, 5, 1]), 9);
+    }
+
+    [Fact]
+    public void AConstantSampleHasNoCorrelation()
+    {
+        Assert.Equal(0, Correlation.Pearson([1, 1, 1], [1, 2, 3]));
+    }
+
+    [Fact]
+    public void MismatchedOrTinySamplesAreRefused()
+    {
+        Assert.Throws<ArgumentException>(() => Correlation.Pearson([1, 2], [1]));
+        Assert.Throws<ArgumentException>(() => Correlation.Spearman([1], [1]));
+    }
+
+    [Fact]
+    public void BootstrapIntervalsContainTheEstimate()
+    {
+        var random = new Random(5);
+        var x = Enumerable.Range(0, 200).Select(_ => random.NextDouble()).ToList();
+        var y = x.Select(v => v + (0.5 * random.NextDouble())).ToList();
+        var estimate = Correlation.Bootstrap(x, y, Correlation.Pearson, 300);
+        Assert.InRange(estimate.Value, estimate.Low, estimate.High);
+        Assert.True(estimate.High - estimate.Low < 0.2);
+        Assert.True(estimate.Low > 0.5);
+    }
+
+    [Fact]
+    public void ADifferenceOfMeansSeesAClearGapAndNotANullOne()
+    {
+        var random = new Random(9);
+        var a = Enumerable.Range(0, 300).Select(_ => random.NextDouble()).ToList();
+        var b = Enumerable.Range(0, 300).Select(_ => random.NextDouble() + 0.3).ToList();
+        var gap = MeanBootstrap.Difference(a, b, 500);
+        Assert.True(gap.Low > 0.2 && gap.High < 0.4, $"{gap}");
+        var none = MeanBootstrap.Difference(a, a.Select(v => v).ToList(), 500);
+        Assert.True(none.Low < 0 && none.High > 0, $"{none}");
+    }
+}
