@@ -28,6 +28,13 @@ public static class Program
                            [--lr 1e-3] [--dropout 0.2] [--tower linear|mlp] [--scoring dot|cosine]
                            [--pooling last|mean] [--heads-weight 0.1]     (training options, also for train)
                            [--ranker-base pure|id]     the ranker fuses the pure model (default) or the id-residual one
+        sessionrec eval sessions --log <file> [--judgments <file>] [--json <file>] [--md <file>] [--dataset <name>]
+                                                           session metrics (NUM, sDCG, sRBP, ...): correlation with
+                                                           satisfaction on TREC Session XML / THUIR .tsv; per-model
+                                                           aggregates on a click-log export (.ndjson, .parquet)
+                           [--metric NUM] [--surface s] [--model v] [--compare a,b]   (click-log exports)
+                           [--patience 5000] [--snippet 100] [--document 500] [--reformulation-cost 200]
+                           [--depth 10] [--decay 0.7] [--rbp-p 0.8] [--rbp-b 0.7] [--replicates 1000]
         sessionrec export clicklog --out <file> [--format ndjson|parquet] [--from <time>] [--to <time>]
 
         Common options:
@@ -116,6 +123,9 @@ public static class Program
                     c => !options.ContainsKey("no-new-items")
                         && (c is FunctionCandidate || (options.GetValueOrDefault("new-items-for") ?? "metadata-transformer,ranker").Split(',').Contains(c.Name)),
                     cancellationToken);
+
+            case ("eval", "sessions"):
+                return await EvalSessionsCommand.RunAsync(options, "sessionrec " + string.Join(' ', args), cancellationToken);
 
             case ("export", "clicklog"):
                 var output = options.GetValueOrDefault("out") ?? throw new ArgumentException("export clicklog needs --out <file>.");
