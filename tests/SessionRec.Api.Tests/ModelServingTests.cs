@@ -43,16 +43,9 @@ public sealed class ModelServingTests : IAsyncLifetime
         }
     }
 
-    private static TrainedModel Train(int seed)
-    {
-        var split = SyntheticData.Split();
-        var featurizer = ItemFeaturizer.Fit(split.Dataset.Items);
-        var options = new M2TRecOptions { Dim = 16, FieldDim = 8, FeedForward = 32, MaxLength = 10, MaxEpochs = 12, Patience = 12, LearningRate = 3e-3, Threads = 1, ValidationUsers = 100, Seed = seed };
-        return M2TRecTrainer.Train(split, featurizer, ItemFeatureTable.Build(featurizer, split.Dataset.Items), options);
-    }
+    private static TrainedModel Train(int seed) => TinyModel.Train(seed);
 
-    private void Write(string version, TrainedModel model) =>
-        ModelFolderWriter.Write(Path.Combine(_models, ApiFactory.TenantA, version), version, model, new TrainingData("synthetic", "test", 400, 300, 3000), [], new FusionWeights(0.5f, 0));
+    private void Write(string version, TrainedModel model) => TinyModel.Write(_models, ApiFactory.TenantA, version, model);
 
     private async Task<RecommendationsResponse> RecommendAsync(HttpClient client, string user, int k = 30)
     {

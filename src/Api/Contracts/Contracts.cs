@@ -87,3 +87,50 @@ public sealed record ModelVersionResponse(string Version, string? Kind, DateTime
 
 /// <summary>GET /v1/models: <c>serving</c> is the version responses name (the baseline when no model is active).</summary>
 public sealed record ModelsResponse(string Serving, string? Active, IReadOnlyList<string> History, IReadOnlyList<ModelVersionResponse> Versions);
+
+/// <summary>GET /v1/analytics/sessions.</summary>
+public sealed record AnalyticsSessionsResponse(
+    string Metric,
+    DateTimeOffset? From,
+    DateTimeOffset? To,
+    string? Surface,
+    string? Model,
+    int Sessions,
+    int Requests,
+    long RecordsRead,
+    bool Truncated,
+    IReadOnlyList<AnalyticsDayRow> ByDay,
+    IReadOnlyList<AnalyticsModelRow> ByModel,
+    IReadOnlyList<AnalyticsSessionRow> Worst,
+    AnalyticsComparison? Comparison,
+    IReadOnlyList<string> Metrics,
+    IReadOnlyList<string> Surfaces,
+    IReadOnlyList<string> Models);
+
+public sealed record AnalyticsDayRow(
+    string Day, string ModelVersion, int Sessions, int Requests, double? Metric, double Ctr,
+    [property: System.Text.Json.Serialization.JsonPropertyName("hr_at_10")] double HitRate10, double Mrr, double Conversion);
+
+public sealed record AnalyticsModelRow(
+    string ModelVersion, int Sessions, int Requests, double? Metric, double? MetricLow, double? MetricHigh, double Ctr,
+    [property: System.Text.Json.Serialization.JsonPropertyName("hr_at_10")] double HitRate10, double Mrr, double Conversion);
+
+public sealed record AnalyticsSessionRow(
+    string SessionId, string UserId, DateTimeOffset Start, DateTimeOffset End, string ModelVersion, int Requests, int ClickedRequests, double? Metric);
+
+/// <summary>mean(B) − mean(A) of the session metric with its 95% bootstrap interval.</summary>
+public sealed record AnalyticsComparison(
+    string A, string B, string Metric, int SessionsA, int SessionsB, double? MeanA, double? MeanB, double? Difference, double? Low, double? High);
+
+/// <summary>GET /v1/analytics/sessions/{id}.</summary>
+public sealed record AnalyticsTimelineResponse(
+    string SessionId, string UserId, DateTimeOffset Start, DateTimeOffset End, IReadOnlyDictionary<string, double> Metrics,
+    IReadOnlyList<AnalyticsListRow> Lists, IReadOnlyList<AnalyticsEventRow> Events);
+
+public sealed record AnalyticsListRow(
+    string RequestId, string Surface, string? ModelVersion, DateTimeOffset At, string? Context, IReadOnlyList<string> Shown, IReadOnlyList<AnalyticsFeedbackRow> Feedback);
+
+public sealed record AnalyticsFeedbackRow(string Type, string Target, int Position, DateTimeOffset At);
+
+public sealed record AnalyticsEventRow(
+    long Sequence, string Type, DateTimeOffset Timestamp, string? ItemId, string? Query, string? RequestId, int? Position, string? Surface, string? ModelVersion);

@@ -133,7 +133,7 @@ public static class UsersApi
     }
 
     public static async Task<Results<Ok<EraseUserResponse>, ProblemHttpResult>> EraseUser(
-        string id, ClaimsPrincipal user, IGrainFactory grains, IClickLog clickLog, ImpressionLog impressions, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal user, IGrainFactory grains, IClickLog clickLog, ImpressionLog impressions, AnalyticsLogCache analytics, CancellationToken cancellationToken)
     {
         if (Validation.IdProblem("user id", id) is { } problem)
         {
@@ -146,6 +146,7 @@ public static class UsersApi
         // The log goes before the session grain: a grain replays the user's log records when it activates.
         await impressions.FlushAsync(cancellationToken);
         var erased = await clickLog.EraseUserAsync(tenant, id, cancellationToken);
+        analytics.Invalidate(tenant);
         await grains.GetGrain<IUserSessionGrain>(TenantKey.For(tenant, id)).EraseAsync();
         await grains.GetGrain<ICatalogueGrain>(tenant).ForgetUserAsync(id);
         return TypedResults.Ok(new EraseUserResponse(id, erased));

@@ -83,6 +83,7 @@ public static class ApiHosting
         builder.Services.AddAuthorization();
         builder.Services.AddSingleton<EventIngestion>();
         builder.Services.AddSingleton<ImpressionLog>();
+        builder.Services.AddSingleton<AnalyticsLogCache>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ImpressionLog>());
         builder.Services.AddHealthChecks().AddCheck<ClusterReadyCheck>("cluster", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
@@ -116,6 +117,22 @@ public static class ApiHosting
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+
+        // The analyst dashboard's static files (no data in them: every number comes from /v1/analytics with the
+        // analyst's key), served before authentication.
+        // A route would also match "/dashboard/" (routing ignores the trailing slash), hence middleware.
+        app.Use((context, next) =>
+        {
+            if (context.Request.Path.Value == "/dashboard")
+            {
+                context.Response.Redirect("/dashboard/");
+                return Task.CompletedTask;
+            }
+
+            return next(context);
+        });
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
         app.UseMiddleware<BodySizeLimitMiddleware>();
         app.UseAuthentication();
         app.UseAuthorization();
@@ -131,6 +148,7 @@ public static class ApiHosting
         v1.MapUsersApi();
         v1.MapClickLogApi();
         v1.MapModelsApi();
+        v1.MapAnalyticsApi();
         return app;
     }
 

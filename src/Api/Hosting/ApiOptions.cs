@@ -30,4 +30,8 @@ public sealed class ApiOptions
 
     [Range(1, 10_000_000)]
     public int RateLimitBurst { get; set; } = 10_000;
+
+    /// <summary>Analytics reads at most this many of the newest click-log records per tenant (older ones are left out, and the response says so).</summary>
+    [Range(1_000, 50_000_000)]
+    public int AnalyticsMaxRecords { get; set; } = 2_000_000;
 }
