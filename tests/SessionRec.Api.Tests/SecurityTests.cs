@@ -17,6 +17,8 @@ public sealed class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
         { "GET", "/v1/clicklog" },
         { "GET", "/v1/models" },
         { "PUT", "/v1/models" },
+        { "GET", "/v1/analytics/sessions" },
+        { "GET", "/v1/analytics/sessions/u@1" },
     };
 
     [Theory]
@@ -49,6 +51,8 @@ public sealed class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
     [InlineData("/health/ready")]
     [InlineData("/openapi/v1.json")]
     [InlineData("/scalar/v1")]
+    [InlineData("/dashboard/")]
+    [InlineData("/dashboard/dashboard.js")]
     public async Task HealthAndTheApiReferenceNeedNoKey(string path)
     {
         using var client = api.Factory.CreateClient();
@@ -65,7 +69,7 @@ public sealed class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
 
         var doc = await client.GetStringAsync("/openapi/v1.json", TestContext.Current.CancellationToken);
 
-        foreach (var route in new[] { "/v1/items", "/v1/items/{id}", "/v1/events", "/v1/users/{id}/session", "/v1/users/{id}/recommendations", "/v1/users/{id}", "/v1/clicklog", "/v1/models" })
+        foreach (var route in new[] { "/v1/items", "/v1/items/{id}", "/v1/events", "/v1/users/{id}/session", "/v1/users/{id}/recommendations", "/v1/users/{id}", "/v1/clicklog", "/v1/models", "/v1/analytics/sessions", "/v1/analytics/sessions/{id}" })
         {
             Assert.Contains($"\"{route}\"", doc);
         }
