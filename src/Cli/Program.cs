@@ -28,6 +28,10 @@ public static class Program
                            [--lr 1e-3] [--dropout 0.2] [--tower linear|mlp] [--scoring dot|cosine]
                            [--pooling last|mean] [--heads-weight 0.1]     (training options, also for train)
                            [--ranker-base pure|id]     the ranker fuses the pure model (default) or the id-residual one
+        sessionrec eval suggestions --log <file> [--json <file>] [--md <file>] [--dataset <name>] [--replicates 1000]
+                                                           next-query suggestion on held-out sessions of a query log
+                                                           (.tsv: user, time, query; AOL with header) or TREC Session
+                                                           .xml: MPC vs the non-personalized and personalized pipelines
         sessionrec eval sessions --log <file> [--judgments <file>] [--json <file>] [--md <file>] [--dataset <name>]
                                                            session metrics (NUM, sDCG, sRBP, ...): correlation with
                                                            satisfaction on TREC Session XML / THUIR .tsv; per-model
@@ -123,6 +127,9 @@ public static class Program
                     c => !options.ContainsKey("no-new-items")
                         && (c is FunctionCandidate || (options.GetValueOrDefault("new-items-for") ?? "metadata-transformer,ranker").Split(',').Contains(c.Name)),
                     cancellationToken);
+
+            case ("eval", "suggestions"):
+                return EvalSuggestionsCommand.Run(options, "sessionrec " + string.Join(' ', args), cancellationToken);
 
             case ("eval", "sessions"):
                 return await EvalSessionsCommand.RunAsync(options, "sessionrec " + string.Join(' ', args), cancellationToken);

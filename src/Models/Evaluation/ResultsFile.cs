@@ -51,10 +51,11 @@ public sealed record ResultsFile(
     public static ResultsFile FromJson(string json) =>
         JsonSerializer.Deserialize<ResultsFile>(json, Json) ?? throw new FormatException("Empty results file.");
 
-    /// <summary>One table per slice; the best value of each column in bold; 95% intervals for HR@20 and HR@50.</summary>
-    public string ToMarkdown(IReadOnlyList<string>? columns = null)
+    /// <summary>One table per slice; the best value of each column in bold; 95% intervals for the <paramref name="intervals"/> columns (HR@20 and HR@50 by default).</summary>
+    public string ToMarkdown(IReadOnlyList<string>? columns = null, IReadOnlyList<string>? intervals = null, string unit = "users")
     {
         columns ??= ["HR@10", "NDCG@10", "HR@20", "NDCG@20", "HR@50", "NDCG@50", "HR@100", "NDCG@100", "MRR@20"];
+        intervals ??= ["HR@20", "HR@50"];
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"# {Kind}: {Dataset}");
         sb.AppendLine();
@@ -65,10 +66,10 @@ public sealed record ResultsFile(
         {
             var rows = Rows.Where(r => r.Slice == slice).ToList();
             sb.AppendLine();
-            sb.AppendLine(CultureInfo.InvariantCulture, $"## Slice `{slice}` ({rows.Max(r => r.Users):N0} users)");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"## Slice `{slice}` ({rows.Max(r => r.Users):N0} {unit})");
             sb.AppendLine();
-            sb.AppendLine("| model | " + string.Join(" | ", columns) + " | HR@20 95% CI | HR@50 95% CI |");
-            sb.AppendLine("|---|" + string.Concat(columns.Select(_ => "---|")) + "---|---|");
+            sb.AppendLine("| model | " + string.Join(" | ", columns) + string.Concat(intervals.Select(c => $" | {c} 95% CI")) + " |");
+            sb.AppendLine("|---|" + string.Concat(columns.Select(_ => "---|")) + string.Concat(intervals.Select(_ => "---|")));
             foreach (var row in rows)
             {
                 sb.Append(CultureInfo.InvariantCulture, $"| {row.Model}");
@@ -80,7 +81,7 @@ public sealed record ResultsFile(
                     sb.Append(value == best && best > 0 ? $" | **{text}**" : $" | {text}");
                 }
 
-                foreach (var c in new[] { "HR@20", "HR@50" })
+                foreach (var c in intervals)
                 {
                     var ci = row.Ci.GetValueOrDefault(c) ?? [0, 0];
                     sb.Append(CultureInfo.InvariantCulture, $" | {ci[0]:0.0000}–{ci[1]:0.0000}");
