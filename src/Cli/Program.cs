@@ -32,6 +32,8 @@ public static class Program
                                                            next-query suggestion on held-out sessions of a query log
                                                            (.tsv: user, time, query; AOL with header) or TREC Session
                                                            .xml: MPC vs the non-personalized and personalized pipelines
+        sessionrec eval linking beauty|recbole <path> [--sample 2000] [--precision 0.5]
+                                                           choose the semantic entity-linking threshold on a catalogue
         sessionrec eval sessions --log <file> [--judgments <file>] [--json <file>] [--md <file>] [--dataset <name>]
                                                            session metrics (NUM, sDCG, sRBP, ...): correlation with
                                                            satisfaction on TREC Session XML / THUIR .tsv; per-model
@@ -127,6 +129,12 @@ public static class Program
                     c => !options.ContainsKey("no-new-items")
                         && (c is FunctionCandidate || (options.GetValueOrDefault("new-items-for") ?? "metadata-transformer,ranker").Split(',').Contains(c.Name)),
                     cancellationToken);
+
+            case ("eval", "linking"):
+                return EvalLinkingCommand.Run(
+                    Read(positional.ElementAtOrDefault(2) ?? "", positional, options),
+                    int.Parse(options.GetValueOrDefault("sample") ?? "2000", CultureInfo.InvariantCulture),
+                    double.Parse(options.GetValueOrDefault("precision") ?? "0.5", CultureInfo.InvariantCulture));
 
             case ("eval", "suggestions"):
                 return EvalSuggestionsCommand.Run(options, "sessionrec " + string.Join(' ', args), cancellationToken);

@@ -21,12 +21,12 @@ public sealed record EntityLink(Entity Entity, double Score, LinkMatch Match, st
 /// <summary>
 /// Links a query or an item text to the graph's entities: exact and alias matches first (longest phrase wins,
 /// left to right), then — for the words no alias covered — a semantic match of the whole text against the names
-/// of brands and categories (and phrases, where the graph has no catalogue), kept when the cosine reaches
+/// of the categories (phrases, where the graph has no catalogue), kept when the cosine reaches
 /// <see cref="Threshold"/>. docs/knowledge.md gives how the threshold was chosen.
 /// </summary>
 public sealed class EntityLinker(EntityGraph graph, ITextEncoder? encoder = null, double threshold = EntityLinker.DefaultThreshold)
 {
-    public const double DefaultThreshold = 0.55;
+    public const double DefaultThreshold = 0.60;
     public const int MaxWords = 6;
 
     private long _indexedVersion = -1;
@@ -96,7 +96,7 @@ public sealed class EntityLinker(EntityGraph graph, ITextEncoder? encoder = null
         return links;
     }
 
-    /// <summary>The best semantic matches of a text among brands and categories (phrases when there are none), above the threshold.</summary>
+    /// <summary>The best semantic matches of a text among the categories (phrases when there are none), above the threshold.</summary>
     public IReadOnlyList<EntityLink> SemanticLinks(string text, int max = 3)
     {
         if (encoder is null || text.Length == 0)
@@ -123,7 +123,8 @@ public sealed class EntityLinker(EntityGraph graph, ITextEncoder? encoder = null
             return;
         }
 
-        var entities = graph.Entities.Where(e => e.Kind is EntityKind.Brand or EntityKind.Category).ToList();
+        // Brand names are names: what they sound like says little about them, so brands link by alias only.
+        var entities = graph.Entities.Where(e => e.Kind is EntityKind.Category).ToList();
         if (entities.Count == 0)
         {
             entities = [.. graph.Entities.Where(e => e.Kind == EntityKind.Phrase)];
