@@ -4,4 +4,7 @@ namespace SessionRec.Abstractions;
 public static class StorageNames
 {
     public const string Sessions = "sessions";
+
+    /// <summary>The state name of the per-user knowledge store (in the <see cref="Sessions"/> provider).</summary>
+    public const string KnowledgeState = "knowledge";
 }

@@ -13,4 +13,5 @@ public static class Telemetry
     public static readonly Counter<long> EventsDuplicate = Meter.CreateCounter<long>("sessionrec.events.duplicate", description: "Events whose id was already logged.");
     public static readonly Counter<long> EventsRejected = Meter.CreateCounter<long>("sessionrec.events.rejected", description: "Events refused by validation.");
     public static readonly Histogram<double> RecommendationDuration = Meter.CreateHistogram<double>("sessionrec.recommendations.duration", unit: "ms", description: "Time to compute one recommendation list.");
+    public static readonly Histogram<double> SuggestionDuration = Meter.CreateHistogram<double>("sessionrec.suggestions.duration", unit: "ms", description: "Time to compute one suggestion list.");
 }

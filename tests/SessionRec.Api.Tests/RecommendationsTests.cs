@@ -167,10 +167,14 @@ public sealed class RecommendationsTests(ApiFixture api) : IClassFixture<ApiFixt
         var user = Unique("erase");
         await api.B.PostJson("/v1/events", new { events = new[] { Http.View(Unique("e"), user, "a"), Http.View(Unique("e"), user, "b") } });
         await api.B.GetAsync($"/v1/users/{user}/recommendations", ct);
+        await api.B.GetAsync($"/v1/users/{user}/suggestions", ct);
+        var knowledge = await (await api.B.GetAsync($"/v1/users/{user}/knowledge", ct)).Read<KnowledgeResponse>();
+        Assert.Equal(2, knowledge.Stream.Count); // the two views, now in the stored knowledge state
 
         var erased = await (await api.B.DeleteAsync($"/v1/users/{user}", ct)).Read<EraseUserResponse>();
 
-        Assert.Equal(3, erased.ClickLogRecordsErased); // two events and one impression
+        Assert.Equal(4, erased.ClickLogRecordsErased); // two events and two impressions (recommendations, suggestions)
+        Assert.Empty((await (await api.B.GetAsync($"/v1/users/{user}/knowledge", ct)).Read<KnowledgeResponse>()).Stream);
         var session = await (await api.B.GetAsync($"/v1/users/{user}/session", ct)).Read<UserSessionResponse>();
         Assert.Null(session.Current);
 

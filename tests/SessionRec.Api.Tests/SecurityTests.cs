@@ -18,6 +18,8 @@ public sealed class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
         { "GET", "/v1/models" },
         { "PUT", "/v1/models" },
         { "GET", "/v1/analytics/sessions" },
+        { "GET", "/v1/users/u/suggestions" },
+        { "GET", "/v1/users/u/knowledge" },
         { "GET", "/v1/analytics/sessions/u@1" },
     };
 
@@ -69,7 +71,7 @@ public sealed class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
 
         var doc = await client.GetStringAsync("/openapi/v1.json", TestContext.Current.CancellationToken);
 
-        foreach (var route in new[] { "/v1/items", "/v1/items/{id}", "/v1/events", "/v1/users/{id}/session", "/v1/users/{id}/recommendations", "/v1/users/{id}", "/v1/clicklog", "/v1/models", "/v1/analytics/sessions", "/v1/analytics/sessions/{id}" })
+        foreach (var route in new[] { "/v1/items", "/v1/items/{id}", "/v1/events", "/v1/users/{id}/session", "/v1/users/{id}/recommendations", "/v1/users/{id}", "/v1/clicklog", "/v1/models", "/v1/analytics/sessions", "/v1/analytics/sessions/{id}", "/v1/users/{id}/suggestions", "/v1/users/{id}/knowledge" })
         {
             Assert.Contains($"\"{route}\"", doc);
         }

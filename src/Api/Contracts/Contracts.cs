@@ -134,3 +134,17 @@ public sealed record AnalyticsFeedbackRow(string Type, string Target, int Positi
 
 public sealed record AnalyticsEventRow(
     long Sequence, string Type, DateTimeOffset Timestamp, string? ItemId, string? Query, string? RequestId, int? Position, string? Surface, string? ModelVersion);
+
+public sealed record EntityResponse(string Id, string Name);
+
+public sealed record SuggestionItem(string Text, int Position, string Source, IReadOnlyList<EntityResponse> Entities, string Rationale);
+
+/// <summary>GET /v1/users/{id}/suggestions. A click on a suggestion is a <c>suggestion_click</c> event with this request id and the text as query.</summary>
+public sealed record SuggestionsResponse(string RequestId, string ModelVersion, string UserId, string Query, IReadOnlyList<SuggestionItem> Suggestions);
+
+public sealed record KnowledgeEntityResponse(string Id, string Name, int Count, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, IReadOnlyDictionary<string, int> BySource);
+
+public sealed record KnowledgeRecordResponse(DateTimeOffset At, string Source, string Text, string? ItemId, IReadOnlyList<EntityResponse> Entities);
+
+/// <summary>GET /v1/users/{id}/knowledge: entities newest first, then the memory stream newest first.</summary>
+public sealed record KnowledgeResponse(string UserId, IReadOnlyList<KnowledgeEntityResponse> Entities, IReadOnlyList<KnowledgeRecordResponse> Stream);

@@ -30,7 +30,7 @@ public static class UsersApi
         group.MapGet("/{id}/recommendations", GetRecommendations).WithName("GetRecommendations")
             .WithSummary("Recommendations for the user's live session.");
         group.MapDelete("/{id}", EraseUser).WithName("EraseUser")
-            .WithSummary("Erase the user's session state and click-log records.");
+            .WithSummary("Erase the user's session state, knowledge store and click-log records.");
         return group;
     }
 
@@ -148,6 +148,7 @@ public static class UsersApi
         var erased = await clickLog.EraseUserAsync(tenant, id, cancellationToken);
         analytics.Invalidate(tenant);
         await grains.GetGrain<IUserSessionGrain>(TenantKey.For(tenant, id)).EraseAsync();
+        await grains.GetGrain<SessionRec.Abstractions.Knowledge.IUserKnowledgeGrain>(TenantKey.For(tenant, id)).EraseAsync();
         await grains.GetGrain<ICatalogueGrain>(tenant).ForgetUserAsync(id);
         return TypedResults.Ok(new EraseUserResponse(id, erased));
     }

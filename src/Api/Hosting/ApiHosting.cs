@@ -69,6 +69,7 @@ public static class ApiHosting
             builder.Services.AddOptions<Silo.Serving.ModelOptions>().BindConfiguration(Silo.Serving.ModelOptions.SectionName);
             builder.Services.TryAddSingleton(TimeProvider.System);
             builder.Services.AddSingleton<Silo.Serving.ModelRegistry>();
+            builder.Services.AddOptions<Silo.Knowledge.KnowledgeServiceOptions>().BindConfiguration(Silo.Knowledge.KnowledgeServiceOptions.SectionName);
         }
         else
         {
@@ -149,6 +150,7 @@ public static class ApiHosting
         v1.MapClickLogApi();
         v1.MapModelsApi();
         v1.MapAnalyticsApi();
+        v1.MapSuggestionsApi();
         return app;
     }
 

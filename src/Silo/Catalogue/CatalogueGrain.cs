@@ -83,6 +83,9 @@ public sealed class CatalogueGrain(
             _items[item.Id] = item;
         }
 
+        // The tenant's knowledge graph follows the catalogue.
+        _ = GrainFactory.GetGrain<Abstractions.Knowledge.ISuggestionGrain>(Tenant).ItemsChangedAsync(items);
+
         // Item vectors come from metadata: a new or changed item is scoreable now, without retraining.
         if (_index is { IsCompletedSuccessfully: true } built && models.Active(Tenant) is { } model && built.Result.ModelVersion == model.Version)
         {
@@ -112,6 +115,7 @@ public sealed class CatalogueGrain(
     public async Task<bool> DeleteAsync(string itemId)
     {
         var removed = await store.DeleteAsync(Tenant, itemId);
+        _ = GrainFactory.GetGrain<Abstractions.Knowledge.ISuggestionGrain>(Tenant).ItemRemovedAsync(itemId);
         return _items.Remove(itemId) || removed;
     }
 

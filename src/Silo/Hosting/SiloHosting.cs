@@ -105,6 +105,8 @@ public static class SiloHosting
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.AddSingleton<ModelRegistry>();
         silo.Services.AddSingleton<SessionEncoderService>();
+        silo.Services.AddOptions<Knowledge.KnowledgeServiceOptions>().BindConfiguration(Knowledge.KnowledgeServiceOptions.SectionName).ValidateDataAnnotations();
+        silo.Services.AddSingleton<Knowledge.SemanticEncoder>();
         silo.Services.AddHostedService(sp => sp.GetRequiredService<SessionEncoderService>());
 
         silo.AddRedisGrainStorage(StorageNames.Sessions, (OptionsBuilder<Orleans.Persistence.RedisStorageOptions> ob) =>

@@ -1,0 +1,102 @@
+namespace SessionRec.Api.Endpoints;
+
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using SessionRec.Abstractions;
+using SessionRec.Abstractions.Events;
+using SessionRec.Abstractions.Knowledge;
+using SessionRec.Abstractions.Sessions;
+using SessionRec.Api.Auth;
+using SessionRec.Api.Contracts;
+using SessionRec.Api.Errors;
+using SessionRec.Silo.Knowledge;
+
+/// <summary>
+/// Personalized query suggestions (as the user types, or before they type) and the transparency view of what the
+/// service believes the user knows and cares about.
+/// </summary>
+public static class SuggestionsApi
+{
+    public const string Surface = "suggestions";
+    public const string RetrievalVersion = "suggest-kg-1";
+    public const int MaxPrefix = 200;
+
+    public static RouteGroupBuilder MapSuggestionsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/users").WithTags("Suggestions").RequireAuthorization();
+        group.MapGet("/{id}/suggestions", GetSuggestions).WithName("GetSuggestions")
+            .WithSummary("Query suggestions for what the user is typing (q may be empty), grounded in the catalogue's entities and the user's knowledge store.");
+        group.MapGet("/{id}/knowledge", GetKnowledge).WithName("GetKnowledge")
+            .WithSummary("What the service believes the user knows and cares about: the memory stream and the entity aggregates.");
+        return group;
+    }
+
+    public static async Task<Results<Ok<SuggestionsResponse>, ProblemHttpResult>> GetSuggestions(
+        string id, ClaimsPrincipal user, IGrainFactory grains, ImpressionLog impressions, IOptions<KnowledgeServiceOptions> options,
+        TimeProvider time, CancellationToken cancellationToken, string? q = null, string? k = null, string? context_item = null)
+    {
+        if (Validation.IdProblem("user id", id) is { } problem)
+        {
+            return Problems.BadRequest("Invalid user id", problem);
+        }
+
+        if (Validation.TextProblem("q", q, MaxPrefix) is { } textProblem)
+        {
+            return Problems.BadRequest("Invalid q", textProblem);
+        }
+
+        if (context_item is not null && Validation.IdProblem("context_item", context_item) is { } contextProblem)
+        {
+            return Problems.BadRequest("Invalid context_item", contextProblem);
+        }
+
+        var o = options.Value;
+        var size = o.DefaultK;
+        if (k is not null)
+        {
+            if (!long.TryParse(k, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var asked) || asked < 1)
+            {
+                return Problems.BadRequest("Invalid k", $"k must be a whole number between 1 and {o.MaxK} (larger values are clamped to {o.MaxK}).");
+            }
+
+            size = (int)Math.Min(asked, o.MaxK);
+        }
+
+        var tenant = user.Tenant();
+        var key = TenantKey.For(tenant, id);
+        var started = Stopwatch.GetTimestamp();
+        var sessionTask = grains.GetGrain<IUserSessionGrain>(key).GetAsync();
+        var knowledge = await grains.GetGrain<IUserKnowledgeGrain>(key).GetAsync();
+        var session = await sessionTask;
+        var sessionQueries = session.Current?.Events.Where(e => e.Type == EventType.Search && e.Query is not null).Select(e => e.Query!).ToList() ?? [];
+        var now = time.GetUtcNow();
+        var list = await grains.GetGrain<ISuggestionGrain>(tenant).SuggestAsync(new SuggestionRequest(q ?? "", sessionQueries, context_item, size, knowledge, now));
+
+        var requestId = $"s-{Guid.CreateVersion7():N}";
+        var items = list.Items.Select((s, i) => new SuggestionItem(s.Text, i + 1, s.Source, [.. s.Entities.Select(e => new EntityResponse(e.Id, e.Name))], s.Rationale)).ToList();
+        var impression = new UserEvent(
+            $"imp-{requestId}", id, session.Current?.SessionId, EventType.Impression, context_item, q, requestId, null, now, now,
+            Surface, [.. items.Select(i => i.Text)], RetrievalVersion);
+        await impressions.EnqueueAsync(tenant, impression, cancellationToken);
+        SessionRec.ServiceDefaults.Telemetry.SuggestionDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return TypedResults.Ok(new SuggestionsResponse(requestId, RetrievalVersion, id, q ?? "", items));
+    }
+
+    public static async Task<Results<Ok<KnowledgeResponse>, ProblemHttpResult>> GetKnowledge(string id, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (Validation.IdProblem("user id", id) is { } problem)
+        {
+            return Problems.BadRequest("Invalid user id", problem);
+        }
+
+        var view = await grains.GetGrain<IUserKnowledgeGrain>(TenantKey.For(user.Tenant(), id)).GetAsync();
+        return TypedResults.Ok(new KnowledgeResponse(
+            view.UserId,
+            [.. view.Aggregates.Select(a => new KnowledgeEntityResponse(a.Id, a.Name, a.Sources.Sum(s => s.Count), a.Sources.Min(s => s.FirstSeen), a.Sources.Max(s => s.LastSeen),
+                a.Sources.ToDictionary(s => s.Source, s => s.Count)))],
+            [.. view.Stream.OrderByDescending(r => r.At).Select(r => new KnowledgeRecordResponse(r.At, r.Source, r.Text, r.ItemId, [.. r.Entities.Select(e => new EntityResponse(e.Id, e.Name))]))]));
+    }
+}

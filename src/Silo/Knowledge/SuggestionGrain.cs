@@ -1,0 +1,153 @@
+namespace SessionRec.Silo.Knowledge;
+
+using Microsoft.Extensions.Options;
+using SessionRec.Abstractions.Catalogue;
+using SessionRec.Abstractions.ClickLog;
+using SessionRec.Abstractions.Events;
+using SessionRec.Abstractions.Knowledge;
+using SessionRec.KnowledgeStore.Graph;
+using SessionRec.KnowledgeStore.Knowledge;
+using SessionRec.KnowledgeStore.Linking;
+using SessionRec.KnowledgeStore.Suggestions;
+using SessionRec.Silo.Catalogue;
+
+/// <summary>
+/// A tenant's knowledge graph and query log with the suggestion pipeline. The graph is built from the catalogue
+/// store on activation and then follows item changes the catalogue grain pushes; the query log is rebuilt from the
+/// click log's searches (transitions within a user's 30-minute session) and follows its tail. Suggestions run off
+/// the grain scheduler (MiniLM is CPU work); the grain is not reentrant, so nothing changes the graph meanwhile.
+/// </summary>
+public sealed class SuggestionGrain(
+    RedisCatalogueStore store,
+    IClickLog clickLog,
+    SemanticEncoder encoder,
+    IOptions<KnowledgeServiceOptions> options,
+    IOptions<RecommenderOptions> recommenderOptions,
+    IOptions<Sessions.SessionOptions> sessionOptions) : Grain, ISuggestionGrain
+{
+    private const int ReadBatch = 5_000;
+    private const int MaxEntitiesPerItem = 12;
+
+    private readonly EntityGraph _graph = new();
+    private readonly QueryLog _log = new();
+    private readonly Dictionary<string, (string Query, DateTimeOffset At)> _lastQuery = new(StringComparer.Ordinal);
+    private EntityLinker _linker = null!;
+    private SuggestionEngine _engine = null!;
+    private long _nextSequence = 1;
+
+    private string Tenant => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await foreach (var item in store.LoadAllAsync(Tenant).WithCancellation(cancellationToken))
+        {
+            _graph.Upsert(ToEntry(item));
+        }
+
+        _linker = new EntityLinker(_graph, encoder.Encoder);
+        _engine = new SuggestionEngine(_graph, _linker, _log, new SuggestionOptions { Strategy = options.Value.Strategy });
+        var last = await clickLog.LastSequenceAsync(Tenant, cancellationToken);
+        _nextSequence = Math.Max(1, last - recommenderOptions.Value.RebuildMaxEvents + 1);
+        await CatchUpAsync();
+        this.RegisterGrainTimer(
+            static (grain, _) => grain.CatchUpAsync(),
+            this,
+            new GrainTimerCreationOptions(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2)) { KeepAlive = false });
+    }
+
+    public async Task<SuggestionList> SuggestAsync(SuggestionRequest request)
+    {
+        await CatchUpAsync();
+        var knowledge = request.Knowledge is null ? null : KnowledgeMapping.ToStore(request.Knowledge, options.Value.ToStoreOptions());
+        var contextTitle = request.ContextItem is null ? null : _graph.Item(request.ContextItem)?.Title;
+        var context = new SuggestionContext(request.Prefix, request.SessionQueries, contextTitle, request.Now);
+        return await Task.Run(() =>
+        {
+            var suggestions = _engine.Suggest(context, knowledge, request.K);
+            var contextLinks = _linker.Link(request.Prefix).Concat(_linker.Link(contextTitle, semantic: false))
+                .Select(l => new EntityRef(l.Entity.Id, l.Entity.Name)).DistinctBy(e => e.Id).ToList();
+            var words = KnowledgeStore.Text.TextNormalizer.Tokens(string.Join(' ', request.SessionQueries.Append(request.Prefix).Append(contextTitle ?? "")));
+            var personal = knowledge?.Retrieve(contextLinks.Select(e => e.Id).ToHashSet(StringComparer.Ordinal), words, options.Value.Strategy, request.Now)
+                .Select(r => new EntityRef(r.Entity.Id, r.Entity.Name)).ToList() ?? [];
+            return new SuggestionList(
+                [.. suggestions.Select(s => new SuggestionView(s.Text, s.Source, [.. s.Entities.Select(e => new EntityRef(e.Id, e.Name))], s.Rationale, s.Score))],
+                contextTitle, personal, contextLinks);
+        });
+    }
+
+    public Task<IReadOnlyList<Description>> DescribeAsync(IReadOnlyList<DescribeInput> inputs)
+    {
+        var result = new List<Description>(inputs.Count);
+        foreach (var input in inputs)
+        {
+            if (input.ItemId is not null && _graph.Item(input.ItemId) is { } item)
+            {
+                var entities = _graph.EntitiesOf(input.ItemId).OrderBy(e => e.Kind == EntityKind.Phrase ? 1 : 0).Take(MaxEntitiesPerItem);
+                result.Add(new Description(item.Title ?? item.Id, [.. entities.Select(e => new EntityRef(e.Id, e.Name))]));
+            }
+            else
+            {
+                // Records link by alias only: deterministic, and cheap enough to replay a long history.
+                var text = input.Text ?? input.ItemId ?? "";
+                result.Add(new Description(text, [.. _linker.Link(text, semantic: false).Select(l => new EntityRef(l.Entity.Id, l.Entity.Name))]));
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<Description>>(result);
+    }
+
+    public Task ItemsChangedAsync(IReadOnlyList<CatalogueItem> items)
+    {
+        foreach (var item in items)
+        {
+            _graph.Upsert(ToEntry(item));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task ItemRemovedAsync(string itemId)
+    {
+        _graph.Remove(itemId);
+        return Task.CompletedTask;
+    }
+
+    private async Task CatchUpAsync()
+    {
+        var gap = sessionOptions.Value.InactivityTimeout;
+        while (true)
+        {
+            var records = await clickLog.ReadAsync(Tenant, _nextSequence, ReadBatch);
+            foreach (var record in records)
+            {
+                var e = record.Event;
+                _nextSequence = record.Sequence + 1;
+                if (e.Type != EventType.Search || string.IsNullOrWhiteSpace(e.Query))
+                {
+                    continue;
+                }
+
+                var previous = _lastQuery.TryGetValue(e.UserId, out var last) && e.Timestamp - last.At <= gap && e.Timestamp >= last.At ? last.Query : null;
+                _log.Add(e.Query, e.Timestamp, previous);
+                _lastQuery[e.UserId] = (e.Query, e.Timestamp);
+            }
+
+            if (records.Count < ReadBatch)
+            {
+                break;
+            }
+        }
+
+        // Only the last query of live sessions matters for transitions; forget the rest.
+        if (_lastQuery.Count > 200_000)
+        {
+            var cutoff = DateTimeOffset.UtcNow - gap;
+            foreach (var stale in _lastQuery.Where(kv => kv.Value.At < cutoff).Select(kv => kv.Key).ToList())
+            {
+                _lastQuery.Remove(stale);
+            }
+        }
+    }
+
+    private static CatalogueEntry ToEntry(CatalogueItem item) => new(item.Id, item.Title, item.Brand, item.Categories, item.Attributes);
+}
