@@ -139,8 +139,12 @@ public sealed record EntityResponse(string Id, string Name);
 
 public sealed record SuggestionItem(string Text, int Position, string Source, IReadOnlyList<EntityResponse> Entities, string Rationale);
 
-/// <summary>GET /v1/users/{id}/suggestions. A click on a suggestion is a <c>suggestion_click</c> event with this request id and the text as query.</summary>
-public sealed record SuggestionsResponse(string RequestId, string ModelVersion, string UserId, string Query, IReadOnlyList<SuggestionItem> Suggestions);
+/// <summary>
+/// GET /v1/users/{id}/suggestions. A click on a suggestion is a <c>suggestion_click</c> event with this request id
+/// and the text as query. <c>Llm</c> says what the LLM path did (absent when none is configured): Answered,
+/// Cached, DeadlinePassed, Failed, Refused (the answer failed validation) or BreakerOpen.
+/// </summary>
+public sealed record SuggestionsResponse(string RequestId, string ModelVersion, string UserId, string Query, IReadOnlyList<SuggestionItem> Suggestions, string? Llm = null);
 
 public sealed record KnowledgeEntityResponse(string Id, string Name, int Count, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, IReadOnlyDictionary<string, int> BySource);
 

@@ -12,6 +12,9 @@ using SessionRec.Abstractions.Sessions;
 using SessionRec.Api.Auth;
 using SessionRec.Api.Contracts;
 using SessionRec.Api.Errors;
+using SessionRec.Api.Suggestions;
+using SessionRec.KnowledgeStore.Llm;
+using SessionRec.KnowledgeStore.Text;
 using SessionRec.Silo.Knowledge;
 
 /// <summary>
@@ -36,7 +39,7 @@ public static class SuggestionsApi
 
     public static async Task<Results<Ok<SuggestionsResponse>, ProblemHttpResult>> GetSuggestions(
         string id, ClaimsPrincipal user, IGrainFactory grains, ImpressionLog impressions, IOptions<KnowledgeServiceOptions> options,
-        TimeProvider time, CancellationToken cancellationToken, string? q = null, string? k = null, string? context_item = null)
+        LlmSuggester llm, TimeProvider time, CancellationToken cancellationToken, string? q = null, string? k = null, string? context_item = null)
     {
         if (Validation.IdProblem("user id", id) is { } problem)
         {
@@ -75,14 +78,68 @@ public static class SuggestionsApi
         var now = time.GetUtcNow();
         var list = await grains.GetGrain<ISuggestionGrain>(tenant).SuggestAsync(new SuggestionRequest(q ?? "", sessionQueries, context_item, size, knowledge, now));
 
+        var served = list.Items.Select(s => new SuggestionItem(s.Text, 0, s.Source, [.. s.Entities.Select(e => new EntityResponse(e.Id, e.Name))], s.Rationale)).ToList();
+        string? llmOutcome = null;
+        var version = RetrievalVersion;
+        if (llm.Enabled)
+        {
+            var context = new LlmContext(q ?? "", sessionQueries, list.ContextTitle, [.. list.PersonalEntities.Select(e => e.Name)], size);
+            var (outcome, generated) = await llm.SuggestAsync($"{tenant}\u0001{id}", context, cancellationToken);
+            llmOutcome = outcome.ToString();
+            if (generated.Count > 0)
+            {
+                served = Merge(generated, list, served, size);
+                version = $"{RetrievalVersion}+llm:{llm.Model}";
+            }
+        }
+
         var requestId = $"s-{Guid.CreateVersion7():N}";
-        var items = list.Items.Select((s, i) => new SuggestionItem(s.Text, i + 1, s.Source, [.. s.Entities.Select(e => new EntityResponse(e.Id, e.Name))], s.Rationale)).ToList();
+        var items = served.Take(size).Select((s, i) => s with { Position = i + 1 }).ToList();
         var impression = new UserEvent(
             $"imp-{requestId}", id, session.Current?.SessionId, EventType.Impression, context_item, q, requestId, null, now, now,
-            Surface, [.. items.Select(i => i.Text)], RetrievalVersion);
+            Surface, [.. items.Select(i => i.Text)], version);
         await impressions.EnqueueAsync(tenant, impression, cancellationToken);
         SessionRec.ServiceDefaults.Telemetry.SuggestionDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return TypedResults.Ok(new SuggestionsResponse(requestId, RetrievalVersion, id, q ?? "", items));
+        return TypedResults.Ok(new SuggestionsResponse(requestId, version, id, q ?? "", items, llmOutcome));
+    }
+
+    /// <summary>
+    /// The LLM's suggestions take the first half of the list (rounded up), the retrieval suggestions the rest, then
+    /// either fills what the other left; duplicates (normal form) keep their first place. An LLM suggestion is
+    /// grounded in the context's and the user's entities whose names it contains.
+    /// </summary>
+    public static List<SuggestionItem> Merge(IReadOnlyList<LlmSuggestion> generated, SuggestionList list, List<SuggestionItem> retrieved, int size)
+    {
+        var known = list.PersonalEntities.Concat(list.ContextEntities).DistinctBy(e => e.Id).ToList();
+        var fromLlm = generated.Select(g =>
+        {
+            var text = TextNormalizer.Normalize(g.Query);
+            var entities = known.Where(e => TextNormalizer.Normalize(e.Name) is { Length: > 0 } n && (" " + text + " ").Contains(" " + n + " ", StringComparison.Ordinal))
+                .Select(e => new EntityResponse(e.Id, e.Name)).ToList();
+            return new SuggestionItem(g.Query, 0, SessionRec.KnowledgeStore.Suggestions.SuggestionSources.Llm, entities, g.Rationale);
+        }).ToList();
+        var merged = new List<SuggestionItem>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        void Take(IEnumerable<SuggestionItem> items, int upTo)
+        {
+            foreach (var item in items)
+            {
+                if (merged.Count >= upTo)
+                {
+                    return;
+                }
+
+                if (seen.Add(TextNormalizer.Normalize(item.Text)))
+                {
+                    merged.Add(item);
+                }
+            }
+        }
+
+        Take(fromLlm, (size + 1) / 2);
+        Take(retrieved, size);
+        Take(fromLlm, size);
+        return merged;
     }
 
     public static async Task<Results<Ok<KnowledgeResponse>, ProblemHttpResult>> GetKnowledge(string id, ClaimsPrincipal user, IGrainFactory grains)

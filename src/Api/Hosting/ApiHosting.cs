@@ -85,6 +85,8 @@ public static class ApiHosting
         builder.Services.AddSingleton<EventIngestion>();
         builder.Services.AddSingleton<ImpressionLog>();
         builder.Services.AddSingleton<AnalyticsLogCache>();
+        builder.Services.AddOptions<Suggestions.LlmOptions>().BindConfiguration(Suggestions.LlmOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<Suggestions.LlmSuggester>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ImpressionLog>());
         builder.Services.AddHealthChecks().AddCheck<ClusterReadyCheck>("cluster", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
