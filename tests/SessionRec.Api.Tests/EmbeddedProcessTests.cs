@@ -50,6 +50,14 @@ public sealed class EmbeddedProcessTests : IAsyncLifetime
         Assert.Equal(["a", "b"], session.Current!.Events.Select(e => e.ItemId));
         var retry = await (await again.PostJson("/v1/events", new { events = new[] { Http.View("e2", "u1", "b") } })).Read<PostEventsResponse>();
         Assert.Equal(1, retry.Duplicates);
+
+        // Suggestions and the knowledge store work in the embedded default, without an LLM.
+        var knowledge = await (await again.GetAsync("/v1/users/u1/knowledge", ct)).Read<KnowledgeResponse>();
+        Assert.Equal(2, knowledge.Stream.Count);
+        Assert.Contains(knowledge.Entities, e => e.Id == "brand:opi");
+        var suggestions = await (await again.GetAsync("/v1/users/u1/suggestions?q=o", ct)).Read<SuggestionsResponse>();
+        Assert.Null(suggestions.Llm);
+        Assert.Contains(suggestions.Suggestions, s => s.Text == "OPI");
     }
 
     [Fact]

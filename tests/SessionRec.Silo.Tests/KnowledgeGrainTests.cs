@@ -1,0 +1,116 @@
+namespace SessionRec.Silo.Tests;
+
+using SessionRec.Abstractions;
+using SessionRec.Abstractions.Catalogue;
+using SessionRec.Abstractions.Events;
+using SessionRec.Abstractions.Knowledge;
+using SessionRec.Silo.ClickLog;
+using SessionRec.Silo.Storage;
+using StackExchange.Redis;
+
+/// <summary>The knowledge store's grains on a two-silo cluster with Redis storage and the Redis click log.</summary>
+public sealed class KnowledgeGrainTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+{
+    private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow.AddHours(-2);
+
+    private static UserEvent Evt(string id, string user, EventType type, string? item, string? query, int minute) =>
+        new(id, user, null, type, item, query, null, null, T0.AddMinutes(minute), T0.AddMinutes(minute));
+
+    private static string NewTenant() => "k" + Guid.NewGuid().ToString("N")[..10];
+
+    private static CatalogueItem Item(string id, string title, string brand, params string[] categories) =>
+        new(id, title, brand, categories, new Dictionary<string, string>(), null, true, T0);
+
+    [Fact]
+    public async Task TheKnowledgeStoreFoldsInTheUsersLogRecordsLinkedToTheGraph()
+    {
+        var tenant = NewTenant();
+        var grains = fixture.Cluster.GrainFactory;
+        await grains.GetGrain<ICatalogueGrain>(tenant).UpsertAsync([Item("lip-1", "OPI Red Lipstick", "OPI", "Makeup", "Lips")]);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
+        var log = new RedisClickLog(redis, new ServerPolicyBarrier());
+        await log.AppendAsync(tenant, [
+            Evt("1", "u", EventType.Search, null, "opi lips", 0),
+            Evt("2", "u", EventType.View, "lip-1", null, 1),
+            Evt("3", "u", EventType.Purchase, "lip-1", null, 2),
+            Evt("4", "other", EventType.View, "lip-1", null, 3),
+        ]);
+
+        var knowledge = grains.GetGrain<IUserKnowledgeGrain>(TenantKey.For(tenant, "u"));
+        var view = await knowledge.GetAsync();
+
+        Assert.Equal(["searched", "viewed", "bought"], view.Stream.Select(r => r.Source));
+        Assert.Equal("OPI Red Lipstick", view.Stream[1].Text);
+        var opi = Assert.Single(view.Aggregates, a => a.Id == "brand:opi");
+        Assert.Equal(["bought", "searched", "viewed"], opi.Sources.Select(s => s.Source).Order(StringComparer.Ordinal));
+        Assert.Contains(view.Aggregates, a => a.Id == "category:makeup/lips");
+
+        // Read again: nothing new in the log, nothing counted twice.
+        Assert.Equal(3, (await knowledge.GetAsync()).Aggregates.Single(a => a.Id == "brand:opi").Sources.Sum(s => s.Count));
+
+        // Erased, it starts empty; the user's log records are gone too in production (the API erases both).
+        await knowledge.EraseAsync();
+        await log.EraseUserAsync(tenant, "u");
+        Assert.Empty((await grains.GetGrain<IUserKnowledgeGrain>(TenantKey.For(tenant, "u")).GetAsync()).Aggregates);
+    }
+
+    [Fact]
+    public async Task TheStoredKnowledgeIsFoundByAnotherClusterAndContinued()
+    {
+        var tenant = NewTenant();
+        await fixture.Cluster.GrainFactory.GetGrain<ICatalogueGrain>(tenant).UpsertAsync([Item("n-1", "Essie Nail Polish", "Essie", "Makeup", "Nails")]);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
+        var log = new RedisClickLog(redis, new ServerPolicyBarrier());
+        await log.AppendAsync(tenant, [Evt("1", "u", EventType.View, "n-1", null, 0)]);
+        await fixture.Cluster.GrainFactory.GetGrain<IUserKnowledgeGrain>(TenantKey.For(tenant, "u")).GetAsync();
+        await log.AppendAsync(tenant, [Evt("2", "u", EventType.Purchase, "n-1", null, 1)]);
+
+        var second = await ClusterFixture.StartClusterAsync(fixture.Redis.ConnectionString);
+        try
+        {
+            var view = await second.GrainFactory.GetGrain<IUserKnowledgeGrain>(TenantKey.For(tenant, "u")).GetAsync();
+            Assert.Equal(["viewed", "bought"], view.Stream.Select(r => r.Source));
+            Assert.Equal(2, view.Aggregates.Single(a => a.Id == "brand:essie").Sources.Sum(s => s.Count));
+        }
+        finally
+        {
+            await second.StopAllSilosAsync();
+            await second.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task TheSuggestionGrainLearnsSearchesFromTheLogAndItemsFromTheCatalogue()
+    {
+        var tenant = NewTenant();
+        var grains = fixture.Cluster.GrainFactory;
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
+        var log = new RedisClickLog(redis, new ServerPolicyBarrier());
+        await log.AppendAsync(tenant, [
+            Evt("1", "a", EventType.Search, null, "lipstick", 0),
+            Evt("2", "a", EventType.Search, null, "red lipstick", 1),
+            Evt("3", "b", EventType.Search, null, "lipstick", 5),
+            Evt("4", "b", EventType.Search, null, "red lipstick", 6),
+        ]);
+
+        var suggestions = grains.GetGrain<ISuggestionGrain>(tenant);
+        var request = new SuggestionRequest("li", [], null, 5, null, DateTimeOffset.UtcNow);
+        Assert.Equal("lipstick", (await suggestions.SuggestAsync(request)).Items[0].Text);
+
+        // What people searched next, for a session whose last query was "lipstick".
+        var next = await suggestions.SuggestAsync(new SuggestionRequest("", ["lipstick"], null, 5, new UserKnowledgeView("c", [], []), DateTimeOffset.UtcNow));
+        Assert.Equal(("red lipstick", "next-query"), (next.Items[0].Text, next.Items[0].Source));
+
+        // A new catalogue item's brand becomes an entity without a restart.
+        await grains.GetGrain<ICatalogueGrain>(tenant).UpsertAsync([Item("m-1", "Maybelline Mascara", "Maybelline", "Makeup", "Eyes")]);
+        IReadOnlyList<Description> described = [];
+        for (var attempt = 0; attempt < 100 && !described.Any(d => d.Entities.Any(e => e.Id == "brand:maybelline")); attempt++)
+        {
+            // The catalogue tells the suggestion grain one-way; the next call may overtake it once.
+            described = await suggestions.DescribeAsync([new DescribeInput(null, "maybelline eyes")]);
+        }
+
+        Assert.Contains(described[0].Entities, e => e.Id == "brand:maybelline");
+        Assert.Contains(described[0].Entities, e => e.Id == "category:makeup/eyes");
+    }
+}
