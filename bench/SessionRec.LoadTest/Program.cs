@@ -1,11 +1,15 @@
 // HTTP load generator for a running SessionRec service (loopback only). It measures, in one run:
 //   floor        GET /health/live: the ASP.NET Core + loopback floor on this machine (the baseline)
-//   recs         GET /v1/users/{u}/recommendations?k=20 for users with live sessions
+//   recs         GET /v1/users/{u}/recommendations?k=20 for random users (those without a live session get popular items)
+//   recs-context the same with a random context_item, so a model (when active) scores every request
 //   events-1     POST /v1/events, one event per request
 //   events-100   POST /v1/events, batches of 100
+//   suggestions  GET /v1/users/{u}/suggestions?q=<0-3 letters of a common query>
+// --add-items N first adds N synthetic items with catalogue-like metadata (to measure a larger catalogue).
 // Each scenario runs closed-loop with C concurrent clients for D seconds; latencies are per request.
 // Usage: dotnet run -c Release --project bench/SessionRec.LoadTest -- --url http://127.0.0.1:5080 --key KEY
-//        [--seconds 10] [--concurrency 16] [--users 22363] [--items 12101] [--out docs/bench.md]
+//        [--seconds 10] [--concurrency 16] [--users 22363] [--items 12101] [--out docs/bench.md] [--only recs]
+//        [--add-items 88000]
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -28,12 +32,21 @@ http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer
 
 var runId = Guid.NewGuid().ToString("N")[..8];
 long sequence = 0;
+if (options.GetValueOrDefault("add-items") is { } addText)
+{
+    await AddItemsAsync(int.Parse(addText, CultureInfo.InvariantCulture));
+}
+
+string[] prefixes = ["", "l", "li", "lip", "n", "na", "nai", "s", "sh", "sha", "m", "ma", "mas", "c", "cr", "cre", "h", "ha", "hai"];
 var scenarios = new (string Name, int EventsPerRequest, Func<Random, HttpRequestMessage> Make)[]
 {
     ("floor (GET /health/live)", 0, _ => new HttpRequestMessage(HttpMethod.Get, "/health/live")),
     ("recommendations k=20", 0, r => new HttpRequestMessage(HttpMethod.Get, $"/v1/users/{r.Next(1, users + 1)}/recommendations?k=20")),
+    // A context item makes every request go through the model (when one is active): the session is never empty.
+    ("recs-context k=20", 0, r => new HttpRequestMessage(HttpMethod.Get, $"/v1/users/{r.Next(1, users + 1)}/recommendations?k=20&context_item={r.Next(1, items + 1)}")),
     ("events, 1 per request", 1, r => Events(r, 1)),
     ("events, batches of 100", 100, r => Events(r, 100)),
+    ("suggestions k=8", 0, r => new HttpRequestMessage(HttpMethod.Get, $"/v1/users/{r.Next(1, users + 1)}/suggestions?k=8&q={prefixes[r.Next(prefixes.Length)]}")),
 };
 
 var results = new List<string>();
@@ -120,6 +133,35 @@ async Task<(List<double> Latencies, int Errors, TimeSpan Elapsed)> Run(string na
     }).ToArray();
     await Task.WhenAll(workers);
     return (all.SelectMany(l => l).ToList(), errors, stopwatch.Elapsed);
+}
+
+// Synthetic items shaped like a beauty catalogue: brands, three-level category paths and titles drawn from small
+// vocabularies, so a model's item encoder sees realistic field shapes (unseen values map to [UNK]).
+async Task AddItemsAsync(int count)
+{
+    string[] brands = [.. Enumerable.Range(1, 400).Select(i => $"Brand{i}")];
+    string[][] paths = [["Makeup", "Lips", "Lipstick"], ["Makeup", "Nails", "Nail Polish"], ["Makeup", "Eyes", "Mascara"], ["Skin Care", "Face", "Creams & Moisturizers"], ["Hair Care", "Shampoos"], ["Fragrance", "Women", "Eau de Parfum"], ["Tools & Accessories", "Makeup Brushes & Tools", "Brushes & Applicators"]];
+    string[] words = ["red", "matte", "gloss", "long", "lasting", "shine", "nude", "pink", "black", "volume", "hydrating", "cream", "gel", "serum", "oil", "spray", "brush", "mini", "set", "natural", "organic", "vitamin", "repair", "color"];
+    var random = new Random(42);
+    var watch = Stopwatch.StartNew();
+    for (var start = 0; start < count; start += 1000)
+    {
+        var sb = new StringBuilder("{\"items\":[");
+        for (var i = start; i < Math.Min(count, start + 1000); i++)
+        {
+            var path = paths[random.Next(paths.Length)];
+            var title = string.Join(' ', Enumerable.Range(0, 4).Select(_ => words[random.Next(words.Length)])) + " " + path[^1];
+            sb.Append(i == start ? "" : ",").Append("{\"id\":\"syn-").Append(i).Append("\",\"title\":\"").Append(title)
+                .Append("\",\"brand\":\"").Append(brands[random.Next(brands.Length)]).Append("\",\"categories\":[")
+                .Append(string.Join(',', path.Select(c => $"\"{c}\""))).Append("]}");
+        }
+
+        sb.Append("]}");
+        using var response = await http.PutAsync("/v1/items", new StringContent(sb.ToString(), Encoding.UTF8, "application/json"));
+        response.EnsureSuccessStatusCode();
+    }
+
+    Console.WriteLine($"added {count:N0} synthetic items in {watch.Elapsed.TotalSeconds:0} s");
 }
 
 static Dictionary<string, string> ParseArgs(string[] args)

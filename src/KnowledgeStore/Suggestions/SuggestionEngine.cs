@@ -232,8 +232,7 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, Que
     {
         var lastSpace = prefix.LastIndexOf(' ');
         var head = lastSpace < 0 ? "" : prefix[..(lastSpace + 1)];
-        return graph.Entities.Where(e => e.Kind != EntityKind.Product && TextNormalizer.Normalize(e.Name).StartsWith(prefix[head.Length..], StringComparison.Ordinal))
-            .OrderBy(e => e.Name.Length).ThenBy(e => e.Id, StringComparer.Ordinal)
+        return graph.NamesStartingWith(prefix[head.Length..])
             .Select(e => head.Length == 0 ? e : e with { Name = head + TextNormalizer.Normalize(e.Name) });
     }
 
