@@ -53,7 +53,7 @@ public sealed class TrainAndEvalCommandTests : IDisposable
         var results = ResultsFile.FromJson(await File.ReadAllTextAsync(json, TestContext.Current.CancellationToken));
         Assert.Equal("recs", results.Kind);
         Assert.Equal(["pop", "cooccurrence", "itemknn", "vsknn", "metadata-transformer"], results.Rows.Where(r => r.Slice == "all").Select(r => r.Model));
-        Assert.Equal(["all", "cold", "new-items"], results.Rows.Where(r => r.Model == "metadata-transformer").Select(r => r.Slice));
+        Assert.Equal(["all", "cold", "new-items", "new-items-others"], results.Rows.Where(r => r.Model == "metadata-transformer").Select(r => r.Slice));
         Assert.All(results.Rows.Where(r => r.Model != "metadata-transformer" && r.Slice == "new-items"), r => Assert.Equal(0, r.Metrics["HR@50"]));
         var pop = results.Rows.Single(r => r.Model == "pop" && r.Slice == "all");
         var vsknn = results.Rows.Single(r => r.Model == "vsknn" && r.Slice == "all");

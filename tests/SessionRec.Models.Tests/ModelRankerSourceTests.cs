@@ -68,6 +68,28 @@ public sealed class ModelRankerSourceTests
     }
 
     [Fact]
+    public void The_new_item_weight_lets_items_without_interactions_compete()
+    {
+        var statistics = new InteractionStatistics(TimeSpan.FromDays(7));
+        var at = DateTimeOffset.UtcNow;
+        for (var i = 0; i < 3; i++)
+        {
+            statistics.Observe("b", 1, at, []);
+            statistics.Observe("c", 1, at, []);
+        }
+
+        // a and d were never interacted with: without the new-item term the popular ones come first.
+        var plain = Rank(Index(), statistics, new FusionWeights(0, 0, 0.5f), "b");
+        Assert.Equal(["b", "c", "a", "d"], plain.Select(c => c.ItemId));
+
+        var lifted = Rank(Index(), statistics, new FusionWeights(0, 0, 0.5f, NewItem: 1), "b");
+        Assert.Equal(["a", "b", "c", "d"], lifted.Select(c => c.ItemId));
+        Assert.Equal(2f, (float)lifted[0].Score, 4);
+        Assert.Equal(1 + (0.5f * MathF.Log(4)), (float)lifted[1].Score, 4);
+        Assert.Equal(0f, (float)lifted[3].Score, 4);
+    }
+
+    [Fact]
     public void Cosine_scoring_ignores_item_vector_length()
     {
         var index = new ItemVectorIndex("v", 2, cosine: true);

@@ -209,3 +209,13 @@ public sealed class LogPopularityScorer(IReadOnlyList<int[]> sequences, int item
 
     public void Score(int user, ReadOnlySpan<int> history, Span<float> scores) => _values.CopyTo(scores);
 }
+
+/// <summary>1 for items nobody interacted with in the fitted sequences (new items), else 0: the ranker's new-item term.</summary>
+public sealed class NewItemScorer(IReadOnlyList<int[]> sequences, int items) : ISequenceScorer
+{
+    private readonly float[] _values = [.. PopularityScorer.Counts(sequences, items).Select(c => c == 0 ? 1f : 0f)];
+
+    public string Name => "new-item";
+
+    public void Score(int user, ReadOnlySpan<int> history, Span<float> scores) => _values.CopyTo(scores);
+}

@@ -38,6 +38,9 @@ public sealed class RecsEvaluation(LeaveOneOutSplit split, double newItemFractio
 {
     public const int ColdThreshold = 5;
 
+    /// <summary>Users sampled for the <c>new-items-others</c> slice: those of the new-item split whose target is not new.</summary>
+    public const int OthersSample = 5_000;
+
     public const string Protocol = "leave-one-out (last item test, second-last validation), full ranking over all items, history masked, ties counted against the target";
 
     private (LeaveOneOutSplit Split, IReadOnlyList<int> Users, IReadOnlySet<int> HeldOut)? _holdout;
@@ -64,6 +67,11 @@ public sealed class RecsEvaluation(LeaveOneOutSplit split, double newItemFractio
             var (heldOutSplit, users, _) = NewItemSplit();
             var heldOutScorer = candidate.Fit(heldOutSplit, Phase.Test, progress, cancellationToken);
             yield return ResultsFile.Row(candidate.Name, "new-items", Evaluator.Ranks(heldOutScorer, heldOutSplit, Phase.Test, users, cancellationToken: cancellationToken));
+
+            // The same catalogue seen by everyone else: whatever lifts new items must not bury their targets.
+            var targets = users.ToHashSet();
+            var others = Enumerable.Range(0, heldOutSplit.UserCount).Where(u => !targets.Contains(u)).OrderBy(u => (u * 2654435761u) % 1000003).Take(OthersSample).ToList();
+            yield return ResultsFile.Row(candidate.Name, "new-items-others", Evaluator.Ranks(heldOutScorer, heldOutSplit, Phase.Test, others, cancellationToken: cancellationToken));
         }
     }
 

@@ -8,8 +8,10 @@ using SessionRec.Models.Serving;
 /// The production ranking stage as a candidate source: for every catalogue item, the model's score (session
 /// vector · item vector) plus, over the last three session items (nearer items weighing more), the co-occurrence
 /// weight × log(1 + how often the item followed) and the item-kNN weight × cosine similarity of the two items'
-/// sessions, plus the popularity weight × log(1 + interactions) — the formula `sessionrec eval recs` measures as "ranker", with the weights `sessionrec train` tuned
-/// on validation. Built per request around one session vector.
+/// sessions, plus the popularity weight × log(1 + interactions), plus the new-item weight for items nobody has
+/// interacted with yet (they lack every other term; tuned so they can still compete) — the formula `sessionrec
+/// eval recs` measures as "ranker", with the weights `sessionrec train` tuned on validation. Built per request
+/// around one session vector.
 /// </summary>
 /// <param name="popularityPrior">log(1 + interactions) per index row, when the caller keeps it between requests;
 /// null computes it from <paramref name="statistics"/>.</param>
@@ -39,12 +41,18 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
         var scores = new float[index.Count];
         index.Score(session, scores);
         var boosted = new HashSet<int>();
-        if (statistics is not null && weights.Popularity != 0)
+        if (statistics is not null && (weights.Popularity != 0 || weights.NewItem != 0))
         {
             var prior = popularityPrior ?? PopularityPrior(index, statistics);
             for (var row = 0; row < Math.Min(prior.Length, scores.Length); row++)
             {
-                scores[row] += weights.Popularity * prior[row];
+                // prior = log(1 + interactions) is 0 exactly for an item without interactions.
+                scores[row] += prior[row] == 0 ? weights.NewItem : weights.Popularity * prior[row];
+            }
+
+            for (var row = prior.Length; row < scores.Length; row++)
+            {
+                scores[row] += weights.NewItem; // added to the index after the prior was computed: new
             }
         }
 

@@ -41,7 +41,7 @@ public sealed record TrainingData(string Dataset, string Fingerprint, int Users,
 /// log(1 + interactions) and may weigh negatively: a softmax model leans towards popular items, and cold items
 /// gain when that lean is taken back.
 /// </summary>
-public sealed record FusionWeights(float Cooccurrence, float ItemKnn, float Popularity = 0);
+public sealed record FusionWeights(float Cooccurrence, float ItemKnn, float Popularity = 0, float NewItem = 0);
 
 /// <summary>
 /// manifest.json of a model folder: what the graphs expect and produce, the featurizer vocabularies, the

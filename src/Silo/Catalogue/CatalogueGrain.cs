@@ -231,7 +231,7 @@ public sealed class CatalogueGrain(
         }
 
         var weights = model.Manifest.Fusion ?? new FusionWeights(0, 0);
-        var source = new ModelRankerSource(index, vector, _statistics, weights, weights.Popularity == 0 ? null : PopularityPrior(index));
+        var source = new ModelRankerSource(index, vector, _statistics, weights, weights.Popularity == 0 && weights.NewItem == 0 ? null : PopularityPrior(index));
         var pipeline = new RecommendationPipeline([(source, 1.0)], _modelFallbacks);
         return (pipeline, model.Version);
     }
