@@ -61,6 +61,7 @@ public class GraphAndLinkingTests
         Assert.False(graph.Remove("nail-1"));
         graph.Remove("lip-2");
         Assert.Null(graph.Get("phrase:matte lipstick"));
+        Assert.Empty(graph.Lookup("matte lipstick"));
         Assert.NotNull(graph.Get("brand:opi"));
     }
 

@@ -15,6 +15,7 @@ public sealed partial class EntityGraph
     private readonly Dictionary<string, Entity> _entities = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _references = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<string>> _aliases = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _aliasKeysOf = new(StringComparer.Ordinal);
     private readonly Dictionary<string, CatalogueEntry> _items = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<string>> _itemEntities = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _phraseCounts = new(StringComparer.Ordinal);
@@ -212,19 +213,14 @@ public sealed partial class EntityGraph
                 siblings.Remove(id);
             }
 
-            var key = TextNormalizer.SingularKey(entity.Name);
-            if (_aliases.TryGetValue(key, out var set))
+            // Only the entity's own alias keys (its name, abbreviations): a scan of every alias made removing an
+            // item from a large catalogue cost a pass over the whole alias table per released entity.
+            foreach (var key in _aliasKeysOf.Remove(id, out var keys) ? keys : [])
             {
-                set.Remove(id);
-                if (set.Count == 0)
+                if (_aliases.TryGetValue(key, out var set) && set.Remove(id) && set.Count == 0)
                 {
                     _aliases.Remove(key);
                 }
-            }
-
-            foreach (var aliasSet in _aliases.Values)
-            {
-                aliasSet.Remove(id);
             }
 
             Version++;
@@ -244,6 +240,12 @@ public sealed partial class EntityGraph
         }
 
         set.Add(id);
+        if (!_aliasKeysOf.TryGetValue(id, out var keys))
+        {
+            _aliasKeysOf[id] = keys = new HashSet<string>(StringComparer.Ordinal);
+        }
+
+        keys.Add(key);
     }
 
     /// <summary>Counts the text's distinct phrases (1..MaxPhraseWords words, not starting or ending with a stop word); returns the phrase entities it contains.</summary>
