@@ -44,7 +44,7 @@ public sealed class SuggestionGrain(
             _graph.Upsert(ToEntry(item));
         }
 
-        _linker = new EntityLinker(_graph, encoder.Encoder);
+        _linker = new EntityLinker(_graph, options.Value.SemanticLinking ? encoder : null);
         _engine = new SuggestionEngine(_graph, _linker, _log, new SuggestionOptions { Strategy = options.Value.Strategy });
         var last = await clickLog.LastSequenceAsync(Tenant, cancellationToken);
         _nextSequence = Math.Max(1, last - recommenderOptions.Value.RebuildMaxEvents + 1);
