@@ -8,6 +8,7 @@ using SessionRec.Models.Data;
 using SessionRec.Models.Evaluation;
 using SessionRec.Training;
 using SessionRec.Training.Evaluation;
+using SessionRec.Training.MultiRound;
 using Spectre.Console;
 
 /// <summary>`sessionrec`: import data sets into a running service, export its click log.</summary>
@@ -28,6 +29,8 @@ public static class Program
                            [--lr 1e-3] [--dropout 0.2] [--tower linear|mlp] [--scoring dot|cosine]
                            [--pooling last|mean] [--heads-weight 0.1]     (training options, also for train)
                            [--ranker-base pure|id]     the ranker fuses the pure model (default) or the id-residual one
+                           [--rounds 5] [--per-round 20] [--round-minutes 6] [--round-epochs <n>]
+                                                           multi-round retrieval (Ada-Retrieval) fine-tuning
         sessionrec eval suggestions --log <file> [--json <file>] [--md <file>] [--dataset <name>] [--replicates 1000]
                                                            next-query suggestion on held-out sessions of a query log
                                                            (.tsv: user, time, query; AOL with header) or TREC Session
@@ -116,7 +119,7 @@ public static class Program
                 return 0;
 
             case ("eval", "recs"):
-                var candidates = FunctionCandidate.Baselines().Concat(TransformerCandidates.All(TrainOptions(options), options.GetValueOrDefault("ranker-base") == "id")).ToList();
+                var candidates = FunctionCandidate.Baselines().Concat(TransformerCandidates.All(TrainOptions(options), options.GetValueOrDefault("ranker-base") == "id", RoundOptions(options))).ToList();
                 var only = options.GetValueOrDefault("models")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                 return EvalRecsCommand.Run(
                     Read(positional.ElementAtOrDefault(2) ?? "", positional, options),
@@ -173,6 +176,28 @@ public static class Program
                 Console.WriteLine(Usage);
                 return 2;
         }
+    }
+
+    /// <summary>Multi-round (Ada-Retrieval) options from the command line (--rounds, --per-round, --round-minutes, --round-epochs).</summary>
+    private static MultiRoundOptions RoundOptions(Dictionary<string, string?> options)
+    {
+        var defaults = new MultiRoundOptions();
+        double Number(string name, double fallback) =>
+            options.GetValueOrDefault(name) is { } text ? double.Parse(text, CultureInfo.InvariantCulture) : fallback;
+        var rounds = (int)Number("rounds", defaults.Rounds);
+        var perRound = (int)Number("per-round", defaults.PerRound);
+        if (rounds is < 1 or > 20 || perRound is < 1 or > 1000)
+        {
+            throw new ArgumentException("--rounds is 1–20 and --per-round 1–1000.");
+        }
+
+        return defaults with
+        {
+            Rounds = rounds,
+            PerRound = perRound,
+            MaxMinutes = Number("round-minutes", defaults.MaxMinutes),
+            MaxEpochs = (int)Number("round-epochs", defaults.MaxEpochs),
+        };
     }
 
     /// <summary>Trainer options from the command line (--minutes, --epochs, --dim, --layers, --seed, --lr, --tower, --scoring, --pooling, --heads-weight).</summary>

@@ -164,7 +164,7 @@ public static class M2TRecTrainer
         return outputs.gather(1, gather).squeeze(1);
     }
 
-    private static Tensor BatchLoss(M2TRecModule module, ItemTensors items, LeaveOneOutSplit split, ReadOnlySpan<int> batch, long[][]? labels, M2TRecOptions options)
+    internal static Tensor BatchLoss(M2TRecModule module, ItemTensors items, LeaveOneOutSplit split, ReadOnlySpan<int> batch, long[][]? labels, M2TRecOptions options)
     {
         var maxLength = options.MaxLength;
         var length = 1;
@@ -232,7 +232,7 @@ public static class M2TRecTrainer
         return sum / labels.ne(ItemFeaturizer.Pad).sum().clamp_min(1);
     }
 
-    private static long[][] CategoryLabels(ItemFeatureTable table) =>
+    internal static long[][] CategoryLabels(ItemFeatureTable table) =>
         [.. Enumerable.Range(0, ItemFeaturizer.Levels).Select(l => Enumerable.Range(0, table.Count).Select(i => table.Categories[(i * ItemFeaturizer.Levels) + l]).ToArray())];
 
     /// <summary>NDCG@20 on the validation targets with full ranking and history masked (ties against the target).</summary>

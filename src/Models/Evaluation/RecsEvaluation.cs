@@ -59,7 +59,8 @@ public sealed class RecsEvaluation(LeaveOneOutSplit split, double newItemFractio
     {
         var scorer = candidate.Fit(split, Phase.Test, progress, cancellationToken);
         var ranks = Evaluator.Ranks(scorer, split, Phase.Test, progress: Users(progress, candidate.Name, "all"), cancellationToken: cancellationToken);
-        yield return ResultsFile.Row(candidate.Name, "all", ranks);
+        var all = ResultsFile.Row(candidate.Name, "all", ranks);
+        yield return all with { Metrics = new Dictionary<string, double>(all.Metrics) { [DiversityMetric] = Math.Round(Diversity(scorer), 2) } };
         var cold = ColdUsers();
         yield return ResultsFile.Row(candidate.Name, "cold", [.. cold.Select(u => ranks[u])]);
         if (newItems)
@@ -73,6 +74,33 @@ public sealed class RecsEvaluation(LeaveOneOutSplit split, double newItemFractio
             var others = Enumerable.Range(0, heldOutSplit.UserCount).Where(u => !targets.Contains(u)).OrderBy(u => (u * 2654435761u) % 1000003).Take(OthersSample).ToList();
             yield return ResultsFile.Row(candidate.Name, "new-items-others", Evaluator.Ranks(heldOutScorer, heldOutSplit, Phase.Test, others, cancellationToken: cancellationToken));
         }
+    }
+
+    /// <summary>Distinct categories (full category paths) among a user's top 100, averaged over a fixed sample of users.</summary>
+    public const string DiversityMetric = "Categories@100";
+
+    public const int DiversitySample = 2_000;
+
+    /// <summary>The mean number of distinct category paths in the top 100 of <see cref="DiversitySample"/> users (history masked).</summary>
+    public double Diversity(ISequenceScorer scorer)
+    {
+        var paths = split.Dataset.Items.Select(i => string.Join(" > ", i.Categories)).ToArray();
+        var users = Enumerable.Range(0, split.UserCount).OrderBy(u => (u * 2654435761u) % 1000003).Take(DiversitySample).ToArray();
+        var counts = new int[users.Length];
+        Parallel.For(0, users.Length, () => new float[split.ItemCount], (n, _, scores) =>
+        {
+            var history = split.History(users[n], Phase.Test);
+            Array.Clear(scores);
+            scorer.Score(users[n], history, scores);
+            foreach (var h in history)
+            {
+                scores[h] = float.NegativeInfinity;
+            }
+
+            counts[n] = TopK.Select(scores, 100).Select(e => paths[e.Item]).Distinct(StringComparer.Ordinal).Count();
+            return scores;
+        }, _ => { });
+        return counts.Length == 0 ? 0 : counts.Average();
     }
 
     private static Progress<int>? Users(IProgress<string>? progress, string model, string slice) =>

@@ -54,7 +54,7 @@ public sealed record ResultsFile(
     /// <summary>One table per slice; the best value of each column in bold; 95% intervals for the <paramref name="intervals"/> columns (HR@20 and HR@50 by default).</summary>
     public string ToMarkdown(IReadOnlyList<string>? columns = null, IReadOnlyList<string>? intervals = null, string unit = "users")
     {
-        columns ??= ["HR@10", "NDCG@10", "HR@20", "NDCG@20", "HR@50", "NDCG@50", "HR@100", "NDCG@100", "MRR@20"];
+        columns ??= ["HR@10", "NDCG@10", "HR@20", "NDCG@20", "HR@50", "NDCG@50", "HR@100", "NDCG@100", "MRR@20", .. Rows.Any(r => r.Metrics.ContainsKey(RecsEvaluation.DiversityMetric)) ? new[] { RecsEvaluation.DiversityMetric } : []];
         intervals ??= ["HR@20", "HR@50"];
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"# {Kind}: {Dataset}");
@@ -75,9 +75,14 @@ public sealed record ResultsFile(
                 sb.Append(CultureInfo.InvariantCulture, $"| {row.Model}");
                 foreach (var c in columns)
                 {
-                    var value = row.Metrics.GetValueOrDefault(c);
+                    if (!row.Metrics.TryGetValue(c, out var value))
+                    {
+                        sb.Append(" | –");
+                        continue;
+                    }
+
                     var best = rows.Max(r => r.Metrics.GetValueOrDefault(c));
-                    var text = value.ToString("0.0000", CultureInfo.InvariantCulture);
+                    var text = value.ToString(c == RecsEvaluation.DiversityMetric ? "0.0" : "0.0000", CultureInfo.InvariantCulture);
                     sb.Append(value == best && best > 0 ? $" | **{text}**" : $" | {text}");
                 }
 

@@ -25,6 +25,15 @@ public static class ModelContract
     public const string Session = "session";
     public const string PrimaryLogits = "primary_logits";
 
+    /// <summary>The raw user vector a round ends with (the next round's GRU reads it); equals <see cref="Session"/> for dot scoring.</summary>
+    public const string User = "user";
+
+    public const string RoundEncoderFile = "round_encoder.onnx";
+    public const string Retrieved = "retrieved";
+    public const string PreviousUser = "previous_user";
+    public const string PreviousState = "previous_state";
+    public const string State = "state";
+
     /// <summary>A version names a folder: 1–128 letters, digits, '-', '_' or '.', not starting with '.'.</summary>
     public static bool IsValidVersion(string version) =>
         version.Length is > 0 and <= 128 && !version.StartsWith('.') && version.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
@@ -41,7 +50,11 @@ public sealed record TrainingData(string Dataset, string Fingerprint, int Users,
 /// log(1 + interactions) and may weigh negatively: a softmax model leans towards popular items, and cold items
 /// gain when that lean is taken back.
 /// </summary>
-public sealed record FusionWeights(float Cooccurrence, float ItemKnn, float Popularity = 0, float NewItem = 0);
+/// <c>MultiRound</c> weighs an item found by multi-round retrieval in round r (of T trained) by 1 − (r − 1)/T.
+public sealed record FusionWeights(float Cooccurrence, float ItemKnn, float Popularity = 0, float NewItem = 0, float MultiRound = 0);
+
+/// <summary>Multi-round retrieval a model was trained for: rounds of <see cref="PerRound"/> items (round_encoder.onnx serves rounds 2+).</summary>
+public sealed record MultiRoundSettings(int Rounds, int PerRound);
 
 /// <summary>
 /// manifest.json of a model folder: what the graphs expect and produce, the featurizer vocabularies, the
@@ -87,6 +100,9 @@ public sealed record ModelManifest
     public Dictionary<string, double> Metrics { get; init; } = [];
 
     public FusionWeights? Fusion { get; init; }
+
+    /// <summary>Present when the folder has a round encoder (multi-round retrieval).</summary>
+    public MultiRoundSettings? MultiRound { get; init; }
 
     /// <summary>Item ids of the rows of item_residuals.bin, when the model has per-item residuals.</summary>
     public string[]? ResidualItemIds { get; init; }

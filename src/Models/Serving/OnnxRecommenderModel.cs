@@ -17,11 +17,15 @@ public sealed class OnnxRecommenderModel : IDisposable
 
     private readonly InferenceSession _items;
     private readonly InferenceSession _sessions;
+    private readonly InferenceSession? _rounds;
+    private readonly bool _sessionHasUser;
     private readonly Dictionary<string, int>? _residualRows;
     private readonly float[]? _residuals;
 
-    private OnnxRecommenderModel(string folder, ModelManifest manifest, InferenceSession items, InferenceSession sessions, float[]? residuals)
+    private OnnxRecommenderModel(string folder, ModelManifest manifest, InferenceSession items, InferenceSession sessions, InferenceSession? rounds, float[]? residuals)
     {
+        _rounds = rounds;
+        _sessionHasUser = sessions.OutputMetadata.ContainsKey(ModelContract.User);
         Folder = folder;
         Manifest = manifest;
         _items = items;
@@ -44,6 +48,9 @@ public sealed class OnnxRecommenderModel : IDisposable
     public string Version => Manifest.Version;
 
     public int Dim => Manifest.Dim;
+
+    /// <summary>The multi-round retrieval the model was trained for, or null when it has no round encoder.</summary>
+    public MultiRoundSettings? MultiRound => _rounds is null ? null : Manifest.MultiRound;
 
     public static OnnxRecommenderModel Load(string folder)
     {
@@ -92,10 +99,21 @@ public sealed class OnnxRecommenderModel : IDisposable
         var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         InferenceSession? items = null;
         InferenceSession? sessions = null;
+        InferenceSession? rounds = null;
         try
         {
             items = Open(folder, manifest, "item_encoder", options);
             sessions = Open(folder, manifest, "session_encoder", options);
+            if (manifest.MultiRound is { } multiRound)
+            {
+                if (multiRound.Rounds < 1 || multiRound.PerRound < 1)
+                {
+                    throw new InvalidDataException($"{manifestPath}: multi_round needs rounds ≥ 1 and per_round ≥ 1.");
+                }
+
+                rounds = Open(folder, manifest, "round_encoder", options);
+            }
+
             float[]? residuals = null;
             if (manifest.Files.TryGetValue("residuals", out var residualFile))
             {
@@ -108,12 +126,13 @@ public sealed class OnnxRecommenderModel : IDisposable
                 }
             }
 
-            return new OnnxRecommenderModel(folder, manifest, items, sessions, residuals);
+            return new OnnxRecommenderModel(folder, manifest, items, sessions, rounds, residuals);
         }
         catch
         {
             items?.Dispose();
             sessions?.Dispose();
+            rounds?.Dispose();
             throw;
         }
         finally
@@ -191,10 +210,65 @@ public sealed class OnnxRecommenderModel : IDisposable
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
     }
 
+    /// <summary>
+    /// Round 1: the session vectors as scored and the raw user vectors [batch, Dim] each (the same for dot scoring,
+    /// and for folders written before the <c>user</c> output existed).
+    /// </summary>
+    public (float[] Session, float[] User) EncodeSessionsWithUser(float[] sessionItems, int batch, int length, long[] lastPosition)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Manifest.MaxLength);
+        using var items = OrtValue.CreateTensorValueFromMemory(sessionItems, [batch, length, Dim]);
+        using var last = OrtValue.CreateTensorValueFromMemory(lastPosition, [batch]);
+        using var run = new RunOptions();
+        if (!_sessionHasUser)
+        {
+            using var only = _sessions.Run(run, [ModelContract.SessionItems, ModelContract.LastPosition], [items, last], [ModelContract.Session]);
+            var session = only[0].GetTensorDataAsSpan<float>().ToArray();
+            return (session, session);
+        }
+
+        using var outputs = _sessions.Run(run, [ModelContract.SessionItems, ModelContract.LastPosition], [items, last], [ModelContract.Session, ModelContract.User]);
+        return (outputs[0].GetTensorDataAsSpan<float>().ToArray(), outputs[1].GetTensorDataAsSpan<float>().ToArray());
+    }
+
+    /// <summary>
+    /// A later round of multi-round retrieval: the session as for <see cref="EncodeSessions"/>, every earlier round's
+    /// retrieved item vectors [batch, retrievedCount, Dim] (round by round, <see cref="MultiRoundSettings.PerRound"/>
+    /// each), the previous round's raw user vector and GRU state [batch, Dim] (zeros before round 2) → this round's
+    /// session vector as scored, raw user vector and GRU state.
+    /// </summary>
+    public (float[] Session, float[] User, float[] State) EncodeRound(float[] sessionItems, int batch, int length, long[] lastPosition, float[] retrieved, int retrievedCount, float[] previousUser, float[] previousState)
+    {
+        if (_rounds is null || Manifest.MultiRound is not { } settings)
+        {
+            throw new InvalidOperationException($"Model {Version} has no round encoder.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Manifest.MaxLength);
+        if (retrievedCount <= 0 || retrievedCount % settings.PerRound != 0)
+        {
+            throw new ArgumentException($"retrieved holds whole rounds of {settings.PerRound} items; got {retrievedCount}.", nameof(retrievedCount));
+        }
+
+        using var items = OrtValue.CreateTensorValueFromMemory(sessionItems, [batch, length, Dim]);
+        using var last = OrtValue.CreateTensorValueFromMemory(lastPosition, [batch]);
+        using var memory = OrtValue.CreateTensorValueFromMemory(retrieved, [batch, retrievedCount, Dim]);
+        using var user = OrtValue.CreateTensorValueFromMemory(previousUser, [batch, Dim]);
+        using var state = OrtValue.CreateTensorValueFromMemory(previousState, [batch, Dim]);
+        using var run = new RunOptions();
+        using var outputs = _rounds.Run(
+            run,
+            [ModelContract.SessionItems, ModelContract.LastPosition, ModelContract.Retrieved, ModelContract.PreviousUser, ModelContract.PreviousState],
+            [items, last, memory, user, state],
+            [ModelContract.Session, ModelContract.User, ModelContract.State]);
+        return (outputs[0].GetTensorDataAsSpan<float>().ToArray(), outputs[1].GetTensorDataAsSpan<float>().ToArray(), outputs[2].GetTensorDataAsSpan<float>().ToArray());
+    }
+
     public void Dispose()
     {
         _items.Dispose();
         _sessions.Dispose();
+        _rounds?.Dispose();
     }
 
     private static InferenceSession Open(string folder, ModelManifest manifest, string name, SessionOptions options)

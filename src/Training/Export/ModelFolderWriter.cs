@@ -15,8 +15,14 @@ public static class ModelFolderWriter
         TrainingData data,
         IReadOnlyList<string> itemIds,
         FusionWeights? fusion,
-        IReadOnlyDictionary<string, double>? metrics = null)
+        IReadOnlyDictionary<string, double>? metrics = null,
+        MultiRound.MultiRoundModel? multiRound = null)
     {
+        if (multiRound is not null && !ReferenceEquals(multiRound.Model, model))
+        {
+            throw new ArgumentException("A multi-round model is written with the base model it fine-tuned (multiRound.Model).", nameof(multiRound));
+        }
+
         var options = model.Module.Options;
         if (!options.Metadata)
         {
@@ -44,10 +50,44 @@ public static class ModelFolderWriter
             [ModelContract.SessionItems] = [-1, -1, d],
             [ModelContract.LastPosition] = [-1],
             [ModelContract.Session] = [-1, d],
+            [ModelContract.User] = [-1, d],
         };
         if (options.HasHeads)
         {
             sessionSignature[ModelContract.PrimaryLogits] = [-1, model.Featurizer.CategoryVocabulary[0]];
+        }
+
+        if (multiRound is not null)
+        {
+            files["round_encoder"] = WriteFile(folder, ModelContract.RoundEncoderFile, OnnxExporter.RoundEncoder(multiRound));
+        }
+
+        var signatures = new Dictionary<string, Dictionary<string, long[]>>
+        {
+            ["item_encoder"] = new()
+            {
+                [ModelContract.Brand] = [-1],
+                [ModelContract.Categories] = [-1, ItemFeaturizer.Levels],
+                [ModelContract.Title] = [-1, ItemFeaturizer.MaxTitleTokens],
+                [ModelContract.Attributes] = [-1, ItemFeaturizer.MaxAttributes],
+                [ModelContract.Price] = [-1],
+                [ModelContract.ItemVectors] = [-1, d],
+            },
+            ["session_encoder"] = sessionSignature,
+        };
+        if (multiRound is not null)
+        {
+            signatures["round_encoder"] = new()
+            {
+                [ModelContract.SessionItems] = [-1, -1, d],
+                [ModelContract.LastPosition] = [-1],
+                [ModelContract.Retrieved] = [-1, -1, d],
+                [ModelContract.PreviousUser] = [-1, d],
+                [ModelContract.PreviousState] = [-1, d],
+                [ModelContract.Session] = [-1, d],
+                [ModelContract.User] = [-1, d],
+                [ModelContract.State] = [-1, d],
+            };
         }
 
         var manifest = new ModelManifest
@@ -61,19 +101,7 @@ public static class ModelFolderWriter
             Dim = d,
             MaxLength = options.MaxLength,
             Scoring = options.Scoring,
-            Signatures = new()
-            {
-                ["item_encoder"] = new()
-                {
-                    [ModelContract.Brand] = [-1],
-                    [ModelContract.Categories] = [-1, ItemFeaturizer.Levels],
-                    [ModelContract.Title] = [-1, ItemFeaturizer.MaxTitleTokens],
-                    [ModelContract.Attributes] = [-1, ItemFeaturizer.MaxAttributes],
-                    [ModelContract.Price] = [-1],
-                    [ModelContract.ItemVectors] = [-1, d],
-                },
-                ["session_encoder"] = sessionSignature,
-            },
+            Signatures = signatures,
             Files = files,
             Training = data,
             Hyperparameters = JsonSerializer.SerializeToElement(options, ModelManifest.Json).EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone()),
@@ -84,8 +112,14 @@ public static class ModelFolderWriter
                 ["training_seconds"] = Math.Round(model.Elapsed.TotalSeconds, 1),
             },
             Fusion = fusion,
+            MultiRound = multiRound is null ? null : new MultiRoundSettings(multiRound.Options.Rounds, multiRound.Options.PerRound),
             ResidualItemIds = residualIds,
         };
+        if (multiRound is not null)
+        {
+            manifest.Metrics["validation_multiround_" + MultiRound.MultiRoundTrainer.ValidationMetric] = Math.Round(multiRound.BestValidation, 5);
+        }
+
         File.WriteAllText(Path.Combine(folder, ModelContract.ManifestFile), manifest.ToJson());
         return manifest;
     }

@@ -92,17 +92,97 @@ public static class OnnxExporter
         var options = model.Module.Options;
         var w = Weights(model.Module);
         var d = options.Dim;
-        var heads = options.Heads;
         var g = new OnnxGraphBuilder("session_encoder");
         g.Input(ModelContract.SessionItems, Float, "batch", "length", d);
         g.Input(ModelContract.LastPosition, Int64, "batch");
+        var raw = Backbone(g, w, options, ModelContract.SessionItems);
+        SessionOutputs(g, model, raw);
+        if (options.HasHeads)
+        {
+            g.Node("Identity", [Linear(g, w, raw, "primary")], ModelContract.PrimaryLogits);
+            g.Output(ModelContract.PrimaryLogits, Float, "batch", w["primary.weight"].Shape[0]);
+        }
 
+        return g.Build(ItemFeaturizer.Version);
+    }
+
+    /// <summary>
+    /// The round encoder of multi-round retrieval (rounds 2 and later, <see cref="MultiRound.RoundAdapters"/>):
+    /// the session's item vectors, every earlier round's retrieved item vectors [batch, rounds·k, Dim] (round by
+    /// round), the previous round's user vector and the GRU state before it → this round's session vector (as
+    /// scored), its user vector and the GRU state after the previous round. The frequency filter is exported as
+    /// the fixed per-dimension k × k matrices it computes.
+    /// </summary>
+    public static byte[] RoundEncoder(MultiRound.MultiRoundModel model)
+    {
+        var options = model.Model.Module.Options;
+        var w = Weights(model.Model.Module);
+        var a = Weights(model.Adapters);
+        var d = options.Dim;
+        var k = model.Options.PerRound;
+        var g = new OnnxGraphBuilder("round_encoder");
+        g.Input(ModelContract.SessionItems, Float, "batch", "length", d);
+        g.Input(ModelContract.LastPosition, Int64, "batch");
+        g.Input(ModelContract.Retrieved, Float, "batch", "retrieved", d);
+        g.Input(ModelContract.PreviousUser, Float, "batch", d);
+        g.Input(ModelContract.PreviousState, Float, "batch", d);
+
+        // Item adapter: filter each round's k vectors along k, dense, residual, norm.
+        float[] filter;
+        using (TorchSharp.torch.no_grad())
+        {
+            using var matrices = model.Adapters.FilterMatrices().detach().contiguous();
+            filter = matrices.data<float>().ToArray();
+        }
+
+        var rounds = g.Node("Reshape", [ModelContract.Retrieved, g.Int64s("rounds_shape", 0, -1, k, d)]);
+        var filtered = g.Node("Einsum", [g.Initializer("filter_matrices", filter, d, k, k), rounds], ("equation", "djn,brnd->brjd"));
+        var dense = Linear(g, a, filtered, "item_dense");
+        var adapted = Norm(g, a, g.Node("Add", [dense, rounds]), "item_norm", d);
+        var memory = g.Node("Reshape", [adapted, g.Int64s("memory_shape", 0, -1, d)]);
+
+        // The session attends to the memory.
+        var attention = g.Node("Softmax", [g.Node("Mul", [g.Node("MatMul", [ModelContract.SessionItems, g.Node("Transpose", [memory], ("perm", new long[] { 0, 2, 1 }))]), g.Scalar("memory_scale", 1f / MathF.Sqrt(d))])], ("axis", -1L));
+        var sequence = Norm(g, a, g.Node("Add", [g.Node("MatMul", [attention, memory]), ModelContract.SessionItems]), "attention_norm", d);
+        var encoded = Backbone(g, w, options, sequence);
+
+        // User adapter: one GRU step (PyTorch's gate order r, z, n), then the MLP with its residual.
+        string Gate(string input, string matrix, string bias, int gate, string prefix)
+        {
+            var rows = a[matrix].Values.AsSpan(gate * d * d, d * d).ToArray();
+            var b = a[bias].Values.AsSpan(gate * d, d).ToArray();
+            return g.Linear(input, $"{prefix}_{gate}", rows, b, d, d);
+        }
+
+        var x = ModelContract.PreviousUser;
+        var h = ModelContract.PreviousState;
+        var r = g.Node("Sigmoid", [g.Node("Add", [Gate(x, "gru.weight_ih", "gru.bias_ih", 0, "gru_ih"), Gate(h, "gru.weight_hh", "gru.bias_hh", 0, "gru_hh")])]);
+        var z = g.Node("Sigmoid", [g.Node("Add", [Gate(x, "gru.weight_ih", "gru.bias_ih", 1, "gru_ih"), Gate(h, "gru.weight_hh", "gru.bias_hh", 1, "gru_hh")])]);
+        var n = g.Node("Tanh", [g.Node("Add", [Gate(x, "gru.weight_ih", "gru.bias_ih", 2, "gru_ih"), g.Node("Mul", [r, Gate(h, "gru.weight_hh", "gru.bias_hh", 2, "gru_hh")])])]);
+        var one = g.Scalar("gru_one", 1f);
+        var state = g.Node("Add", [g.Node("Mul", [g.Node("Sub", [one, z]), n]), g.Node("Mul", [z, h])], ModelContract.State);
+        g.Output(ModelContract.State, Float, "batch", d);
+
+        var hidden = Linear(g, a, g.Node("Relu", [Linear(g, a, g.Node("Concat", [encoded, state], ("axis", 1L)), "user_in")]), "user_out");
+        var user = Norm(g, a, g.Node("Add", [hidden, encoded]), "user_norm", d);
+        SessionOutputs(g, model.Model, user);
+        return g.Build(ItemFeaturizer.Version);
+    }
+
+    /// <summary>
+    /// The transformer over session inputs [batch, length, Dim] (positions added inside): the raw session vector
+    /// [batch, Dim] at each session's last position.
+    /// </summary>
+    private static string Backbone(OnnxGraphBuilder g, Dictionary<string, (float[] Values, long[] Shape)> w, M2TRecOptions options, string input)
+    {
+        var d = options.Dim;
+        var heads = options.Heads;
         var zero = g.Int64s("zero", 0);
         var zeroZero = g.Int64s("zero_zero", 0, 0);
         var axis1 = g.Int64s("axis1", 1);
-        var length = g.Node("Gather", [g.Node("Shape", [ModelContract.SessionItems]), g.Int64s("one_index", 1)]);
+        var length = g.Node("Gather", [g.Node("Shape", [input]), g.Int64s("one_index", 1)]);
         var positions = g.Node("Slice", [g.Initializer("positions.weight", w["positions.weight"].Values, w["positions.weight"].Shape), zero, length, zero]);
-        var x = g.Node("Add", [ModelContract.SessionItems, positions]);
+        var x = g.Node("Add", [input, positions]);
 
         var causal = new float[options.MaxLength * options.MaxLength];
         for (var i = 0; i < options.MaxLength; i++)
@@ -119,27 +199,22 @@ public static class OnnxExporter
         var mergeShape = g.Int64s("merge_heads", 0, 0, d);
         var scale = g.Scalar("attention_scale", 1f / MathF.Sqrt(d / heads));
 
-        string Norm(string input, string prefix) =>
-            g.Node("LayerNormalization", [input, g.Initializer(prefix + ".weight", w[prefix + ".weight"].Values, d), g.Initializer(prefix + ".bias", w[prefix + ".bias"].Values, d)], ("axis", -1L), ("epsilon", 1e-5f));
-        string Linear(string input, string prefix) =>
-            g.Linear(input, prefix, w[prefix + ".weight"].Values, w[prefix + ".bias"].Values, (int)w[prefix + ".weight"].Shape[1], (int)w[prefix + ".weight"].Shape[0]);
-
         for (var b = 0; b < options.Layers; b++)
         {
             var p = $"blocks.{b}";
-            var h = Norm(x, p + ".norm1");
-            var q = g.Node("Transpose", [g.Node("Reshape", [Linear(h, p + ".query"), splitShape])], ("perm", new long[] { 0, 2, 1, 3 }));
-            var k = g.Node("Transpose", [g.Node("Reshape", [Linear(h, p + ".key"), splitShape])], ("perm", new long[] { 0, 2, 3, 1 }));
-            var v = g.Node("Transpose", [g.Node("Reshape", [Linear(h, p + ".value"), splitShape])], ("perm", new long[] { 0, 2, 1, 3 }));
+            var h = Norm(g, w, x, p + ".norm1", d);
+            var q = g.Node("Transpose", [g.Node("Reshape", [Linear(g, w, h, p + ".query"), splitShape])], ("perm", new long[] { 0, 2, 1, 3 }));
+            var k = g.Node("Transpose", [g.Node("Reshape", [Linear(g, w, h, p + ".key"), splitShape])], ("perm", new long[] { 0, 2, 3, 1 }));
+            var v = g.Node("Transpose", [g.Node("Reshape", [Linear(g, w, h, p + ".value"), splitShape])], ("perm", new long[] { 0, 2, 1, 3 }));
             var scores = g.Node("Add", [g.Node("Mul", [g.Node("MatMul", [q, k]), scale]), mask]);
             var context = g.Node("MatMul", [g.Node("Softmax", [scores], ("axis", -1L)), v]);
             var merged = g.Node("Reshape", [g.Node("Transpose", [context], ("perm", new long[] { 0, 2, 1, 3 })), mergeShape]);
-            x = g.Node("Add", [x, Linear(merged, p + ".output")]);
-            var f1 = Linear(Norm(x, p + ".norm2"), p + ".ff1");
-            x = g.Node("Add", [x, Linear(Gelu(g, f1), p + ".ff2")]);
+            x = g.Node("Add", [x, Linear(g, w, merged, p + ".output")]);
+            var f1 = Linear(g, w, Norm(g, w, x, p + ".norm2", d), p + ".ff1");
+            x = g.Node("Add", [x, Linear(g, w, Gelu(g, f1), p + ".ff2")]);
         }
 
-        x = Norm(x, "final_norm");
+        x = Norm(g, w, x, "final_norm", d);
         if (options.Pooling == "mean")
         {
             var counts = Enumerable.Range(1, options.MaxLength).Select(i => (float)i).ToArray();
@@ -151,9 +226,15 @@ public static class OnnxExporter
         var index = g.Node("Unsqueeze", [g.Node("Unsqueeze", [ModelContract.LastPosition, g.Int64s("axis_1", 1)]), g.Int64s("axis_2", 2)]);
         var expandShape = g.Node("Concat", [g.Node("Gather", [g.Node("Shape", [x]), zero]), g.Int64s("one_dim", 1), g.Int64s("model_dim", d)], ("axis", 0L));
         var gathered = g.Node("GatherElements", [x, g.Node("Expand", [index, expandShape])], ("axis", 1L));
-        var raw = g.Node("Squeeze", [gathered, axis1]);
+        return g.Node("Squeeze", [gathered, axis1]);
+    }
+
+    /// <summary>Outputs <c>session</c> (the vector as scored) and <c>user</c> (raw, what the next round's GRU reads).</summary>
+    private static void SessionOutputs(OnnxGraphBuilder g, TrainedModel model, string raw)
+    {
+        var d = model.Module.Options.Dim;
         var session = raw;
-        if (options.Scoring == "cosine")
+        if (model.Module.Options.Scoring == "cosine")
         {
             // Unit length times the learned scale: the score is then scale · cosine (item rows are normalised by the server).
             var norm = g.Node("Max", [g.Node("ReduceL2", [session], ("axes", new long[] { -1 }), ("keepdims", 1L)), g.Scalar("norm_floor", 1e-6f)]);
@@ -162,14 +243,15 @@ public static class OnnxExporter
 
         g.Node("Identity", [session], ModelContract.Session);
         g.Output(ModelContract.Session, Float, "batch", d);
-        if (options.HasHeads)
-        {
-            g.Node("Identity", [Linear(raw, "primary")], ModelContract.PrimaryLogits);
-            g.Output(ModelContract.PrimaryLogits, Float, "batch", w["primary.weight"].Shape[0]);
-        }
-
-        return g.Build(ItemFeaturizer.Version);
+        g.Node("Identity", [raw], ModelContract.User);
+        g.Output(ModelContract.User, Float, "batch", d);
     }
+
+    private static string Norm(OnnxGraphBuilder g, Dictionary<string, (float[] Values, long[] Shape)> w, string input, string prefix, int d) =>
+        g.Node("LayerNormalization", [input, g.Initializer(prefix + ".weight", w[prefix + ".weight"].Values, d), g.Initializer(prefix + ".bias", w[prefix + ".bias"].Values, d)], ("axis", -1L), ("epsilon", 1e-5f));
+
+    private static string Linear(OnnxGraphBuilder g, Dictionary<string, (float[] Values, long[] Shape)> w, string input, string prefix) =>
+        g.Linear(input, prefix, w[prefix + ".weight"].Values, w[prefix + ".bias"].Values, (int)w[prefix + ".weight"].Shape[1], (int)w[prefix + ".weight"].Shape[0]);
 
     /// <summary>Exact GELU: 0.5 · x · (1 + erf(x / √2)), as TorchSharp's default.</summary>
     private static string Gelu(OnnxGraphBuilder g, string x)
@@ -183,7 +265,7 @@ public static class OnnxExporter
     public static float[]? Residuals(TrainedModel model) =>
         model.Module.Options is { Metadata: true, IdResidual: true } ? Weights(model.Module)["ids.weight"].Values : null;
 
-    private static Dictionary<string, (float[] Values, long[] Shape)> Weights(M2TRecModule module)
+    private static Dictionary<string, (float[] Values, long[] Shape)> Weights(TorchSharp.torch.nn.Module module)
     {
         var result = new Dictionary<string, (float[], long[])>(StringComparer.Ordinal);
         foreach (var (name, tensor) in module.state_dict())

@@ -78,6 +78,10 @@ internal sealed class OnnxGraphBuilder(string name)
                     attribute.Type = AttributeProto.Types.AttributeType.Float;
                     attribute.F = f;
                     break;
+                case string text:
+                    attribute.Type = AttributeProto.Types.AttributeType.String;
+                    attribute.S = ByteString.CopyFromUtf8(text);
+                    break;
                 case long[] ls:
                     attribute.Type = AttributeProto.Types.AttributeType.Ints;
                     attribute.Ints.AddRange(ls);
