@@ -20,7 +20,7 @@ public static class Program
         sessionrec import movielens <folder>               ratings.csv + movies.csv
         sessionrec import diginetica <train-item-views.csv>
         sessionrec train beauty|recbole <path> [--item <file.item>] [--out <models folder>] [--version <name>]
-                           [--minutes <budget>] [--id-residual]
+                           [--minutes <budget>] [--id-residual] [--rounds 5 [--per-round 20] [--round-minutes 6]]
                                                            train the metadata transformer, write a model folder
                                                            (default <data>/models/<tenant>/m2trec-<time>)
         sessionrec eval recs beauty|recbole <path> [--item <file.item>] [--models a,b] [--json <file>] [--md <file>]
@@ -114,7 +114,8 @@ public static class Program
                     modelsFolder,
                     options.GetValueOrDefault("version"),
                     new Progress<string>(message => AnsiConsole.MarkupLineInterpolated($"[grey]{DateTime.Now:HH:mm:ss}[/] {message}")),
-                    cancellationToken);
+                    cancellationToken,
+                    options.ContainsKey("rounds") ? RoundOptions(options) : null);
                 AnsiConsole.MarkupLineInterpolated($"model {manifest.Version} written; serve it with: curl -X PUT -H \"Authorization: Bearer $KEY\" -H 'content-type: application/json' -d '{{\"active\": \"{manifest.Version}\"}}' http://127.0.0.1:5080/v1/models");
                 return 0;
 

@@ -7,6 +7,7 @@ using SessionRec.Models.Featurization;
 using SessionRec.Models.Serving;
 using SessionRec.Training.Evaluation;
 using SessionRec.Training.Export;
+using SessionRec.Training.MultiRound;
 
 /// <summary>
 /// `sessionrec train`: the production model from a data set. Trains the metadata transformer (with the per-item
@@ -15,7 +16,9 @@ using SessionRec.Training.Export;
 /// </summary>
 public static class ModelTraining
 {
-    public static ModelManifest Run(Dataset dataset, M2TRecOptions options, string modelsFolder, string? version, IProgress<string>? progress, CancellationToken cancellationToken = default)
+    /// <param name="multiRound">When set, the model is then fine-tuned with the round adapters (Ada-Retrieval), the
+    /// fusion weights (with the multi-round term) are tuned for the fine-tuned model, and the folder gets a round encoder.</param>
+    public static ModelManifest Run(Dataset dataset, M2TRecOptions options, string modelsFolder, string? version, IProgress<string>? progress, CancellationToken cancellationToken = default, MultiRoundOptions? multiRound = null)
     {
         version ??= "m2trec-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
         if (!ModelContract.IsValidVersion(version))
@@ -42,13 +45,31 @@ public static class ModelTraining
         var model = M2TRecTrainer.Train(split, featurizer, table, options, progress is null ? null : new Progress<EpochReport>(e => progress.Report(
             $"epoch {e.Epoch}: loss {e.Loss:0.000}, validation {M2TRecTrainer.ValidationMetric} {e.ValidationMetric:0.0000}{(e.Improved ? " (best)" : "")}, {e.Elapsed:mm\\:ss} elapsed, ≤ {e.Remaining:mm\\:ss} left")), cancellationToken);
 
+        MultiRoundModel? rounds = null;
+        if (multiRound is not null)
+        {
+            progress?.Report($"fine-tuning for multi-round retrieval: {multiRound.Rounds} rounds × {multiRound.PerRound} items, budget {multiRound.MaxMinutes} min");
+            rounds = MultiRoundTrainer.FineTune(model, split, options, multiRound, progress is null ? null : new Progress<EpochReport>(e => progress.Report(
+                $"fine-tune epoch {e.Epoch}: loss {e.Loss:0.000}, validation multi-round {MultiRoundTrainer.ValidationMetric} {e.ValidationMetric:0.0000}{(e.Improved ? " (best)" : "")}, {e.Elapsed:mm\\:ss} elapsed, ≤ {e.Remaining:mm\\:ss} left")), cancellationToken);
+            model = rounds.Model;
+        }
+
         var fusion = FusionTuning.Tune(model, split, progress);
-        var metrics = new Dictionary<string, double>();
-        foreach (var (name, scorer) in new (string, ISequenceScorer)[]
+        var scorers = new List<(string, ISequenceScorer)>
         {
             ("model", TransformerCandidate.Scorer("model", model, split, Phase.Test)),
             ("ranker", FusionTuning.Ranker("ranker", model, split, Phase.Test, fusion)),
-        })
+        };
+        if (rounds is not null)
+        {
+            fusion = fusion with { MultiRound = MultiRoundRankerCandidate.TuneMembership(rounds, fusion, split, progress) };
+            var histories = Enumerable.Range(0, split.UserCount).Select(u => split.History(u, Phase.Test)).ToArray();
+            scorers.Add(("model_multiround", new RetrievedListScorer("multiround", MultiRoundTrainer.Retrieve(rounds, histories))));
+            scorers.Add(("ranker_multiround", MultiRoundRankerCandidate.Scorer("ranker+multiround", rounds, split, Phase.Test, fusion, fusion.MultiRound)));
+        }
+
+        var metrics = new Dictionary<string, double>();
+        foreach (var (name, scorer) in scorers)
         {
             var ranks = Evaluator.Ranks(scorer, split, Phase.Test, cancellationToken: cancellationToken);
             foreach (var k in new[] { 20, 50 })
@@ -59,8 +80,9 @@ public static class ModelTraining
         }
 
         var data = new TrainingData(dataset.Name, sequences.Fingerprint(), sequences.Sequences.Count, sequences.ItemCount, sequences.Sequences.Sum(s => (long)s.Length));
-        var manifest = ModelFolderWriter.Write(folder, version, model, data, [.. sequences.Items.Select(i => i.Id)], fusion, metrics);
-        progress?.Report($"wrote {folder}: test HR@20 {metrics["test_ranker_HR@20"]:0.0000} (ranker), {metrics["test_model_HR@20"]:0.0000} (model alone)");
+        var manifest = ModelFolderWriter.Write(folder, version, model, data, [.. sequences.Items.Select(i => i.Id)], fusion, metrics, rounds);
+        progress?.Report($"wrote {folder}: test HR@20 {metrics["test_ranker_HR@20"]:0.0000} (ranker), {metrics["test_model_HR@20"]:0.0000} (model alone)"
+            + (rounds is null ? "" : $"; HR@50 {metrics["test_ranker_multiround_HR@50"]:0.0000} (ranker+multiround), {metrics["test_model_multiround_HR@50"]:0.0000} (multi-round alone)"));
         return manifest;
     }
 }

@@ -1,6 +1,8 @@
 namespace SessionRec.Abstractions.Sessions;
 
+using Orleans.Concurrency;
 using SessionRec.Abstractions.Events;
+using SessionRec.Abstractions.Recommendations;
 
 /// <summary>The live session and recent sessions of one user; keyed by <see cref="TenantKey.For"/>.</summary>
 [Alias("SessionRec.IUserSessionGrain")]
@@ -18,6 +20,13 @@ public interface IUserSessionGrain : IGrainWithStringKey
 
     [Alias("GetContextAsync")]
     Task<SessionContext> GetContextAsync();
+
+    /// <summary>The multi-round retrieval state of the live session's last request (null when none; kept in memory only).</summary>
+    [Alias("GetRoundStateAsync"), ReadOnly]
+    Task<RoundState?> GetRoundStateAsync();
+
+    [Alias("SetRoundStateAsync")]
+    Task SetRoundStateAsync(RoundState? state);
 
     /// <summary>Forgets everything about the user and removes the stored state.</summary>
     [Alias("EraseAsync")]

@@ -43,15 +43,20 @@ public sealed record EventResult(string? EventId, string Status, string? Reason)
 
 public sealed record PostEventsResponse(int Accepted, int Duplicates, int Rejected, IReadOnlyList<EventResult> Results);
 
-public sealed record RecommendationItem(string ItemId, int Position, double Score, string Source, string Reason);
+/// <param name="Round">The multi-round retrieval round that found the item (null: not a multi-round candidate).</param>
+public sealed record RecommendationItem(string ItemId, int Position, double Score, string Source, string Reason, int? Round = null);
 
+/// <param name="Rounds">Multi-round retrieval rounds run for this session so far (null: single pass).</param>
+/// <param name="Continued">True when this page continued the session's earlier rounds (<c>more=true</c>).</param>
 public sealed record RecommendationsResponse(
     string RequestId,
     string ModelVersion,
     string UserId,
     string? SessionId,
     int K,
-    IReadOnlyList<RecommendationItem> Items);
+    IReadOnlyList<RecommendationItem> Items,
+    int? Rounds = null,
+    bool? Continued = null);
 
 public sealed record SessionEventResponse(string EventId, string Type, string? ItemId, string? Query, DateTimeOffset Timestamp);
 

@@ -51,6 +51,8 @@ public static class UsersApi
         string? k,
         string? context_item,
         string? exclude,
+        string? rounds,
+        string? more,
         ClaimsPrincipal user,
         IGrainFactory grains,
         ImpressionLog impressions,
@@ -104,12 +106,34 @@ public static class UsersApi
             }
         }
 
-        var started = Stopwatch.GetTimestamp();
         var tenant = user.Tenant();
-        var context = await grains.GetGrain<IUserSessionGrain>(TenantKey.For(tenant, id)).GetContextAsync();
+        var roundCount = o.DefaultRounds(tenant);
+        if (rounds is not null)
+        {
+            if (!int.TryParse(rounds, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out roundCount) || roundCount is < 0 or > CatalogueGrain.MaxRoundsPerRequest)
+            {
+                return Problems.BadRequest("Invalid rounds", $"rounds must be a whole number between 0 (single pass) and {CatalogueGrain.MaxRoundsPerRequest}; got '{rounds}'.");
+            }
+        }
+
+        var continuePage = false;
+        if (more is not null && !bool.TryParse(more, out continuePage))
+        {
+            return Problems.BadRequest("Invalid more", $"more must be true or false; got '{more}'.");
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var sessions = grains.GetGrain<IUserSessionGrain>(TenantKey.For(tenant, id));
+        var context = await sessions.GetContextAsync();
         excluded.AddRange(context.PurchasedItems);
+        var previous = continuePage && roundCount != 0 ? await sessions.GetRoundStateAsync() : null;
         var list = await grains.GetGrain<ICatalogueGrain>(tenant)
-            .RecommendAsync(new RecommendationRequest(size, context.RecentItems, excluded, context_item));
+            .RecommendAsync(new RecommendationRequest(size, context.RecentItems, excluded, context_item, roundCount, previous));
+        if (list.Rounds is not null)
+        {
+            // The next "more" request continues from here.
+            await sessions.SetRoundStateAsync(list.Rounds);
+        }
 
         var requestId = $"r-{Guid.CreateVersion7():N}";
         var items = new List<RecommendationItem>(list.Items.Count);
@@ -117,7 +141,7 @@ public static class UsersApi
         for (var i = 0; i < list.Items.Count; i++)
         {
             var item = list.Items[i];
-            items.Add(new RecommendationItem(item.ItemId, i + 1, item.Score, item.Source, item.Reason));
+            items.Add(new RecommendationItem(item.ItemId, i + 1, item.Score, item.Source, item.Reason, item.Round));
             shown.Add(item.ItemId);
         }
 
@@ -129,7 +153,7 @@ public static class UsersApi
         await impressions.EnqueueAsync(tenant, impression, cancellationToken);
         Telemetry.RecommendationDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 
-        return TypedResults.Ok(new RecommendationsResponse(requestId, list.ModelVersion, id, context.SessionId, size, items));
+        return TypedResults.Ok(new RecommendationsResponse(requestId, list.ModelVersion, id, context.SessionId, size, items, list.Rounds?.Rounds, list.Rounds is null ? null : list.Continued));
     }
 
     public static async Task<Results<Ok<EraseUserResponse>, ProblemHttpResult>> EraseUser(

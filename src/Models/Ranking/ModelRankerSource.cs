@@ -15,8 +15,18 @@ using SessionRec.Models.Serving;
 /// </summary>
 /// <param name="popularityPrior">log(1 + interactions) per index row, when the caller keeps it between requests;
 /// null computes it from <paramref name="statistics"/>.</param>
-public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, InteractionStatistics? statistics, FusionWeights weights, float[]? popularityPrior = null, int lookback = 3) : ICandidateSource
+/// <param name="rounds">Multi-round retrieval's candidates: index row → the round (1-based) that found it; each
+/// adds the multi-round weight × <see cref="Membership"/>.</param>
+/// <param name="trainedRounds">The rounds the model was trained for (T in the membership term).</param>
+public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, InteractionStatistics? statistics, FusionWeights weights, float[]? popularityPrior = null, int lookback = 3, IReadOnlyDictionary<int, int>? rounds = null, int trainedRounds = 1) : ICandidateSource
 {
+    /// <summary>
+    /// The multi-round term of an item found in round r of T: 1 − (r − 1)/T, as `sessionrec eval recs` tunes it;
+    /// rounds past T (a client asking for more pages) keep the last trained round's 1/T.
+    /// </summary>
+    public static float Membership(int round, int trainedRounds) =>
+        1f - ((float)(Math.Min(round, trainedRounds) - 1) / Math.Max(1, trainedRounds));
+
     public const string SourceName = "model";
 
     public string Name => SourceName;
@@ -53,6 +63,17 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
             for (var row = prior.Length; row < scores.Length; row++)
             {
                 scores[row] += weights.NewItem; // added to the index after the prior was computed: new
+            }
+        }
+
+        if (rounds is not null && weights.MultiRound != 0)
+        {
+            foreach (var (row, round) in rounds)
+            {
+                if (row < scores.Length)
+                {
+                    scores[row] += weights.MultiRound * Membership(round, trainedRounds);
+                }
             }
         }
 
@@ -96,7 +117,32 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
 
         foreach (var (row, score) in TopK.Select(scores, limit))
         {
-            into.Add(new Candidate(index.IdOf(row), score, boosted.Contains(row) ? "fits the session; often chosen after its items" : "fits the session"));
+            var reason = boosted.Contains(row) ? "fits the session; often chosen after its items" : "fits the session";
+            if (rounds is not null && rounds.TryGetValue(row, out var round))
+            {
+                reason = RoundReason(round) + (boosted.Contains(row) ? "; often chosen after its items" : "");
+            }
+
+            into.Add(new Candidate(index.IdOf(row), score, reason));
+        }
+    }
+
+    /// <summary>The reason text of an item multi-round retrieval found.</summary>
+    public static string RoundReason(int round) => round == 1
+        ? "fits the session (found in round 1 of multi-round retrieval)"
+        : $"fits the session, found in round {round} of multi-round retrieval (after the items of earlier rounds)";
+}
+
+/// <summary>Multi-round retrieval's list as it is (a model without fusion weights): round 1's items, then round 2's, …</summary>
+public sealed class RetrievedListSource(IReadOnlyList<(string ItemId, int Round)> items) : ICandidateSource
+{
+    public string Name => ModelRankerSource.SourceName;
+
+    public void Collect(CandidateQuery query, int limit, List<Candidate> into)
+    {
+        for (var p = 0; p < Math.Min(limit, items.Count); p++)
+        {
+            into.Add(new Candidate(items[p].ItemId, items.Count - p, ModelRankerSource.RoundReason(items[p].Round)));
         }
     }
 }

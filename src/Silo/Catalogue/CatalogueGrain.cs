@@ -31,6 +31,9 @@ public sealed class CatalogueGrain(
     // uses the same window: see FusionTuning).
     public const int SessionMemory = 5;
 
+    /// <summary>The most multi-round retrieval rounds one request runs.</summary>
+    public const int MaxRoundsPerRequest = 10;
+
     // Live sessions remembered while following the log; past this many, sessions idle longer than the inactivity
     // timeout are dropped (they could not be continued anyway).
     private const int MaxTrackedSessions = 200_000;
@@ -161,24 +164,50 @@ public sealed class CatalogueGrain(
             exclude.Add(request.ContextItem);
         }
 
+        var sessionKey = SessionKey(request);
+
+        // A "more" request does not show again what earlier pages showed; its rounds still mask only earlier rounds'
+        // items and the exclusions, as in training.
+        var shownBefore = request.Continue is { } previous && previous.SessionKey == sessionKey
+            ? new HashSet<string>(previous.Shown, StringComparer.Ordinal)
+            : [];
+        bool IsExcluded(string itemId) => exclude.Contains(itemId) || !_items.TryGetValue(itemId, out var item) || !item.Available;
+
         var query = new CandidateQuery(request.SessionItems, request.ContextItem, request.K);
-        var (pipeline, version) = await ModelPipelineAsync(query) ?? (_pipeline, BaselineModelVersion);
-        var ranked = pipeline.Recommend(query, itemId => exclude.Contains(itemId) || !_items.TryGetValue(itemId, out var item) || !item.Available);
+        var served = await ModelPipelineAsync(query, request, sessionKey, IsExcluded);
+        var (pipeline, version, rounds) = served ?? (_pipeline, BaselineModelVersion, null);
+        var ranked = pipeline.Recommend(query, id => IsExcluded(id) || (rounds is { Continued: true } && shownBefore.Contains(id)));
 
         var items = new List<RecommendedItem>(ranked.Count);
         foreach (var r in ranked)
         {
-            items.Add(new RecommendedItem(r.ItemId, Math.Round(r.Score, 6), r.Source, r.Reason));
+            int? round = rounds is not null && rounds.RoundOf.TryGetValue(r.ItemId, out var found) ? found : null;
+            items.Add(new RecommendedItem(r.ItemId, Math.Round(r.Score, 6), r.Source, r.Reason, round));
         }
 
-        return new RecommendationList(version, items);
+        if (rounds is null)
+        {
+            return new RecommendationList(version, items);
+        }
+
+        var shown = (rounds.Continued ? request.Continue!.Shown : []).Concat(items.Select(i => i.ItemId)).ToList();
+        return new RecommendationList(version, items, rounds.State with { Shown = shown }, rounds.Continued);
+    }
+
+    /// <summary>Identifies the session a round state belongs to: the same items and context continue it, anything new starts over.</summary>
+    private static string SessionKey(RecommendationRequest request)
+    {
+        var text = string.Join('\u001f', request.SessionItems) + '\u001e' + request.ContextItem;
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)).AsSpan(0, 12));
     }
 
     /// <summary>
     /// The ranking stage of the tenant's active model for this session, or null (baseline) when no model is active
     /// or the model knows none of the session's items. The session encoder runs in <see cref="SessionEncoderService"/>.
+    /// With multi-round retrieval (the model has a round encoder and the request asks for rounds), the rounds run
+    /// first and their items join the ranking with the model's multi-round weight, each labelled with its round.
     /// </summary>
-    private async Task<(RecommendationPipeline, string)?> ModelPipelineAsync(CandidateQuery query)
+    private async Task<(RecommendationPipeline, string, RoundOutcome?)?> ModelPipelineAsync(CandidateQuery query, RecommendationRequest request, string sessionKey, Func<string, bool> isExcluded)
     {
         if (models.Active(Tenant) is not { } model)
         {
@@ -219,22 +248,157 @@ public sealed class CatalogueGrain(
             return null;
         }
 
-        float[] vector;
+        EncodedRound first;
+        RoundOutcome? rounds = null;
         try
         {
-            vector = await encoder.EncodeAsync(model, input, length);
+            first = await encoder.EncodeRoundAsync(model, input, length, null);
+            if (model.MultiRound is { } settings && request.Rounds != 0)
+            {
+                rounds = await RunRoundsAsync(model, settings, index, input, length, first, request, sessionKey, isExcluded);
+            }
         }
-        catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or ObjectDisposedException or ArgumentException)
+        catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or ObjectDisposedException or ArgumentException or InvalidOperationException)
         {
             // The model failed for this session (logged by the encoder): the baseline answers rather than an error.
             return null;
         }
 
-        var weights = model.Manifest.Fusion ?? new FusionWeights(0, 0);
-        var source = new ModelRankerSource(index, vector, _statistics, weights, weights.Popularity == 0 && weights.NewItem == 0 ? null : PopularityPrior(index));
-        var pipeline = new RecommendationPipeline([(source, 1.0)], _modelFallbacks);
-        return (pipeline, model.Version);
+        var weights = model.Manifest.Fusion;
+        ICandidateSource source;
+        if (weights is null && rounds is not null)
+        {
+            // A model without a ranking stage serves the rounds' lists as they are (this request's rounds, in order).
+            source = new RetrievedListSource([.. rounds.State.Retrieved.Select(id => (id, rounds.RoundOf[id])).Where(e => e.Item2 > rounds.FirstNewRound)]);
+        }
+        else
+        {
+            weights ??= new FusionWeights(0, 0);
+            Dictionary<int, int>? rows = null;
+            if (rounds is not null)
+            {
+                rows = [];
+                foreach (var (id, round) in rounds.RoundOf)
+                {
+                    if (index.TryGetRow(id, out var row))
+                    {
+                        rows[row] = round;
+                    }
+                }
+            }
+
+            source = new ModelRankerSource(index, first.Session, _statistics, weights, weights.Popularity == 0 && weights.NewItem == 0 ? null : PopularityPrior(index), rounds: rows, trainedRounds: model.MultiRound?.Rounds ?? 1);
+        }
+
+        return (new RecommendationPipeline([(source, 1.0)], _modelFallbacks), model.Version, rounds);
     }
+
+    /// <summary>
+    /// Multi-round retrieval (Ada-Retrieval): round 1 is the session encoder's vector; each later round runs the round
+    /// encoder on the items earlier rounds retrieved, the previous user vector and GRU state; every round takes the
+    /// top <see cref="MultiRoundSettings.PerRound"/> of a full scan with earlier rounds' items and the exclusions
+    /// masked. A request that continues a state of the same model and session runs the rounds after it.
+    /// </summary>
+    private async Task<RoundOutcome> RunRoundsAsync(OnnxRecommenderModel model, MultiRoundSettings settings, ItemVectorIndex index, float[] input, int length, EncodedRound first, RecommendationRequest request, string sessionKey, Func<string, bool> isExcluded)
+    {
+        var previous = request.Continue;
+        var continuing = previous is not null && previous.ModelVersion == model.Version && previous.SessionKey == sessionKey
+            && previous.Rounds > 0 && previous.Retrieved.Count == previous.Rounds * settings.PerRound
+            && previous.User.Length == model.Dim && previous.GruState.Length == model.Dim
+            && previous.Retrieved.All(id => index.TryGetRow(id, out _));
+        var retrieved = continuing ? previous!.Retrieved.ToList() : [];
+        var done = continuing ? previous!.Rounds : 0;
+        var user = continuing ? previous!.User : first.User;
+        var gru = continuing ? previous!.GruState : new float[model.Dim];
+        var taken = new HashSet<int>();
+        foreach (var id in retrieved)
+        {
+            index.TryGetRow(id, out var row);
+            taken.Add(row);
+        }
+
+        var scores = Array.Empty<float>();
+        var dim = model.Dim;
+        var wanted = request.Rounds < 0 ? settings.Rounds : request.Rounds;
+        for (var r = 0; r < Math.Min(wanted, MaxRoundsPerRequest); r++)
+        {
+            float[] vector;
+            if (done == 0)
+            {
+                vector = first.Session;
+            }
+            else
+            {
+                var memory = new float[retrieved.Count * dim];
+                for (var p = 0; p < retrieved.Count; p++)
+                {
+                    index.TryGetRow(retrieved[p], out var row);
+                    index.Vector(row).CopyTo(memory.AsSpan(p * dim, dim));
+                }
+
+                var encoded = await encoder.EncodeRoundAsync(model, input, length, new RoundInput(memory, retrieved.Count, user, gru));
+                (vector, user, gru) = (encoded.Session, encoded.User, encoded.State!);
+            }
+
+            // The index can grow while a round awaits the encoder (items upserted): scores are sized per round.
+            var count = index.Count;
+            if (scores.Length < count)
+            {
+                scores = new float[count];
+            }
+
+            var span = scores.AsSpan(0, count);
+            index.Score(vector, span);
+            foreach (var row in taken)
+            {
+                span[row] = float.NegativeInfinity;
+            }
+
+            var picked = new List<int>(settings.PerRound);
+            for (var fetch = settings.PerRound * 2; picked.Count < settings.PerRound; fetch *= 4)
+            {
+                picked.Clear();
+                var top = TopK.Select(span, Math.Min(fetch, count));
+                foreach (var (row, score) in top)
+                {
+                    if (picked.Count < settings.PerRound && !double.IsNegativeInfinity(score) && !isExcluded(index.IdOf(row)))
+                    {
+                        picked.Add(row);
+                    }
+                }
+
+                if (fetch >= count)
+                {
+                    break;
+                }
+            }
+
+            if (picked.Count < settings.PerRound)
+            {
+                break; // the catalogue has run out of items for a whole round
+            }
+
+            foreach (var row in picked)
+            {
+                taken.Add(row);
+                retrieved.Add(index.IdOf(row));
+            }
+
+            done++;
+        }
+
+        var roundOf = new Dictionary<string, int>(retrieved.Count, StringComparer.Ordinal);
+        for (var p = 0; p < retrieved.Count; p++)
+        {
+            roundOf[retrieved[p]] = (p / settings.PerRound) + 1;
+        }
+
+        var firstNew = continuing ? previous!.Rounds : 0;
+        return new RoundOutcome(new RoundState(model.Version, sessionKey, done, user, gru, retrieved, []), roundOf, continuing, firstNew);
+    }
+
+    /// <summary>A request's multi-round retrieval: the state after it, each retrieved item's round, and the last round run before it.</summary>
+    private sealed record RoundOutcome(RoundState State, IReadOnlyDictionary<string, int> RoundOf, bool Continued, int FirstNewRound);
 
     /// <summary>
     /// log(1 + interactions) per index row, recomputed at most once a second (a 12k-item pass costs ~0.3 ms;

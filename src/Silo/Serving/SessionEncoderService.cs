@@ -20,9 +20,17 @@ public sealed partial class SessionEncoderService(IOptions<ModelOptions> options
     });
 
     /// <summary>The session vector [Dim] for a session's item vectors [length, Dim].</summary>
-    public async Task<float[]> EncodeAsync(OnnxRecommenderModel model, float[] sessionItems, int length, CancellationToken cancellationToken = default)
+    public async Task<float[]> EncodeAsync(OnnxRecommenderModel model, float[] sessionItems, int length, CancellationToken cancellationToken = default) =>
+        (await EncodeRoundAsync(model, sessionItems, length, null, cancellationToken)).Session;
+
+    /// <summary>
+    /// One round of multi-round retrieval: round 1 when <paramref name="round"/> is null (the session encoder), else a
+    /// later round from the earlier rounds' retrieved item vectors, user vector and GRU state (the round encoder).
+    /// Requests of the same model and the same number of retrieved items share one ONNX Runtime call.
+    /// </summary>
+    public async Task<EncodedRound> EncodeRoundAsync(OnnxRecommenderModel model, float[] sessionItems, int length, RoundInput? round, CancellationToken cancellationToken = default)
     {
-        var request = new Request(model, sessionItems, length, new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var request = new Request(model, sessionItems, length, round, new TaskCompletionSource<EncodedRound>(TaskCreationOptions.RunContinuationsAsynchronously));
         await _queue.Writer.WriteAsync(request, cancellationToken);
         return await request.Result.Task.WaitAsync(cancellationToken);
     }
@@ -44,9 +52,9 @@ public sealed partial class SessionEncoderService(IOptions<ModelOptions> options
                 batch.Add(first);
                 while (batch.Count < options.Value.MaxBatch && _queue.Reader.TryRead(out var next))
                 {
-                    if (!ReferenceEquals(next.Model, first.Model))
+                    if (!ReferenceEquals(next.Model, first.Model) || next.Round?.Count != first.Round?.Count)
                     {
-                        // A model switch mid-queue: the next batch starts with it.
+                        // A model switch (or another kind of round) mid-queue: the next batch starts with it.
                         carried = next;
                         break;
                     }
@@ -76,13 +84,39 @@ public sealed partial class SessionEncoderService(IOptions<ModelOptions> options
                 last[b] = batch[b].Length - 1;
             }
 
-            var sessions = model.EncodeSessions(input, batch.Count, length, last);
+            if (batch[0].Round is not { } first)
+            {
+                var (sessions, users) = model.MultiRound is null
+                    ? (model.EncodeSessions(input, batch.Count, length, last), null)
+                    : model.EncodeSessionsWithUser(input, batch.Count, length, last);
+                for (var b = 0; b < batch.Count; b++)
+                {
+                    var session = sessions.AsSpan(b * dim, dim).ToArray();
+                    batch[b].Result.TrySetResult(new EncodedRound(session, users is null ? session : users.AsSpan(b * dim, dim).ToArray(), null));
+                }
+
+                return;
+            }
+
+            var count = first.Count;
+            var retrieved = new float[batch.Count * count * dim];
+            var previousUser = new float[batch.Count * dim];
+            var previousState = new float[batch.Count * dim];
             for (var b = 0; b < batch.Count; b++)
             {
-                batch[b].Result.TrySetResult(sessions.AsSpan(b * dim, dim).ToArray());
+                var round = batch[b].Round!;
+                round.Retrieved.AsSpan(0, count * dim).CopyTo(retrieved.AsSpan(b * count * dim));
+                round.PreviousUser.CopyTo(previousUser.AsSpan(b * dim));
+                round.PreviousState.CopyTo(previousState.AsSpan(b * dim));
+            }
+
+            var (s, u, st) = model.EncodeRound(input, batch.Count, length, last, retrieved, count, previousUser, previousState);
+            for (var b = 0; b < batch.Count; b++)
+            {
+                batch[b].Result.TrySetResult(new EncodedRound(s.AsSpan(b * dim, dim).ToArray(), u.AsSpan(b * dim, dim).ToArray(), st.AsSpan(b * dim, dim).ToArray()));
             }
         }
-        catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or ObjectDisposedException or ArgumentException)
+        catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or ObjectDisposedException or ArgumentException or InvalidOperationException)
         {
             LogEncodeFailed(logger, e, model.Version);
             foreach (var request in batch)
@@ -95,5 +129,11 @@ public sealed partial class SessionEncoderService(IOptions<ModelOptions> options
     [LoggerMessage(Level = LogLevel.Error, Message = "Session encoder of model {Version} failed")]
     private static partial void LogEncodeFailed(ILogger logger, Exception exception, string version);
 
-    private sealed record Request(OnnxRecommenderModel Model, float[] Items, int Length, TaskCompletionSource<float[]> Result);
+    private sealed record Request(OnnxRecommenderModel Model, float[] Items, int Length, RoundInput? Round, TaskCompletionSource<EncodedRound> Result);
 }
+
+/// <summary>What a later round reads: earlier rounds' item vectors [Count, Dim], the previous user vector and GRU state.</summary>
+public sealed record RoundInput(float[] Retrieved, int Count, float[] PreviousUser, float[] PreviousState);
+
+/// <summary>A round's session vector (as scored), raw user vector and GRU state (null after round 1).</summary>
+public sealed record EncodedRound(float[] Session, float[] User, float[]? State);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using SessionRec.Abstractions;
 using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Events;
+using SessionRec.Abstractions.Recommendations;
 using SessionRec.Abstractions.Sessions;
 
 /// <summary>
@@ -27,6 +28,9 @@ public sealed partial class UserSessionGrain(
     private readonly SessionOptions _options = options.Value;
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
     private bool _dirty;
+
+    // Round state of the last multi-round request: in memory only (a deactivated grain starts the rounds over).
+    private RoundState? _rounds;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -107,8 +111,17 @@ public sealed partial class UserSessionGrain(
         return Task.FromResult(new SessionContext(current?.SessionId, items, purchased));
     }
 
+    public Task<RoundState?> GetRoundStateAsync() => Task.FromResult(_rounds);
+
+    public Task SetRoundStateAsync(RoundState? rounds)
+    {
+        _rounds = rounds;
+        return Task.CompletedTask;
+    }
+
     public async Task EraseAsync()
     {
+        _rounds = null;
         _seen.Clear();
         _dirty = false;
         await state.ClearStateAsync();

@@ -248,19 +248,30 @@ public sealed class MultiRoundRankerCandidate(string name, M2TRecOptions options
     public static FusedScorer Scorer(string name, MultiRoundModel model, LeaveOneOutSplit split, Phase phase, FusionWeights weights, float membership)
     {
         var histories = Enumerable.Range(0, split.UserCount).Select(u => split.History(u, phase)).ToArray();
-        var lists = MultiRoundTrainer.Retrieve(model, histories);
-        return new FusedScorer(name, FusionTuning.Ranker(name, model.Model, split, phase, weights), [(new RoundMembershipScorer(lists, model.Options.PerRound, model.Options.Rounds), membership)]);
+        return Scorer(name, FusionTuning.Ranker(name, model.Model, split, phase, weights), MultiRoundTrainer.Retrieve(model, histories), model.Options, membership);
     }
+
+    private static FusedScorer Scorer(string name, ISequenceScorer ranker, int[][] lists, MultiRoundOptions options, float membership) =>
+        new(name, ranker, [(new RoundMembershipScorer(lists, options.PerRound, options.Rounds), membership)]);
 
     /// <summary>The membership weight maximising validation NDCG@20 + HR@50 on a fixed sample of users.</summary>
     public static float TuneMembership(MultiRoundModel model, FusionWeights weights, LeaveOneOutSplit split, IProgress<string>? progress, int tuningUsers = 4000)
     {
         var users = Enumerable.Range(0, split.UserCount).OrderBy(u => (u * 2654435761u) % 1000003).Take(tuningUsers).ToArray();
+        var lists = new int[split.UserCount][];
+        var retrieved = MultiRoundTrainer.Retrieve(model, [.. users.Select(u => split.History(u, Phase.Validation))]);
+        for (var i = 0; i < users.Length; i++)
+        {
+            lists[users[i]] = retrieved[i];
+        }
+
+        var ranker = FusionTuning.Ranker("tuning", model.Model, split, Phase.Validation, weights);
         var best = (Weight: 0f, Objective: double.NegativeInfinity);
         foreach (var w in MembershipGrid)
         {
-            var ranks = Evaluator.Ranks(Scorer("tuning", model, split, Phase.Validation, weights, w), split, Phase.Validation, users);
+            var ranks = Evaluator.Ranks(Scorer("tuning", ranker, lists, model.Options, w), split, Phase.Validation, users);
             var objective = ranks.Average(r => RankingMetrics.Ndcg(r, 20) + RankingMetrics.Hit(r, 50));
+            progress?.Report($"multi-round membership weight {w}: validation NDCG@20 + HR@50 {objective:0.0000}");
             if (objective > best.Objective)
             {
                 best = (w, objective);
