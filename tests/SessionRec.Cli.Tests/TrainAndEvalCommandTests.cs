@@ -80,4 +80,39 @@ public sealed class TrainAndEvalCommandTests : IDisposable
         var again = await Assert.ThrowsAsync<InvalidOperationException>(() => Program.RunAsync(["train", "recbole", inter, "--item", item, "--out", models, "--version", "t1", "--epochs", "1", "--dim", "16"], TestContext.Current.CancellationToken));
         Assert.Contains("immutable", again.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Train_with_rounds_writes_a_round_encoder_and_eval_recs_runs_the_multiround_rows()
+    {
+        var (inter, item) = WriteRecBole();
+        var models = Path.Combine(_dir, "models");
+        var code = await Program.RunAsync(["train", "recbole", inter, "--item", item, "--out", models, "--version", "r1", "--epochs", "2", "--dim", "16", "--rounds", "3", "--per-round", "5", "--round-epochs", "2"], TestContext.Current.CancellationToken);
+        Assert.Equal(0, code);
+        using (var model = OnnxRecommenderModel.Load(Path.Combine(models, "r1")))
+        {
+            Assert.Equal(new MultiRoundSettings(3, 5), model.MultiRound);
+            Assert.InRange(model.Manifest.Metrics["test_model_multiround_HR@50"], 0.0, 1.0);
+            Assert.InRange(model.Manifest.Metrics["test_ranker_multiround_HR@50"], 0.0, 1.0);
+            Assert.True(model.Manifest.Metrics.ContainsKey("validation_multiround_HR@50"));
+            Assert.Contains(model.Manifest.Fusion!.MultiRound, SessionRec.Training.Evaluation.MultiRoundRankerCandidate.MembershipGrid);
+        }
+
+        var json = Path.Combine(_dir, "rounds.json");
+        var md = Path.Combine(_dir, "rounds.md");
+        code = await Program.RunAsync(
+            ["eval", "recs", "recbole", inter, "--item", item, "--models", "metadata-transformer,metadata-transformer+multiround,ranker+multiround", "--epochs", "2", "--dim", "16", "--rounds", "3", "--per-round", "5", "--round-epochs", "1", "--no-new-items", "--json", json, "--md", md],
+            TestContext.Current.CancellationToken);
+        Assert.Equal(0, code);
+        var results = ResultsFile.FromJson(await File.ReadAllTextAsync(json, TestContext.Current.CancellationToken));
+        Assert.Equal(["metadata-transformer", "metadata-transformer+multiround", "ranker+multiround"], results.Rows.Where(r => r.Slice == "all").Select(r => r.Model));
+        var multiround = results.Rows.Single(r => r.Model == "metadata-transformer+multiround" && r.Slice == "all");
+
+        // The list is 3 rounds of 5: nothing past position 15 can hit.
+        Assert.Equal(multiround.Metrics["HR@20"], multiround.Metrics["HR@100"]);
+        Assert.All(results.Rows.Where(r => r.Slice == "all"), r => Assert.InRange(r.Metrics[RecsEvaluation.DiversityMetric], 1.0, 100.0));
+        Assert.Contains(RecsEvaluation.DiversityMetric, await File.ReadAllTextAsync(md, TestContext.Current.CancellationToken), StringComparison.Ordinal);
+
+        var bad = await Assert.ThrowsAsync<ArgumentException>(() => Program.RunAsync(["eval", "recs", "recbole", inter, "--item", item, "--rounds", "0"], TestContext.Current.CancellationToken));
+        Assert.Contains("--rounds", bad.Message, StringComparison.Ordinal);
+    }
 }
