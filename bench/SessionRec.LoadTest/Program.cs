@@ -1,7 +1,8 @@
 // HTTP load generator for a running SessionRec service (loopback only). It measures, in one run:
 //   floor        GET /health/live: the ASP.NET Core + loopback floor on this machine (the baseline)
 //   recs         GET /v1/users/{u}/recommendations?k=20 for random users (those without a live session get popular items)
-//   recs-context the same with a random context_item, so a model (when active) scores every request
+//   recs-context the same with a random context_item, so a model (when active) scores every request (single pass)
+//   recs-rounds=R the same with R rounds of multi-round retrieval (R = 1..5; a model with a round encoder)
 //   events-1     POST /v1/events, one event per request
 //   events-100   POST /v1/events, batches of 100
 //   suggestions  GET /v1/users/{u}/suggestions?q=<0-3 letters of a common query>
@@ -43,7 +44,13 @@ var scenarios = new (string Name, int EventsPerRequest, Func<Random, HttpRequest
     ("floor (GET /health/live)", 0, _ => new HttpRequestMessage(HttpMethod.Get, "/health/live")),
     ("recommendations k=20", 0, r => new HttpRequestMessage(HttpMethod.Get, $"/v1/users/{r.Next(1, users + 1)}/recommendations?k=20")),
     // A context item makes every request go through the model (when one is active): the session is never empty.
-    ("recs-context k=20", 0, r => new HttpRequestMessage(HttpMethod.Get, $"/v1/users/{r.Next(1, users + 1)}/recommendations?k=20&context_item={r.Next(1, items + 1)}")),
+    ("recs-context k=20", 0, r => new HttpRequestMessage(HttpMethod.Get, $"/v1/users/{r.Next(1, users + 1)}/recommendations?k=20&context_item={r.Next(1, items + 1)}&rounds=0")),
+    // Multi-round retrieval (a model with a round encoder): 1 to 5 rounds of the same requests.
+    ("recs-rounds=1 k=20", 0, r => new HttpRequestMessage(HttpMethod.Get, $"/v1/users/{r.Next(1, users + 1)}/recommendations?k=20&context_item={r.Next(1, items + 1)}&rounds=1")),
+    ("recs-rounds=2 k=20", 0, r => new HttpRequestMessage(HttpMethod.Get, $"/v1/users/{r.Next(1, users + 1)}/recommendations?k=20&context_item={r.Next(1, items + 1)}&rounds=2")),
+    ("recs-rounds=3 k=20", 0, r => new HttpRequestMessage(HttpMethod.Get, $"/v1/users/{r.Next(1, users + 1)}/recommendations?k=20&context_item={r.Next(1, items + 1)}&rounds=3")),
+    ("recs-rounds=4 k=20", 0, r => new HttpRequestMessage(HttpMethod.Get, $"/v1/users/{r.Next(1, users + 1)}/recommendations?k=20&context_item={r.Next(1, items + 1)}&rounds=4")),
+    ("recs-rounds=5 k=20", 0, r => new HttpRequestMessage(HttpMethod.Get, $"/v1/users/{r.Next(1, users + 1)}/recommendations?k=20&context_item={r.Next(1, items + 1)}&rounds=5")),
     ("events, 1 per request", 1, r => Events(r, 1)),
     ("events, batches of 100", 100, r => Events(r, 100)),
     ("suggestions k=8", 0, r => new HttpRequestMessage(HttpMethod.Get, $"/v1/users/{r.Next(1, users + 1)}/suggestions?k=8&q={prefixes[r.Next(prefixes.Length)]}")),

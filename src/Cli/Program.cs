@@ -30,6 +30,7 @@ public static class Program
                            [--pooling last|mean] [--heads-weight 0.1]     (training options, also for train)
                            [--ranker-base pure|id]     the ranker fuses the pure model (default) or the id-residual one
                            [--rounds 5] [--per-round 20] [--round-minutes 6] [--round-epochs <n>]
+                           [--round-adapters gated|published]
                                                            multi-round retrieval (Ada-Retrieval) fine-tuning
         sessionrec eval suggestions --log <file> [--json <file>] [--md <file>] [--dataset <name>] [--replicates 1000]
                                                            next-query suggestion on held-out sessions of a query log
@@ -198,6 +199,7 @@ public static class Program
             PerRound = perRound,
             MaxMinutes = Number("round-minutes", defaults.MaxMinutes),
             MaxEpochs = (int)Number("round-epochs", defaults.MaxEpochs),
+            Gated = options.GetValueOrDefault("round-adapters") is not "published",
         };
     }
 

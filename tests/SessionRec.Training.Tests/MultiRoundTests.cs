@@ -74,14 +74,44 @@ public sealed class MultiRoundTests : IDisposable
         Assert.Equal(rounds.Epochs.Max(e => e.ValidationMetric), rounds.BestValidation);
     }
 
+    [Fact]
+    public void Untrained_gated_adapters_continue_the_single_pass_ranking()
+    {
+        var split = SyntheticData.Split();
+        var model = ExportParityTests.TrainTiny(ExportParityTests.Tiny with { MaxEpochs = 1 });
+        var rounds = MultiRoundTrainer.FineTune(model, split, model.Module.Options, Tiny with { MaxEpochs = 0 });
+        Assert.Empty(rounds.Epochs);
+        int[][] histories = [[3, 6, 9], [1, 4]];
+        var lists = MultiRoundTrainer.Retrieve(rounds, histories);
+        var scores = M2TRecTrainer.SessionVectors(model, histories);
+        var items = M2TRecTrainer.ScoringMatrix(model);
+        var d = model.Module.Options.Dim;
+        for (var b = 0; b < histories.Length; b++)
+        {
+            var single = Enumerable.Range(0, model.Module.ItemCount).Where(i => !histories[b].Contains(i))
+                .OrderByDescending(i => Enumerable.Range(0, d).Sum(k => scores[(b * d) + k] * items[(i * d) + k]))
+                .Take(lists[b].Length).ToArray();
+            var agree = single.Zip(lists[b], (e, a) => e == a).Count(x => x);
+            Assert.True(agree >= single.Length - 2, $"history {b}: {agree} of {single.Length} positions continue the single pass");
+        }
+    }
+
     [Theory]
-    [InlineData("dot")]
-    [InlineData("cosine")]
-    public void Onnx_runtime_round_encoder_matches_the_torch_rounds(string scoring)
+    [InlineData("dot", true)]
+    [InlineData("cosine", true)]
+    [InlineData("dot", false)]
+    public void Onnx_runtime_round_encoder_matches_the_torch_rounds(string scoring, bool gated)
     {
         var split = SyntheticData.Split();
         var model = ExportParityTests.TrainTiny(ExportParityTests.Tiny with { MaxEpochs = 1, Scoring = scoring });
-        var rounds = MultiRoundTrainer.FineTune(model, split, model.Module.Options, Tiny with { MaxEpochs = 1 });
+        var rounds = MultiRoundTrainer.FineTune(model, split, model.Module.Options, Tiny with { MaxEpochs = 2, Gated = gated });
+        Assert.Equal(gated, rounds.Adapters.Gated);
+        if (gated)
+        {
+            // The gates have moved off zero, so the adapters' weights are in the graph's arithmetic.
+            Assert.True(rounds.Adapters.state_dict()["user_gate"].abs().max().item<float>() > 0);
+        }
+
         var dataset = SyntheticData.Create();
         ModelFolderWriter.Write(_folder, "rounds", rounds.Model, new TrainingData("synthetic", "x", 400, 300, 1), [.. dataset.Items.Select(i => i.Id)], null, multiRound: rounds);
         using var onnx = OnnxRecommenderModel.Load(_folder);

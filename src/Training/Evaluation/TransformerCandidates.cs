@@ -227,6 +227,15 @@ public sealed class MultiRoundCandidate(string name, M2TRecOptions options, Mult
     }
 }
 
+/// <summary>The fine-tuned model of the multi-round rows ranking the whole catalogue with its round-1 user vector.</summary>
+public sealed class MultiRoundSinglePassCandidate(string name, M2TRecOptions options, MultiRoundCache cache) : IRecommenderCandidate
+{
+    public string Name => name;
+
+    public ISequenceScorer Fit(LeaveOneOutSplit split, Phase phase, IProgress<string>? progress, CancellationToken cancellationToken) =>
+        TransformerCandidate.Scorer(name, cache.Get(split, options, progress, name, cancellationToken).Model, split, phase);
+}
+
 /// <summary>
 /// `ranker+multiround`: the production ranking stage over the fine-tuned model (fusion weights tuned for it, as
 /// `sessionrec train` does), plus a weighted term for the multi-round candidates (weight tuned on validation).
@@ -305,9 +314,9 @@ public static class TransformerCandidates
             new TransformerCandidate("metadata-transformer+id", withId, cache),
             new RankerCandidate("ranker", rankerOnIdResidual ? withId : options, cache),
             new MultiRoundCandidate("metadata-transformer+multiround", options, rounds),
-            // Ablation: the fine-tuned model's first round alone, so the gain of the later rounds is visible apart
-            // from the extra training.
-            new MultiRoundCandidate("metadata-transformer+multiround-1", options, rounds, rounds: 1),
+            // Ablation: the fine-tuned model as a single pass (full ranking with its round-1 user vector), so the gain
+            // of the later rounds is visible apart from the extra training.
+            new MultiRoundSinglePassCandidate("metadata-transformer+multiround-1pass", options, rounds),
             new MultiRoundRankerCandidate("ranker+multiround", rankerOnIdResidual ? withId : options, rounds),
         ];
     }

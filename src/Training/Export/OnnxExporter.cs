@@ -143,7 +143,10 @@ public static class OnnxExporter
 
         // The session attends to the memory.
         var attention = g.Node("Softmax", [g.Node("Mul", [g.Node("MatMul", [ModelContract.SessionItems, g.Node("Transpose", [memory], ("perm", new long[] { 0, 2, 1 }))]), g.Scalar("memory_scale", 1f / MathF.Sqrt(d))])], ("axis", -1L));
-        var sequence = Norm(g, a, g.Node("Add", [g.Node("MatMul", [attention, memory]), ModelContract.SessionItems]), "attention_norm", d);
+        var attended = g.Node("MatMul", [attention, memory]);
+        var sequence = model.Adapters.Gated
+            ? g.Node("Add", [ModelContract.SessionItems, g.Node("Mul", [g.Initializer("sequence_gate", a["sequence_gate"].Values, d), attended])])
+            : Norm(g, a, g.Node("Add", [attended, ModelContract.SessionItems]), "attention_norm", d);
         var encoded = Backbone(g, w, options, sequence);
 
         // User adapter: one GRU step (PyTorch's gate order r, z, n), then the MLP with its residual.
@@ -164,7 +167,9 @@ public static class OnnxExporter
         g.Output(ModelContract.State, Float, "batch", d);
 
         var hidden = Linear(g, a, g.Node("Relu", [Linear(g, a, g.Node("Concat", [encoded, state], ("axis", 1L)), "user_in")]), "user_out");
-        var user = Norm(g, a, g.Node("Add", [hidden, encoded]), "user_norm", d);
+        var user = model.Adapters.Gated
+            ? g.Node("Add", [encoded, g.Node("Mul", [g.Initializer("user_gate", a["user_gate"].Values, d), hidden])])
+            : Norm(g, a, g.Node("Add", [hidden, encoded]), "user_norm", d);
         SessionOutputs(g, model.Model, user);
         return g.Build(ItemFeaturizer.Version);
     }

@@ -32,6 +32,9 @@ public sealed record MultiRoundOptions
     public int ValidationUsers { get; init; } = 4000;
 
     public int Seed { get; init; } = 42;
+
+    /// <summary>Zero-initialised gates on the adapters' residuals instead of the published LayerNorms (see <see cref="RoundAdapters"/>).</summary>
+    public bool Gated { get; init; } = true;
 }
 
 /// <summary>
@@ -70,7 +73,7 @@ public static class MultiRoundTrainer
         var random = new Random(options.Seed);
         var module = new M2TRecModule(baseModel.Module.Options, baseModel.Featurizer, baseModel.Module.ItemCount);
         module.load_state_dict(baseModel.Module.state_dict());
-        var adapters = new RoundAdapters(baseOptions.Dim, options.PerRound, baseOptions.Dropout);
+        var adapters = new RoundAdapters(baseOptions.Dim, options.PerRound, baseOptions.Dropout, options.Gated);
         using var items = new ItemTensors(baseModel.Table);
         using var optimizer = optim.AdamW(module.parameters().Concat(adapters.parameters()), options.LearningRate, weight_decay: baseOptions.WeightDecay);
         var trainable = Enumerable.Range(0, split.UserCount).Where(u => split.Train[u].Length >= 2).ToArray();
@@ -82,7 +85,9 @@ public static class MultiRoundTrainer
         var epochs = new List<EpochReport>();
         Dictionary<string, Tensor>? bestModule = null;
         Dictionary<string, Tensor>? bestAdapters = null;
+        // Epoch 0: the base model with untrained adapters (round 1 is the base model exactly), as a reference point.
         var bestMetric = Validate(module, adapters, items, split, validation, options);
+        progress?.Report(new EpochReport(0, double.NaN, bestMetric, bestMetric, watch.Elapsed, budget, false));
         var sinceBest = 0;
         for (var epoch = 1; epoch <= options.MaxEpochs && watch.Elapsed < budget && sinceBest < options.Patience; epoch++)
         {

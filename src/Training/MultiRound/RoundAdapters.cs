@@ -19,11 +19,19 @@ public sealed class RoundAdapters : nn.Module
     private readonly int _dim;
     private readonly int _perRound;
 
-    public RoundAdapters(int dim, int perRound, double dropout)
+    /// <param name="gated">
+    /// Our backbone has no LayerNorm on its input (pre-norm blocks read the raw item vectors), so the published
+    /// LayerNorms on the sequence and user residuals change the scale of what the transformer and the scoring see
+    /// from round 2 on. Gated (the default): <c>E' = E + g_e ⊙ Dropout(attention)</c> and
+    /// <c>u = u⁰ + g_u ⊙ Dropout(h)</c> with per-dimension gates starting at zero, so round t starts as exactly the
+    /// next k of round 1's ranking and fine-tuning moves away from it only where that helps. Ungated: the published form.
+    /// </param>
+    public RoundAdapters(int dim, int perRound, double dropout, bool gated = true)
         : base("round_adapters")
     {
         _dim = dim;
         _perRound = perRound;
+        Gated = gated;
         var frequencies = (perRound / 2) + 1;
         // The published initialisation: a small random complex weight; the residual after the dense layer keeps
         // the retrieved vectors themselves flowing from the start.
@@ -37,6 +45,12 @@ public sealed class RoundAdapters : nn.Module
         user_out = nn.Linear(dim, dim);
         user_norm = nn.LayerNorm(dim);
         drop = nn.Dropout(dropout);
+        if (gated)
+        {
+            sequence_gate = nn.Parameter(zeros(dim));
+            user_gate = nn.Parameter(zeros(dim));
+        }
+
         RegisterComponents();
     }
 
@@ -51,9 +65,13 @@ public sealed class RoundAdapters : nn.Module
     private readonly Linear user_out;
     private readonly LayerNorm user_norm;
     private readonly Dropout drop;
+    private readonly TorchSharp.Modules.Parameter? sequence_gate;
+    private readonly TorchSharp.Modules.Parameter? user_gate;
 #pragma warning restore IDE1006, SA1300
 
     public int PerRound => _perRound;
+
+    public bool Gated { get; }
 
     /// <summary>
     /// The filter as matrices [Dim, k, k]: out[j] = Σₙ M[d, j, n] · in[n] along the k axis of each dimension d.
@@ -108,7 +126,8 @@ public sealed class RoundAdapters : nn.Module
     public Tensor AdaptSequence(Tensor sequence, Tensor memory)
     {
         var weights = (sequence.matmul(memory.transpose(1, 2)) / Math.Sqrt(_dim)).softmax(-1);
-        return attention_norm.forward(drop.forward(weights.matmul(memory)) + sequence);
+        var attended = drop.forward(weights.matmul(memory));
+        return sequence_gate is null ? attention_norm.forward(attended + sequence) : sequence + (sequence_gate * attended);
     }
 
     /// <summary>One GRU step over the previous round's user vector: the state before round t from the state before t − 1.</summary>
@@ -117,7 +136,7 @@ public sealed class RoundAdapters : nn.Module
     /// <summary>The round's user vector from the encoder's output u⁰ [B, Dim] and the GRU state c [B, Dim].</summary>
     public Tensor AdaptUser(Tensor encoded, Tensor state)
     {
-        var h = user_out.forward(nn.functional.relu(user_in.forward(cat([encoded, state], 1))));
-        return user_norm.forward(drop.forward(h) + encoded);
+        var h = drop.forward(user_out.forward(nn.functional.relu(user_in.forward(cat([encoded, state], 1)))));
+        return user_gate is null ? user_norm.forward(h + encoded) : encoded + (user_gate * h);
     }
 }
