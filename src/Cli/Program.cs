@@ -30,7 +30,7 @@ public static class Program
                            [--pooling last|mean] [--heads-weight 0.1]     (training options, also for train)
                            [--ranker-base pure|id]     the ranker fuses the pure model (default) or the id-residual one
                            [--rounds 5] [--per-round 20] [--round-minutes 6] [--round-epochs <n>]
-                           [--round-adapters gated|published]
+                           [--round-adapters gated|published] [--round-decay 0.3] [--round-base-loss 1]
                                                            multi-round retrieval (Ada-Retrieval) fine-tuning
         sessionrec eval suggestions --log <file> [--json <file>] [--md <file>] [--dataset <name>] [--replicates 1000]
                                                            next-query suggestion on held-out sessions of a query log
@@ -200,6 +200,8 @@ public static class Program
             MaxMinutes = Number("round-minutes", defaults.MaxMinutes),
             MaxEpochs = (int)Number("round-epochs", defaults.MaxEpochs),
             Gated = options.GetValueOrDefault("round-adapters") is not "published",
+            BaseLossWeight = Number("round-base-loss", defaults.BaseLossWeight),
+            Decay = Number("round-decay", defaults.Decay),
         };
     }
 

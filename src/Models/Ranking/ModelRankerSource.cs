@@ -18,7 +18,9 @@ using SessionRec.Models.Serving;
 /// <param name="rounds">Multi-round retrieval's candidates: index row → the round (1-based) that found it; each
 /// adds the multi-round weight × <see cref="Membership"/>.</param>
 /// <param name="trainedRounds">The rounds the model was trained for (T in the membership term).</param>
-public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, InteractionStatistics? statistics, FusionWeights weights, float[]? popularityPrior = null, int lookback = 3, IReadOnlyDictionary<int, int>? rounds = null, int trainedRounds = 1) : ICandidateSource
+/// <param name="sessionScores">session · item for every index row, when the caller already scanned with this
+/// session vector (multi-round retrieval's round 1); the source then adds to it in place instead of scanning again.</param>
+public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, InteractionStatistics? statistics, FusionWeights weights, float[]? popularityPrior = null, int lookback = 3, IReadOnlyDictionary<int, int>? rounds = null, int trainedRounds = 1, float[]? sessionScores = null) : ICandidateSource
 {
     /// <summary>
     /// The multi-round term of an item found in round r of T: 1 − (r − 1)/T, as `sessionrec eval recs` tunes it;
@@ -48,8 +50,17 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
 
     public void Collect(CandidateQuery query, int limit, List<Candidate> into)
     {
-        var scores = new float[index.Count];
-        index.Score(session, scores);
+        float[] scores;
+        if (sessionScores is not null && sessionScores.Length == index.Count)
+        {
+            scores = sessionScores;
+        }
+        else
+        {
+            scores = new float[index.Count];
+            index.Score(session, scores);
+        }
+
         var boosted = new HashSet<int>();
         if (statistics is not null && (weights.Popularity != 0 || weights.NewItem != 0))
         {

@@ -287,7 +287,7 @@ public sealed class CatalogueGrain(
                 }
             }
 
-            source = new ModelRankerSource(index, first.Session, _statistics, weights, weights.Popularity == 0 && weights.NewItem == 0 ? null : PopularityPrior(index), rounds: rows, trainedRounds: model.MultiRound?.Rounds ?? 1);
+            source = new ModelRankerSource(index, first.Session, _statistics, weights, weights.Popularity == 0 && weights.NewItem == 0 ? null : PopularityPrior(index), rounds: rows, trainedRounds: model.MultiRound?.Rounds ?? 1, sessionScores: rounds?.FirstRoundScores);
         }
 
         return (new RecommendationPipeline([(source, 1.0)], _modelFallbacks), model.Version, rounds);
@@ -318,6 +318,7 @@ public sealed class CatalogueGrain(
         }
 
         var scores = Array.Empty<float>();
+        float[]? firstRoundScores = null;
         var dim = model.Dim;
         var wanted = request.Rounds < 0 ? settings.Rounds : request.Rounds;
         for (var r = 0; r < Math.Min(wanted, MaxRoundsPerRequest); r++)
@@ -349,6 +350,12 @@ public sealed class CatalogueGrain(
 
             var span = scores.AsSpan(0, count);
             index.Score(vector, span);
+            if (done == 0)
+            {
+                // Round 1 scores with the session vector the ranking stage uses: it gets a clean copy, not a rescan.
+                firstRoundScores = span.ToArray();
+            }
+
             foreach (var row in taken)
             {
                 span[row] = float.NegativeInfinity;
@@ -394,11 +401,14 @@ public sealed class CatalogueGrain(
         }
 
         var firstNew = continuing ? previous!.Rounds : 0;
-        return new RoundOutcome(new RoundState(model.Version, sessionKey, done, user, gru, retrieved, []), roundOf, continuing, firstNew);
+        return new RoundOutcome(new RoundState(model.Version, sessionKey, done, user, gru, retrieved, []), roundOf, continuing, firstNew, firstRoundScores);
     }
 
-    /// <summary>A request's multi-round retrieval: the state after it, each retrieved item's round, and the last round run before it.</summary>
-    private sealed record RoundOutcome(RoundState State, IReadOnlyDictionary<string, int> RoundOf, bool Continued, int FirstNewRound);
+    /// <summary>
+    /// A request's multi-round retrieval: the state after it, each retrieved item's round, the last round run before
+    /// it, and round 1's scores when this request ran round 1.
+    /// </summary>
+    private sealed record RoundOutcome(RoundState State, IReadOnlyDictionary<string, int> RoundOf, bool Continued, int FirstNewRound, float[]? FirstRoundScores);
 
     /// <summary>
     /// log(1 + interactions) per index row, recomputed at most once a second (a 12k-item pass costs ~0.3 ms;

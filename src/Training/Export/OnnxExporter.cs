@@ -135,11 +135,28 @@ public static class OnnxExporter
             filter = matrices.data<float>().ToArray();
         }
 
-        var rounds = g.Node("Reshape", [ModelContract.Retrieved, g.Int64s("rounds_shape", 0, -1, k, d)]);
-        var filtered = g.Node("Einsum", [g.Initializer("filter_matrices", filter, d, k, k), rounds], ("equation", "djn,brnd->brjd"));
+        // Per dimension d: Y_d = X_d · M_dᵀ over the rounds' k positions, as one batched MatMul with d as the batch
+        // axis.
+        var transposedFilter = new float[filter.Length];
+        for (var dim = 0; dim < d; dim++)
+        {
+            for (var j = 0; j < k; j++)
+            {
+                for (var source = 0; source < k; source++)
+                {
+                    transposedFilter[(((dim * k) + source) * k) + j] = filter[(((dim * k) + j) * k) + source];
+                }
+            }
+        }
+
+        var rounds = g.Node("Reshape", [ModelContract.Retrieved, g.Int64s("rounds_shape", -1, k, d)]);
+        var byDimension = g.Node("Transpose", [rounds], ("perm", new long[] { 2, 0, 1 }));
+        var filteredByDimension = g.Node("MatMul", [byDimension, g.Initializer("filter_matrices_t", transposedFilter, d, k, k)]);
+        var filtered = g.Node("Transpose", [filteredByDimension], ("perm", new long[] { 1, 2, 0 }));
         var dense = Linear(g, a, filtered, "item_dense");
         var adapted = Norm(g, a, g.Node("Add", [dense, rounds]), "item_norm", d);
-        var memory = g.Node("Reshape", [adapted, g.Int64s("memory_shape", 0, -1, d)]);
+        var memoryShape = g.Node("Concat", [g.Node("Gather", [g.Node("Shape", [ModelContract.Retrieved]), g.Int64s("batch_index", 0)]), g.Int64s("memory_tail", -1, d)], ("axis", 0L));
+        var memory = g.Node("Reshape", [adapted, memoryShape]);
 
         // The session attends to the memory.
         var attention = g.Node("Softmax", [g.Node("Mul", [g.Node("MatMul", [ModelContract.SessionItems, g.Node("Transpose", [memory], ("perm", new long[] { 0, 2, 1 }))]), g.Scalar("memory_scale", 1f / MathF.Sqrt(d))])], ("axis", -1L));
