@@ -141,6 +141,13 @@ public static class M2TRecTrainer
     /// <summary>The last-position session vectors [B, Dim] of histories (each truncated to the last MaxLength items).</summary>
     internal static Tensor Encode(M2TRecModule module, Tensor itemMatrix, IReadOnlyList<int[]> histories)
     {
+        var (inputs, last) = SessionInputs(module, itemMatrix, histories);
+        return Last(module.EncodeSessions(inputs), last);
+    }
+
+    /// <summary>Session inputs [B, L, Dim] (right-padded with zeros) and each session's last position [B].</summary>
+    internal static (Tensor Inputs, Tensor Last) SessionInputs(M2TRecModule module, Tensor itemMatrix, IReadOnlyList<int[]> histories)
+    {
         var maxLength = module.Options.MaxLength;
         var length = Math.Max(1, histories.Max(h => Math.Min(h.Length, maxLength)));
         var n = module.ItemCount;
@@ -158,11 +165,12 @@ public static class M2TRecTrainer
         }
 
         var padded = cat([itemMatrix, zeros(1, itemMatrix.shape[1])], 0);
-        var inputs = padded.index_select(0, tensor(index)).view(histories.Count, length, -1);
-        var outputs = module.EncodeSessions(inputs);
-        var gather = tensor(last).view(-1, 1, 1).expand(-1, 1, outputs.shape[2]);
-        return outputs.gather(1, gather).squeeze(1);
+        return (padded.index_select(0, tensor(index)).view(histories.Count, length, -1), tensor(last));
     }
+
+    /// <summary>The encoder output at each session's last position: outputs [B, L, Dim], last [B] → [B, Dim].</summary>
+    internal static Tensor Last(Tensor outputs, Tensor last) =>
+        outputs.gather(1, last.view(-1, 1, 1).expand(-1, 1, outputs.shape[2])).squeeze(1);
 
     internal static Tensor BatchLoss(M2TRecModule module, ItemTensors items, LeaveOneOutSplit split, ReadOnlySpan<int> batch, long[][]? labels, M2TRecOptions options)
     {

@@ -188,21 +188,21 @@ public sealed class MultiRoundTests : IDisposable
         var module = rounds.Model.Module;
         using var table = new ItemTensors(rounds.Model.Table);
         var matrix = module.EncodeItems(table);
-        var (inputs, last) = MultiRoundTrainer.SessionInputs(module, matrix, histories);
+        var (inputs, last) = M2TRecTrainer.SessionInputs(module, matrix, histories);
         Tensor? user = null;
         Tensor? state = null;
         for (var r = 0; r <= t; r++)
         {
             if (r == 0)
             {
-                user = MultiRoundTrainer.Last(module.EncodeSessions(inputs), last);
+                user = M2TRecTrainer.Last(module.EncodeSessions(inputs), last);
                 continue;
             }
 
             state = rounds.Adapters.Step(user!, state ?? zeros_like(user!));
             var retrieved = tensor(lists.SelectMany(l => l.Take(r * rounds.Options.PerRound)).Select(i => (long)i).ToArray());
             var memory = rounds.Adapters.AdaptItems(matrix.index_select(0, retrieved).view(histories.Length, r, rounds.Options.PerRound, -1));
-            var encoded = MultiRoundTrainer.Last(module.EncodeSessions(rounds.Adapters.AdaptSequence(inputs, memory)), last);
+            var encoded = M2TRecTrainer.Last(module.EncodeSessions(rounds.Adapters.AdaptSequence(inputs, memory)), last);
             user = rounds.Adapters.AdaptUser(encoded, state);
         }
 

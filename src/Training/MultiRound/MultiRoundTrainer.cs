@@ -180,7 +180,7 @@ public static class MultiRoundTrainer
         {
             using var scope = NewDisposeScope();
             var batch = Enumerable.Range(start, Math.Min(batchSize, histories.Count - start)).Select(i => histories[i]).ToArray();
-            var (inputs, last) = SessionInputs(module, matrix, batch);
+            var (inputs, last) = M2TRecTrainer.SessionInputs(module, matrix, batch);
             var exclude = Exclusions(batch, module.ItemCount, null);
             var picked = Rounds(module, adapters, matrix, inputs, last, exclude, rounds).Picked;
             var all = cat(picked, 1).contiguous().data<long>().ToArray();
@@ -215,13 +215,13 @@ public static class MultiRoundTrainer
             Tensor u;
             if (user is null)
             {
-                u = Last(module.EncodeSessions(inputs), last);
+                u = M2TRecTrainer.Last(module.EncodeSessions(inputs), last);
             }
             else
             {
                 state = adapters.Step(user, state ?? zeros_like(user));
                 var memory = adapters.AdaptItems(stack(retrieved, 1));
-                var encoded = Last(module.EncodeSessions(adapters.AdaptSequence(inputs, memory)), last);
+                var encoded = M2TRecTrainer.Last(module.EncodeSessions(adapters.AdaptSequence(inputs, memory)), last);
                 u = adapters.AdaptUser(encoded, state);
             }
 
@@ -240,7 +240,7 @@ public static class MultiRoundTrainer
     private static Tensor RoundsLoss(M2TRecModule module, RoundAdapters adapters, ItemTensors items, int[][] histories, long[] targets, MultiRoundOptions options)
     {
         var matrix = module.EncodeItems(items);
-        var (inputs, last) = SessionInputs(module, matrix, histories);
+        var (inputs, last) = M2TRecTrainer.SessionInputs(module, matrix, histories);
         var exclude = Exclusions(histories, module.ItemCount, targets);
         var (scores, picked) = Rounds(module, adapters, matrix, inputs, last, exclude, options.Rounds);
         var y = tensor(targets);
@@ -275,32 +275,6 @@ public static class MultiRoundTrainer
 
         return (double)hits / users.Length;
     }
-
-    /// <summary>Session inputs [B, L, Dim] (right-padded with zeros) and each session's last position [B].</summary>
-    internal static (Tensor Inputs, Tensor Last) SessionInputs(M2TRecModule module, Tensor matrix, IReadOnlyList<int[]> histories)
-    {
-        var maxLength = module.Options.MaxLength;
-        var length = Math.Max(1, histories.Max(h => Math.Min(h.Length, maxLength)));
-        var n = module.ItemCount;
-        var index = new long[histories.Count * length];
-        var last = new long[histories.Count];
-        for (var b = 0; b < histories.Count; b++)
-        {
-            var h = histories[b].AsSpan(Math.Max(0, histories[b].Length - maxLength));
-            for (var p = 0; p < length; p++)
-            {
-                index[(b * length) + p] = p < h.Length ? h[p] : n;
-            }
-
-            last[b] = Math.Max(0, h.Length - 1);
-        }
-
-        var padded = cat([matrix, zeros(1, matrix.shape[1])], 0);
-        return (padded.index_select(0, tensor(index)).view(histories.Count, length, -1), tensor(last));
-    }
-
-    internal static Tensor Last(Tensor outputs, Tensor last) =>
-        outputs.gather(1, last.view(-1, 1, 1).expand(-1, 1, outputs.shape[2])).squeeze(1);
 
     /// <summary>An additive mask [B, N]: the history's items masked; a training target stays scoreable even if seen before.</summary>
     private static Tensor Exclusions(IReadOnlyList<int[]> histories, int items, long[]? targets)
