@@ -39,7 +39,7 @@ public sealed record MultiRoundOptions
 
 /// <summary>
 /// A fine-tuned base model with its round adapters. <see cref="Model"/> is a copy of the base, fine-tuned with the
-/// adapters; its single-round output is round 1.
+/// adapters; its single-round output is round 1. <see cref="Epochs"/> starts with epoch 0 (before fine-tuning).
 /// </summary>
 public sealed record MultiRoundModel(TrainedModel Model, RoundAdapters Adapters, MultiRoundOptions Options, IReadOnlyList<EpochReport> Epochs, TimeSpan Elapsed)
 {
@@ -83,11 +83,14 @@ public static class MultiRoundTrainer
         var watch = Stopwatch.StartNew();
         var budget = TimeSpan.FromMinutes(options.MaxMinutes);
         var epochs = new List<EpochReport>();
-        Dictionary<string, Tensor>? bestModule = null;
-        Dictionary<string, Tensor>? bestAdapters = null;
-        // Epoch 0: the base model with untrained adapters (round 1 is the base model exactly), as a reference point.
+        // Epoch 0: the base model with untrained adapters (round 1 is the base model exactly; gated rounds continue its
+        // ranking). It is a candidate like any epoch: fine-tuning that never beats it on validation leaves it as it was.
         var bestMetric = Validate(module, adapters, items, split, validation, options);
-        progress?.Report(new EpochReport(0, double.NaN, bestMetric, bestMetric, watch.Elapsed, budget, false));
+        var bestModule = Snapshot(module);
+        var bestAdapters = Snapshot(adapters);
+        var initial = new EpochReport(0, double.NaN, bestMetric, bestMetric, watch.Elapsed, budget, true);
+        epochs.Add(initial);
+        progress?.Report(initial);
         var sinceBest = 0;
         for (var epoch = 1; epoch <= options.MaxEpochs && watch.Elapsed < budget && sinceBest < options.Patience; epoch++)
         {
@@ -125,10 +128,10 @@ public static class MultiRoundTrainer
             }
 
             var metric = Validate(module, adapters, items, split, validation, options);
-            var improved = metric > bestMetric || bestModule is null;
+            var improved = metric > bestMetric;
             if (improved)
             {
-                bestMetric = Math.Max(metric, bestMetric);
+                bestMetric = metric;
                 sinceBest = 0;
                 Dispose(bestModule);
                 Dispose(bestAdapters);
@@ -147,11 +150,8 @@ public static class MultiRoundTrainer
             progress?.Report(report);
         }
 
-        if (bestModule is not null && bestAdapters is not null)
-        {
-            module.load_state_dict(bestModule);
-            adapters.load_state_dict(bestAdapters);
-        }
+        module.load_state_dict(bestModule);
+        adapters.load_state_dict(bestAdapters);
 
         Dispose(bestModule);
         Dispose(bestAdapters);
