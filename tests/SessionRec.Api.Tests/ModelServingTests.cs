@@ -13,6 +13,7 @@ using SessionRec.Training.Export;
 /// activation, the version in every response, a new item recommendable without retraining, a corrupt version
 /// refused while the current one keeps serving, rollback and the baseline.
 /// </summary>
+[Collection(ModelServingCollection.Name)]
 public sealed class ModelServingTests : IAsyncLifetime
 {
     private readonly string _models = Path.Combine(Path.GetTempPath(), "sessionrec-models-" + Guid.NewGuid().ToString("N"));

@@ -15,6 +15,7 @@ using SessionRec.Training.MultiRound;
 /// "more" continues with the next rounds (state in the session grain), a changed session starts over, and bad
 /// parameters get ProblemDetails.
 /// </summary>
+[Collection(ModelServingCollection.Name)]
 public sealed class MultiRoundServingTests : IAsyncLifetime
 {
     private const int Rounds = 3;

@@ -20,3 +20,14 @@ public static class TinyModel
     public static void Write(string modelsFolder, string tenant, string version, TrainedModel model) =>
         ModelFolderWriter.Write(Path.Combine(modelsFolder, tenant, version), version, model, new TrainingData("synthetic", "test", 400, 300, 3000), [], new FusionWeights(0.5f, 0));
 }
+
+/// <summary>
+/// The test classes that train models and serve them run one after the other, so their TorchSharp training and
+/// catalogue activations do not compete for the two cores (run side by side right after a build, one of them failed
+/// once; not reproduced in seven further runs).
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class ModelServingCollection
+{
+    public const string Name = "model serving";
+}

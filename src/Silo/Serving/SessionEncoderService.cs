@@ -21,16 +21,15 @@ public sealed partial class SessionEncoderService(IOptions<ModelOptions> options
 
     /// <summary>The session vector [Dim] for a session's item vectors [length, Dim].</summary>
     public async Task<float[]> EncodeAsync(OnnxRecommenderModel model, float[] sessionItems, int length, CancellationToken cancellationToken = default) =>
-        (await EncodeRoundAsync(model, sessionItems, length, null, cancellationToken)).Session;
+        (await EncodeWithUserAsync(model, sessionItems, length, cancellationToken)).Session;
 
     /// <summary>
-    /// One round of multi-round retrieval: round 1 when <paramref name="round"/> is null (the session encoder), else a
-    /// later round from the earlier rounds' retrieved item vectors, user vector and GRU state (the round encoder).
-    /// Requests of the same model and the same number of retrieved items share one ONNX Runtime call.
+    /// The session vector as scored and the raw user vector (multi-round retrieval's round 1: the round encoder of
+    /// the next round reads the raw one; they are the same for dot scoring).
     /// </summary>
-    public async Task<EncodedRound> EncodeRoundAsync(OnnxRecommenderModel model, float[] sessionItems, int length, RoundInput? round, CancellationToken cancellationToken = default)
+    public async Task<EncodedSession> EncodeWithUserAsync(OnnxRecommenderModel model, float[] sessionItems, int length, CancellationToken cancellationToken = default)
     {
-        var request = new Request(model, sessionItems, length, round, new TaskCompletionSource<EncodedRound>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var request = new Request(model, sessionItems, length, new TaskCompletionSource<EncodedSession>(TaskCreationOptions.RunContinuationsAsynchronously));
         await _queue.Writer.WriteAsync(request, cancellationToken);
         return await request.Result.Task.WaitAsync(cancellationToken);
     }
@@ -52,9 +51,9 @@ public sealed partial class SessionEncoderService(IOptions<ModelOptions> options
                 batch.Add(first);
                 while (batch.Count < options.Value.MaxBatch && _queue.Reader.TryRead(out var next))
                 {
-                    if (!ReferenceEquals(next.Model, first.Model) || next.Round?.Count != first.Round?.Count)
+                    if (!ReferenceEquals(next.Model, first.Model))
                     {
-                        // A model switch (or another kind of round) mid-queue: the next batch starts with it.
+                        // A model switch mid-queue: the next batch starts with it.
                         carried = next;
                         break;
                     }
@@ -84,39 +83,16 @@ public sealed partial class SessionEncoderService(IOptions<ModelOptions> options
                 last[b] = batch[b].Length - 1;
             }
 
-            if (batch[0].Round is not { } first)
-            {
-                var (sessions, users) = model.MultiRound is null
-                    ? (model.EncodeSessions(input, batch.Count, length, last), null)
-                    : model.EncodeSessionsWithUser(input, batch.Count, length, last);
-                for (var b = 0; b < batch.Count; b++)
-                {
-                    var session = sessions.AsSpan(b * dim, dim).ToArray();
-                    batch[b].Result.TrySetResult(new EncodedRound(session, users is null ? session : users.AsSpan(b * dim, dim).ToArray(), null));
-                }
-
-                return;
-            }
-
-            var count = first.Count;
-            var retrieved = new float[batch.Count * count * dim];
-            var previousUser = new float[batch.Count * dim];
-            var previousState = new float[batch.Count * dim];
+            var (sessions, users) = model.MultiRound is null
+                ? (model.EncodeSessions(input, batch.Count, length, last), null)
+                : model.EncodeSessionsWithUser(input, batch.Count, length, last);
             for (var b = 0; b < batch.Count; b++)
             {
-                var round = batch[b].Round!;
-                round.Retrieved.AsSpan(0, count * dim).CopyTo(retrieved.AsSpan(b * count * dim));
-                round.PreviousUser.CopyTo(previousUser.AsSpan(b * dim));
-                round.PreviousState.CopyTo(previousState.AsSpan(b * dim));
-            }
-
-            var (s, u, st) = model.EncodeRound(input, batch.Count, length, last, retrieved, count, previousUser, previousState);
-            for (var b = 0; b < batch.Count; b++)
-            {
-                batch[b].Result.TrySetResult(new EncodedRound(s.AsSpan(b * dim, dim).ToArray(), u.AsSpan(b * dim, dim).ToArray(), st.AsSpan(b * dim, dim).ToArray()));
+                var session = sessions.AsSpan(b * dim, dim).ToArray();
+                batch[b].Result.TrySetResult(new EncodedSession(session, users is null ? session : users.AsSpan(b * dim, dim).ToArray()));
             }
         }
-        catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or ObjectDisposedException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or ObjectDisposedException or ArgumentException)
         {
             LogEncodeFailed(logger, e, model.Version);
             foreach (var request in batch)
@@ -129,11 +105,8 @@ public sealed partial class SessionEncoderService(IOptions<ModelOptions> options
     [LoggerMessage(Level = LogLevel.Error, Message = "Session encoder of model {Version} failed")]
     private static partial void LogEncodeFailed(ILogger logger, Exception exception, string version);
 
-    private sealed record Request(OnnxRecommenderModel Model, float[] Items, int Length, RoundInput? Round, TaskCompletionSource<EncodedRound> Result);
+    private sealed record Request(OnnxRecommenderModel Model, float[] Items, int Length, TaskCompletionSource<EncodedSession> Result);
 }
 
-/// <summary>What a later round reads: earlier rounds' item vectors [Count, Dim], the previous user vector and GRU state.</summary>
-public sealed record RoundInput(float[] Retrieved, int Count, float[] PreviousUser, float[] PreviousState);
-
-/// <summary>A round's session vector (as scored), raw user vector and GRU state (null after round 1).</summary>
-public sealed record EncodedRound(float[] Session, float[] User, float[]? State);
+/// <summary>A session's vector as scored, and its raw user vector (equal for dot scoring).</summary>
+public sealed record EncodedSession(float[] Session, float[] User);
