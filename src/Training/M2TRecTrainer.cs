@@ -32,14 +32,10 @@ public static class M2TRecTrainer
         IProgress<EpochReport>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        torch.set_num_threads(options.Threads);
-        torch.manual_seed(options.Seed);
-        var random = new Random(options.Seed);
+        var (random, trainable, validation) = Prepare(split, options.Threads, options.Seed, options.ValidationUsers);
         var module = new M2TRecModule(options, featurizer, split.ItemCount);
         using var items = new ItemTensors(table);
         using var optimizer = optim.AdamW(module.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
-        var trainable = Enumerable.Range(0, split.UserCount).Where(u => split.Train[u].Length >= 2).ToArray();
-        var validation = Enumerable.Range(0, split.UserCount).OrderBy(_ => random.Next()).Take(options.ValidationUsers > 0 ? options.ValidationUsers : int.MaxValue).ToArray();
         var labels = options.HasHeads ? CategoryLabels(table) : null;
 
         var watch = Stopwatch.StartNew();
@@ -98,6 +94,20 @@ public static class M2TRecTrainer
 
         module.eval();
         return new TrainedModel(module, featurizer, table, epochs, watch.Elapsed);
+    }
+
+    /// <summary>
+    /// Threads and seeds for a training run, the users whose training part has a target (≥ 2 items), and a fixed
+    /// random sample of validation users (0 = all).
+    /// </summary>
+    internal static (Random Random, int[] Trainable, int[] Validation) Prepare(LeaveOneOutSplit split, int threads, int seed, int validationUsers)
+    {
+        torch.set_num_threads(threads);
+        torch.manual_seed(seed);
+        var random = new Random(seed);
+        var trainable = Enumerable.Range(0, split.UserCount).Where(u => split.Train[u].Length >= 2).ToArray();
+        var validation = Enumerable.Range(0, split.UserCount).OrderBy(_ => random.Next()).Take(validationUsers > 0 ? validationUsers : int.MaxValue).ToArray();
+        return (random, trainable, validation);
     }
 
     /// <summary>Item vectors as the ranking scores them [N, Dim] (unit rows for cosine scoring).</summary>

@@ -68,16 +68,12 @@ public static class MultiRoundTrainer
         IProgress<EpochReport>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        torch.set_num_threads(baseOptions.Threads);
-        torch.manual_seed(options.Seed);
-        var random = new Random(options.Seed);
+        var (random, trainable, validation) = M2TRecTrainer.Prepare(split, baseOptions.Threads, options.Seed, options.ValidationUsers);
         var module = new M2TRecModule(baseModel.Module.Options, baseModel.Featurizer, baseModel.Module.ItemCount);
         module.load_state_dict(baseModel.Module.state_dict());
         var adapters = new RoundAdapters(baseOptions.Dim, options.PerRound, baseOptions.Dropout, options.Gated);
         using var items = new ItemTensors(baseModel.Table);
         using var optimizer = optim.AdamW(module.parameters().Concat(adapters.parameters()), options.LearningRate, weight_decay: baseOptions.WeightDecay);
-        var trainable = Enumerable.Range(0, split.UserCount).Where(u => split.Train[u].Length >= 2).ToArray();
-        var validation = Enumerable.Range(0, split.UserCount).OrderBy(_ => random.Next()).Take(options.ValidationUsers > 0 ? options.ValidationUsers : int.MaxValue).ToArray();
         var labels = baseOptions.HasHeads ? M2TRecTrainer.CategoryLabels(baseModel.Table) : null;
 
         var watch = Stopwatch.StartNew();
