@@ -7,7 +7,15 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 /// <summary>Progress of a training run, reported once per epoch.</summary>
-public sealed record EpochReport(int Epoch, double Loss, double ValidationMetric, double BestMetric, TimeSpan Elapsed, TimeSpan? Remaining, bool Improved);
+public sealed record EpochReport(int Epoch, double Loss, double ValidationMetric, double BestMetric, TimeSpan Elapsed, TimeSpan? Remaining, bool Improved)
+{
+    /// <summary>The report after an epoch, with the time left estimated from the mean epoch so far and the budget.</summary>
+    public static EpochReport After(int epoch, int maxEpochs, double loss, double metric, double best, bool improved, TimeSpan elapsed, TimeSpan budget)
+    {
+        var remaining = TimeSpan.FromTicks(Math.Min((budget - elapsed).Ticks, (elapsed / epoch).Ticks * (maxEpochs - epoch)));
+        return new EpochReport(epoch, loss, metric, best, elapsed, remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining, improved);
+    }
+}
 
 /// <summary>What training produced: the module in eval mode, the featurizer it was trained with, and its history.</summary>
 public sealed record TrainedModel(M2TRecModule Module, ItemFeaturizer Featurizer, ItemFeatureTable Table, IReadOnlyList<EpochReport> Epochs, TimeSpan Elapsed)
@@ -79,9 +87,7 @@ public static class M2TRecTrainer
                 sinceBest++;
             }
 
-            var perEpoch = watch.Elapsed / epoch;
-            var remaining = TimeSpan.FromTicks(Math.Min((budget - watch.Elapsed).Ticks, perEpoch.Ticks * (options.MaxEpochs - epoch)));
-            var report = new EpochReport(epoch, lossSum / Math.Max(1, batches), metric, bestMetric, watch.Elapsed, remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining, improved);
+            var report = EpochReport.After(epoch, options.MaxEpochs, lossSum / Math.Max(1, batches), metric, bestMetric, improved, watch.Elapsed, budget);
             epochs.Add(report);
             progress?.Report(report);
         }

@@ -214,8 +214,8 @@ public sealed class RoundMembershipScorer(int[][] lists, int perRound, int round
     }
 }
 
-/// <summary>`metadata-transformer+multiround`: the fine-tuned model's multi-round lists, <paramref name="rounds"/> of them.</summary>
-public sealed class MultiRoundCandidate(string name, M2TRecOptions options, MultiRoundCache cache, int? rounds = null) : IRecommenderCandidate
+/// <summary>`metadata-transformer+multiround`: the fine-tuned model's multi-round lists (the trained number of rounds).</summary>
+public sealed class MultiRoundCandidate(string name, M2TRecOptions options, MultiRoundCache cache) : IRecommenderCandidate
 {
     public string Name => name;
 
@@ -223,7 +223,7 @@ public sealed class MultiRoundCandidate(string name, M2TRecOptions options, Mult
     {
         var model = cache.Get(split, options, progress, name, cancellationToken);
         var histories = Enumerable.Range(0, split.UserCount).Select(u => split.History(u, phase)).ToArray();
-        return new RetrievedListScorer(name, MultiRoundTrainer.Retrieve(model, histories, rounds));
+        return new RetrievedListScorer(name, MultiRoundTrainer.Retrieve(model, histories));
     }
 }
 

@@ -139,9 +139,7 @@ public static class MultiRoundTrainer
                 sinceBest++;
             }
 
-            var perEpoch = watch.Elapsed / epoch;
-            var remaining = TimeSpan.FromTicks(Math.Min((budget - watch.Elapsed).Ticks, perEpoch.Ticks * (options.MaxEpochs - epoch)));
-            var report = new EpochReport(epoch, lossSum / Math.Max(1, batches), metric, bestMetric, watch.Elapsed, remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining, improved);
+            var report = EpochReport.After(epoch, options.MaxEpochs, lossSum / Math.Max(1, batches), metric, bestMetric, improved, watch.Elapsed, budget);
             epochs.Add(report);
             progress?.Report(report);
         }

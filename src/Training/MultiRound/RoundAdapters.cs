@@ -39,16 +39,19 @@ public sealed class RoundAdapters : nn.Module
         filter_imag = nn.Parameter(randn(frequencies, dim) * 0.02f);
         item_dense = nn.Linear(dim, dim);
         item_norm = nn.LayerNorm(dim);
-        attention_norm = nn.LayerNorm(dim);
         gru = nn.GRUCell(dim, dim);
         user_in = nn.Linear(2 * dim, dim);
         user_out = nn.Linear(dim, dim);
-        user_norm = nn.LayerNorm(dim);
         drop = nn.Dropout(dropout);
         if (gated)
         {
             sequence_gate = nn.Parameter(zeros(dim));
             user_gate = nn.Parameter(zeros(dim));
+        }
+        else
+        {
+            attention_norm = nn.LayerNorm(dim);
+            user_norm = nn.LayerNorm(dim);
         }
 
         RegisterComponents();
@@ -59,11 +62,11 @@ public sealed class RoundAdapters : nn.Module
     private readonly TorchSharp.Modules.Parameter filter_imag;
     private readonly Linear item_dense;
     private readonly LayerNorm item_norm;
-    private readonly LayerNorm attention_norm;
+    private readonly LayerNorm? attention_norm;
     private readonly GRUCell gru;
     private readonly Linear user_in;
     private readonly Linear user_out;
-    private readonly LayerNorm user_norm;
+    private readonly LayerNorm? user_norm;
     private readonly Dropout drop;
     private readonly TorchSharp.Modules.Parameter? sequence_gate;
     private readonly TorchSharp.Modules.Parameter? user_gate;
@@ -127,7 +130,7 @@ public sealed class RoundAdapters : nn.Module
     {
         var weights = (sequence.matmul(memory.transpose(1, 2)) / Math.Sqrt(_dim)).softmax(-1);
         var attended = drop.forward(weights.matmul(memory));
-        return sequence_gate is null ? attention_norm.forward(attended + sequence) : sequence + (sequence_gate * attended);
+        return sequence_gate is null ? attention_norm!.forward(attended + sequence) : sequence + (sequence_gate * attended);
     }
 
     /// <summary>One GRU step over the previous round's user vector: the state before round t from the state before t − 1.</summary>
@@ -137,6 +140,6 @@ public sealed class RoundAdapters : nn.Module
     public Tensor AdaptUser(Tensor encoded, Tensor state)
     {
         var h = drop.forward(user_out.forward(nn.functional.relu(user_in.forward(cat([encoded, state], 1)))));
-        return user_gate is null ? user_norm.forward(h + encoded) : encoded + (user_gate * h);
+        return user_gate is null ? user_norm!.forward(h + encoded) : encoded + (user_gate * h);
     }
 }
