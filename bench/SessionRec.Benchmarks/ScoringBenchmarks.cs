@@ -4,6 +4,7 @@ using BenchmarkDotNet.Attributes;
 using SessionRec.Models.Baseline;
 using SessionRec.Models.Data;
 using SessionRec.Models.Featurization;
+using SessionRec.Models.Ranking;
 using SessionRec.Models.Serving;
 using SessionRec.Training;
 using SessionRec.Training.Export;
@@ -25,6 +26,8 @@ public class ScoringBenchmarks
     private string _folder = null!;
     private CooccurrenceSource _cooccurrence = null!;
     private Models.Pipeline.CandidateQuery _query = null!;
+    private InteractionStatistics _statistics = null!;
+    private float[] _prior = null!;
 
     [Params(12_000, 100_000)]
     public int Items { get; set; }
@@ -37,14 +40,7 @@ public class ScoringBenchmarks
     {
         Environment.SetEnvironmentVariable("ORT_DISABLE_TELEMETRY", "1");
         var random = new Random(1);
-        string[] words = ["matte", "gloss", "repair", "volume", "serum", "cream", "shine", "fresh", "rose", "argan", "clay", "mint", "oil", "mask", "tonic", "balm"];
-        var items = Enumerable.Range(0, Items).Select(i => new ImportItem(
-            $"item-{i}",
-            string.Join(' ', Enumerable.Range(0, 6).Select(_ => words[random.Next(words.Length)])),
-            $"brand{random.Next(500)}",
-            [$"c{i % 6}", $"c{i % 6}-{i % 40}", $"c{i % 6}-{i % 40}-{i % 130}"],
-            new Dictionary<string, string>(),
-            random.Next(100))).ToList();
+        var items = SyntheticCatalogue.Items(Items, random);
         var featurizer = ItemFeaturizer.Fit(items);
         var options = new M2TRecOptions();
         var module = new M2TRecModule(options, featurizer, items.Count);
@@ -75,6 +71,8 @@ public class ScoringBenchmarks
         }
 
         _cooccurrence = new CooccurrenceSource(statistics);
+        _statistics = statistics;
+        _prior = ModelRankerSource.PopularityPrior(_index, statistics);
         _query = new Models.Pipeline.CandidateQuery([.. Enumerable.Range(0, SessionLength).Select(i => $"item-{i * 7}")], null, 100);
     }
 
@@ -95,6 +93,15 @@ public class ScoringBenchmarks
 
     [Benchmark(Description = "session encoder (ONNX Runtime, batch 1)")]
     public float[] EncodeSession() => _model.EncodeSessions(_sessionInput, 1, SessionLength, [SessionLength - 1]);
+
+    /// <summary>What the service runs after the encoder: the scan plus the fusion terms (weights as Beauty's tuning chose them), top-100.</summary>
+    [Benchmark(Description = "ranking stage: scan + fusion + top-100")]
+    public int RankingStage()
+    {
+        var into = new List<Models.Pipeline.Candidate>(100);
+        new ModelRankerSource(_index, _session, _statistics, new FusionWeights(1, 16, 0, 3), _prior).Collect(_query, 100, into);
+        return into.Count;
+    }
 
     [Benchmark(Description = "score all items + top-100")]
     public int ScoreAndTopK()

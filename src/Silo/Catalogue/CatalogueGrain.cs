@@ -255,7 +255,7 @@ public sealed class CatalogueGrain(
             first = await encoder.EncodeWithUserAsync(model, input, length);
             if (model.MultiRound is { } settings && request.Rounds != 0)
             {
-                rounds = await RunRoundsAsync(model, settings, index, input, length, first, request, sessionKey, isExcluded);
+                rounds = RunRounds(model, settings, index, input, length, first, request, sessionKey, isExcluded);
             }
         }
         catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or ObjectDisposedException or ArgumentException or InvalidOperationException)
@@ -294,108 +294,20 @@ public sealed class CatalogueGrain(
     }
 
     /// <summary>
-    /// Multi-round retrieval (Ada-Retrieval): round 1 is the session encoder's vector; each later round runs the round
-    /// encoder on the items earlier rounds retrieved, the previous user vector and GRU state; every round takes the
-    /// top <see cref="MultiRoundSettings.PerRound"/> of a full scan with earlier rounds' items and the exclusions
-    /// masked. A request that continues a state of the same model and session runs the rounds after it.
+    /// Multi-round retrieval (Ada-Retrieval, <see cref="MultiRoundRetrieval"/>) for this request: a request that
+    /// continues a state of the same model and session runs the rounds after it; anything else starts at round 1.
     /// </summary>
-    private async Task<RoundOutcome> RunRoundsAsync(OnnxRecommenderModel model, MultiRoundSettings settings, ItemVectorIndex index, float[] input, int length, EncodedSession first, RecommendationRequest request, string sessionKey, Func<string, bool> isExcluded)
+    private static RoundOutcome RunRounds(OnnxRecommenderModel model, MultiRoundSettings settings, ItemVectorIndex index, float[] input, int length, EncodedSession first, RecommendationRequest request, string sessionKey, Func<string, bool> isExcluded)
     {
         var previous = request.Continue;
         var continuing = previous is not null && previous.ModelVersion == model.Version && previous.SessionKey == sessionKey
             && previous.Rounds > 0 && previous.Retrieved.Count == previous.Rounds * settings.PerRound
             && previous.User.Length == model.Dim && previous.GruState.Length == model.Dim
             && previous.Retrieved.All(id => index.TryGetRow(id, out _));
-        var retrieved = continuing ? previous!.Retrieved.ToList() : [];
-        var done = continuing ? previous!.Rounds : 0;
-        var user = continuing ? previous!.User : first.User;
-        var gru = continuing ? previous!.GruState : new float[model.Dim];
-        var taken = new HashSet<int>();
-        foreach (var id in retrieved)
-        {
-            index.TryGetRow(id, out var row);
-            taken.Add(row);
-        }
-
-        var scores = Array.Empty<float>();
-        float[]? firstRoundScores = null;
-        var dim = model.Dim;
+        var from = continuing ? new MultiRoundRetrieval.Start(previous!.Retrieved, previous.Rounds, previous.User, previous.GruState) : MultiRoundRetrieval.Start.Fresh(first.User);
         var wanted = request.Rounds < 0 ? settings.Rounds : request.Rounds;
-        for (var r = 0; r < Math.Min(wanted, MaxRoundsPerRequest); r++)
-        {
-            float[] vector;
-            if (done == 0)
-            {
-                vector = first.Session;
-            }
-            else
-            {
-                var memory = new float[retrieved.Count * dim];
-                for (var p = 0; p < retrieved.Count; p++)
-                {
-                    index.TryGetRow(retrieved[p], out var row);
-                    index.Vector(row).CopyTo(memory.AsSpan(p * dim, dim));
-                }
-
-                // Later rounds run the round encoder inline (~80 µs at d = 64): they are sequential within a request and
-                // rarely share a batch, and the hand-off to the encoder service's thread and back cost more than the
-                // call (measured: README, "Multi-round retrieval"). Round 1 still goes through the batching service.
-                (vector, user, gru) = model.EncodeRound(input, 1, length, [length - 1], memory, retrieved.Count, user, gru);
-            }
-
-            // The index can grow while a round awaits the encoder (items upserted): scores are sized per round.
-            var count = index.Count;
-            if (scores.Length < count)
-            {
-                scores = new float[count];
-            }
-
-            var span = scores.AsSpan(0, count);
-            index.Score(vector, span);
-            if (done == 0)
-            {
-                // Round 1 scores with the session vector the ranking stage uses: it gets a clean copy, not a rescan.
-                firstRoundScores = span.ToArray();
-            }
-
-            foreach (var row in taken)
-            {
-                span[row] = float.NegativeInfinity;
-            }
-
-            var picked = new List<int>(settings.PerRound);
-            for (var fetch = settings.PerRound * 2; picked.Count < settings.PerRound; fetch *= 4)
-            {
-                picked.Clear();
-                var top = TopK.Select(span, Math.Min(fetch, count));
-                foreach (var (row, score) in top)
-                {
-                    if (picked.Count < settings.PerRound && !double.IsNegativeInfinity(score) && !isExcluded(index.IdOf(row)))
-                    {
-                        picked.Add(row);
-                    }
-                }
-
-                if (fetch >= count)
-                {
-                    break;
-                }
-            }
-
-            if (picked.Count < settings.PerRound)
-            {
-                break; // the catalogue has run out of items for a whole round
-            }
-
-            foreach (var row in picked)
-            {
-                taken.Add(row);
-                retrieved.Add(index.IdOf(row));
-            }
-
-            done++;
-        }
-
+        var result = MultiRoundRetrieval.Run(model, settings, index, input, length, first.Session, from, Math.Min(wanted, MaxRoundsPerRequest), isExcluded);
+        var retrieved = result.Retrieved;
         var roundOf = new Dictionary<string, int>(retrieved.Count, StringComparer.Ordinal);
         for (var p = 0; p < retrieved.Count; p++)
         {
@@ -403,7 +315,7 @@ public sealed class CatalogueGrain(
         }
 
         var firstNew = continuing ? previous!.Rounds : 0;
-        return new RoundOutcome(new RoundState(model.Version, sessionKey, done, user, gru, retrieved, []), roundOf, continuing, firstNew, firstRoundScores);
+        return new RoundOutcome(new RoundState(model.Version, sessionKey, result.Rounds, result.User, result.GruState, retrieved, []), roundOf, continuing, firstNew, result.FirstRoundScores);
     }
 
     /// <summary>

@@ -304,6 +304,7 @@ public static class TransformerCandidates
         var cache = new TrainingCache();
         var rounds = new MultiRoundCache(cache, multiRound ?? new MultiRoundOptions());
         var withId = options with { IdResidual = true };
+        var otherPooling = options.Pooling == "mean" ? "last" : "mean";
         return
         [
             new TransformerCandidate("id-transformer", options with { Metadata = false }, cache),
@@ -311,6 +312,8 @@ public static class TransformerCandidates
             new TransformerCandidate("metadata-transformer-no-heads", options with { PrimaryWeight = 0, SubcategoryWeight = 0 }, cache),
             new TransformerCandidate("metadata-transformer-no-title", options with { UseTitle = false }, cache),
             new TransformerCandidate("metadata-transformer-no-brand", options with { UseBrand = false }, cache),
+            // The pooling ablation names the choice the row makes, the other one of last-position and mean pooling.
+            new TransformerCandidate($"metadata-transformer-{otherPooling}-pooling", options with { Pooling = otherPooling }, cache),
             new TransformerCandidate("metadata-transformer+id", withId, cache),
             new RankerCandidate("ranker", rankerOnIdResidual ? withId : options, cache),
             new MultiRoundCandidate("metadata-transformer+multiround", options, rounds),
