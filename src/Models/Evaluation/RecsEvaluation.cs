@@ -21,13 +21,16 @@ public sealed class FunctionCandidate(string name, Func<IReadOnlyList<int[]>, in
     public ISequenceScorer Fit(LeaveOneOutSplit split, Phase phase, IProgress<string>? progress, CancellationToken cancellationToken) =>
         build(split.FitSequences(phase), split.ItemCount);
 
-    public static IReadOnlyList<IRecommenderCandidate> Baselines() =>
+    /// <summary>The baselines of the results table: name and how each is fitted on sequences over n items.</summary>
+    public static readonly IReadOnlyList<(string Name, Func<IReadOnlyList<int[]>, int, ISequenceScorer> Build)> BaselineScorers =
     [
-        new FunctionCandidate("pop", (s, n) => new PopularityScorer(s, n)),
-        new FunctionCandidate("cooccurrence", (s, n) => new TransitionScorer(s, n)),
-        new FunctionCandidate("itemknn", (s, n) => new ItemKnnScorer(s, n)),
-        new FunctionCandidate("vsknn", (s, n) => new VsknnScorer(s, n)),
+        ("pop", (s, n) => new PopularityScorer(s, n)),
+        ("cooccurrence", (s, n) => new TransitionScorer(s, n)),
+        ("itemknn", (s, n) => new ItemKnnScorer(s, n)),
+        ("vsknn", (s, n) => new VsknnScorer(s, n)),
     ];
+
+    public static IReadOnlyList<IRecommenderCandidate> Baselines() => [.. BaselineScorers.Select(b => new FunctionCandidate(b.Name, b.Build))];
 }
 
 /// <summary>

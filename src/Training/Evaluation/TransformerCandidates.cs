@@ -51,14 +51,15 @@ public sealed class TransformerCandidate(string name, M2TRecOptions options, Tra
 /// The production ranking stage: the model's scores plus weighted co-occurrence (log counts from the last items)
 /// and item-kNN similarity, the weights chosen on the validation targets by coordinate search.
 /// </summary>
-public sealed class RankerCandidate(string name, M2TRecOptions options, TrainingCache cache) : IRecommenderCandidate
+/// <param name="floors">Tune under the baseline floors (the default); false gives the ablation without them.</param>
+public sealed class RankerCandidate(string name, M2TRecOptions options, TrainingCache cache, bool floors = true) : IRecommenderCandidate
 {
     public string Name => name;
 
     public ISequenceScorer Fit(LeaveOneOutSplit split, Phase phase, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         var model = cache.Get(split, options, progress, name, cancellationToken);
-        var weights = FusionTuning.Tune(model, split, progress);
+        var weights = FusionTuning.Tune(model, split, progress, floors: floors);
         return FusionTuning.Ranker(name, model, split, phase, weights);
     }
 }
@@ -78,6 +79,9 @@ public static class FusionTuning
     /// <summary>Share of the items the tuning pretends are new (their interactions removed from the fusion statistics).</summary>
     public const double PseudoNewShare = 0.05;
 
+    /// <summary>How much a slice's shortfall below its best baseline costs, on top of the slice's own weight.</summary>
+    public const double FloorPenalty = 2;
+
     public static FusedScorer Ranker(string name, TrainedModel model, LeaveOneOutSplit split, Phase phase, FusionWeights weights)
     {
         var sequences = split.FitSequences(phase);
@@ -96,9 +100,19 @@ public static class FusionTuning
     /// their interactions removed from the fusion statistics (an ID-free model scores an item from its metadata,
     /// so its scores stand in for a new item's). Without the cold and new slices the weights favoured popular items
     /// and sank every new one; without the pseudo-new catalogue for every slice, the new-item term was free and
-    /// flooded everyone's lists with new items (docs/models.md).
+    /// flooded everyone's lists with new items (docs/models.md). With <paramref name="floors"/>, each slice also has a
+    /// floor — the best baseline's score on it, in the same catalogue — and a shortfall below the floor costs
+    /// <see cref="FloorPenalty"/> more: the production ranker should not lose a slice to a baseline it could use
+    /// (with the fixed slice weights alone, a stronger model asked for less item-kNN and fell below item-kNN on cold targets).
     /// </summary>
-    public static FusionWeights Tune(TrainedModel model, LeaveOneOutSplit split, IProgress<string>? progress, int tuningUsers = 4000)
+    /// <summary>
+    /// The tuning objective: the slices' scores, weighted, less <see cref="FloorPenalty"/> × each slice's shortfall
+    /// below its floor (none above it).
+    /// </summary>
+    public static double FloorObjective(IReadOnlyList<double> scores, IReadOnlyList<double> weights, IReadOnlyList<double> floors) =>
+        scores.Select((v, k) => (weights[k] * v) - (FloorPenalty * Math.Max(0, floors[k] - v))).Sum();
+
+    public static FusionWeights Tune(TrainedModel model, LeaveOneOutSplit split, IProgress<string>? progress, int tuningUsers = 4000, bool floors = true)
     {
         static int[] Sample(IEnumerable<int> users, int count) => [.. users.OrderBy(u => (u * 2654435761u) % 1000003).Take(count)];
 
@@ -114,21 +128,35 @@ public static class FusionTuning
         var baseScorer = TransformerCandidate.Scorer("model", model, split, Phase.Validation);
         var newSources = Sources(withoutNew, split.ItemCount);
         var weights = new float[newSources.Length];
-        double Slice(ISequenceScorer[] s, float[] w, IReadOnlyList<int> slice)
-        {
-            if (slice.Count == 0)
-            {
-                return 0;
-            }
-
-            var ranks = Evaluator.Ranks(new FusedScorer("ranker", baseScorer, [.. s.Zip(w)]), split, Phase.Validation, slice);
-            return ranks.Average(r => RankingMetrics.Ndcg(r, 20) + RankingMetrics.Hit(r, 50));
-        }
+        double Score(ISequenceScorer scorer, IReadOnlyList<int> slice) => slice.Count == 0
+            ? 0
+            : Evaluator.Ranks(scorer, split, Phase.Validation, slice).Average(r => RankingMetrics.Ndcg(r, 20) + RankingMetrics.Hit(r, 50));
 
         // Every slice is scored in the catalogue with the pseudo-new items, so lifting new items is paid for by the
         // users whose targets they push down. Most traffic is warm: the sample of all users counts as much as the
         // other two slices together.
-        double Objective(float[] w) => Slice(newSources, w, users) + (0.5 * Slice(newSources, w, cold)) + (0.5 * Slice(newSources, w, fresh));
+        IReadOnlyList<int>[] slices = [users, cold, fresh];
+        double[] sliceWeights = [1, 0.5, 0.5];
+        var floor = new double[slices.Length];
+        if (floors)
+        {
+            foreach (var (_, build) in FunctionCandidate.BaselineScorers)
+            {
+                var baseline = build(withoutNew, split.ItemCount);
+                for (var k = 0; k < slices.Length; k++)
+                {
+                    floor[k] = Math.Max(floor[k], Score(baseline, slices[k]));
+                }
+            }
+        }
+
+        double[] SliceScores(float[] w)
+        {
+            var fused = new FusedScorer("ranker", baseScorer, [.. newSources.Zip(w)]);
+            return [.. slices.Select(slice => Score(fused, slice))];
+        }
+
+        double Objective(float[] w) => FloorObjective(SliceScores(w), sliceWeights, floor);
 
         var best = Objective(weights);
         for (var round = 0; round < 2; round++)
@@ -151,7 +179,8 @@ public static class FusionTuning
             }
         }
 
-        progress?.Report($"fusion weights: co-occurrence {weights[0]}, item-kNN {weights[1]}, popularity {weights[2]}, new item {weights[3]} (validation NDCG@20 + HR@50 summed over all/cold/new: {best:0.0000}; {users.Length}/{cold.Length}/{fresh.Length} users)");
+        var final = SliceScores(weights);
+        progress?.Report($"fusion weights: co-occurrence {weights[0]}, item-kNN {weights[1]}, popularity {weights[2]}, new item {weights[3]} (validation NDCG@20 + HR@50 on all/cold/new {final[0]:0.0000}/{final[1]:0.0000}/{final[2]:0.0000}, best baselines {floor[0]:0.0000}/{floor[1]:0.0000}/{floor[2]:0.0000}; objective {best:0.0000}; {users.Length}/{cold.Length}/{fresh.Length} users)");
         return new FusionWeights(weights[0], weights[1], weights[2], weights[3]);
     }
 }
@@ -316,6 +345,8 @@ public static class TransformerCandidates
             new TransformerCandidate($"metadata-transformer-{otherPooling}-pooling", options with { Pooling = otherPooling }, cache),
             new TransformerCandidate("metadata-transformer+id", withId, cache),
             new RankerCandidate("ranker", rankerOnIdResidual ? withId : options, cache),
+            // Ablation: the ranking stage tuned without the baseline floors (slice weights alone).
+            new RankerCandidate("ranker-no-floors", rankerOnIdResidual ? withId : options, cache, floors: false),
             new MultiRoundCandidate("metadata-transformer+multiround", options, rounds),
             // Ablation: the fine-tuned model as a single pass (full ranking with its round-1 user vector), so the gain
             // of the later rounds is visible apart from the extra training.
