@@ -2,7 +2,6 @@ namespace SessionRec.Benchmarks;
 
 using BenchmarkDotNet.Attributes;
 using SessionRec.Models.Baseline;
-using SessionRec.Models.Data;
 using SessionRec.Models.Featurization;
 using SessionRec.Models.Ranking;
 using SessionRec.Models.Serving;
