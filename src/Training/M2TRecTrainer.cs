@@ -227,11 +227,13 @@ public static class M2TRecTrainer
         // served by fresh mmap pages every step (see M2TRecModule.MeanBag).
         var rows = h.shape[0];
         var chunk = Math.Max(1, (4 << 20) / Math.Max(1, n));
+        var unreleased = UnreleasedMask(split);
         Tensor? total = null;
         for (long start = 0; start < rows; start += chunk)
         {
             var size = Math.Min(chunk, rows - start);
-            var part = nn.functional.cross_entropy(module.ScoringSession(h.narrow(0, start, size)).matmul(scoringItems.t()), y.narrow(0, start, size), reduction: nn.Reduction.Sum);
+            var logits = module.ScoringSession(h.narrow(0, start, size)).matmul(scoringItems.t());
+            var part = nn.functional.cross_entropy(unreleased is null ? logits : logits + unreleased, y.narrow(0, start, size), reduction: nn.Reduction.Sum);
             total = total is null ? part : total + part;
         }
 
@@ -246,6 +248,27 @@ public static class M2TRecTrainer
         }
 
         return loss;
+    }
+
+    /// <summary>
+    /// −∞ for the split's unreleased items, 0 for the rest ([N]), or null when all are released: added to the
+    /// logits, it keeps items that were not in the catalogue at training time out of the softmax — an item that
+    /// does not exist yet is no negative, and pushing its metadata down would sink it when it arrives.
+    /// </summary>
+    internal static Tensor? UnreleasedMask(LeaveOneOutSplit split)
+    {
+        if (split.Unreleased.Count == 0)
+        {
+            return null;
+        }
+
+        var mask = new float[split.ItemCount];
+        foreach (var i in split.Unreleased)
+        {
+            mask[i] = float.NegativeInfinity;
+        }
+
+        return tensor(mask);
     }
 
     /// <summary>Cross-entropy of a category head, ignoring targets without a category at that level.</summary>
@@ -284,6 +307,11 @@ public static class M2TRecTrainer
             }
 
             scores.index_put_(float.NegativeInfinity, [tensor(rows.ToArray()), tensor(columns.ToArray())]);
+            if (UnreleasedMask(split) is { } unreleased)
+            {
+                scores += unreleased;
+            }
+
             var target = scores.gather(1, tensor(batch.Select(u => (long)split.Valid[u]).ToArray()).view(-1, 1));
             var ranks = scores.ge(target).sum(1).sub(1).data<long>().ToArray();
             sum += ranks.Sum(r => RankingMetrics.Ndcg((int)r, 20));

@@ -4,6 +4,7 @@ using SessionRec.Models.Evaluation;
 using SessionRec.Models.Featurization;
 using SessionRec.TestSupport;
 using SessionRec.Training.Evaluation;
+using TorchSharp;
 
 public sealed class TrainerTests
 {
@@ -23,6 +24,43 @@ public sealed class TrainerTests
         var modelHr = Evaluator.Ranks(transformer, split, Phase.Test).Average(r => RankingMetrics.Hit(r, 10));
         var popHr = Evaluator.Ranks(pop, split, Phase.Test).Average(r => RankingMetrics.Hit(r, 10));
         Assert.True(modelHr > popHr * 1.5, $"model HR@10 {modelHr:0.000}, pop {popHr:0.000}");
+    }
+
+    [Fact]
+    public void An_unreleased_item_is_no_negative_in_the_training_loss()
+    {
+        var (split, _, heldOut) = SyntheticData.Split().HoldOutItems(0.1, seed: 3);
+        Assert.Equal(heldOut, split.Unreleased);
+        var featurizer = ItemFeaturizer.Fit(split.ReleasedItems);
+        var table = ItemFeatureTable.Build(featurizer, split.Dataset.Items);
+        var options = ExportParityTests.Tiny;
+        var module = new M2TRecModule(options, featurizer, split.ItemCount);
+        module.eval();
+        int[] batch = [.. Enumerable.Range(0, split.UserCount).Where(u => split.Train[u].Length >= 2).Take(32)];
+        var inBatch = batch.SelectMany(u => split.Train[u]).ToHashSet();
+        float Loss()
+        {
+            using var scope = torch.NewDisposeScope();
+            using var items = new ItemTensors(table);
+            return M2TRecTrainer.BatchLoss(module, items, split, batch, null, options).item<float>();
+        }
+
+        // Gives item `to` the brand and title of item `from`, so its vector changes.
+        void Copy(int from, int to)
+        {
+            table.Brand[to] = table.Brand[from];
+            Array.Copy(table.Title, from * ItemFeaturizer.MaxTitleTokens, table.Title, to * ItemFeaturizer.MaxTitleTokens, ItemFeaturizer.MaxTitleTokens);
+        }
+
+        var before = Loss();
+        var unreleased = heldOut.First();
+        var released = Enumerable.Range(0, split.ItemCount).Where(i => !heldOut.Contains(i) && !inBatch.Contains(i)).ToArray();
+        var donor = released.First(i => table.Brand[i] != table.Brand[unreleased]);
+        Copy(donor, unreleased);
+        Assert.Equal(before, Loss());
+
+        Copy(released.First(i => table.Brand[i] != table.Brand[released[0]]), released[0]);
+        Assert.NotEqual(before, Loss());
     }
 
     private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>

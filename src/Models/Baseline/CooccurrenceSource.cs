@@ -61,30 +61,33 @@ public sealed class CooccurrenceSource(InteractionStatistics statistics, int loo
 /// <summary>The most popular items lately (time-decayed); the fallback for new users and sparse sessions.</summary>
 /// <remarks>
 /// The ranking only changes when the statistics do, so the top of it is kept between requests: a full scan of a
-/// 12k-item catalogue costs ~60 µs, a cached list nothing. Not thread-safe, like the statistics it reads.
+/// 12k-item catalogue costs ~60 µs, a cached list nothing. Concurrent readers are safe while nobody writes the
+/// statistics (the cache is one immutable snapshot, swapped whole); writers need the statistics to themselves.
 /// </remarks>
 public sealed class PopularitySource(InteractionStatistics statistics, int cacheSize = 1_000) : ICandidateSource
 {
     public const string SourceName = "popularity";
 
-    private List<(int Item, double Score)> _top = [];
-    private long _observationsAtTop = -1;
+    private Top _top = new(-1, []);
 
     public string Name => SourceName;
 
     public void Collect(CandidateQuery query, int limit, List<Candidate> into)
     {
-        if (_observationsAtTop != statistics.Observations || (limit > _top.Count && _top.Count == cacheSize))
+        var top = _top;
+        if (top.Observations != statistics.Observations || (limit > top.Items.Count && top.Items.Count == cacheSize))
         {
-            _top = TopK.Select(statistics.ItemCount, statistics.Popularity, Math.Max(limit, cacheSize));
-            _observationsAtTop = statistics.Observations;
+            top = new Top(statistics.Observations, TopK.Select(statistics.ItemCount, statistics.Popularity, Math.Max(limit, cacheSize)));
+            _top = top;
         }
 
-        var count = Math.Min(limit, _top.Count);
+        var count = Math.Min(limit, top.Items.Count);
         for (var i = 0; i < count; i++)
         {
-            var (item, score) = _top[i];
+            var (item, score) = top.Items[i];
             into.Add(new Candidate(statistics.IdOf(item), score, "popular lately"));
         }
     }
+
+    private sealed record Top(long Observations, IReadOnlyList<(int Item, double Score)> Items);
 }

@@ -18,13 +18,14 @@ public enum Phase
 /// </summary>
 public sealed class LeaveOneOutSplit
 {
-    private LeaveOneOutSplit(SequenceDataset dataset, int[] users, int[][] train, int[] valid, int[] test)
+    private LeaveOneOutSplit(SequenceDataset dataset, int[] users, int[][] train, int[] valid, int[] test, IReadOnlySet<int>? unreleased = null)
     {
         Dataset = dataset;
         UserIndex = users;
         Train = train;
         Valid = valid;
         Test = test;
+        Unreleased = unreleased ?? new HashSet<int>();
     }
 
     public SequenceDataset Dataset { get; }
@@ -41,6 +42,16 @@ public sealed class LeaveOneOutSplit
     public IReadOnlyList<int> Test { get; }
 
     public int UserCount => Train.Count;
+
+    /// <summary>
+    /// Items that were not in the catalogue when the models were trained (the brand-new-item slice's held-out
+    /// items): a trainer neither learns vocabulary from their metadata nor uses them as negatives, exactly as for an
+    /// item PUT after training. They are scored, from their metadata, only at test time.
+    /// </summary>
+    public IReadOnlySet<int> Unreleased { get; }
+
+    /// <summary>The catalogue as the trainer sees it: every item but the <see cref="Unreleased"/> ones.</summary>
+    public IEnumerable<ImportItem> ReleasedItems => Dataset.Items.Where((_, i) => !Unreleased.Contains(i));
 
     public static LeaveOneOutSplit Create(SequenceDataset dataset)
     {
@@ -134,6 +145,6 @@ public sealed class LeaveOneOutSplit
             test.Add(all[^1]);
         }
 
-        return (new LeaveOneOutSplit(Dataset, [.. users], [.. train], [.. valid], [.. test]), newItemUsers, heldOut);
+        return (new LeaveOneOutSplit(Dataset, [.. users], [.. train], [.. valid], [.. test], heldOut), newItemUsers, heldOut);
     }
 }

@@ -176,7 +176,11 @@ public sealed class CatalogueGrain(
         var query = new CandidateQuery(request.SessionItems, request.ContextItem, request.K);
         var served = await ModelPipelineAsync(query, request, sessionKey, IsExcluded);
         var (pipeline, version, rounds) = served ?? (_pipeline, BaselineModelVersion, null);
-        var ranked = pipeline.Recommend(query, id => IsExcluded(id) || (rounds is { Continued: true } && shownBefore.Contains(id)));
+        // Off the grain's scheduler: one catalogue grain serves all of a tenant's recommendations, and its turns run
+        // one at a time, so ranking inside the turn would use one core however many requests wait. RecommendAsync
+        // is [ReadOnly]: Orleans holds back every call that changes this grain's state (upserts, catching up with
+        // the log) while one runs, so the ranking reads state nobody writes, and other requests interleave.
+        var ranked = await Task.Run(() => pipeline.Recommend(query, id => IsExcluded(id) || (rounds is { Continued: true } && shownBefore.Contains(id))));
 
         var items = new List<RecommendedItem>(ranked.Count);
         foreach (var r in ranked)
@@ -255,7 +259,8 @@ public sealed class CatalogueGrain(
             first = await encoder.EncodeWithUserAsync(model, input, length);
             if (model.MultiRound is { } settings && request.Rounds != 0)
             {
-                rounds = RunRounds(model, settings, index, input, length, first, request, sessionKey, isExcluded);
+                // On the thread pool, as the ranking is (see RecommendAsync).
+                rounds = await Task.Run(() => RunRounds(model, settings, index, input, length, first, request, sessionKey, isExcluded));
             }
         }
         catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or ObjectDisposedException or ArgumentException or InvalidOperationException)

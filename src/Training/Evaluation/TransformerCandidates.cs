@@ -21,7 +21,9 @@ public sealed class TrainingCache
             return model;
         }
 
-        var featurizer = ItemFeaturizer.Fit(split.Dataset.Items);
+        // Vocabularies from the catalogue the trainer sees: an unreleased item's unseen tokens are [UNK], as they are for
+        // an item PUT after training.
+        var featurizer = ItemFeaturizer.Fit(split.ReleasedItems);
         var table = ItemFeatureTable.Build(featurizer, split.Dataset.Items);
         progress?.Report($"{name}: training on {split.UserCount:N0} sequences, {split.ItemCount:N0} items ({featurizer})");
         var epochs = progress is null ? null : new Progress<EpochReport>(e => progress.Report(
