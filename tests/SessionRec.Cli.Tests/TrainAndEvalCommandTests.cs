@@ -40,6 +40,29 @@ public sealed class TrainAndEvalCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_failing_row_leaves_the_others_in_the_results_and_the_exit_code_says_so()
+    {
+        var (inter, item) = WriteRecBole();
+        var json = Path.Combine(_dir, "recs.json");
+        var md = Path.Combine(_dir, "recs.md");
+        var baselines = FunctionCandidate.Baselines();
+        IRecommenderCandidate[] candidates =
+        [
+            baselines.Single(c => c.Name == "pop"),
+            new FunctionCandidate("crashes", (_, _) => throw new InvalidOperationException("native error")),
+            baselines.Single(c => c.Name == "cooccurrence"),
+        ];
+        var code = Evaluate.EvalRecsCommand.Run(
+            Models.Data.DatasetReaders.ReadRecBole(inter, item), candidates, "test", json, md, _ => false, TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, code);
+        var results = ResultsFile.FromJson(File.ReadAllText(json));
+        Assert.Equal(["pop", "cooccurrence"], results.Rows.Where(r => r.Slice == "all").Select(r => r.Model));
+        Assert.DoesNotContain(results.Rows, r => r.Model == "crashes");
+        Assert.Contains("| cooccurrence |", File.ReadAllText(md));
+    }
+
+    [Fact]
     public async Task Eval_recs_writes_every_row_and_slice_as_json_and_markdown()
     {
         var (inter, item) = WriteRecBole();

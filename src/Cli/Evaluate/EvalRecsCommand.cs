@@ -16,18 +16,44 @@ public static class EvalRecsCommand
         AnsiConsole.MarkupLineInterpolated($"{dataset.Name}: {split.ItemCount:N0} items, {split.UserCount:N0} users, {evaluation.ColdUsers().Count:N0} cold targets (≤ {RecsEvaluation.ColdThreshold} training interactions), {evaluation.NewItemSplit().Users.Count:N0} users whose target is a held-out new item");
         var rows = new List<ResultRow>();
         var progress = new Progress<string>(message => AnsiConsole.MarkupLineInterpolated($"[grey]{DateTime.Now:HH:mm:ss} {message}[/]"));
+        var failed = new List<string>();
         foreach (var candidate in candidates)
         {
             var watch = Stopwatch.StartNew();
-            foreach (var row in evaluation.Run(candidate, newItems(candidate), progress, cancellationToken))
+            var before = rows.Count;
+            try
             {
-                rows.Add(row);
-                AnsiConsole.MarkupLineInterpolated($"{row.Model,-34} {row.Slice,-9} n={row.Users,6:N0}  HR@20 {row.Metrics["HR@20"]:0.0000}  NDCG@20 {row.Metrics["NDCG@20"]:0.0000}  HR@50 {row.Metrics["HR@50"]:0.0000}  NDCG@50 {row.Metrics["NDCG@50"]:0.0000}");
+                foreach (var row in evaluation.Run(candidate, newItems(candidate), progress, cancellationToken))
+                {
+                    rows.Add(row);
+                    AnsiConsole.MarkupLineInterpolated($"{row.Model,-34} {row.Slice,-9} n={row.Users,6:N0}  HR@20 {row.Metrics["HR@20"]:0.0000}  NDCG@20 {row.Metrics["NDCG@20"]:0.0000}  HR@50 {row.Metrics["HR@50"]:0.0000}  NDCG@50 {row.Metrics["NDCG@50"]:0.0000}");
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One failing row (a model that crashed in training or scoring) must not cost the hour of rows
+                // before it: drop its partial slices, say why, go on, and exit non-zero at the end.
+                rows.RemoveRange(before, rows.Count - before);
+                failed.Add(candidate.Name);
+                AnsiConsole.MarkupLineInterpolated($"[red]{candidate.Name} failed: {e.GetType().Name}: {e.Message.Split('\n')[0]}[/]");
             }
 
             AnsiConsole.MarkupLineInterpolated($"[grey]{candidate.Name}: {watch.Elapsed.TotalSeconds:0} s[/]");
+            // Written after every row, so a long run that is stopped keeps what it measured.
+            Write(dataset, command, json, markdown, rows);
         }
 
+        if (failed.Count > 0)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]not in the results: {string.Join(", ", failed)}[/]");
+            return 1;
+        }
+
+        return 0;
+    }
+
+    private static void Write(Dataset dataset, string command, string? json, string? markdown, List<ResultRow> rows)
+    {
         var results = new ResultsFile("recs", dataset.Name, RecsEvaluation.Protocol, ResultsFile.DescribeMachine(), command, DateTimeOffset.UtcNow, rows);
         if (json is not null)
         {
@@ -38,7 +64,5 @@ public static class EvalRecsCommand
         {
             File.WriteAllText(markdown, results.ToMarkdown());
         }
-
-        return 0;
     }
 }
