@@ -40,6 +40,32 @@ public static class Validation
         return null;
     }
 
+    /// <summary>
+    /// User and item ids also name resources in URL paths (<c>/v1/users/{id}</c>, <c>/v1/items/{id}</c>), so
+    /// whatever is accepted can be read and erased: no '/' (nor its URL encoding "%2F", which the server cannot tell
+    /// from an encoded slash), and not "." or ".." (which URL paths resolve away). Refused at ingestion with this
+    /// rule, so no such id is ever stored.
+    /// </summary>
+    public static string? PathIdProblem(string field, string? value)
+    {
+        if (IdProblem(field, value) is { } problem)
+        {
+            return problem;
+        }
+
+        if (value!.Contains('/', StringComparison.Ordinal) || value.Contains("%2F", StringComparison.OrdinalIgnoreCase))
+        {
+            return $"{field} must not contain '/' (or \"%2F\"): ids are part of URL paths.";
+        }
+
+        if (value is "." or "..")
+        {
+            return $"{field} must not be \".\" or \"..\": ids are part of URL paths.";
+        }
+
+        return null;
+    }
+
     public static string? TextProblem(string field, string? value, int max = MaxTextLength)
     {
         if (value is null)

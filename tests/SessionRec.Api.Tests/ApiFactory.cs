@@ -16,6 +16,7 @@ public sealed class ApiFactory(string redis, IReadOnlyDictionary<string, string?
     public const string KeyB = "key-tenant-b-0123456789";
     public const string TenantA = "tenant-a";
     public const string TenantB = "tenant-b";
+    public const string AdminKey = "admin-key-0123456789";
 
     public string ClusterId { get; } = "test-" + Guid.NewGuid().ToString("N")[..8];
 
@@ -29,6 +30,7 @@ public sealed class ApiFactory(string redis, IReadOnlyDictionary<string, string?
         builder.UseSetting("Auth:Keys:0:Tenant", TenantA);
         builder.UseSetting("Auth:Keys:1:Key", KeyB);
         builder.UseSetting("Auth:Keys:1:Tenant", TenantB);
+        builder.UseSetting("Auth:AdminKey", AdminKey);
         builder.UseSetting("Recommendations:TailInterval", "00:00:00.100");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

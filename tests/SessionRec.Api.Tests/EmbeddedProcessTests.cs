@@ -86,9 +86,11 @@ public sealed class EmbeddedProcessTests : IAsyncLifetime
 
         using var http = await StartAsync();
 
-        // The session grain replays x's records from the click log; the catalogue learns d1 → d2 from it.
+        // The session grain replays x's records from the click log; the catalogue learns d1 → d2 from it. The
+        // imported session ended hours ago: it is x's most recent session, not a live one.
         var session = await (await http.GetAsync("/v1/users/x/session", ct)).Read<UserSessionResponse>();
-        Assert.Equal(["d1", "d2"], session.Current!.Events.Select(e => e.ItemId));
+        Assert.Null(session.Current);
+        Assert.Equal(["d1", "d2"], session.Recent[0].Events.Select(e => e.ItemId));
         var recs = await (await http.GetAsync("/v1/users/new/recommendations?context_item=d1", ct)).Read<RecommendationsResponse>();
         Assert.Equal("d2", recs.Items[0].ItemId);
 
@@ -97,7 +99,46 @@ public sealed class EmbeddedProcessTests : IAsyncLifetime
         Assert.Contains("in use by another SessionRec process", error.Message);
     }
 
-    private async Task<HttpClient> StartAsync()
+    [Fact(Timeout = 180_000)]
+    public async Task TheGeneratedKeyKeepsWorkingBesideConfiguredKeysAndTheStoreNeedsItsPassword()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var storePort = EmbeddedGarnet.FreeLoopbackPort();
+        using var http = await StartAsync("--Auth:Keys:0:Key=configured-key-0123456789", "--Auth:Keys:0:Tenant=other", $"--Storage:EmbeddedPort={storePort}");
+
+        // The generated key of the tenant "default" still opens the API with a key configured for another tenant.
+        Assert.Equal(HttpStatusCode.OK, (await http.PutJson("/v1/items", new { items = new[] { Http.Item("a") } })).StatusCode);
+        using var configured = new HttpClient { BaseAddress = http.BaseAddress };
+        configured.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "configured-key-0123456789");
+        Assert.Equal(HttpStatusCode.NotFound, (await configured.GetAsync("/v1/items/a", ct)).StatusCode);
+
+        // The admin key in the data folder lists both, and never their text.
+        using var admin = new HttpClient { BaseAddress = http.BaseAddress };
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(Path.Combine(_data, "admin-key.txt"), ct)).Trim());
+        var keys = await (await admin.GetAsync("/v1/admin/keys", ct)).Read<KeysResponse>();
+        Assert.Equal(["default/generated", "other/configuration"], keys.Keys.Select(k => $"{k.Tenant}/{k.Source}").Order(StringComparer.Ordinal));
+
+        // The embedded store listens on loopback with a generated password: a local process without it reads nothing.
+        var secret = Path.Combine(_data, EmbeddedGarnet.SecretFile);
+        if (!OperatingSystem.IsWindows())
+        {
+            foreach (var file in new[] { secret, Path.Combine(_data, "admin-key.txt"), Path.Combine(_data, "api-key.txt") })
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+            }
+        }
+
+        await using (var intruder = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{storePort},abortConnect=false,connectTimeout=2000"))
+        {
+            var refused = await Assert.ThrowsAnyAsync<StackExchange.Redis.RedisException>(() => intruder.GetDatabase().PingAsync());
+            Assert.Contains("auth", refused.ToString(), StringComparison.OrdinalIgnoreCase);
+        }
+
+        await using var owner = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{storePort},password={(await File.ReadAllTextAsync(secret, ct)).Trim()}");
+        Assert.True((await owner.GetDatabase().PingAsync()) >= TimeSpan.Zero);
+    }
+
+    private async Task<HttpClient> StartAsync(params string[] settings)
     {
         var dll = FindApiDll();
         var info = new ProcessStartInfo("dotnet")
@@ -109,6 +150,10 @@ public sealed class EmbeddedProcessTests : IAsyncLifetime
         info.ArgumentList.Add(dll);
         info.ArgumentList.Add($"--Storage:DataPath={_data}");
         info.ArgumentList.Add($"--Urls=http://127.0.0.1:{_port}");
+        foreach (var setting in settings)
+        {
+            info.ArgumentList.Add(setting);
+        }
         info.Environment.Remove("ConnectionStrings__Redis");
         _process = Process.Start(info)!;
         _process.OutputDataReceived += (_, _) => { };

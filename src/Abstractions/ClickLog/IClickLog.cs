@@ -33,6 +33,15 @@ public interface IClickLog
     /// <summary>The sequence number of the newest record (0 for an empty log).</summary>
     Task<long> LastSequenceAsync(string tenant, CancellationToken cancellationToken = default);
 
-    /// <summary>Removes every record of the user, and their event ids; returns how many records were removed.</summary>
+    /// <summary>
+    /// Removes every record of the user, and their event ids; returns how many records were removed. Throws
+    /// <see cref="ErasureIncompleteException"/> rather than return while records of the user remain.
+    /// </summary>
     Task<int> EraseUserAsync(string tenant, string userId, CancellationToken cancellationToken = default);
+
+    /// <summary>How many records of the user the log holds.</summary>
+    Task<long> CountUserAsync(string tenant, string userId, CancellationToken cancellationToken = default);
 }
+
+/// <summary>An erasure could not remove everything it was asked to: it must not be reported as done.</summary>
+public sealed class ErasureIncompleteException(string message) : Exception(message);

@@ -23,6 +23,21 @@ public interface ISuggestionGrain : IGrainWithStringKey
 
     [Alias("ItemRemovedAsync"), OneWay]
     Task ItemRemovedAsync(string itemId);
+
+    /// <summary>Takes the user's searches out of the shared query log now (erasure); true when none is left.</summary>
+    [Alias("ForgetUserAsync")]
+    Task<bool> ForgetUserAsync(string userId);
+
+    [Alias("GetBlocklistAsync")]
+    Task<BlocklistView> GetBlocklistAsync();
+
+    /// <summary>Replaces the tenant's blocklist (stored, then applied to the next request).</summary>
+    [Alias("SetBlocklistAsync")]
+    Task SetBlocklistAsync(BlocklistView blocklist);
+
+    /// <summary>The texts the blocklist lets through, in order (for suggestions made outside the grain: the LLM's).</summary>
+    [Alias("AllowedAsync")]
+    Task<IReadOnlyList<string>> AllowedAsync(IReadOnlyList<string> texts);
 }
 
 /// <summary>

@@ -84,3 +84,10 @@ public sealed record DescribeInput(
 public sealed record Description(
     [property: Id(0)] string Text,
     [property: Id(1)] IReadOnlyList<EntityRef> Entities);
+
+/// <summary>A tenant's blocked suggestion phrases and patterns (those set by configuration are not in it).</summary>
+[GenerateSerializer, Immutable]
+[Alias("SessionRec.BlocklistView")]
+public sealed record BlocklistView(
+    [property: Id(0)] IReadOnlyList<string> Phrases,
+    [property: Id(1)] IReadOnlyList<string> Patterns);

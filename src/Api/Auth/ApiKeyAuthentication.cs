@@ -1,8 +1,6 @@
 namespace SessionRec.Api.Auth;
 
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
@@ -22,6 +20,13 @@ public sealed class ApiKeyAuthenticationHandler(
     /// <summary>A short, non-secret id of the key (a prefix of its digest), for per-key rate limits.</summary>
     public const string KeyIdClaim = "key_id";
 
+    public const string RoleClaim = "role";
+    public const string AdminRole = "admin";
+
+    /// <summary>Authorization policies: tenant routes need a tenant's key, /v1/admin the admin key.</summary>
+    public const string TenantPolicy = "tenant";
+    public const string AdminPolicy = "admin";
+
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
@@ -35,13 +40,20 @@ public sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.Fail("The Authorization header must be 'Bearer <api key>'."));
         }
 
-        var key = registry.Find(header.AsSpan(7).Trim());
+        var text = header.AsSpan(7).Trim();
+        if (registry.IsAdmin(text))
+        {
+            var admin = new ClaimsIdentity([new Claim(RoleClaim, AdminRole), new Claim(KeyIdClaim, "admin")], SchemeName);
+            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(admin), SchemeName)));
+        }
+
+        var key = registry.Find(text);
         if (key is null)
         {
             return Task.FromResult(AuthenticateResult.Fail("Unknown API key."));
         }
 
-        var identity = new ClaimsIdentity([new Claim(TenantClaim, key.Value.Tenant), new Claim(KeyIdClaim, key.Value.KeyId)], SchemeName);
+        var identity = new ClaimsIdentity([new Claim(TenantClaim, key.Tenant), new Claim(KeyIdClaim, key.Id)], SchemeName);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
 
@@ -55,49 +67,18 @@ public sealed class ApiKeyAuthenticationHandler(
             detail: "Send 'Authorization: Bearer <api key>'. Every route except /health and the API reference needs a key.")
             .ExecuteAsync(Context);
     }
-}
 
-/// <summary>The configured keys, by digest, so a key's text is compared in constant time and never kept.</summary>
-public sealed class ApiKeyRegistry
-{
-    private readonly Dictionary<string, string> _tenantByDigest = new(StringComparer.Ordinal);
-
-    public ApiKeyRegistry(IOptions<ApiKeyOptions> options)
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
-        foreach (var entry in options.Value.Keys)
-        {
-            if (string.IsNullOrWhiteSpace(entry.Key) || string.IsNullOrWhiteSpace(entry.Tenant))
-            {
-                throw new OptionsValidationException(ApiKeyOptions.SectionName, typeof(ApiKeyOptions), ["Every API key needs a Key and a Tenant."]);
-            }
-
-            if (!Validation.IsValidTenant(entry.Tenant))
-            {
-                throw new OptionsValidationException(ApiKeyOptions.SectionName, typeof(ApiKeyOptions), [$"Tenant ids are 1-64 letters, digits, '-' or '_' ('{entry.Tenant}' is not)."]);
-            }
-
-            _tenantByDigest[Digest(entry.Key.AsSpan().Trim())] = entry.Tenant;
-        }
-    }
-
-    /// <summary>The key's tenant and its id (the first 12 hex digits of its SHA-256), or null for an unknown key.</summary>
-    public (string Tenant, string KeyId)? Find(ReadOnlySpan<char> key)
-    {
-        if (key.IsEmpty)
-        {
-            return null;
-        }
-
-        var digest = Digest(key);
-        return _tenantByDigest.TryGetValue(digest, out var tenant) ? (tenant, digest[..12]) : null;
-    }
-
-    private static string Digest(ReadOnlySpan<char> key)
-    {
-        Span<byte> hash = stackalloc byte[32];
-        var bytes = Encoding.UTF8.GetBytes(key.ToArray());
-        SHA256.HashData(bytes, hash);
-        return Convert.ToHexString(hash);
+        Response.StatusCode = StatusCodes.Status403Forbidden;
+        var admin = Context.User.HasClaim(RoleClaim, AdminRole);
+        await Results.Problem(
+            statusCode: StatusCodes.Status403Forbidden,
+            title: "Wrong kind of key",
+            detail: admin
+                ? "The admin key opens only /v1/admin routes; use a tenant's API key here."
+                : "This route needs the admin key (Auth:AdminKey; the embedded default keeps one in data/admin-key.txt).")
+            .ExecuteAsync(Context);
     }
 }
 

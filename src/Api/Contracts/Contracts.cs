@@ -157,3 +157,16 @@ public sealed record KnowledgeRecordResponse(DateTimeOffset At, string Source, s
 
 /// <summary>GET /v1/users/{id}/knowledge: entities newest first, then the memory stream newest first.</summary>
 public sealed record KnowledgeResponse(string UserId, IReadOnlyList<KnowledgeEntityResponse> Entities, IReadOnlyList<KnowledgeRecordResponse> Stream);
+
+public sealed record CreateKeyRequest(string? Tenant, string? Name);
+
+/// <summary>A new key: <c>key</c> is shown this once; the service keeps only its digest.</summary>
+public sealed record CreatedKeyResponse(string Id, string Tenant, string? Name, DateTimeOffset? CreatedAt, string Key);
+
+public sealed record KeyResponse(string Id, string Tenant, string? Name, DateTimeOffset? CreatedAt, string Source);
+
+public sealed record KeysResponse(IReadOnlyList<KeyResponse> Keys);
+
+public sealed record BlocklistBody(IReadOnlyList<string>? Phrases, IReadOnlyList<string>? Patterns);
+
+public sealed record BlocklistResponse(string Tenant, IReadOnlyList<string> Phrases, IReadOnlyList<string> Patterns);

@@ -98,7 +98,7 @@ public static class AnalyticsApi
         }
 
         var userId = id[..at];
-        if (Validation.IdProblem("user id", userId) is { } problem)
+        if (Validation.PathIdProblem("user id", userId) is { } problem)
         {
             return Problems.BadRequest("Invalid session id", problem);
         }

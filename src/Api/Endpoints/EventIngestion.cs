@@ -109,7 +109,7 @@ public sealed class EventIngestion(IClickLog clickLog, IGrainFactory grains, IOp
         }
 
         var problem = Validation.IdProblem("event_id", body.EventId)
-            ?? Validation.IdProblem("user_id", body.UserId)
+            ?? Validation.PathIdProblem("user_id", body.UserId)
             ?? (body.SessionId is null ? null : Validation.IdProblem("session_id", body.SessionId))
             ?? (body.RequestId is null ? null : Validation.IdProblem("request_id", body.RequestId))
             ?? Validation.TextProblem("query", body.Query);
@@ -127,12 +127,12 @@ public sealed class EventIngestion(IClickLog clickLog, IGrainFactory grains, IOp
 
         if (type.IsItemEvent() || type == EventType.Impression)
         {
-            if (Validation.IdProblem("item_id", body.ItemId) is { } itemProblem)
+            if (Validation.PathIdProblem("item_id", body.ItemId) is { } itemProblem)
             {
                 return (null, $"A {type.ToWire()} event needs an item: {itemProblem}");
             }
         }
-        else if (body.ItemId is not null && Validation.IdProblem("item_id", body.ItemId) is { } itemProblem)
+        else if (body.ItemId is not null && Validation.PathIdProblem("item_id", body.ItemId) is { } itemProblem)
         {
             return (null, itemProblem);
         }

@@ -78,7 +78,7 @@ public static class ItemsApi
     public static async Task<Results<Ok<ItemResponse>, ProblemHttpResult>> GetItem(
         string id, ClaimsPrincipal user, IGrainFactory grains)
     {
-        if (Validation.IdProblem("id", id) is { } problem)
+        if (Validation.PathIdProblem("id", id) is { } problem)
         {
             return Problems.BadRequest("Invalid item id", problem);
         }
@@ -95,7 +95,7 @@ public static class ItemsApi
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteItem(
         string id, ClaimsPrincipal user, IGrainFactory grains)
     {
-        if (Validation.IdProblem("id", id) is { } problem)
+        if (Validation.PathIdProblem("id", id) is { } problem)
         {
             return Problems.BadRequest("Invalid item id", problem);
         }
@@ -111,7 +111,7 @@ public static class ItemsApi
             return "The item is null.";
         }
 
-        var problem = Validation.IdProblem("id", item.Id)
+        var problem = Validation.PathIdProblem("id", item.Id)
             ?? Validation.TextProblem("title", item.Title)
             ?? Validation.TextProblem("brand", item.Brand, Validation.MaxIdLength);
         if (problem is not null)

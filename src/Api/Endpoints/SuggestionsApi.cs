@@ -41,7 +41,7 @@ public static class SuggestionsApi
         string id, ClaimsPrincipal user, IGrainFactory grains, ImpressionLog impressions, IOptions<KnowledgeServiceOptions> options,
         LlmSuggester llm, TimeProvider time, CancellationToken cancellationToken, string? q = null, string? k = null, string? context_item = null)
     {
-        if (Validation.IdProblem("user id", id) is { } problem)
+        if (Validation.PathIdProblem("user id", id) is { } problem)
         {
             return Problems.BadRequest("Invalid user id", problem);
         }
@@ -51,7 +51,7 @@ public static class SuggestionsApi
             return Problems.BadRequest("Invalid q", textProblem);
         }
 
-        if (context_item is not null && Validation.IdProblem("context_item", context_item) is { } contextProblem)
+        if (context_item is not null && Validation.PathIdProblem("context_item", context_item) is { } contextProblem)
         {
             return Problems.BadRequest("Invalid context_item", contextProblem);
         }
@@ -84,8 +84,15 @@ public static class SuggestionsApi
         if (llm.Enabled)
         {
             var context = new LlmContext(q ?? "", sessionQueries, list.ContextTitle, [.. list.PersonalEntities.Select(e => e.Name)], size);
-            var (outcome, generated) = await llm.SuggestAsync($"{tenant}\u0001{id}", context, cancellationToken);
+            var (outcome, generated) = await llm.SuggestAsync(LlmSuggester.ScopeOf(tenant, id), context, cancellationToken);
             llmOutcome = outcome.ToString();
+            if (generated.Count > 0)
+            {
+                // The operator's blocklist applies to what the LLM writes too.
+                var allowed = (await grains.GetGrain<ISuggestionGrain>(tenant).AllowedAsync([.. generated.Select(g => g.Query)])).ToHashSet(StringComparer.Ordinal);
+                generated = [.. generated.Where(g => allowed.Contains(g.Query))];
+            }
+
             if (generated.Count > 0)
             {
                 served = Merge(generated, list, served, size);
@@ -144,7 +151,7 @@ public static class SuggestionsApi
 
     public static async Task<Results<Ok<KnowledgeResponse>, ProblemHttpResult>> GetKnowledge(string id, ClaimsPrincipal user, IGrainFactory grains)
     {
-        if (Validation.IdProblem("user id", id) is { } problem)
+        if (Validation.PathIdProblem("user id", id) is { } problem)
         {
             return Problems.BadRequest("Invalid user id", problem);
         }

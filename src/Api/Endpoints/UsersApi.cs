@@ -9,6 +9,7 @@ using SessionRec.Abstractions;
 using SessionRec.Abstractions.Catalogue;
 using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Events;
+using SessionRec.Abstractions.Knowledge;
 using SessionRec.Abstractions.Recommendations;
 using SessionRec.Abstractions.Sessions;
 using SessionRec.Api.Auth;
@@ -16,6 +17,7 @@ using SessionRec.Api.Contracts;
 using SessionRec.Api.Errors;
 using SessionRec.ServiceDefaults;
 using SessionRec.Silo.Catalogue;
+using SessionRec.Silo.Sessions;
 
 /// <summary>Per-user routes: the live session, recommendations for it, and erasure.</summary>
 public static class UsersApi
@@ -35,15 +37,26 @@ public static class UsersApi
     }
 
     public static async Task<Results<Ok<UserSessionResponse>, ProblemHttpResult>> GetSession(
-        string id, ClaimsPrincipal user, IGrainFactory grains)
+        string id, ClaimsPrincipal user, IGrainFactory grains, IOptions<SessionOptions> sessionOptions, TimeProvider time)
     {
-        if (Validation.IdProblem("user id", id) is { } problem)
+        if (Validation.PathIdProblem("user id", id) is { } problem)
         {
             return Problems.BadRequest("Invalid user id", problem);
         }
 
         var view = await grains.GetGrain<IUserSessionGrain>(TenantKey.For(user.Tenant(), id)).GetAsync();
-        return TypedResults.Ok(new UserSessionResponse(view.UserId, ToResponse(view.Current), view.Recent.Select(s => ToResponse(s)!).ToList()));
+        var current = view.Current;
+        var recent = view.Recent.Select(s => ToResponse(s)!).ToList();
+
+        // The grain's latest session is live only while it is inside the inactivity timeout; past it (an imported
+        // user's last session, a user who left) it is reported as the most recent of the ended ones.
+        if (current is not null && time.GetUtcNow() - current.LastEventAt > sessionOptions.Value.InactivityTimeout)
+        {
+            recent.Insert(0, ToResponse(current)!);
+            current = null;
+        }
+
+        return TypedResults.Ok(new UserSessionResponse(view.UserId, ToResponse(current), recent));
     }
 
     public static async Task<Results<Ok<RecommendationsResponse>, ProblemHttpResult>> GetRecommendations(
@@ -60,7 +73,7 @@ public static class UsersApi
         TimeProvider time,
         CancellationToken cancellationToken)
     {
-        if (Validation.IdProblem("user id", id) is { } problem)
+        if (Validation.PathIdProblem("user id", id) is { } problem)
         {
             return Problems.BadRequest("Invalid user id", problem);
         }
@@ -82,7 +95,7 @@ public static class UsersApi
             size = (int)Math.Min(asked, o.MaxK);
         }
 
-        if (context_item is not null && Validation.IdProblem("context_item", context_item) is { } contextProblem)
+        if (context_item is not null && Validation.PathIdProblem("context_item", context_item) is { } contextProblem)
         {
             return Problems.BadRequest("Invalid context_item", contextProblem);
         }
@@ -97,7 +110,7 @@ public static class UsersApi
                     return Problems.BadRequest("Too many exclusions", $"exclude takes at most {MaxExclude} item ids.");
                 }
 
-                if (Validation.IdProblem("exclude", part) is { } excludeProblem)
+                if (Validation.PathIdProblem("exclude", part) is { } excludeProblem)
                 {
                     return Problems.BadRequest("Invalid exclude", excludeProblem);
                 }
@@ -157,9 +170,9 @@ public static class UsersApi
     }
 
     public static async Task<Results<Ok<EraseUserResponse>, ProblemHttpResult>> EraseUser(
-        string id, ClaimsPrincipal user, IGrainFactory grains, IClickLog clickLog, ImpressionLog impressions, AnalyticsLogCache analytics, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal user, IGrainFactory grains, IClickLog clickLog, ImpressionLog impressions, AnalyticsLogCache analytics, Suggestions.LlmSuggester llm, CancellationToken cancellationToken)
     {
-        if (Validation.IdProblem("user id", id) is { } problem)
+        if (Validation.PathIdProblem("user id", id) is { } problem)
         {
             return Problems.BadRequest("Invalid user id", problem);
         }
@@ -167,13 +180,45 @@ public static class UsersApi
         var tenant = user.Tenant();
 
         // Impressions served before this call may still be queued: write them first, so erasure finds them.
-        // The log goes before the session grain: a grain replays the user's log records when it activates.
+        // The log goes before the grains: a grain replays the user's log records when it activates.
         await impressions.FlushAsync(cancellationToken);
         var erased = await clickLog.EraseUserAsync(tenant, id, cancellationToken);
         analytics.Invalidate(tenant);
-        await grains.GetGrain<IUserSessionGrain>(TenantKey.For(tenant, id)).EraseAsync();
-        await grains.GetGrain<SessionRec.Abstractions.Knowledge.IUserKnowledgeGrain>(TenantKey.For(tenant, id)).EraseAsync();
+        var sessions = grains.GetGrain<IUserSessionGrain>(TenantKey.For(tenant, id));
+        var knowledge = grains.GetGrain<IUserKnowledgeGrain>(TenantKey.For(tenant, id));
+        await sessions.EraseAsync();
+        await knowledge.EraseAsync();
         await grains.GetGrain<ICatalogueGrain>(tenant).ForgetUserAsync(id);
+        llm.Forget(Suggestions.LlmSuggester.ScopeOf(tenant, id));
+        var queryLogClear = await grains.GetGrain<ISuggestionGrain>(tenant).ForgetUserAsync(id);
+
+        // The proof: look again at every place the user's data lived before answering that it is gone.
+        var left = new List<string>();
+        if (await clickLog.CountUserAsync(tenant, id, cancellationToken) > 0)
+        {
+            left.Add("click log");
+        }
+
+        if ((await sessions.GetAsync()) is { Current: not null } or { Recent.Count: > 0 })
+        {
+            left.Add("sessions");
+        }
+
+        if ((await knowledge.GetAsync()) is { Aggregates.Count: > 0 } or { Stream.Count: > 0 })
+        {
+            left.Add("knowledge store");
+        }
+
+        if (!queryLogClear)
+        {
+            left.Add("shared query log");
+        }
+
+        if (left.Count > 0)
+        {
+            throw new ErasureIncompleteException($"Data of the user was still found in: {string.Join(", ", left)}.");
+        }
+
         return TypedResults.Ok(new EraseUserResponse(id, erased));
     }
 

@@ -47,6 +47,8 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             (503, "Storage unavailable", "The data store did not answer; nothing from this request was acknowledged. Retry with the same event ids."),
         SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException or TimeoutException =>
             (503, "Cluster unavailable", "A cluster member did not answer; retry shortly. Retried events are deduplicated by event id."),
+        SessionRec.Abstractions.ClickLog.ErasureIncompleteException =>
+            (500, "Erasure incomplete", exception.Message + " Nothing is reported as erased until all of it is gone: retry the DELETE."),
         OperationCanceledException =>
             (503, "Request cancelled", "The request was cancelled before it completed."),
         _ => (500, "Internal error", "An unexpected error occurred."),

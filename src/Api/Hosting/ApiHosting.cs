@@ -47,7 +47,11 @@ public static class ApiHosting
             builder.Services.AddSingleton(garnet);
             builder.Services.AddSingleton<IWriteBarrier, GarnetCommitBarrier>();
             redis = garnet.ConnectionString;
-            EnsureDefaultKey(builder, storage.DataPath);
+            builder.Services.AddSingleton(new GeneratedKeys(EnsureKeyFiles(builder, storage.DataPath)));
+        }
+        else
+        {
+            builder.Services.AddSingleton(new GeneratedKeys(null));
         }
 
         builder.Services.AddSessionRecStorage(redis!);
@@ -79,9 +83,14 @@ public static class ApiHosting
         }
 
         builder.Services.AddSingleton<ApiKeyRegistry>();
+        builder.Services.AddHostedService<ApiKeyRefresher>();
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
-        builder.Services.AddAuthorization();
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(ApiKeyAuthenticationHandler.TenantPolicy, p => p.RequireClaim(ApiKeyAuthenticationHandler.TenantClaim))
+            .AddPolicy(ApiKeyAuthenticationHandler.AdminPolicy, p => p.RequireClaim(ApiKeyAuthenticationHandler.RoleClaim, ApiKeyAuthenticationHandler.AdminRole))
+            .SetDefaultPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder(ApiKeyAuthenticationHandler.SchemeName)
+                .RequireClaim(ApiKeyAuthenticationHandler.TenantClaim).Build());
         builder.Services.AddSingleton<EventIngestion>();
         builder.Services.AddSingleton<ImpressionLog>();
         builder.Services.AddSingleton<AnalyticsLogCache>();
@@ -153,6 +162,7 @@ public static class ApiHosting
         v1.MapModelsApi();
         v1.MapAnalyticsApi();
         v1.MapSuggestionsApi();
+        v1.MapAdminApi();
         return app;
     }
 
@@ -189,32 +199,21 @@ public static class ApiHosting
     }
 
     /// <summary>
-    /// With no API key configured, the embedded default makes one for the tenant "default" and keeps it in the
-    /// data folder (api-key.txt), so the quick start works without setup; the key itself is never logged.
+    /// The embedded default keeps two keys in its data folder, made at the first start (mode 600, never logged):
+    /// api-key.txt, a key of the tenant "default" that works beside any configured key until it is revoked (so the
+    /// quick start works without setup), and admin-key.txt, the admin key, unless Auth:AdminKey is set.
     /// </summary>
-    private static void EnsureDefaultKey(WebApplicationBuilder builder, string dataPath)
+    private static string EnsureKeyFiles(WebApplicationBuilder builder, string dataPath)
     {
-        if (builder.Configuration.GetSection($"{ApiKeyOptions.SectionName}:Keys").GetChildren().Any())
+        var folder = Path.GetFullPath(dataPath);
+        var apiKey = SecretFile.ReadOrCreate(Path.Combine(folder, GeneratedKeys.ApiKeyFile), ApiKeyRegistry.NewKey);
+        if (string.IsNullOrWhiteSpace(builder.Configuration[$"{ApiKeyOptions.SectionName}:AdminKey"]))
         {
-            return;
+            var adminKey = SecretFile.ReadOrCreate(Path.Combine(folder, GeneratedKeys.AdminKeyFile), () => "sra_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)));
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [$"{ApiKeyOptions.SectionName}:AdminKey"] = adminKey });
         }
 
-        var file = Path.Combine(Path.GetFullPath(dataPath), "api-key.txt");
-        if (!File.Exists(file))
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            File.WriteAllText(file, "sr_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)));
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
-        }
-
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            [$"{ApiKeyOptions.SectionName}:Keys:0:Key"] = File.ReadAllText(file).Trim(),
-            [$"{ApiKeyOptions.SectionName}:Keys:0:Tenant"] = "default",
-        });
+        return apiKey;
     }
 }
 

@@ -131,6 +131,19 @@ public sealed partial class LlmSuggester : IDisposable
         }
     }
 
+    /// <summary>Drops this process's cached answers for a scope (a user being erased).</summary>
+    public void Forget(string cacheScope)
+    {
+        var prefix = cacheScope + "\u0001";
+        foreach (var key in _cache.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToList())
+        {
+            _cache.TryRemove(key, out _);
+        }
+    }
+
+    /// <summary>The cache scope of one user: answers are cached per user and context, never shared.</summary>
+    public static string ScopeOf(string tenant, string userId) => $"{tenant}\u0001{userId}";
+
     private void TrimCache(DateTimeOffset now)
     {
         if (_cache.Count <= 10_000)

@@ -3,33 +3,99 @@ namespace SessionRec.KnowledgeStore.Suggestions;
 using SessionRec.KnowledgeStore.Text;
 
 /// <summary>
-/// A tenant's query log as suggestion statistics: per query (normal form) how often and when it was searched,
-/// the text people typed most, and query-to-query transitions (what people searched next in a session).
+/// A tenant's query log as suggestion statistics: per query (normal form) how often, when and by whom it was
+/// searched, the text people typed, and query-to-query transitions (what people searched next in a session).
+/// Privacy: a query or transition is offered to others only once <see cref="MinUsers"/> distinct users searched it
+/// (k-anonymity), and <see cref="ForgetUser"/> takes a user's contributions back at once (erasure).
+/// Memory: one entry per distinct (query, user) and (transition, user) pair of the searches folded in — bounded by
+/// the searches the owner folds in (the service: the newest <c>Recommendations:RebuildMaxEvents</c> log records).
 /// Prefix completion searches a sorted key array rebuilt lazily after changes.
 /// </summary>
 public sealed class QueryLog
 {
-    private readonly Dictionary<string, Stats> _queries = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Dictionary<string, int>> _next = new(StringComparer.Ordinal);
-    private string[]? _sorted;
+    /// <summary>The contributor of searches added without a user (offline logs without user ids).</summary>
+    public const string Anonymous = "";
 
-    public sealed class Stats(string text)
+    private readonly Dictionary<string, Stats> _queries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, Contributions>> _next = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _queriesByUser = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<(string Before, string After)>> _transitionsByUser = new(StringComparer.Ordinal);
+    private string[]? _sorted;
+    private int _maxCount = -1;
+    private int _minUsers = 1;
+
+    /// <summary>Searches and distinct users of one query or transition.</summary>
+    public class Contributions
+    {
+        internal Dictionary<string, int> ByUser { get; } = new(StringComparer.Ordinal);
+
+        public int Count { get; internal set; }
+
+        public int Users => ByUser.Count;
+
+        internal void Add(string user)
+        {
+            Count++;
+            ByUser[user] = ByUser.GetValueOrDefault(user) + 1;
+        }
+
+        internal bool Remove(string user)
+        {
+            if (ByUser.Remove(user, out var count))
+            {
+                Count -= count;
+            }
+
+            return ByUser.Count == 0;
+        }
+    }
+
+    public sealed class Stats(string text) : Contributions
     {
         public string Text { get; set; } = text;
-
-        public int Count { get; set; }
 
         public DateTimeOffset LastSeen { get; set; }
     }
 
+    /// <summary>Distinct users a query or transition needs before it is offered (1: everything, for offline evaluation).</summary>
+    public int MinUsers
+    {
+        get => _minUsers;
+        set
+        {
+            _minUsers = Math.Max(1, value);
+            _maxCount = -1;
+        }
+    }
+
     public int Count => _queries.Count;
 
-    public int MaxCount { get; private set; }
+    /// <summary>The most searches of one offered query (scales completion popularity).</summary>
+    public int MaxCount
+    {
+        get
+        {
+            if (_maxCount < 0)
+            {
+                _maxCount = 0;
+                foreach (var stats in _queries.Values)
+                {
+                    if (stats.Users >= MinUsers)
+                    {
+                        _maxCount = Math.Max(_maxCount, stats.Count);
+                    }
+                }
+            }
 
-    public Stats? Get(string normalized) => _queries.GetValueOrDefault(normalized);
+            return _maxCount;
+        }
+    }
 
-    /// <summary>Records a search; <paramref name="previous"/> is the query before it in the same session, if any.</summary>
-    public void Add(string query, DateTimeOffset at, string? previous = null)
+    /// <summary>The query's statistics if it may be offered.</summary>
+    public Stats? Get(string normalized) => _queries.GetValueOrDefault(normalized) is { } stats && stats.Users >= MinUsers ? stats : null;
+
+    /// <summary>Records a search; <paramref name="previous"/> is the same user's query before it in the same session, if any.</summary>
+    public void Add(string query, DateTimeOffset at, string? previous = null, string user = Anonymous)
     {
         var key = TextNormalizer.Normalize(query);
         if (key.Length == 0)
@@ -43,33 +109,83 @@ public sealed class QueryLog
             _sorted = null;
         }
 
-        stats.Count++;
-        MaxCount = Math.Max(MaxCount, stats.Count);
+        stats.Add(user);
+        _maxCount = -1;
         if (at > stats.LastSeen)
         {
             stats.LastSeen = at;
         }
 
+        Own(_queriesByUser, user).Add(key);
         var before = TextNormalizer.Normalize(previous);
         if (before.Length > 0 && before != key)
         {
             if (!_next.TryGetValue(before, out var next))
             {
-                _next[before] = next = new Dictionary<string, int>(StringComparer.Ordinal);
+                _next[before] = next = new Dictionary<string, Contributions>(StringComparer.Ordinal);
             }
 
-            next[key] = next.GetValueOrDefault(key) + 1;
+            if (!next.TryGetValue(key, out var transition))
+            {
+                next[key] = transition = new Contributions();
+            }
+
+            transition.Add(user);
+            Own(_transitionsByUser, user).Add((before, key));
         }
     }
 
-    /// <summary>Queries starting with the prefix (normal form; every query when it is empty).</summary>
+    /// <summary>Removes every search and transition the user contributed; returns how many queries they had searched.</summary>
+    public int ForgetUser(string user)
+    {
+        var forgotten = 0;
+        if (_queriesByUser.Remove(user, out var queries))
+        {
+            foreach (var key in queries)
+            {
+                forgotten++;
+                if (_queries.TryGetValue(key, out var stats) && stats.Remove(user))
+                {
+                    _queries.Remove(key);
+                    _sorted = null;
+                }
+            }
+
+            _maxCount = -1;
+        }
+
+        if (_transitionsByUser.Remove(user, out var transitions))
+        {
+            foreach (var (before, after) in transitions)
+            {
+                if (_next.TryGetValue(before, out var next) && next.TryGetValue(after, out var transition) && transition.Remove(user))
+                {
+                    next.Remove(after);
+                    if (next.Count == 0)
+                    {
+                        _next.Remove(before);
+                    }
+                }
+            }
+        }
+
+        return forgotten;
+    }
+
+    /// <summary>Whether any search of the user is still held (erasure's check).</summary>
+    public bool Holds(string user) => _queriesByUser.ContainsKey(user) || _transitionsByUser.ContainsKey(user);
+
+    /// <summary>Offered queries starting with the prefix (normal form; every offered query when it is empty).</summary>
     public IEnumerable<(string Key, Stats Stats)> Completions(string normalizedPrefix)
     {
         if (normalizedPrefix.Length == 0)
         {
             foreach (var (key, stats) in _queries)
             {
-                yield return (key, stats);
+                if (stats.Users >= MinUsers)
+                {
+                    yield return (key, stats);
+                }
             }
 
             yield break;
@@ -79,11 +195,39 @@ public sealed class QueryLog
         var index = Array.BinarySearch(_sorted, normalizedPrefix, StringComparer.Ordinal);
         for (var i = index < 0 ? ~index : index; i < _sorted.Length && _sorted[i].StartsWith(normalizedPrefix, StringComparison.Ordinal); i++)
         {
-            yield return (_sorted[i], _queries[_sorted[i]]);
+            var stats = _queries[_sorted[i]];
+            if (stats.Users >= MinUsers)
+            {
+                yield return (_sorted[i], stats);
+            }
         }
     }
 
-    /// <summary>What people searched right after this query, with counts.</summary>
-    public IReadOnlyDictionary<string, int> Next(string normalizedQuery) =>
-        _next.TryGetValue(normalizedQuery, out var next) ? next : new Dictionary<string, int>();
+    /// <summary>What people searched right after this query (transitions enough users made), with counts.</summary>
+    public IReadOnlyDictionary<string, int> Next(string normalizedQuery)
+    {
+        var offered = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (_next.TryGetValue(normalizedQuery, out var next))
+        {
+            foreach (var (query, transition) in next)
+            {
+                if (transition.Users >= MinUsers && Get(query) is not null)
+                {
+                    offered[query] = transition.Count;
+                }
+            }
+        }
+
+        return offered;
+    }
+
+    private static HashSet<T> Own<T>(Dictionary<string, HashSet<T>> byUser, string user)
+    {
+        if (!byUser.TryGetValue(user, out var set))
+        {
+            byUser[user] = set = [];
+        }
+
+        return set;
+    }
 }

@@ -56,6 +56,9 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, Que
 
     public SuggestionOptions Options => _options;
 
+    /// <summary>What is never suggested (swapped whole when an operator changes it).</summary>
+    public SuggestionBlocklist Blocklist { get; set; } = SuggestionBlocklist.Empty;
+
     public IReadOnlyList<Suggestion> Suggest(SuggestionContext context, UserKnowledge? user, int k)
     {
         var prefix = TextNormalizer.Normalize(context.Prefix);
@@ -94,7 +97,7 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, Que
             var age = Math.Max(0, (context.Now - stats.LastSeen).TotalSeconds);
             var recency = Math.Pow(2, -age / _options.RecencyHalfLife.TotalSeconds);
             Add(stats.Text, SuggestionSources.Completion, _options.CompletionWeight * (Math.Log(1 + stats.Count) / maxLog) * (0.5 + (0.5 * recency)),
-                $"searched {stats.Count} time{(stats.Count == 1 ? "" : "s")} by shoppers");
+                $"searched {stats.Count} time{(stats.Count == 1 ? "" : "s")} by {(stats.Users == 1 ? "a shopper" : $"{stats.Users} shoppers")}");
         }
 
         // 2. Entity-grounded queries for the prefix's entities (and, personalised, the context's and the user's).
@@ -184,7 +187,8 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, Que
             }
         }
 
-        return candidates.Values.OrderByDescending(c => c.Score).ThenBy(c => c.Text.Length).ThenBy(c => c.Text, StringComparer.Ordinal).Take(k)
+        var blocklist = Blocklist;
+        return candidates.Values.Where(c => !blocklist.Blocks(c.Text)).OrderByDescending(c => c.Score).ThenBy(c => c.Text.Length).ThenBy(c => c.Text, StringComparer.Ordinal).Take(k)
             .Select(c => new Suggestion(c.Text, c.Source, [.. c.Entities.Values], c.Rationale, Math.Round(c.Score, 6))).ToList();
     }
 

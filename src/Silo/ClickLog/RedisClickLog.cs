@@ -35,19 +35,24 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         return out
         """;
 
-    // KEYS: log, ids, user index. ARGV: the event ids of the user's records (read beforehand).
+    // KEYS: log, ids, user index. ARGV: sequences, then the event ids of those records (read beforehand).
+    // Removes exactly those records and ids; returns { removed, records still indexed for the user }.
     private const string EraseScript = """
-        local seqs = redis.call('ZRANGE', KEYS[3], 0, -1)
+        local n = #ARGV / 2
         local removed = 0
-        for _, seq in ipairs(seqs) do
-          removed = removed + redis.call('HDEL', KEYS[1], seq)
+        for i = 1, n do
+          removed = removed + redis.call('HDEL', KEYS[1], ARGV[i])
+          redis.call('ZREM', KEYS[3], ARGV[i])
+          redis.call('HDEL', KEYS[2], ARGV[n + i])
         end
-        for _, id in ipairs(ARGV) do
-          redis.call('HDEL', KEYS[2], id)
+        local left = redis.call('ZCARD', KEYS[3])
+        if left == 0 then
+          redis.call('DEL', KEYS[3])
         end
-        redis.call('DEL', KEYS[3])
-        return removed
+        return { removed, left }
         """;
+
+    private const int MaxErasePasses = 20;
 
     public async Task<IReadOnlyList<AppendResult>> AppendAsync(string tenant, IReadOnlyList<UserEvent> events, CancellationToken cancellationToken = default)
     {
@@ -141,27 +146,45 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
 
     public async Task<int> EraseUserAsync(string tenant, string userId, CancellationToken cancellationToken = default)
     {
+        // Records appended while an erasure runs join the user's index after it was read: erase in passes until
+        // the index is empty, and fail rather than report an erasure that left records behind.
         var db = redis.GetDatabase();
         var index = RedisKeys.LogUserIndex(tenant, userId);
-        var seqs = await db.SortedSetRangeByRankAsync(index).WaitAsync(cancellationToken);
-        var eventIds = new List<RedisValue>(seqs.Length);
-        if (seqs.Length > 0)
+        var total = 0;
+        for (var pass = 0; pass < MaxErasePasses; pass++)
         {
-            var values = await db.HashGetAsync(RedisKeys.Log(tenant), seqs).WaitAsync(cancellationToken);
-            foreach (var value in values)
+            var seqs = await db.SortedSetRangeByRankAsync(index).WaitAsync(cancellationToken);
+            var args = new RedisValue[seqs.Length * 2];
+            if (seqs.Length > 0)
             {
-                if (!value.IsNull)
+                var values = await db.HashGetAsync(RedisKeys.Log(tenant), seqs).WaitAsync(cancellationToken);
+                for (var i = 0; i < seqs.Length; i++)
                 {
-                    eventIds.Add(JsonSerializer.Deserialize<UserEvent>((byte[])value!, ServiceJson.Options)!.EventId);
+                    args[i] = seqs[i];
+
+                    // A record already gone still has its sequence removed from the index; its id slot is a no-op.
+                    args[seqs.Length + i] = values[i].IsNull
+                        ? RedisValue.EmptyString
+                        : JsonSerializer.Deserialize<UserEvent>((byte[])values[i]!, ServiceJson.Options)!.EventId;
                 }
+            }
+
+            var result = (RedisResult[])(await db.ScriptEvaluateAsync(
+                EraseScript,
+                [RedisKeys.Log(tenant), RedisKeys.LogEventIds(tenant), index],
+                args).WaitAsync(cancellationToken))!;
+            total += (int)(long)result[0];
+            if ((long)result[1] == 0)
+            {
+                await barrier.WaitDurableAsync(cancellationToken);
+                return total;
             }
         }
 
-        var removed = await db.ScriptEvaluateAsync(
-            EraseScript,
-            [RedisKeys.Log(tenant), RedisKeys.LogEventIds(tenant), index],
-            [.. eventIds]).WaitAsync(cancellationToken);
-        await barrier.WaitDurableAsync(cancellationToken);
-        return (int)(long)removed;
+        throw new ErasureIncompleteException($"The user's click-log records kept arriving during {MaxErasePasses} erasure passes.");
     }
+
+    /// <summary>How many click-log records the user has (the per-user index: erasure's proof that none is left).</summary>
+    public async Task<long> CountUserAsync(string tenant, string userId, CancellationToken cancellationToken = default) =>
+        await redis.GetDatabase().SortedSetLengthAsync(RedisKeys.LogUserIndex(tenant, userId)).WaitAsync(cancellationToken);
 }

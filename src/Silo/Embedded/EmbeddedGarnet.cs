@@ -23,10 +23,16 @@ public sealed class EmbeddedGarnet : IDisposable
     private readonly Timer? _checkpoints;
     private int _disposed;
 
-    private EmbeddedGarnet(GarnetServer server, FileStream folderLock, int port, TimeSpan checkpointInterval)
+    /// <summary>The file beside the store holding its password (mode 600), made at the first start.</summary>
+    public const string SecretFile = "store-secret.txt";
+
+    private readonly string _password;
+
+    private EmbeddedGarnet(GarnetServer server, FileStream folderLock, int port, string password, TimeSpan checkpointInterval)
     {
         _server = server;
         _lock = folderLock;
+        _password = password;
         Port = port;
         if (checkpointInterval > TimeSpan.Zero)
         {
@@ -36,7 +42,11 @@ public sealed class EmbeddedGarnet : IDisposable
 
     public int Port { get; }
 
-    public string ConnectionString => $"127.0.0.1:{Port},abortConnect=false";
+    /// <summary>
+    /// Loopback only, and with a password: any local process could otherwise connect and read every tenant's data
+    /// and keys. The password is generated into <see cref="SecretFile"/> in the data folder (readable by its owner only).
+    /// </summary>
+    public string ConnectionString => $"127.0.0.1:{Port},abortConnect=false,password={_password}";
 
     /// <summary>Commits the append-only file and waits until everything written so far is on disk.</summary>
     public async ValueTask CommitAsync(CancellationToken cancellationToken) =>
@@ -50,7 +60,7 @@ public sealed class EmbeddedGarnet : IDisposable
     {
         try
         {
-            using var admin = StackExchange.Redis.ConnectionMultiplexer.Connect($"127.0.0.1:{Port},allowAdmin=true,connectTimeout=2000,syncTimeout=600000");
+            using var admin = StackExchange.Redis.ConnectionMultiplexer.Connect($"{ConnectionString},allowAdmin=true,connectTimeout=2000,syncTimeout=600000");
 #pragma warning disable CS0618 // A foreground save blocks clients: that is what we want at shutdown, and only then.
             admin.GetServer("127.0.0.1", Port).Save(background ? StackExchange.Redis.SaveType.BackgroundSave : StackExchange.Redis.SaveType.ForegroundSave);
 #pragma warning restore CS0618
@@ -83,6 +93,17 @@ public sealed class EmbeddedGarnet : IDisposable
             port = FreeLoopbackPort();
         }
 
+        string password;
+        try
+        {
+            password = Embedded.SecretFile.ReadOrCreate(Path.Combine(full, SecretFile), () => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+        }
+        catch
+        {
+            folderLock.Dispose();
+            throw;
+        }
+
         var args = new List<string>
         {
             "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -93,13 +114,15 @@ public sealed class EmbeddedGarnet : IDisposable
             "--recover",
             "--checkpointdir", dir,
             "--device-type", "RandomAccess",
+            "--auth", "Password",
+            "--password", password,
             "-q",
         };
         try
         {
             var server = new GarnetServer([.. args]);
             server.Start();
-            return new EmbeddedGarnet(server, folderLock, port, checkpointInterval ?? TimeSpan.Zero);
+            return new EmbeddedGarnet(server, folderLock, port, password, checkpointInterval ?? TimeSpan.Zero);
         }
         catch
         {

@@ -31,6 +31,7 @@ public static class SiloHosting
         services.TryAddSingleton<IWriteBarrier, ServerPolicyBarrier>();
         services.AddSingleton<IClickLog, RedisClickLog>();
         services.AddSingleton<RedisCatalogueStore>();
+        services.AddSingleton<Knowledge.SuggestionBlocklistStore>();
         services.AddSingleton(TimeProvider.System);
         return services;
     }

@@ -27,5 +27,23 @@ public sealed class KnowledgeServiceOptions
     [Range(1, 20)]
     public int DefaultK { get; set; } = 8;
 
+    /// <summary>
+    /// k-anonymity of the shared query log: a query (or what-was-searched-next transition) is suggested to others
+    /// only once this many distinct users searched it.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MinDistinctUsers { get; set; } = 3;
+
+    /// <summary>Per-tenant <see cref="MinDistinctUsers"/>.</summary>
+    public Dictionary<string, int> TenantMinDistinctUsers { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Phrases never suggested to any tenant (whole words, case and punctuation ignored).</summary>
+    public List<string> BlockedPhrases { get; set; } = [];
+
+    /// <summary>Regular expressions never suggested to any tenant (case-insensitive).</summary>
+    public List<string> BlockedPatterns { get; set; } = [];
+
+    public int MinDistinctUsersFor(string tenant) => TenantMinDistinctUsers.TryGetValue(tenant, out var n) ? Math.Max(1, n) : MinDistinctUsers;
+
     public KnowledgeOptions ToStoreOptions() => new() { Retention = Retention, MaxRecords = MaxRecords };
 }

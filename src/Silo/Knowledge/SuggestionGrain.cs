@@ -21,6 +21,7 @@ public sealed class SuggestionGrain(
     RedisCatalogueStore store,
     IClickLog clickLog,
     SemanticEncoder encoder,
+    SuggestionBlocklistStore blocklists,
     IOptions<KnowledgeServiceOptions> options,
     IOptions<RecommenderOptions> recommenderOptions,
     IOptions<Sessions.SessionOptions> sessionOptions) : Grain, ISuggestionGrain
@@ -34,6 +35,7 @@ public sealed class SuggestionGrain(
     private EntityLinker _linker = null!;
     private SuggestionEngine _engine = null!;
     private long _nextSequence = 1;
+    private SuggestionBlocklist _tenantBlocklist = SuggestionBlocklist.Empty;
 
     private string Tenant => this.GetPrimaryKeyString();
 
@@ -46,6 +48,8 @@ public sealed class SuggestionGrain(
 
         _linker = new EntityLinker(_graph, options.Value.SemanticLinking ? encoder : null);
         _engine = new SuggestionEngine(_graph, _linker, _log, new SuggestionOptions { Strategy = options.Value.Strategy });
+        _log.MinUsers = options.Value.MinDistinctUsersFor(Tenant);
+        ApplyBlocklist(await blocklists.LoadAsync(Tenant));
         var last = await clickLog.LastSequenceAsync(Tenant, cancellationToken);
         _nextSequence = Math.Max(1, last - recommenderOptions.Value.RebuildMaxEvents + 1);
         await CatchUpAsync();
@@ -112,6 +116,36 @@ public sealed class SuggestionGrain(
         return Task.CompletedTask;
     }
 
+    public Task<bool> ForgetUserAsync(string userId)
+    {
+        _log.ForgetUser(userId);
+        _lastQuery.Remove(userId);
+        return Task.FromResult(!_log.Holds(userId));
+    }
+
+    public Task<BlocklistView> GetBlocklistAsync() =>
+        Task.FromResult(new BlocklistView(_tenantBlocklist.Phrases, _tenantBlocklist.Patterns));
+
+    public async Task SetBlocklistAsync(BlocklistView blocklist)
+    {
+        var list = new SuggestionBlocklist(blocklist.Phrases, blocklist.Patterns);
+        await blocklists.SaveAsync(Tenant, list);
+        ApplyBlocklist(list);
+    }
+
+    public Task<IReadOnlyList<string>> AllowedAsync(IReadOnlyList<string> texts)
+    {
+        var blocklist = _engine.Blocklist;
+        return Task.FromResult<IReadOnlyList<string>>([.. texts.Where(t => !blocklist.Blocks(t))]);
+    }
+
+    private void ApplyBlocklist(SuggestionBlocklist tenantList)
+    {
+        _tenantBlocklist = tenantList;
+        var o = options.Value;
+        _engine.Blocklist = tenantList.Union(new SuggestionBlocklist(o.BlockedPhrases, o.BlockedPatterns));
+    }
+
     private async Task CatchUpAsync()
     {
         var gap = sessionOptions.Value.InactivityTimeout;
@@ -128,7 +162,7 @@ public sealed class SuggestionGrain(
                 }
 
                 var previous = _lastQuery.TryGetValue(e.UserId, out var last) && e.Timestamp - last.At <= gap && e.Timestamp >= last.At ? last.Query : null;
-                _log.Add(e.Query, e.Timestamp, previous);
+                _log.Add(e.Query, e.Timestamp, previous, e.UserId);
                 _lastQuery[e.UserId] = (e.Query, e.Timestamp);
             }
 

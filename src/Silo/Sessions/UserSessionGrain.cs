@@ -1,5 +1,8 @@
 namespace SessionRec.Silo.Sessions;
 
+using System.Security.Cryptography;
+using System.Text;
+
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SessionRec.Abstractions;
@@ -150,6 +153,13 @@ public sealed partial class UserSessionGrain(
                 state.State.AppliedThrough = sequences[i];
             }
 
+            // An impression records what was shown, not what the user did: it is no session event. The live path
+            // never forwards the lists the service logs itself, and replay must build the same state from the log.
+            if (evt.Type == EventType.Impression)
+            {
+                continue;
+            }
+
             if (!_seen.Add(evt.EventId))
             {
                 alreadySeen++;
@@ -218,7 +228,7 @@ public sealed partial class UserSessionGrain(
             }
 
             state.State.Current = new SessionSummary(
-                evt.SessionId ?? $"s-{Guid.NewGuid():N}",
+                evt.SessionId ?? SessionIdFor(evt.EventId),
                 evt.Timestamp,
                 evt.Timestamp,
                 [entry]);
@@ -244,6 +254,13 @@ public sealed partial class UserSessionGrain(
         var last = evt.Timestamp > current.LastEventAt ? evt.Timestamp : current.LastEventAt;
         state.State.Current = current with { LastEventAt = last, Events = events };
     }
+
+    /// <summary>
+    /// A session the client did not name is named after its first event, so replaying the log after a restart
+    /// gives it the same id it had live (analytics and impressions refer to it).
+    /// </summary>
+    private static string SessionIdFor(string firstEventId) =>
+        "s-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(firstEventId)).AsSpan(0, 16));
 
     private void Close(SessionSummary session)
     {

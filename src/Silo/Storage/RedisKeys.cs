@@ -17,4 +17,14 @@ public static class RedisKeys
     public static RedisKey LogEventIds(string tenant) => $"sr:{{{tenant}}}:log:ids";
 
     public static RedisKey LogUserIndex(string tenant, string userId) => $"sr:{{{tenant}}}:log:user:{userId}";
+
+    public static RedisKey SuggestionBlocklist(string tenant) => $"sr:{{{tenant}}}:suggest:blocked";
+
+    /// <summary>Managed API keys of every tenant (digest → key record) and their change counter.</summary>
+    public static RedisKey ApiKeys => "sr:auth:keys";
+
+    public static RedisKey ApiKeysVersion => "sr:auth:keys:version";
+
+    /// <summary>The id of the embedded default's generated key, once registered (so a revocation sticks).</summary>
+    public static RedisKey GeneratedApiKey => "sr:auth:generated";
 }
