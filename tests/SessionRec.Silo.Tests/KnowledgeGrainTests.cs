@@ -91,7 +91,11 @@ public sealed class KnowledgeGrainTests(ClusterFixture fixture) : IClassFixture<
             Evt("2", "a", EventType.Search, null, "red lipstick", 1),
             Evt("3", "b", EventType.Search, null, "lipstick", 5),
             Evt("4", "b", EventType.Search, null, "red lipstick", 6),
+            Evt("5", "d", EventType.Search, null, "lipstick", 8),
+            Evt("6", "d", EventType.Search, null, "red lipstick", 9),
         ]);
+
+        // (Three users: the shared query log suggests what at least Knowledge:MinDistinctUsers searched.)
 
         var suggestions = grains.GetGrain<ISuggestionGrain>(tenant);
         var request = new SuggestionRequest("li", [], null, 5, null, DateTimeOffset.UtcNow);

@@ -28,6 +28,10 @@ public interface ISuggestionGrain : IGrainWithStringKey
     [Alias("ForgetUserAsync")]
     Task<bool> ForgetUserAsync(string userId);
 
+    /// <summary>The next step of reading the click log (the grain asks itself while it is behind).</summary>
+    [Alias("ContinueCatchUpAsync"), OneWay]
+    Task ContinueCatchUpAsync();
+
     [Alias("GetBlocklistAsync")]
     Task<BlocklistView> GetBlocklistAsync();
 

@@ -75,15 +75,16 @@ public static class ItemsApi
         return TypedResults.Ok(new UpsertItemsResponse(upserted));
     }
 
+    /// <summary>Reads the store, not the catalogue grain: a read never waits for a tenant's grain to activate.</summary>
     public static async Task<Results<Ok<ItemResponse>, ProblemHttpResult>> GetItem(
-        string id, ClaimsPrincipal user, IGrainFactory grains)
+        string id, ClaimsPrincipal user, SessionRec.Silo.Catalogue.RedisCatalogueStore store)
     {
         if (Validation.PathIdProblem("id", id) is { } problem)
         {
             return Problems.BadRequest("Invalid item id", problem);
         }
 
-        var item = await grains.GetGrain<ICatalogueGrain>(user.Tenant()).GetAsync(id);
+        var item = await store.GetAsync(user.Tenant(), id);
         if (item is null)
         {
             return Problems.NotFound("Item not found", $"No item '{id}' in this tenant's catalogue.");

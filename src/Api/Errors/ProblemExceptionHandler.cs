@@ -13,7 +13,7 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
-        var (status, title, detail) = Classify(exception);
+        var (status, title, detail) = Classify(exception, IsWrite(context.Request));
         if (status >= 500)
         {
             LogServerError(logger, exception, status);
@@ -33,7 +33,9 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         });
     }
 
-    private static (int Status, string Title, string Detail) Classify(Exception exception) => exception switch
+    private static bool IsWrite(HttpRequest request) => !HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method);
+
+    private static (int Status, string Title, string Detail) Classify(Exception exception, bool write) => exception switch
     {
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
             (413, "Request body too large", exception.Message),
@@ -44,9 +46,13 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         JsonException json =>
             (400, "Malformed JSON body", JsonDetail(json)),
         RedisConnectionException or RedisTimeoutException =>
-            (503, "Storage unavailable", "The data store did not answer; nothing from this request was acknowledged. Retry with the same event ids."),
+            (503, "Storage unavailable", write
+                ? "The data store did not answer; nothing from this request was acknowledged. Retry it (events with the same event ids: duplicates are recognised)."
+                : "The data store did not answer. Retry shortly."),
         SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException or TimeoutException =>
-            (503, "Cluster unavailable", "A cluster member did not answer; retry shortly. Retried events are deduplicated by event id."),
+            (503, "Cluster unavailable", write
+                ? "A cluster member did not answer; retry shortly. Events retried with the same event ids are recognised as duplicates."
+                : "A cluster member did not answer; retry shortly."),
         SessionRec.Abstractions.ClickLog.ErasureIncompleteException =>
             (500, "Erasure incomplete", exception.Message + " Nothing is reported as erased until all of it is gone: retry the DELETE."),
         OperationCanceledException =>

@@ -27,6 +27,12 @@ public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarr
         return removed;
     }
 
+    public async Task<CatalogueItem?> GetAsync(string tenant, string itemId)
+    {
+        var value = await redis.GetDatabase().HashGetAsync(RedisKeys.Items(tenant), itemId);
+        return value.IsNull ? null : JsonSerializer.Deserialize<CatalogueItem>((byte[])value!, ServiceJson.Options);
+    }
+
     public async IAsyncEnumerable<CatalogueItem> LoadAllAsync(string tenant)
     {
         await foreach (var entry in redis.GetDatabase().HashScanAsync(RedisKeys.Items(tenant), pageSize: 1000))

@@ -27,6 +27,7 @@ public sealed class SuggestionGrain(
     IOptions<Sessions.SessionOptions> sessionOptions) : Grain, ISuggestionGrain
 {
     private const int ReadBatch = 5_000;
+    private const int TurnBudget = ReadBatch;
     private const int MaxEntitiesPerItem = 12;
 
     private readonly EntityGraph _graph = new();
@@ -35,6 +36,7 @@ public sealed class SuggestionGrain(
     private EntityLinker _linker = null!;
     private SuggestionEngine _engine = null!;
     private long _nextSequence = 1;
+    private bool _rebuilding;
     private SuggestionBlocklist _tenantBlocklist = SuggestionBlocklist.Empty;
 
     private string Tenant => this.GetPrimaryKeyString();
@@ -52,16 +54,22 @@ public sealed class SuggestionGrain(
         ApplyBlocklist(await blocklists.LoadAsync(Tenant));
         var last = await clickLog.LastSequenceAsync(Tenant, cancellationToken);
         _nextSequence = Math.Max(1, last - recommenderOptions.Value.RebuildMaxEvents + 1);
-        await CatchUpAsync();
+        await CatchUpStepAsync();
         this.RegisterGrainTimer(
-            static (grain, _) => grain.CatchUpAsync(),
+            static (grain, _) => grain.CatchUpStepAsync(),
             this,
             new GrainTimerCreationOptions(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2)) { KeepAlive = false });
     }
 
     public async Task<SuggestionList> SuggestAsync(SuggestionRequest request)
     {
-        await CatchUpAsync();
+        // Caught up, a request reads the log's newest records first (a search just made shows at once); while a
+        // rebuild's steps are queued, it is served from what they have read so far.
+        if (!_rebuilding)
+        {
+            await CatchUpStepAsync();
+        }
+
         var knowledge = request.Knowledge is null ? null : KnowledgeMapping.ToStore(request.Knowledge, options.Value.ToStoreOptions());
         var contextTitle = request.ContextItem is null ? null : _graph.Item(request.ContextItem)?.Title;
         var context = new SuggestionContext(request.Prefix, request.SessionQueries, contextTitle, request.Now);
@@ -146,10 +154,27 @@ public sealed class SuggestionGrain(
         _engine.Blocklist = tenantList.Union(new SuggestionBlocklist(o.BlockedPhrases, o.BlockedPatterns));
     }
 
-    private async Task CatchUpAsync()
+    public Task ContinueCatchUpAsync() => CatchUpStepAsync();
+
+    /// <summary>
+    /// Reads at most <see cref="TurnBudget"/> log records in this turn; while the log has more, the next step is
+    /// queued behind the requests waiting, so a rebuild after activation never holds a request past its timeout.
+    /// </summary>
+    private async Task CatchUpStepAsync()
+    {
+        _rebuilding = await ReadLogAsync(TurnBudget);
+        if (_rebuilding)
+        {
+            _ = this.AsReference<ISuggestionGrain>().ContinueCatchUpAsync();
+        }
+    }
+
+    private async Task<bool> ReadLogAsync(int maxRecords)
     {
         var gap = sessionOptions.Value.InactivityTimeout;
-        while (true)
+        var read = 0;
+        var more = true;
+        while (read < maxRecords)
         {
             var records = await clickLog.ReadAsync(Tenant, _nextSequence, ReadBatch);
             foreach (var record in records)
@@ -166,8 +191,10 @@ public sealed class SuggestionGrain(
                 _lastQuery[e.UserId] = (e.Query, e.Timestamp);
             }
 
+            read += records.Count;
             if (records.Count < ReadBatch)
             {
+                more = false;
                 break;
             }
         }
@@ -181,6 +208,8 @@ public sealed class SuggestionGrain(
                 _lastQuery.Remove(stale);
             }
         }
+
+        return more;
     }
 
     private static CatalogueEntry ToEntry(CatalogueItem item) => new(item.Id, item.Title, item.Brand, item.Categories, item.Attributes);
