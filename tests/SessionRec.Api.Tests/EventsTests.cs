@@ -84,7 +84,17 @@ public sealed class EventsTests(ApiFixture api) : IClassFixture<ApiFixture>
         var response = await api.A.PostAsync("/v1/events", new StringContent(json, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
 
         Assert.Equal(status, (int)response.StatusCode);
-        Assert.Equal(title, (await response.ReadProblem()).GetProperty("title").GetString());
+        var problem = await response.ReadProblem();
+        Assert.Equal(title, problem.GetProperty("title").GetString());
+
+        // The detail names the field, never a .NET type.
+        var detail = problem.GetProperty("detail").GetString()!;
+        Assert.DoesNotContain("SessionRec.", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", detail, StringComparison.Ordinal);
+        if (json.Contains("evnts", StringComparison.Ordinal))
+        {
+            Assert.Contains("Unknown field 'evnts'", detail, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

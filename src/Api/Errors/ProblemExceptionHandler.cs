@@ -42,7 +42,7 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         BadHttpRequestException { InnerException: JsonException json } =>
             (400, "Malformed JSON body", JsonDetail(json)),
         BadHttpRequestException bad =>
-            (bad.StatusCode, "Bad request", bad.Message),
+            (bad.StatusCode, "Bad request", "The request could not be read: send the documented JSON body with content-type: application/json."),
         JsonException json =>
             (400, "Malformed JSON body", JsonDetail(json)),
         RedisConnectionException or RedisTimeoutException =>
@@ -60,8 +60,29 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         _ => (500, "Internal error", "An unexpected error occurred."),
     };
 
-    private static string JsonDetail(JsonException json) =>
-        json.Path is null ? json.Message : $"{json.Message} (at {json.Path})";
+    /// <summary>What was wrong, naming the field (its JSON path) and never a .NET type.</summary>
+    private static string JsonDetail(JsonException json)
+    {
+        var path = json.Path ?? "$";
+        var message = json.Message;
+        var unknown = System.Text.RegularExpressions.Regex.Match(message, "The JSON property '([^']+)' could not be mapped");
+        if (unknown.Success)
+        {
+            return $"Unknown field '{unknown.Groups[1].Value}' at {path}: fields are snake_case and unknown fields are refused.";
+        }
+
+        if (message.Contains("could not be converted", StringComparison.Ordinal))
+        {
+            return $"The value at {path} does not have the type that field takes.";
+        }
+
+        if (message.Contains("depth", StringComparison.OrdinalIgnoreCase))
+        {
+            return $"The body is nested too deeply (at {path}; at most 16 levels).";
+        }
+
+        return $"The body is not valid JSON (at {path}, line {json.LineNumber + 1}, byte {json.BytePositionInLine + 1}).";
+    }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Request failed with status {Status}")]
     private static partial void LogServerError(ILogger logger, Exception exception, int status);
