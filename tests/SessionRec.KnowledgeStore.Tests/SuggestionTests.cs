@@ -45,6 +45,40 @@ public class SuggestionTests
     }
 
     [Fact]
+    public void AQueryIsOfferedOnlyOnceEnoughUsersSearchedItAndForgettingAUserTakesTheirShareBack()
+    {
+        var log = new QueryLog { MinUsers = 3 };
+        for (var i = 0; i < 10; i++)
+        {
+            log.Add("spam pills", Now, user: "spammer");
+        }
+
+        foreach (var user in new[] { "a", "b", "c" })
+        {
+            log.Add("lipstick", Now, user: user);
+            log.Add("red lipstick", Now, previous: "lipstick", user: user);
+        }
+
+        // Ten searches by one user are offered to nobody, and do not scale anyone's popularity either.
+        Assert.Null(log.Get("spam pills"));
+        Assert.Equal(["lipstick", "red lipstick"], log.Completions("").Select(c => c.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(3, log.MaxCount);
+        Assert.Equal(3, log.Next("lipstick")["red lipstick"]);
+
+        log.ForgetUser("a");
+
+        Assert.False(log.Holds("a"));
+        Assert.Empty(log.Completions(""));
+        Assert.Empty(log.Next("lipstick"));
+        Assert.Equal(0, log.MaxCount);
+
+        // The other two users' searches stay: with a lower threshold the query is offered again.
+        log.MinUsers = 2;
+        Assert.Equal(2, log.Get("lipstick")!.Users);
+        Assert.Equal(2, log.MaxCount);
+    }
+
+    [Fact]
     public void TheUsersKnowledgeAndSessionReorderSuggestions()
     {
         var (engine, _) = Engine();

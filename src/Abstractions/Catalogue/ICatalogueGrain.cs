@@ -34,6 +34,10 @@ public interface ICatalogueGrain : IGrainWithStringKey
     [Alias("CatchUpAsync")]
     Task<long> CatchUpAsync();
 
+    /// <summary>The next step of reading the click log (the grain asks itself while it is behind).</summary>
+    [Alias("ContinueCatchUpAsync"), OneWay]
+    Task ContinueCatchUpAsync();
+
     /// <summary>Drops what the statistics keep about one user (their live-session memory); aggregates stay.</summary>
     [Alias("ForgetUserAsync")]
     Task ForgetUserAsync(string userId);

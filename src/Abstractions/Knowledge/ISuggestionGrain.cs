@@ -35,9 +35,9 @@ public interface ISuggestionGrain : IGrainWithStringKey
     [Alias("GetBlocklistAsync")]
     Task<BlocklistView> GetBlocklistAsync();
 
-    /// <summary>Replaces the tenant's blocklist (stored, then applied to the next request).</summary>
+    /// <summary>Replaces the tenant's blocklist (stored, then applied to the next request); returns it as stored.</summary>
     [Alias("SetBlocklistAsync")]
-    Task SetBlocklistAsync(BlocklistView blocklist);
+    Task<BlocklistView> SetBlocklistAsync(BlocklistView blocklist);
 
     /// <summary>The texts the blocklist lets through, in order (for suggestions made outside the grain: the LLM's).</summary>
     [Alias("AllowedAsync")]

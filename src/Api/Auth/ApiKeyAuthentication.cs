@@ -23,8 +23,7 @@ public sealed class ApiKeyAuthenticationHandler(
     public const string RoleClaim = "role";
     public const string AdminRole = "admin";
 
-    /// <summary>Authorization policies: tenant routes need a tenant's key, /v1/admin the admin key.</summary>
-    public const string TenantPolicy = "tenant";
+    /// <summary>The policy of /v1/admin; every other route's (the default policy) needs a tenant's key.</summary>
     public const string AdminPolicy = "admin";
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -40,20 +39,14 @@ public sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.Fail("The Authorization header must be 'Bearer <api key>'."));
         }
 
-        var text = header.AsSpan(7).Trim();
-        if (registry.IsAdmin(text))
-        {
-            var admin = new ClaimsIdentity([new Claim(RoleClaim, AdminRole), new Claim(KeyIdClaim, "admin")], SchemeName);
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(admin), SchemeName)));
-        }
-
-        var key = registry.Find(text);
+        var key = registry.Find(header.AsSpan(7).Trim());
         if (key is null)
         {
             return Task.FromResult(AuthenticateResult.Fail("Unknown API key."));
         }
 
-        var identity = new ClaimsIdentity([new Claim(TenantClaim, key.Tenant), new Claim(KeyIdClaim, key.Id)], SchemeName);
+        var identity = new ClaimsIdentity(
+            [key.IsAdmin ? new Claim(RoleClaim, AdminRole) : new Claim(TenantClaim, key.Tenant), new Claim(KeyIdClaim, key.Id)], SchemeName);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
 

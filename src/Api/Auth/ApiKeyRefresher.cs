@@ -9,7 +9,6 @@ using StackExchange.Redis;
 /// </summary>
 public sealed partial class ApiKeyRefresher(
     ApiKeyRegistry registry,
-    IConnectionMultiplexer redis,
     IOptions<ApiKeyOptions> options,
     GeneratedKeys generated,
     TimeProvider time,
@@ -19,10 +18,10 @@ public sealed partial class ApiKeyRefresher(
     {
         if (generated.ApiKey is { } key)
         {
-            await registry.EnsureGeneratedAsync(redis, key, GeneratedKeys.DefaultTenant, time.GetUtcNow());
+            await registry.EnsureGeneratedAsync(key, GeneratedKeys.DefaultTenant, time.GetUtcNow());
         }
 
-        await registry.RefreshAsync(redis, force: true);
+        await registry.RefreshAsync(force: true);
         await base.StartAsync(cancellationToken);
     }
 
@@ -33,7 +32,7 @@ public sealed partial class ApiKeyRefresher(
         {
             try
             {
-                await registry.RefreshAsync(redis);
+                await registry.RefreshAsync();
             }
             catch (RedisException e)
             {

@@ -9,7 +9,10 @@ using SessionRec.Silo.Storage;
 using StackExchange.Redis;
 
 /// <summary>One API key as the registry knows it: never its text, only its digest's id, tenant and origin.</summary>
-public sealed record ApiKeyInfo(string Id, string Tenant, string? Name, DateTimeOffset? CreatedAt, string Source);
+public sealed record ApiKeyInfo(string Id, string Tenant, string? Name, DateTimeOffset? CreatedAt, string Source)
+{
+    public bool IsAdmin => Source == ApiKeyRegistry.AdminSource;
+}
 
 /// <summary>
 /// The keys that open the API, held as SHA-256 digests (a key's text is never kept or logged):
@@ -24,14 +27,20 @@ public sealed class ApiKeyRegistry
     public const string ConfiguredSource = "configuration";
     public const string ManagedSource = "managed";
     public const string GeneratedSource = "generated";
+    public const string AdminSource = "admin";
+
+    private static readonly ApiKeyInfo Admin = new("admin", "", null, null, AdminSource);
 
     private readonly FrozenDictionary<string, ApiKeyInfo> _configured;
     private readonly string? _adminDigest;
+    private readonly IConnectionMultiplexer _redis;
+    private readonly SemaphoreSlim _refreshing = new(1, 1);
     private volatile FrozenDictionary<string, ApiKeyInfo> _managed = FrozenDictionary<string, ApiKeyInfo>.Empty;
     private long _version = -1;
 
-    public ApiKeyRegistry(IOptions<ApiKeyOptions> options)
+    public ApiKeyRegistry(IOptions<ApiKeyOptions> options, IConnectionMultiplexer redis)
     {
+        _redis = redis;
         var configured = new Dictionary<string, ApiKeyInfo>(StringComparer.Ordinal);
         foreach (var entry in options.Value.Keys)
         {
@@ -53,9 +62,10 @@ public sealed class ApiKeyRegistry
         _adminDigest = string.IsNullOrWhiteSpace(options.Value.AdminKey) ? null : Digest(options.Value.AdminKey.AsSpan().Trim());
     }
 
-    public bool HasAdminKey => _adminDigest is not null;
-
-    /// <summary>The key's tenant and id, or null for an unknown or revoked key.</summary>
+    /// <summary>
+    /// The key's tenant and id (<see cref="ApiKeyInfo.IsAdmin"/> for the admin key), or null for an unknown or
+    /// revoked key. Keys are compared by digest, so comparison time says nothing about a key's text.
+    /// </summary>
     public ApiKeyInfo? Find(ReadOnlySpan<char> key)
     {
         if (key.IsEmpty)
@@ -64,49 +74,30 @@ public sealed class ApiKeyRegistry
         }
 
         var digest = Digest(key);
-        return _configured.GetValueOrDefault(digest) ?? _managed.GetValueOrDefault(digest);
+        return digest == _adminDigest ? Admin : _configured.GetValueOrDefault(digest) ?? _managed.GetValueOrDefault(digest);
     }
-
-    public bool IsAdmin(ReadOnlySpan<char> key) =>
-        _adminDigest is not null && !key.IsEmpty &&
-        CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Digest(key)), Encoding.ASCII.GetBytes(_adminDigest));
 
     public IReadOnlyList<ApiKeyInfo> List(string? tenant) =>
         [.. _configured.Values.Concat(_managed.Values).Where(k => tenant is null || k.Tenant == tenant).OrderBy(k => k.Tenant, StringComparer.Ordinal).ThenBy(k => k.CreatedAt)];
 
     /// <summary>Creates a managed key for the tenant (a new tenant if it had none); returns the key's text, shown once.</summary>
-    public async Task<(string Key, ApiKeyInfo Info)> CreateAsync(IConnectionMultiplexer redis, string tenant, string? name, DateTimeOffset now, string source = ManagedSource)
+    public async Task<(string Key, ApiKeyInfo Info)> CreateAsync(string tenant, string? name, DateTimeOffset now)
     {
         var key = NewKey();
-        var info = await AddAsync(redis, key, tenant, name, now, source);
-        return (key, info);
-    }
-
-    /// <summary>Registers a key made elsewhere (the embedded default's generated key).</summary>
-    public async Task<ApiKeyInfo> AddAsync(IConnectionMultiplexer redis, string key, string tenant, string? name, DateTimeOffset now, string source)
-    {
-        var digest = Digest(key.AsSpan().Trim());
-        var info = new ApiKeyInfo(digest[..12], tenant, name, now, source);
-        var db = redis.GetDatabase();
-        await db.HashSetAsync(RedisKeys.ApiKeys, digest, JsonSerializer.Serialize(info));
-        await db.StringIncrementAsync(RedisKeys.ApiKeysVersion);
-        await RefreshAsync(redis, force: true);
-        return info;
+        return (key, await AddAsync(key, tenant, name, now, ManagedSource));
     }
 
     /// <summary>Revokes a managed key by id; false when no managed key has it (configured keys live in configuration).</summary>
-    public async Task<bool> RevokeAsync(IConnectionMultiplexer redis, string id)
+    public async Task<bool> RevokeAsync(string id)
     {
-        var digest = _managed.Keys.FirstOrDefault(d => d.StartsWith(id, StringComparison.Ordinal) && id.Length == 12);
+        var digest = id.Length == 12 ? _managed.Keys.FirstOrDefault(d => d.StartsWith(id, StringComparison.Ordinal)) : null;
         if (digest is null)
         {
             return false;
         }
 
-        var db = redis.GetDatabase();
-        await db.HashDeleteAsync(RedisKeys.ApiKeys, digest);
-        await db.StringIncrementAsync(RedisKeys.ApiKeysVersion);
-        await RefreshAsync(redis, force: true);
+        await _redis.GetDatabase().HashDeleteAsync(RedisKeys.ApiKeys, digest);
+        await ChangedAsync();
         return true;
     }
 
@@ -114,36 +105,63 @@ public sealed class ApiKeyRegistry
     /// Registers the embedded default's generated key once per store: after that it works like any managed key
     /// (listed, revocable), and a revoked one is not brought back by the next start.
     /// </summary>
-    public async Task EnsureGeneratedAsync(IConnectionMultiplexer redis, string key, string tenant, DateTimeOffset now)
+    public async Task EnsureGeneratedAsync(string key, string tenant, DateTimeOffset now)
     {
         var id = Digest(key.AsSpan().Trim())[..12];
-        if (await redis.GetDatabase().StringSetAsync(RedisKeys.GeneratedApiKey, id, when: When.NotExists))
+        if (await _redis.GetDatabase().StringSetAsync(RedisKeys.GeneratedApiKey, id, when: When.NotExists))
         {
-            await AddAsync(redis, key, tenant, "generated at first start (api-key.txt)", now, GeneratedSource);
+            await AddAsync(key, tenant, "generated at first start (api-key.txt)", now, GeneratedSource);
         }
     }
 
     public bool IsConfigured(string id) => _configured.Values.Any(k => k.Id == id);
 
     /// <summary>Re-reads the managed keys when the store's change counter moved (or always, with <paramref name="force"/>).</summary>
-    public async Task RefreshAsync(IConnectionMultiplexer redis, bool force = false)
+    /// <remarks>
+    /// One refresh at a time: a slow periodic read must not overwrite, with keys it read earlier, what a change made
+    /// in this process has just loaded (a revoked key would then open the API again until the next tick).
+    /// </remarks>
+    public async Task RefreshAsync(bool force = false)
     {
-        var db = redis.GetDatabase();
-        var version = (long?)await db.StringGetAsync(RedisKeys.ApiKeysVersion) ?? 0;
-        if (!force && version == Interlocked.Read(ref _version))
+        await _refreshing.WaitAsync();
+        try
         {
-            return;
-        }
+            var db = _redis.GetDatabase();
+            var version = (long?)await db.StringGetAsync(RedisKeys.ApiKeysVersion) ?? 0;
+            if (!force && version == _version)
+            {
+                return;
+            }
 
-        var entries = await db.HashGetAllAsync(RedisKeys.ApiKeys);
-        var managed = new Dictionary<string, ApiKeyInfo>(StringComparer.Ordinal);
-        foreach (var entry in entries)
+            var managed = new Dictionary<string, ApiKeyInfo>(StringComparer.Ordinal);
+            foreach (var entry in await db.HashGetAllAsync(RedisKeys.ApiKeys))
+            {
+                managed[entry.Name!] = JsonSerializer.Deserialize<ApiKeyInfo>((string)entry.Value!)!;
+            }
+
+            _managed = managed.ToFrozenDictionary(StringComparer.Ordinal);
+            _version = version;
+        }
+        finally
         {
-            managed[entry.Name!] = JsonSerializer.Deserialize<ApiKeyInfo>((string)entry.Value!)!;
+            _refreshing.Release();
         }
+    }
 
-        _managed = managed.ToFrozenDictionary(StringComparer.Ordinal);
-        Interlocked.Exchange(ref _version, version);
+    private async Task<ApiKeyInfo> AddAsync(string key, string tenant, string? name, DateTimeOffset now, string source)
+    {
+        var digest = Digest(key.AsSpan().Trim());
+        var info = new ApiKeyInfo(digest[..12], tenant, name, now, source);
+        await _redis.GetDatabase().HashSetAsync(RedisKeys.ApiKeys, digest, JsonSerializer.Serialize(info));
+        await ChangedAsync();
+        return info;
+    }
+
+    /// <summary>Moves the change counter (other processes reload at their next poll) and reloads here now.</summary>
+    private async Task ChangedAsync()
+    {
+        await _redis.GetDatabase().StringIncrementAsync(RedisKeys.ApiKeysVersion);
+        await RefreshAsync(force: true);
     }
 
     public static string NewKey() => "sr_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));

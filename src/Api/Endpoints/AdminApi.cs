@@ -6,7 +6,6 @@ using SessionRec.Api.Auth;
 using SessionRec.Api.Contracts;
 using SessionRec.Api.Errors;
 using SessionRec.KnowledgeStore.Suggestions;
-using StackExchange.Redis;
 
 /// <summary>
 /// What an operator runs with the admin key: tenants' API keys (create, list, revoke, without a restart) and each
@@ -39,7 +38,7 @@ public static class AdminApi
     }
 
     public static async Task<Results<Created<CreatedKeyResponse>, ProblemHttpResult>> CreateKey(
-        CreateKeyRequest body, ApiKeyRegistry registry, IConnectionMultiplexer redis, TimeProvider time)
+        CreateKeyRequest body, ApiKeyRegistry registry, TimeProvider time)
     {
         if (body.Tenant is null || !Validation.IsValidTenant(body.Tenant))
         {
@@ -51,11 +50,11 @@ public static class AdminApi
             return Problems.BadRequest("Invalid name", nameProblem);
         }
 
-        var (key, info) = await registry.CreateAsync(redis, body.Tenant, body.Name, time.GetUtcNow());
+        var (key, info) = await registry.CreateAsync(body.Tenant, body.Name, time.GetUtcNow());
         return TypedResults.Created($"/v1/admin/keys/{info.Id}", new CreatedKeyResponse(info.Id, info.Tenant, info.Name, info.CreatedAt, key));
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> RevokeKey(string id, ApiKeyRegistry registry, IConnectionMultiplexer redis)
+    public static async Task<Results<NoContent, ProblemHttpResult>> RevokeKey(string id, ApiKeyRegistry registry)
     {
         if (registry.IsConfigured(id))
         {
@@ -65,7 +64,7 @@ public static class AdminApi
                 detail: $"Key {id} comes from configuration (Auth:Keys); remove it there and restart.");
         }
 
-        return await registry.RevokeAsync(redis, id)
+        return await registry.RevokeAsync(id)
             ? TypedResults.NoContent()
             : Problems.NotFound("Unknown key", $"No managed key has the id '{id}' (ids are the 12 characters GET /v1/admin/keys lists).");
     }
@@ -116,9 +115,7 @@ public static class AdminApi
             }
         }
 
-        var grain = grains.GetGrain<ISuggestionGrain>(tenant);
-        await grain.SetBlocklistAsync(new BlocklistView([.. phrases], [.. patterns]));
-        var list = await grain.GetBlocklistAsync();
+        var list = await grains.GetGrain<ISuggestionGrain>(tenant).SetBlocklistAsync(new BlocklistView([.. phrases], [.. patterns]));
         return TypedResults.Ok(new BlocklistResponse(tenant, list.Phrases, list.Patterns));
     }
 

@@ -86,16 +86,15 @@ public static class SuggestionsApi
             var context = new LlmContext(q ?? "", sessionQueries, list.ContextTitle, [.. list.PersonalEntities.Select(e => e.Name)], size);
             var (outcome, generated) = await llm.SuggestAsync(LlmSuggester.ScopeOf(tenant, id), context, cancellationToken);
             llmOutcome = outcome.ToString();
-            if (generated.Count > 0)
-            {
-                // The operator's blocklist applies to what the LLM writes too.
-                var allowed = (await grains.GetGrain<ISuggestionGrain>(tenant).AllowedAsync([.. generated.Select(g => g.Query)])).ToHashSet(StringComparer.Ordinal);
-                generated = [.. generated.Where(g => allowed.Contains(g.Query))];
-            }
 
-            if (generated.Count > 0)
+            // The operator's blocklist applies to what the LLM writes too.
+            var allowed = generated.Count == 0
+                ? []
+                : (await grains.GetGrain<ISuggestionGrain>(tenant).AllowedAsync([.. generated.Select(g => g.Query)])).ToHashSet(StringComparer.Ordinal);
+            List<LlmSuggestion> kept = [.. generated.Where(g => allowed.Contains(g.Query))];
+            if (kept.Count > 0)
             {
-                served = Merge(generated, list, served, size);
+                served = Merge(kept, list, served, size);
                 version = $"{RetrievalVersion}+llm:{llm.Model}";
             }
         }

@@ -65,7 +65,7 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
     {
         var path = json.Path ?? "$";
         var message = json.Message;
-        var unknown = System.Text.RegularExpressions.Regex.Match(message, "The JSON property '([^']+)' could not be mapped");
+        var unknown = UnmappedProperty().Match(message);
         if (unknown.Success)
         {
             return $"Unknown field '{unknown.Groups[1].Value}' at {path}: fields are snake_case and unknown fields are refused.";
@@ -83,6 +83,9 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
 
         return $"The body is not valid JSON (at {path}, line {json.LineNumber + 1}, byte {json.BytePositionInLine + 1}).";
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("The JSON property '([^']+)' could not be mapped")]
+    private static partial System.Text.RegularExpressions.Regex UnmappedProperty();
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Request failed with status {Status}")]
     private static partial void LogServerError(ILogger logger, Exception exception, int status);

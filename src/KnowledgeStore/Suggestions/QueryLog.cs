@@ -70,7 +70,10 @@ public sealed class QueryLog
 
     public int Count => _queries.Count;
 
-    /// <summary>The most searches of one offered query (scales completion popularity).</summary>
+    /// <summary>
+    /// The most searches of one offered query (scales completion popularity). Kept up to date as searches are added;
+    /// recomputed over every query only after an erasure or a change of <see cref="MinUsers"/>, both rare.
+    /// </summary>
     public int MaxCount
     {
         get
@@ -110,7 +113,10 @@ public sealed class QueryLog
         }
 
         stats.Add(user);
-        _maxCount = -1;
+        if (_maxCount >= 0 && stats.Users >= MinUsers)
+        {
+            _maxCount = Math.Max(_maxCount, stats.Count);
+        }
         if (at > stats.LastSeen)
         {
             stats.LastSeen = at;
@@ -135,15 +141,13 @@ public sealed class QueryLog
         }
     }
 
-    /// <summary>Removes every search and transition the user contributed; returns how many queries they had searched.</summary>
-    public int ForgetUser(string user)
+    /// <summary>Removes every search and transition the user contributed.</summary>
+    public void ForgetUser(string user)
     {
-        var forgotten = 0;
         if (_queriesByUser.Remove(user, out var queries))
         {
             foreach (var key in queries)
             {
-                forgotten++;
                 if (_queries.TryGetValue(key, out var stats) && stats.Remove(user))
                 {
                     _queries.Remove(key);
@@ -168,8 +172,6 @@ public sealed class QueryLog
                 }
             }
         }
-
-        return forgotten;
     }
 
     /// <summary>Whether any search of the user is still held (erasure's check).</summary>

@@ -23,7 +23,7 @@ public sealed class SuggestionBlocklist
         Phrases = [.. phrases.Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => p.Trim()).Distinct(StringComparer.Ordinal)];
         Patterns = [.. patterns.Where(p => !string.IsNullOrWhiteSpace(p)).Distinct(StringComparer.Ordinal)];
         _phrases = [.. Phrases.Select(p => " " + TextNormalizer.Normalize(p) + " ").Where(p => p.Trim().Length > 0)];
-        _patterns = [.. Patterns.Select(p => new Regex(p, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, MatchTimeout))];
+        _patterns = [.. Patterns.Select(Compile)];
     }
 
     public IReadOnlyList<string> Phrases { get; }
@@ -37,7 +37,7 @@ public sealed class SuggestionBlocklist
     {
         try
         {
-            _ = new Regex(pattern, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, MatchTimeout);
+            _ = Compile(pattern);
             return null;
         }
         catch (ArgumentException e)
@@ -45,6 +45,8 @@ public sealed class SuggestionBlocklist
             return e.Message;
         }
     }
+
+    private static Regex Compile(string pattern) => new(pattern, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, MatchTimeout);
 
     public SuggestionBlocklist Union(SuggestionBlocklist other) => new(Phrases.Concat(other.Phrases), Patterns.Concat(other.Patterns));
 

@@ -26,10 +26,10 @@ public sealed class CatalogueGrain(
     IOptions<Sessions.SessionOptions> sessionOptions) : Grain, ICatalogueGrain
 {
     public const string BaselineModelVersion = "baseline-cooc-1";
-    private const int ReadBatch = 5_000;
 
-    // ~15 µs a record here: a turn of the rebuild stays near 0.1 s, far under the response timeout.
-    private const int TurnBudget = ReadBatch;
+    // Also the most records one turn of following the log reads: ~15 µs a record here, so a turn of a rebuild
+    // stays near 0.1 s, far under the response timeout.
+    private const int ReadBatch = 5_000;
     // The item-kNN similarity counts pairs within this many remembered session items (the ranker's offline twin
     // uses the same window: see FusionTuning).
     public const int SessionMemory = 5;
@@ -51,6 +51,7 @@ public sealed class CatalogueGrain(
     private Task<ItemVectorIndex>? _index;
     private (ItemVectorIndex? Index, long Observations, int Rows, DateTimeOffset At, float[] Values) _prior = (null, -1, 0, DateTimeOffset.MinValue, []);
     private long _nextSequence = 1;
+    private bool _catchUpQueued;
     private DateTimeOffset _latest = DateTimeOffset.MinValue;
 
     private string Tenant => this.GetPrimaryKeyString();
@@ -132,47 +133,45 @@ public sealed class CatalogueGrain(
 
     public async Task<long> CatchUpAsync()
     {
-        while (await ReadLogAsync(int.MaxValue))
+        while (await ReadBatchAsync())
         {
         }
 
         return _nextSequence - 1;
     }
 
+    public Task ContinueCatchUpAsync()
+    {
+        _catchUpQueued = false;
+        return CatchUpStepAsync();
+    }
+
     /// <summary>
-    /// Reads at most <see cref="TurnBudget"/> records in this turn. A rebuild of a long log (activation after a
-    /// deploy or failover) then runs as a chain of short turns — each step asks for the next one — between which
-    /// requests are served from the statistics so far, instead of waiting past the response timeout (a 503).
+    /// Reads one batch of the log in this turn. A rebuild of a long log (activation after a deploy or failover) then
+    /// runs as a chain of short turns — while the log has more, one next step is queued behind the calls waiting —
+    /// and requests are served between them from the statistics so far, instead of waiting past the response
+    /// timeout (a 503).
     /// </summary>
     private async Task CatchUpStepAsync()
     {
-        if (await ReadLogAsync(TurnBudget))
+        if (await ReadBatchAsync() && !_catchUpQueued)
         {
-            _ = this.AsReference<ICatalogueGrain>().LogAdvancedAsync(long.MaxValue);
+            _catchUpQueued = true;
+            _ = this.AsReference<ICatalogueGrain>().ContinueCatchUpAsync();
         }
     }
 
-    /// <summary>Reads up to <paramref name="maxRecords"/> records; true when the log has more.</summary>
-    private async Task<bool> ReadLogAsync(int maxRecords)
+    /// <summary>Reads the next batch of records; true when the log has more.</summary>
+    private async Task<bool> ReadBatchAsync()
     {
-        var read = 0;
-        while (read < maxRecords)
+        var records = await clickLog.ReadAsync(Tenant, _nextSequence, ReadBatch);
+        foreach (var record in records)
         {
-            var records = await clickLog.ReadAsync(Tenant, _nextSequence, ReadBatch);
-            foreach (var record in records)
-            {
-                Observe(record.Event);
-                _nextSequence = record.Sequence + 1;
-            }
-
-            read += records.Count;
-            if (records.Count < ReadBatch)
-            {
-                return false;
-            }
+            Observe(record.Event);
+            _nextSequence = record.Sequence + 1;
         }
 
-        return true;
+        return records.Count == ReadBatch;
     }
 
     public Task ForgetUserAsync(string userId)

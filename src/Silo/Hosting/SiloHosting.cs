@@ -108,6 +108,7 @@ public static class SiloHosting
         silo.Services.AddSingleton<SessionEncoderService>();
         silo.Services.AddOptions<Knowledge.KnowledgeServiceOptions>().BindConfiguration(Knowledge.KnowledgeServiceOptions.SectionName).ValidateDataAnnotations();
         silo.Services.AddSingleton<Knowledge.SemanticEncoder>();
+        silo.Services.AddHostedService<Knowledge.SemanticEncoderWarmUp>();
         silo.Services.AddHostedService(sp => sp.GetRequiredService<SessionEncoderService>());
 
         silo.AddRedisGrainStorage(StorageNames.Sessions, (OptionsBuilder<Orleans.Persistence.RedisStorageOptions> ob) =>

@@ -3,8 +3,9 @@ namespace SessionRec.Silo.Knowledge;
 using SessionRec.KnowledgeStore.Linking;
 
 /// <summary>
-/// The silo's one MiniLM encoder, loaded on the first text it encodes (~90 MB, ~0.3 s idle, seconds on a busy
-/// machine) rather than when a grain activates: linking stored records uses aliases only and never needs it.
+/// The silo's one MiniLM encoder (~90 MB, ~0.3 s to load idle, seconds on a busy machine), loaded while the silo
+/// starts (<see cref="SemanticEncoderWarmUp"/>) rather than by the first request or a grain activation; linking
+/// stored records uses aliases only and never needs it.
 /// Callers run it off the grain scheduler (Task.Run): it is CPU work.
 /// </summary>
 public sealed class SemanticEncoder : ITextEncoder, IDisposable

@@ -26,8 +26,8 @@ public sealed class SuggestionGrain(
     IOptions<RecommenderOptions> recommenderOptions,
     IOptions<Sessions.SessionOptions> sessionOptions) : Grain, ISuggestionGrain
 {
+    // Also the most log records one turn reads (see CatchUpStepAsync).
     private const int ReadBatch = 5_000;
-    private const int TurnBudget = ReadBatch;
     private const int MaxEntitiesPerItem = 12;
 
     private readonly EntityGraph _graph = new();
@@ -36,7 +36,7 @@ public sealed class SuggestionGrain(
     private EntityLinker _linker = null!;
     private SuggestionEngine _engine = null!;
     private long _nextSequence = 1;
-    private bool _rebuilding;
+    private bool _catchUpQueued;
     private SuggestionBlocklist _tenantBlocklist = SuggestionBlocklist.Empty;
 
     private string Tenant => this.GetPrimaryKeyString();
@@ -64,8 +64,8 @@ public sealed class SuggestionGrain(
     public async Task<SuggestionList> SuggestAsync(SuggestionRequest request)
     {
         // Caught up, a request reads the log's newest records first (a search just made shows at once); while a
-        // rebuild's steps are queued, it is served from what they have read so far.
-        if (!_rebuilding)
+        // rebuild's next step is queued, it is served from what the steps have read so far.
+        if (!_catchUpQueued)
         {
             await CatchUpStepAsync();
         }
@@ -134,11 +134,12 @@ public sealed class SuggestionGrain(
     public Task<BlocklistView> GetBlocklistAsync() =>
         Task.FromResult(new BlocklistView(_tenantBlocklist.Phrases, _tenantBlocklist.Patterns));
 
-    public async Task SetBlocklistAsync(BlocklistView blocklist)
+    public async Task<BlocklistView> SetBlocklistAsync(BlocklistView blocklist)
     {
         var list = new SuggestionBlocklist(blocklist.Phrases, blocklist.Patterns);
         await blocklists.SaveAsync(Tenant, list);
         ApplyBlocklist(list);
+        return await GetBlocklistAsync();
     }
 
     public Task<IReadOnlyList<string>> AllowedAsync(IReadOnlyList<string> texts)
@@ -154,49 +155,42 @@ public sealed class SuggestionGrain(
         _engine.Blocklist = tenantList.Union(new SuggestionBlocklist(o.BlockedPhrases, o.BlockedPatterns));
     }
 
-    public Task ContinueCatchUpAsync() => CatchUpStepAsync();
+    public Task ContinueCatchUpAsync()
+    {
+        _catchUpQueued = false;
+        return CatchUpStepAsync();
+    }
 
     /// <summary>
-    /// Reads at most <see cref="TurnBudget"/> log records in this turn; while the log has more, the next step is
-    /// queued behind the requests waiting, so a rebuild after activation never holds a request past its timeout.
+    /// Reads one batch of the log in this turn; while the log has more, one next step is queued behind the calls
+    /// waiting, so a rebuild after activation never holds a request past its timeout.
     /// </summary>
     private async Task CatchUpStepAsync()
     {
-        _rebuilding = await ReadLogAsync(TurnBudget);
-        if (_rebuilding)
+        if (await ReadBatchAsync() && !_catchUpQueued)
         {
+            _catchUpQueued = true;
             _ = this.AsReference<ISuggestionGrain>().ContinueCatchUpAsync();
         }
     }
 
-    private async Task<bool> ReadLogAsync(int maxRecords)
+    /// <summary>Folds the next batch of searches into the query log; true when the log has more.</summary>
+    private async Task<bool> ReadBatchAsync()
     {
         var gap = sessionOptions.Value.InactivityTimeout;
-        var read = 0;
-        var more = true;
-        while (read < maxRecords)
+        var records = await clickLog.ReadAsync(Tenant, _nextSequence, ReadBatch);
+        foreach (var record in records)
         {
-            var records = await clickLog.ReadAsync(Tenant, _nextSequence, ReadBatch);
-            foreach (var record in records)
+            var e = record.Event;
+            _nextSequence = record.Sequence + 1;
+            if (e.Type != EventType.Search || string.IsNullOrWhiteSpace(e.Query))
             {
-                var e = record.Event;
-                _nextSequence = record.Sequence + 1;
-                if (e.Type != EventType.Search || string.IsNullOrWhiteSpace(e.Query))
-                {
-                    continue;
-                }
-
-                var previous = _lastQuery.TryGetValue(e.UserId, out var last) && e.Timestamp - last.At <= gap && e.Timestamp >= last.At ? last.Query : null;
-                _log.Add(e.Query, e.Timestamp, previous, e.UserId);
-                _lastQuery[e.UserId] = (e.Query, e.Timestamp);
+                continue;
             }
 
-            read += records.Count;
-            if (records.Count < ReadBatch)
-            {
-                more = false;
-                break;
-            }
+            var previous = _lastQuery.TryGetValue(e.UserId, out var last) && e.Timestamp - last.At <= gap && e.Timestamp >= last.At ? last.Query : null;
+            _log.Add(e.Query, e.Timestamp, previous, e.UserId);
+            _lastQuery[e.UserId] = (e.Query, e.Timestamp);
         }
 
         // Only the last query of live sessions matters for transitions; forget the rest.
@@ -209,7 +203,7 @@ public sealed class SuggestionGrain(
             }
         }
 
-        return more;
+        return records.Count == ReadBatch;
     }
 
     private static CatalogueEntry ToEntry(CatalogueItem item) => new(item.Id, item.Title, item.Brand, item.Categories, item.Attributes);

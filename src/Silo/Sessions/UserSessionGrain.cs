@@ -2,7 +2,6 @@ namespace SessionRec.Silo.Sessions;
 
 using System.Security.Cryptography;
 using System.Text;
-
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SessionRec.Abstractions;
