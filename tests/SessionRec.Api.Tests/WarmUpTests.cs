@@ -10,12 +10,14 @@ using SessionRec.TestSupport;
 using StackExchange.Redis;
 
 /// <summary>
-/// A tenant whose click log takes longer to read than the cluster's response timeout: its first requests after a
-/// start are answered (from what the grains have read so far), never with 503, while the rebuild goes on.
+/// A tenant whose click log and catalogue take longer to read than the cluster's response timeout: its first
+/// requests after a start are answered (from what the grains have read and built so far), never with 503, while
+/// the rebuild goes on.
 /// </summary>
 public sealed class WarmUpTests : IAsyncLifetime
 {
     private const int Records = 300_000;
+    private const int Items = 20_000;
     private RedisServer _redis = null!;
 
     public async ValueTask InitializeAsync()
@@ -40,32 +42,45 @@ public sealed class WarmUpTests : IAsyncLifetime
                     $"w{i}", $"user{i % 5_000}", null, EventType.Search, null, $"warm query {i % 40}", null, null, at, at)).ToList();
                 await log.AppendAsync(ApiFactory.TenantA, batch, ct);
             }
+
+            // And a catalogue whose knowledge graph takes seconds to build.
+            var store = new SessionRec.Silo.Catalogue.RedisCatalogueStore(redis, new ServerPolicyBarrier());
+            string[] words = ["matte", "gloss", "serum", "cream", "mascara", "liner", "balm", "tint", "oil", "mask"];
+            for (var start = 0; start < Items; start += 1_000)
+            {
+                await store.SaveAsync(ApiFactory.TenantA, [.. Enumerable.Range(start, 1_000).Select(i => new SessionRec.Abstractions.Catalogue.CatalogueItem(
+                    $"w{i}", $"Warmbrand{i % 50} {words[i % 10]} {words[i / 10 % 10]} no {i}", $"Warmbrand{i % 50}", ["Beauty", $"Line {i % 30}", words[i % 10]],
+                    new Dictionary<string, string>(), null, true, at))]);
+            }
         }
 
         await using var factory = new ApiFactory(_redis.ConnectionString, new Dictionary<string, string?> { ["Orleans:ResponseTimeout"] = "00:00:02.500" });
         using var client = factory.ClientFor(ApiFactory.KeyA);
-        Assert.Equal(HttpStatusCode.OK, (await client.PutJson("/v1/items", new { items = new[] { Http.Item("w-item") } })).StatusCode);
 
         var watch = Stopwatch.StartNew();
         var suggestions = await client.GetAsync("/v1/users/first/suggestions?q=warm", ct);
         Assert.True(suggestions.StatusCode == HttpStatusCode.OK, $"{suggestions.StatusCode} after {watch.ElapsedMilliseconds} ms: {await suggestions.Content.ReadAsStringAsync(ct)}");
         var recommendations = await client.GetAsync("/v1/users/first/recommendations", ct);
         Assert.Equal(HttpStatusCode.OK, recommendations.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/items/w-item", ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/items/w7", ct)).StatusCode);
 
-        // The rebuild finishes in the background: every query of the log is then suggested.
+        // The rebuilds finish in the background: every query of the log is then suggested, and the catalogue's
+        // brands too.
         var deadline = Stopwatch.StartNew();
         while (true)
         {
             var response = await client.GetAsync("/v1/users/first/suggestions?q=warm&k=20", ct);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             var texts = (await response.Read<SuggestionsResponse>()).Suggestions.Select(s => s.Text).Where(t => t.StartsWith("warm query", StringComparison.Ordinal)).ToList();
-            if (texts.Count == 20)
+            var brands = await client.GetAsync("/v1/users/first/suggestions?q=warmbrand7", ct);
+            Assert.Equal(HttpStatusCode.OK, brands.StatusCode);
+            var graphBuilt = (await brands.Read<SuggestionsResponse>()).Suggestions.Any(s => s.Entities.Any(e => e.Id == "brand:warmbrand7"));
+            if (texts.Count == 20 && graphBuilt)
             {
                 break;
             }
 
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(120), $"The query log was not rebuilt in 120 s ({texts.Count} of 20 queries suggested).");
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(120), $"Not rebuilt in 120 s ({texts.Count} of 20 queries suggested; graph built: {graphBuilt}).");
             await Task.Delay(200, ct);
         }
     }

@@ -95,6 +95,62 @@ public class GraphAndLinkingTests
         Assert.DoesNotContain(strict.Link("lip colour"), l => l.Match == LinkMatch.Semantic);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task InTheBackgroundTheSemanticIndexIsBuiltWithoutMakingALinkWaitAndRebuildsEncodeOnlyNewNames()
+    {
+        using var miniLm = new MiniLmEncoder();
+        using var gated = new GatedEncoder(miniLm);
+        var graph = Catalogue();
+        var linker = new EntityLinker(graph, gated) { BuildIndexInBackground = true };
+
+        // The index build is held at the gate: the link answers at once, without semantic links.
+        Assert.DoesNotContain(linker.Link("lip colour"), l => l.Match == LinkMatch.Semantic);
+        gated.Open.Set();
+        await Until(() => linker.Link("lip colour").Any(l => l.Match == LinkMatch.Semantic));
+
+        // A new category: the rebuild encodes its names only, not the whole catalogue's again.
+        var before = gated.IndexedNames;
+        graph.Upsert(new CatalogueEntry("tool-1", "Eyelash Curler", "Tweezerman", ["Tools", "Eyelash Curlers"]));
+        await Until(() => linker.Link("lash curler tool").Any(l => l.Match == LinkMatch.Semantic && l.Entity.Id.StartsWith("category:tools", StringComparison.Ordinal)));
+        Assert.Equal(2, gated.IndexedNames - before);
+    }
+
+    private static async Task Until(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The semantic index was not built in 30 s.");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>MiniLM with index builds (anything but the test's queries) behind a gate, counting the names they encode.</summary>
+    private sealed class GatedEncoder(MiniLmEncoder inner) : ITextEncoder, IDisposable
+    {
+        private static readonly string[] Queries = ["lip colour", "lash curler tool"];
+        private int _indexedNames;
+
+        public ManualResetEventSlim Open { get; } = new();
+
+        public int IndexedNames => Volatile.Read(ref _indexedNames);
+
+        public int Dimension => inner.Dimension;
+
+        public float[][] Encode(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
+        {
+            if (texts is not [var text] || !Queries.Contains(text))
+            {
+                Open.Wait(cancellationToken);
+                Interlocked.Add(ref _indexedNames, texts.Count);
+            }
+
+            return inner.Encode(texts, cancellationToken);
+        }
+
+        public void Dispose() => Open.Dispose();
+    }
+
     [Fact]
     public void MiniLmVectorsAreUnitLengthAndCloseForParaphrases()
     {

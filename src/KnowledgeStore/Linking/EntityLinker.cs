@@ -29,11 +29,19 @@ public sealed class EntityLinker(EntityGraph graph, ITextEncoder? encoder = null
     public const double DefaultThreshold = 0.60;
     public const int MaxWords = 6;
 
-    private long _indexedVersion = -1;
-    private List<Entity> _semanticEntities = [];
-    private float[][] _semanticVectors = [];
+    // Vectors of the names encoded so far: a rebuild after a catalogue change encodes only names it has not seen.
+    private readonly Dictionary<string, float[]> _vectorsByName = new(StringComparer.Ordinal);
+    private volatile SemanticIndex? _index;
+    private int _building;
 
     public double Threshold { get; } = threshold;
+
+    /// <summary>
+    /// Off (offline evaluation): a stale semantic index is rebuilt in the calling thread. On (the service): the
+    /// rebuild runs on the thread pool and links use the previous index (none, right after a start) until it is
+    /// ready — encoding a catalogue's category names takes seconds, which a request must not wait for.
+    /// </summary>
+    public bool BuildIndexInBackground { get; init; }
 
     public IReadOnlyList<EntityLink> Link(string? text, bool semantic = true)
     {
@@ -104,25 +112,81 @@ public sealed class EntityLinker(EntityGraph graph, ITextEncoder? encoder = null
             return [];
         }
 
-        Index();
-        if (_semanticEntities.Count == 0)
+        var index = CurrentIndex();
+        if (index is null || index.Entities.Count == 0)
         {
             return [];
         }
 
         var vector = encoder.Encode([text])[0];
-        return _semanticEntities.Select((e, i) => (Entity: e, Score: (double)Vectors.Dot(vector, _semanticVectors[i])))
+        return index.Entities.Select((e, i) => (Entity: e, Score: (double)Vectors.Dot(vector, index.Vectors[i])))
             .Where(s => s.Score >= Threshold).OrderByDescending(s => s.Score).ThenBy(s => s.Entity.Id, StringComparer.Ordinal).Take(max)
             .Select(s => new EntityLink(s.Entity, s.Score, LinkMatch.Semantic, text)).ToList();
     }
 
-    private void Index()
+    /// <summary>Starts (or, not in the background, does) the semantic index's build for the graph as it is now.</summary>
+    public void PrepareSemanticIndex()
     {
-        if (_indexedVersion == graph.Version)
+        if (encoder is not null)
         {
-            return;
+            _ = CurrentIndex();
+        }
+    }
+
+    /// <summary>
+    /// The index for the graph's current version, or — while a background build runs — the previous one. The
+    /// entities are read here, in the caller's turn (the graph is not thread-safe); only the encoding runs apart.
+    /// </summary>
+    private SemanticIndex? CurrentIndex()
+    {
+        var index = _index;
+        if (index is not null && index.Version == graph.Version)
+        {
+            return index;
         }
 
+        if (Interlocked.CompareExchange(ref _building, 1, 0) != 0)
+        {
+            return index;
+        }
+
+        var version = graph.Version;
+        var entities = SemanticEntities();
+        if (!BuildIndexInBackground)
+        {
+            return Build(version, entities);
+        }
+
+        _ = Task.Run(() => Build(version, entities));
+        return index;
+    }
+
+    private SemanticIndex Build(long version, List<Entity> entities)
+    {
+        try
+        {
+            var missing = entities.Select(e => e.Name).Where(n => !_vectorsByName.ContainsKey(n)).Distinct(StringComparer.Ordinal).ToList();
+            if (missing.Count > 0)
+            {
+                var encoded = encoder!.Encode(missing);
+                for (var i = 0; i < missing.Count; i++)
+                {
+                    _vectorsByName[missing[i]] = encoded[i];
+                }
+            }
+
+            var index = new SemanticIndex(version, entities, [.. entities.Select(e => _vectorsByName[e.Name])]);
+            _index = index;
+            return index;
+        }
+        finally
+        {
+            Volatile.Write(ref _building, 0);
+        }
+    }
+
+    private List<Entity> SemanticEntities()
+    {
         // Brand names are names: what they sound like says little about them, so brands link by alias only.
         var entities = graph.Entities.Where(e => e.Kind is EntityKind.Category).ToList();
         if (entities.Count == 0)
@@ -131,8 +195,8 @@ public sealed class EntityLinker(EntityGraph graph, ITextEncoder? encoder = null
         }
 
         entities.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
-        _semanticVectors = encoder!.Encode([.. entities.Select(e => e.Name)]);
-        _semanticEntities = entities;
-        _indexedVersion = graph.Version;
+        return entities;
     }
+
+    private sealed record SemanticIndex(long Version, IReadOnlyList<Entity> Entities, float[][] Vectors);
 }

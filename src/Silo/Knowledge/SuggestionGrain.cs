@@ -10,6 +10,7 @@ using SessionRec.KnowledgeStore.Knowledge;
 using SessionRec.KnowledgeStore.Linking;
 using SessionRec.KnowledgeStore.Suggestions;
 using SessionRec.Silo.Catalogue;
+using StackExchange.Redis;
 
 /// <summary>
 /// A tenant's knowledge graph and query log with the suggestion pipeline. The graph is built from the catalogue
@@ -30,7 +31,13 @@ public sealed class SuggestionGrain(
     private const int ReadBatch = 5_000;
     private const int MaxEntitiesPerItem = 12;
 
-    private readonly EntityGraph _graph = new();
+    // How long an activation waits for the catalogue's graph before it serves without it (the response timeout is 5 s).
+    private static readonly TimeSpan GraphWait = TimeSpan.FromSeconds(1);
+
+    // Changes pushed while the catalogue's graph is built (replayed on it when it is ready: Upsert replaces).
+    private readonly List<(CatalogueItem? Upserted, string? Removed)> _changesDuringBuild = [];
+    private EntityGraph _graph = new();
+    private Task<EntityGraph>? _graphBuild;
     private readonly QueryLog _log = new();
     private readonly Dictionary<string, (string Query, DateTimeOffset At)> _lastQuery = new(StringComparer.Ordinal);
     private EntityLinker _linker = null!;
@@ -38,18 +45,27 @@ public sealed class SuggestionGrain(
     private long _nextSequence = 1;
     private bool _catchUpQueued;
     private SuggestionBlocklist _tenantBlocklist = SuggestionBlocklist.Empty;
+    private SuggestionBlocklist _blocklist = SuggestionBlocklist.Empty;
 
     private string Tenant => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        await foreach (var item in store.LoadAllAsync(Tenant).WithCancellation(cancellationToken))
+        // Building the catalogue's graph takes seconds (~7 s for Beauty's 12k items here, on a busy machine): it
+        // runs on the thread pool, and until it is ready suggestions come from the query log alone.
+        // A small catalogue is ready within the wait, and the activation then starts with it.
+        Use(new EntityGraph());
+        _graphBuild = Task.Run(BuildGraphAsync, CancellationToken.None);
+        try
         {
-            _graph.Upsert(ToEntry(item));
+            await _graphBuild.WaitAsync(GraphWait, cancellationToken);
+        }
+        catch (Exception e) when (e is TimeoutException or RedisException)
+        {
+            // Still building (or failed: GraphReady starts it again); the activation goes on without it.
         }
 
-        _linker = new EntityLinker(_graph, options.Value.SemanticLinking ? encoder : null);
-        _engine = new SuggestionEngine(_graph, _linker, _log, new SuggestionOptions { Strategy = options.Value.Strategy });
+        GraphReady();
         _log.MinUsers = options.Value.MinDistinctUsersFor(Tenant);
         ApplyBlocklist(await blocklists.LoadAsync(Tenant));
         var last = await clickLog.LastSequenceAsync(Tenant, cancellationToken);
@@ -63,6 +79,8 @@ public sealed class SuggestionGrain(
 
     public async Task<SuggestionList> SuggestAsync(SuggestionRequest request)
     {
+        GraphReady();
+
         // Caught up, a request reads the log's newest records first (a search just made shows at once); while a
         // rebuild's next step is queued, it is served from what the steps have read so far.
         if (!_catchUpQueued)
@@ -89,6 +107,12 @@ public sealed class SuggestionGrain(
 
     public Task<IReadOnlyList<Description>> DescribeAsync(IReadOnlyList<DescribeInput> inputs)
     {
+        if (!GraphReady())
+        {
+            // Nothing is described against a graph without the catalogue: the caller folds these records later.
+            return Task.FromResult<IReadOnlyList<Description>>([]);
+        }
+
         var result = new List<Description>(inputs.Count);
         foreach (var input in inputs)
         {
@@ -110,9 +134,14 @@ public sealed class SuggestionGrain(
 
     public Task ItemsChangedAsync(IReadOnlyList<CatalogueItem> items)
     {
+        var building = !GraphReady();
         foreach (var item in items)
         {
             _graph.Upsert(ToEntry(item));
+            if (building)
+            {
+                _changesDuringBuild.Add((item, null));
+            }
         }
 
         return Task.CompletedTask;
@@ -120,6 +149,11 @@ public sealed class SuggestionGrain(
 
     public Task ItemRemovedAsync(string itemId)
     {
+        if (!GraphReady())
+        {
+            _changesDuringBuild.Add((null, itemId));
+        }
+
         _graph.Remove(itemId);
         return Task.CompletedTask;
     }
@@ -152,7 +186,67 @@ public sealed class SuggestionGrain(
     {
         _tenantBlocklist = tenantList;
         var o = options.Value;
-        _engine.Blocklist = tenantList.Union(new SuggestionBlocklist(o.BlockedPhrases, o.BlockedPatterns));
+        _blocklist = tenantList.Union(new SuggestionBlocklist(o.BlockedPhrases, o.BlockedPatterns));
+        _engine.Blocklist = _blocklist;
+    }
+
+    private void Use(EntityGraph graph)
+    {
+        _graph = graph;
+        _linker = new EntityLinker(graph, options.Value.SemanticLinking ? encoder : null) { BuildIndexInBackground = true };
+        _linker.PrepareSemanticIndex();
+        _engine = new SuggestionEngine(graph, _linker, _log, new SuggestionOptions { Strategy = options.Value.Strategy }) { Blocklist = _blocklist };
+    }
+
+    /// <summary>Runs on the thread pool and touches nothing of the grain's: the catalogue as stored, as a new graph.</summary>
+    private async Task<EntityGraph> BuildGraphAsync()
+    {
+        var graph = new EntityGraph();
+        await foreach (var item in store.LoadAllAsync(Tenant))
+        {
+            graph.Upsert(ToEntry(item));
+        }
+
+        return graph;
+    }
+
+    /// <summary>Switches to the catalogue's graph once its build is done (in a turn); false while it runs.</summary>
+    private bool GraphReady()
+    {
+        if (_graphBuild is null)
+        {
+            return true;
+        }
+
+        if (!_graphBuild.IsCompleted)
+        {
+            return false;
+        }
+
+        if (!_graphBuild.IsCompletedSuccessfully)
+        {
+            // The store did not answer: build again (the empty graph keeps serving the query log meanwhile).
+            _graphBuild = Task.Run(BuildGraphAsync, CancellationToken.None);
+            return false;
+        }
+
+        var graph = _graphBuild.Result;
+        foreach (var (upserted, removed) in _changesDuringBuild)
+        {
+            if (upserted is not null)
+            {
+                graph.Upsert(ToEntry(upserted));
+            }
+            else
+            {
+                graph.Remove(removed!);
+            }
+        }
+
+        _changesDuringBuild.Clear();
+        _graphBuild = null;
+        Use(graph);
+        return true;
     }
 
     public Task ContinueCatchUpAsync()
@@ -167,6 +261,7 @@ public sealed class SuggestionGrain(
     /// </summary>
     private async Task CatchUpStepAsync()
     {
+        GraphReady();
         if (await ReadBatchAsync() && !_catchUpQueued)
         {
             _catchUpQueued = true;

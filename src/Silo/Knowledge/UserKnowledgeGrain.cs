@@ -50,6 +50,12 @@ public sealed class UserKnowledgeGrain(
             {
                 var descriptions = await GrainFactory.GetGrain<ISuggestionGrain>(tenant).DescribeAsync(
                     [.. relevant.Select(r => r.Event.Type == EventType.Search ? new DescribeInput(null, r.Event.Query) : new DescribeInput(r.Event.ItemId, null))]);
+                if (descriptions.Count != relevant.Count)
+                {
+                    // The tenant's graph is still being built: these records are folded at a later read.
+                    break;
+                }
+
                 for (var i = 0; i < relevant.Count; i++)
                 {
                     var e = relevant[i].Event;
