@@ -125,6 +125,42 @@ public class SessionBuilderTests
     }
 
     [Fact]
+    public void EachServedListIsCreditedToTheModelAndSurfaceThatServedIt()
+    {
+        // One session: two recommendation lists from v1, then one from v2 (activated mid-session), and two
+        // suggestion lists from the suggester. The old report credited the whole session to one model.
+        var suggestions = (string request, int minute) => new LogEvent(
+            ++_sequence, "mixed", null, "impression", null, null, request, null, T0.AddMinutes(minute), "suggestions", ["q1", "q2"], "suggest-1");
+        var sessions = SessionBuilder.Build(
+        [
+            Impression("mixed", "r1", 0, "v1", "a", "b"),
+            Act("mixed", "click", "a", 1, "r1", 1),
+            Impression("mixed", "r2", 2, "v1", "c", "d"),
+            suggestions("s1", 3),
+            suggestions("s2", 4),
+            Act("mixed", "click", "q2", 5, "s2", 2),
+            Impression("mixed", "r3", 6, "v2", "e", "f"),
+        ]);
+
+        var report = SessionAnalytics.Summarize(sessions, new AnalyticsFilter(), new MetricOptions());
+
+        Assert.Equal(1, report.Sessions);
+        Assert.Equal(5, report.Requests);
+        var rows = report.ByModel.Select(m => (m.Surface, m.ModelVersion, m.Sessions, m.Requests, m.Ctr)).ToList();
+        Assert.Equal(
+            [("recommendations", "v1", 1, 2, 0.5), ("recommendations", "v2", 1, 1, 0.0), ("suggestions", "suggest-1", 1, 2, 0.5)],
+            rows);
+        Assert.Equal(["recommendations", "recommendations", "suggestions"], report.ByDay.Select(d => d.Surface));
+
+        // v2 served one unclicked list: its session metric is 0, whatever v1 and the suggester did.
+        Assert.Equal(0, report.ByModel.Single(m => m.ModelVersion == "v2").Metric.Value);
+        Assert.True(report.ByModel.Single(m => m.ModelVersion == "v1").Metric.Value > 0);
+
+        var onlySuggestions = SessionAnalytics.Summarize(sessions, new AnalyticsFilter(Surface: "suggestions"), new MetricOptions());
+        Assert.Equal("suggest-1", Assert.Single(onlySuggestions.ByModel).ModelVersion);
+    }
+
+    [Fact]
     public void AnUnknownMetricNameIsRefusedWithTheKnownOnes()
     {
         var error = Assert.Throws<ArgumentException>(() => SessionAnalytics.ResolveMetric("nDCG@7", new MetricOptions()));

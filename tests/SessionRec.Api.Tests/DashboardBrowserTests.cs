@@ -34,8 +34,8 @@ public sealed class DashboardBrowserTests(AnalyticsFixture fixture)
 
         Assert.Equal("20", await page.InnerTextAsync("#sessions"));
         var baselineRow = await page.Locator("#models tbody tr[data-model='baseline-cooc-1'] td").AllInnerTextsAsync();
-        Assert.Equal(["baseline-cooc-1", "10", "10", "0.5000"], baselineRow.Take(4));
-        Assert.Equal("0.3000", baselineRow[8]);
+        Assert.Equal(["baseline-cooc-1", "recommendations", "10", "10", "0.5000"], baselineRow.Take(5));
+        Assert.Equal("0.3000", baselineRow[9]);
 
         // Every chart has one point per (day, model version) with the value of the API's per-day rows.
         foreach (var chart in new[] { "metric", "ctr", "hr_at_10", "conversion" })
@@ -43,6 +43,11 @@ public sealed class DashboardBrowserTests(AnalyticsFixture fixture)
             var points = page.Locator($"[data-chart='{chart}'] circle.point");
             Assert.True(await points.CountAsync() >= 2, chart);
         }
+
+        // Axis labels are round numbers with enough decimals: only the origin reads zero.
+        var ticks = await page.Locator("[data-chart] text.tick").EvaluateAllAsync<string[]>("items => items.map(i => i.textContent)");
+        Assert.NotEmpty(ticks);
+        Assert.DoesNotContain(ticks, t => t != "0" && !t.Contains('-') && double.Parse(t, CultureInfo.InvariantCulture) == 0);
 
         var modelPoints = page.Locator("[data-chart='ctr'] circle.point[data-model='v1']");
         Assert.Equal("1", await modelPoints.First.GetAttributeAsync("data-value"));

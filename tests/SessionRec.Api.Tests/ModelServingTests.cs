@@ -77,7 +77,12 @@ public sealed class ModelServingTests : IAsyncLifetime
         Write("v2", Train(seed: 2));
         var activated = await _a.PutJson("/v1/models", new { active = "v1" });
         Assert.Equal(HttpStatusCode.OK, activated.StatusCode);
-        Assert.Equal("v1", (await activated.Read<ModelsResponse>()).Serving);
+        var afterFirst = await activated.Read<ModelsResponse>();
+        Assert.Equal("v1", afterFirst.Serving);
+
+        // The first activation is in the history: what served before it (the baseline) is a rollback target.
+        Assert.Equal(["baseline-cooc-1"], afterFirst.History);
+        Assert.Equal(("v1", "activate"), (Assert.Single(afterFirst.Activations).Version, afterFirst.Activations[0].Action));
 
         var served = await RecommendAsync(_a, "alice");
         Assert.Equal("v1", served.ModelVersion);
@@ -127,7 +132,21 @@ public sealed class ModelServingTests : IAsyncLifetime
         Assert.Contains(listed.Versions, v => v.Version == "v1" && v.Metrics!.ContainsKey("validation_NDCG@20"));
         Assert.Empty((await (await _b.GetAsync("/v1/models", ct)).Read<ModelsResponse>()).Versions);
 
+        Assert.Equal(["baseline-cooc-1"], listed.History);
+        Assert.Equal(["v1", "v2", "v1"], listed.Activations.Select(a => a.Version));
+        Assert.Equal(["rollback", "activate", "activate"], listed.Activations.Select(a => a.Action));
+
+        // Rolling back past the first activation returns to the baseline; then there is nothing to roll back to.
+        var toBaseline = await (await _a.PutJson("/v1/models", new { rollback = true })).Read<ModelsResponse>();
+        Assert.Equal("baseline-cooc-1", toBaseline.Serving);
+        Assert.Null(toBaseline.Active);
+        Assert.Empty(toBaseline.History);
+        Assert.Equal("baseline-cooc-1", (await RecommendAsync(_a, "alice")).ModelVersion);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await _a.PutJson("/v1/models", new { rollback = true })).StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await _a.PutJson("/v1/models", new { active = "v2" })).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await _a.PutJson("/v1/models", new { active = (string?)null })).StatusCode);
         Assert.Equal("baseline-cooc-1", (await RecommendAsync(_a, "alice")).ModelVersion);
+        Assert.Equal(["v2"], (await (await _a.GetAsync("/v1/models", ct)).Read<ModelsResponse>()).History);
     }
 }

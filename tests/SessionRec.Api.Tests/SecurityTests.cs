@@ -78,6 +78,36 @@ public sealed class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task TheOpenApiDocumentDeclaresTheBearerKeyAndEachTagOnce()
+    {
+        using var client = api.Factory.CreateClient();
+
+        using var doc = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/openapi/v1.json", TestContext.Current.CancellationToken));
+
+        var scheme = doc.RootElement.GetProperty("components").GetProperty("securitySchemes").GetProperty("apiKey");
+        Assert.Equal("http", scheme.GetProperty("type").GetString());
+        Assert.Equal("bearer", scheme.GetProperty("scheme").GetString());
+        Assert.True(doc.RootElement.GetProperty("security")[0].TryGetProperty("apiKey", out _));
+
+        // The reference page lists schemas under "Models": a tag of that name read as a second "Models".
+        var tags = doc.RootElement.GetProperty("tags").EnumerateArray().Select(t => t.GetProperty("name").GetString()).ToList();
+        Assert.Equal(tags.Count, tags.Distinct().Count());
+        Assert.DoesNotContain("Models", tags);
+        Assert.Contains("Model versions", tags);
+    }
+
+    [Fact]
+    public async Task AnOverlongRequestTargetGetsA414Problem()
+    {
+        var response = await api.A.GetAsync("/v1/items/" + new string('x', 9_000), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.RequestUriTooLong, response.StatusCode);
+        var problem = await response.ReadProblem();
+        Assert.Equal("Request target too long", problem.GetProperty("title").GetString());
+        Assert.Contains("limit is 8192", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
     public async Task ATenantCannotReadOrChangeAnotherTenantsData()
     {
         var ct = TestContext.Current.CancellationToken;

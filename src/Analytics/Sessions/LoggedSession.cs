@@ -52,12 +52,6 @@ public sealed class LoggedSession(string userId, long firstSequence)
     /// <summary>Purchases in the session, attributed to a list or not.</summary>
     public int Purchases => Records.Count(r => r.Type == "purchase");
 
-    /// <summary>The model version that served most of the session's lists (null when no list named one).</summary>
-    public string? ModelVersion(Func<ServedList, bool>? filter = null) =>
-        Lists.Where(l => l.ModelVersion is not null && (filter?.Invoke(l) ?? true))
-            .GroupBy(l => l.ModelVersion).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => g.Key).FirstOrDefault();
-
     /// <summary>
     /// The session as the metrics see it: every served list with impressions (passing the filter) in time order,
     /// each result's feedback gain the strongest action on it from that list.

@@ -13,13 +13,16 @@ public sealed record AnalyticsFilter(
         && (Model is null || string.Equals(list.ModelVersion, Model, StringComparison.Ordinal));
 }
 
-/// <summary>One session's numbers: the session metric and its lists' request-level metrics.</summary>
+/// <summary>
+/// One session's numbers for one surface and model version: the session metric over the lists that model served on
+/// that surface, and those lists' request-level metrics. A session that mixes surfaces or models has one score each.
+/// </summary>
 public sealed record SessionScore(
-    LoggedSession Session, string ModelVersion, int Requests, int ClickedRequests, double Metric, double HitRate10, double Mrr, bool Converted);
+    LoggedSession Session, string Surface, string ModelVersion, int Requests, int ClickedRequests, double Metric, double HitRate10, double Mrr, bool Converted);
 
-public sealed record DaySummary(DateOnly Day, string ModelVersion, int Sessions, int Requests, double Metric, double Ctr, double HitRate10, double Mrr, double Conversion);
+public sealed record DaySummary(DateOnly Day, string Surface, string ModelVersion, int Sessions, int Requests, double Metric, double Ctr, double HitRate10, double Mrr, double Conversion);
 
-public sealed record ModelSummary(string ModelVersion, int Sessions, int Requests, Estimate Metric, double Ctr, double HitRate10, double Mrr, double Conversion);
+public sealed record ModelSummary(string Surface, string ModelVersion, int Sessions, int Requests, Estimate Metric, double Ctr, double HitRate10, double Mrr, double Conversion);
 
 /// <summary>An A/B readout: mean(B) − mean(A) of the session metric, with a bootstrap interval over sessions.</summary>
 public sealed record Comparison(string A, string B, string Metric, int SessionsA, int SessionsB, Estimate MeanA, Estimate MeanB, Estimate Difference);
@@ -31,11 +34,17 @@ public sealed record AnalyticsReport(
 /// <summary>Per-day and per-model-version aggregates of sessions rebuilt from the click log.</summary>
 public static class SessionAnalytics
 {
+    /// <summary>The model version of lists logged without one.</summary>
+    public const string Unknown = "unknown";
+
     public static NamedMetric ResolveMetric(string name, MetricOptions options) =>
         MetricCatalogue.All(options).FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase))
         ?? throw new ArgumentException($"Unknown session metric '{name}'. Known: {string.Join(", ", MetricCatalogue.All(options).Select(m => m.Name))}.");
 
-    /// <summary>Scores every session with at least one list the filter covers.</summary>
+    /// <summary>
+    /// Scores every session with at least one list the filter covers, once per (surface, model version) of its lists:
+    /// each served list is credited to the model that served it, never to the session's other models.
+    /// </summary>
     public static IReadOnlyList<SessionScore> Score(IEnumerable<LoggedSession> sessions, AnalyticsFilter filter, MetricOptions options)
     {
         var metric = ResolveMetric(filter.Metric, options);
@@ -47,22 +56,21 @@ public static class SessionAnalytics
                 continue;
             }
 
-            var lists = session.Lists.Where(filter.Includes).ToList();
-            if (lists.Count == 0)
+            foreach (var slice in session.Lists.Where(filter.Includes).GroupBy(l => (l.Surface, Model: l.ModelVersion ?? Unknown)))
             {
-                continue;
+                var lists = slice.ToList();
+                var positions = lists.Select(l => l.Feedback.Select(f => f.Position).ToList()).ToList();
+                scores.Add(new SessionScore(
+                    session,
+                    slice.Key.Surface,
+                    slice.Key.Model,
+                    lists.Count,
+                    lists.Count(l => l.Clicked),
+                    metric.Compute(session.ToEvalSession(l => lists.Contains(l))),
+                    positions.Average(p => ListMetrics.HitRate(p, 10)),
+                    positions.Average(ListMetrics.ReciprocalRank),
+                    lists.Any(l => l.Converted)));
             }
-
-            var positions = lists.Select(l => l.Feedback.Select(f => f.Position).ToList()).ToList();
-            scores.Add(new SessionScore(
-                session,
-                session.ModelVersion(filter.Includes) ?? "unknown",
-                lists.Count,
-                lists.Count(l => l.Clicked),
-                metric.Compute(session.ToEvalSession(filter.Includes)),
-                positions.Average(p => ListMetrics.HitRate(p, 10)),
-                positions.Average(ListMetrics.ReciprocalRank),
-                lists.Any(l => l.Converted)));
         }
 
         return scores;
@@ -72,13 +80,14 @@ public static class SessionAnalytics
         IEnumerable<LoggedSession> sessions, AnalyticsFilter filter, MetricOptions options, int worst = 10, (string A, string B)? compare = null)
     {
         var scores = Score(sessions, filter, options);
-        var byDay = scores.GroupBy(s => (Day: DateOnly.FromDateTime(s.Session.Start.UtcDateTime), s.ModelVersion))
-            .OrderBy(g => g.Key.Day).ThenBy(g => g.Key.ModelVersion, StringComparer.Ordinal)
-            .Select(g => new DaySummary(g.Key.Day, g.Key.ModelVersion, g.Count(), g.Sum(s => s.Requests), g.Average(s => s.Metric),
+        var byDay = scores.GroupBy(s => (Day: DateOnly.FromDateTime(s.Session.Start.UtcDateTime), s.Surface, s.ModelVersion))
+            .OrderBy(g => g.Key.Day).ThenBy(g => g.Key.Surface, StringComparer.Ordinal).ThenBy(g => g.Key.ModelVersion, StringComparer.Ordinal)
+            .Select(g => new DaySummary(g.Key.Day, g.Key.Surface, g.Key.ModelVersion, g.Count(), g.Sum(s => s.Requests), g.Average(s => s.Metric),
                 Ctr(g), RequestMean(g, s => s.HitRate10), RequestMean(g, s => s.Mrr), g.Average(s => s.Converted ? 1.0 : 0)))
             .ToList();
-        var byModel = scores.GroupBy(s => s.ModelVersion).OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => new ModelSummary(g.Key, g.Count(), g.Sum(s => s.Requests), MeanBootstrap.Mean(g.Select(s => s.Metric).ToList()),
+        var byModel = scores.GroupBy(s => (s.Surface, s.ModelVersion))
+            .OrderBy(g => g.Key.Surface, StringComparer.Ordinal).ThenBy(g => g.Key.ModelVersion, StringComparer.Ordinal)
+            .Select(g => new ModelSummary(g.Key.Surface, g.Key.ModelVersion, g.Count(), g.Sum(s => s.Requests), MeanBootstrap.Mean(g.Select(s => s.Metric).ToList()),
                 Ctr(g), RequestMean(g, s => s.HitRate10), RequestMean(g, s => s.Mrr), g.Average(s => s.Converted ? 1.0 : 0)))
             .ToList();
         var worstSessions = scores.OrderBy(s => s.Metric).ThenByDescending(s => s.Requests).ThenBy(s => s.Session.Id, StringComparer.Ordinal)
@@ -91,7 +100,8 @@ public static class SessionAnalytics
             comparison = new Comparison(pair.A, pair.B, filter.Metric, a.Count, b.Count, MeanBootstrap.Mean(a), MeanBootstrap.Mean(b), MeanBootstrap.Difference(a, b));
         }
 
-        return new AnalyticsReport(filter.Metric, scores.Count, scores.Sum(s => s.Requests), byDay, byModel, worstSessions, comparison);
+        var sessionCount = scores.Select(s => s.Session).Distinct().Count();
+        return new AnalyticsReport(filter.Metric, sessionCount, scores.Sum(s => s.Requests), byDay, byModel, worstSessions, comparison);
     }
 
     // Request-weighted: a session with ten lists counts ten times, as CTR dashboards do.

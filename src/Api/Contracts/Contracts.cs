@@ -91,7 +91,14 @@ public sealed record SetActiveModelRequest(string? Active = null, bool? Rollback
 public sealed record ModelVersionResponse(string Version, string? Kind, DateTimeOffset? Created, SessionRec.Models.Serving.TrainingData? Training, IReadOnlyDictionary<string, double>? Metrics, string? Error);
 
 /// <summary>GET /v1/models: <c>serving</c> is the version responses name (the baseline when no model is active).</summary>
-public sealed record ModelsResponse(string Serving, string? Active, IReadOnlyList<string> History, IReadOnlyList<ModelVersionResponse> Versions);
+/// <summary>
+/// GET/PUT /v1/models: what serves now; <c>history</c>, the versions a rollback returns to (newest first, the baseline
+/// by its name); <c>activations</c>, every activation and rollback (newest first, at most 50).
+/// </summary>
+public sealed record ModelsResponse(
+    string Serving, string? Active, IReadOnlyList<string> History, IReadOnlyList<ModelActivationResponse> Activations, IReadOnlyList<ModelVersionResponse> Versions);
+
+public sealed record ModelActivationResponse(string Version, DateTimeOffset At, string Action);
 
 /// <summary>GET /v1/analytics/sessions.</summary>
 public sealed record AnalyticsSessionsResponse(
@@ -113,15 +120,15 @@ public sealed record AnalyticsSessionsResponse(
     IReadOnlyList<string> Models);
 
 public sealed record AnalyticsDayRow(
-    string Day, string ModelVersion, int Sessions, int Requests, double? Metric, double Ctr,
+    string Day, string Surface, string ModelVersion, int Sessions, int Requests, double? Metric, double Ctr,
     [property: System.Text.Json.Serialization.JsonPropertyName("hr_at_10")] double HitRate10, double Mrr, double Conversion);
 
 public sealed record AnalyticsModelRow(
-    string ModelVersion, int Sessions, int Requests, double? Metric, double? MetricLow, double? MetricHigh, double Ctr,
+    string Surface, string ModelVersion, int Sessions, int Requests, double? Metric, double? MetricLow, double? MetricHigh, double Ctr,
     [property: System.Text.Json.Serialization.JsonPropertyName("hr_at_10")] double HitRate10, double Mrr, double Conversion);
 
 public sealed record AnalyticsSessionRow(
-    string SessionId, string UserId, DateTimeOffset Start, DateTimeOffset End, string ModelVersion, int Requests, int ClickedRequests, double? Metric);
+    string SessionId, string UserId, DateTimeOffset Start, DateTimeOffset End, string Surface, string ModelVersion, int Requests, int ClickedRequests, double? Metric);
 
 /// <summary>mean(B) − mean(A) of the session metric with its 95% bootstrap interval.</summary>
 public sealed record AnalyticsComparison(

@@ -75,11 +75,11 @@ public static class AnalyticsApi
         var lists = log.Sessions.SelectMany(s => s.Lists).Where(l => l.Shown.Count > 0).ToList();
         return TypedResults.Ok(new AnalyticsSessionsResponse(
             report.Metric, from, to, surface, model, report.Sessions, report.Requests, log.Records, log.Truncated,
-            report.ByDay.Select(d => new AnalyticsDayRow(d.Day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), d.ModelVersion,
+            report.ByDay.Select(d => new AnalyticsDayRow(d.Day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), d.Surface, d.ModelVersion,
                 d.Sessions, d.Requests, Finite(d.Metric), d.Ctr, d.HitRate10, d.Mrr, d.Conversion)).ToList(),
-            report.ByModel.Select(m => new AnalyticsModelRow(m.ModelVersion, m.Sessions, m.Requests, Finite(m.Metric.Value), Finite(m.Metric.Low), Finite(m.Metric.High),
+            report.ByModel.Select(m => new AnalyticsModelRow(m.Surface, m.ModelVersion, m.Sessions, m.Requests, Finite(m.Metric.Value), Finite(m.Metric.Low), Finite(m.Metric.High),
                 m.Ctr, m.HitRate10, m.Mrr, m.Conversion)).ToList(),
-            report.Worst.Select(w => new AnalyticsSessionRow(w.Session.Id, w.Session.UserId, w.Session.Start, w.Session.End, w.ModelVersion,
+            report.Worst.Select(w => new AnalyticsSessionRow(w.Session.Id, w.Session.UserId, w.Session.Start, w.Session.End, w.Surface, w.ModelVersion,
                 w.Requests, w.ClickedRequests, Finite(w.Metric))).ToList(),
             report.Comparison is { } c ? new AnalyticsComparison(c.A, c.B, c.Metric, c.SessionsA, c.SessionsB, Finite(c.MeanA.Value), Finite(c.MeanB.Value),
                 Finite(c.Difference.Value), Finite(c.Difference.Low), Finite(c.Difference.High)) : null,

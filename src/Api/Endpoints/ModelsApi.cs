@@ -13,7 +13,7 @@ public static class ModelsApi
 {
     public static RouteGroupBuilder MapModelsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/models").WithTags("Models").RequireAuthorization();
+        var group = app.MapGroup("/v1/models").WithTags("Model versions").RequireAuthorization();
         group.MapGet("/", ListModels).WithName("ListModels")
             .WithSummary("The tenant's model versions (from `sessionrec train`), the active one and the activation history.");
         group.MapPut("/", SetActiveModel).WithName("SetActiveModel")
@@ -26,7 +26,8 @@ public static class ModelsApi
         var tenant = user.Tenant();
         var pointer = registry.Pointer(tenant);
         var versions = registry.List(tenant).Select(v => new ModelVersionResponse(v.Version, v.Kind, v.Created, v.Training, v.Metrics, v.Error)).ToList();
-        return TypedResults.Ok(new ModelsResponse(registry.Active(tenant)?.Version ?? CatalogueGrain.BaselineModelVersion, pointer.Active, pointer.History, versions));
+        var activations = (pointer.Activations ?? []).Select(a => new ModelActivationResponse(a.Version, a.At, a.Action)).ToList();
+        return TypedResults.Ok(new ModelsResponse(registry.Active(tenant)?.Version ?? CatalogueGrain.BaselineModelVersion, pointer.Active, pointer.History, activations, versions));
     }
 
     public static Results<Ok<ModelsResponse>, ProblemHttpResult> SetActiveModel(ClaimsPrincipal user, ModelRegistry registry, SetActiveModelRequest request)

@@ -102,10 +102,14 @@ public static class ApiHosting
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.Configure<JsonOptions>(o => ConfigureJson(o.SerializerOptions));
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityScheme>());
         AddRateLimiting(builder);
 
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = configuration.GetValue($"{ApiOptions.SectionName}:MaxRequestBodyBytes", 2L * 1024 * 1024));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = configuration.GetValue($"{ApiOptions.SectionName}:MaxRequestBodyBytes", 2L * 1024 * 1024);
+            k.Limits.MaxRequestLineSize = RequestTargetLimitMiddleware.ServerRequestLineBytes;
+        });
         return builder;
     }
 
@@ -128,6 +132,7 @@ public static class ApiHosting
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseMiddleware<RequestTargetLimitMiddleware>();
 
         // The analyst dashboard's static files (no data in them: every number comes from /v1/analytics with the
         // analyst's key), served before authentication.
@@ -146,8 +151,10 @@ public static class ApiHosting
         app.UseStaticFiles();
         app.UseMiddleware<BodySizeLimitMiddleware>();
         app.UseAuthentication();
-        app.UseAuthorization();
+
+        // Before authorization, so that requests with a refused key are limited before their 401.
         app.UseRateLimiter();
+        app.UseAuthorization();
 
         app.MapDefaultEndpoints();
         app.MapOpenApi().AllowAnonymous();
@@ -172,9 +179,9 @@ public static class ApiHosting
         {
             limiter.AddPolicy(RateLimitPolicy, context =>
             {
-                // One bucket per API key; unauthenticated requests never reach here.
-                var keyId = context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)?.Value ?? "anonymous";
-                return RateLimitPartition.GetTokenBucketLimiter(keyId, _ => new TokenBucketRateLimiterOptions
+                // One bucket per API key; requests without an accepted key are the global limiter's (and then 401).
+                var keyId = context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)?.Value;
+                return keyId is null ? RateLimitPartition.GetNoLimiter("unauthenticated") : RateLimitPartition.GetTokenBucketLimiter(keyId, _ => new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = options.RateLimitBurst,
                     TokensPerPeriod = options.RateLimitPerSecond,
@@ -183,6 +190,16 @@ public static class ApiHosting
                     AutoReplenishment = true,
                 });
             });
+            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => RefusedKey(context)
+                ? RateLimitPartition.GetTokenBucketLimiter("refused:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown"), _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = 2 * options.FailedAuthPerSecond,
+                    TokensPerPeriod = options.FailedAuthPerSecond,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                    AutoReplenishment = true,
+                })
+                : RateLimitPartition.GetNoLimiter(string.Empty));
             limiter.OnRejected = async (context, cancellationToken) =>
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 1;
@@ -191,11 +208,17 @@ public static class ApiHosting
                 await Results.Problem(
                     statusCode: StatusCodes.Status429TooManyRequests,
                     title: "Too many requests",
-                    detail: $"This API key's rate limit is {options.RateLimitPerSecond} requests per second. Retry after {retryAfter} s.")
+                    detail: RefusedKey(context.HttpContext)
+                        ? $"Too many requests with a refused API key from this address (limit {options.FailedAuthPerSecond} per second). Retry after {retryAfter} s."
+                        : $"This API key's rate limit is {options.RateLimitPerSecond} requests per second. Retry after {retryAfter} s.")
                     .ExecuteAsync(context.HttpContext);
             };
         });
     }
+
+    /// <summary>A request that sent an Authorization header the service did not accept.</summary>
+    private static bool RefusedKey(HttpContext context) =>
+        context.User.Identity?.IsAuthenticated != true && context.Request.Headers.Authorization.Count > 0;
 
     /// <summary>
     /// The embedded default keeps two keys in its data folder, made at the first start (mode 600, never logged):

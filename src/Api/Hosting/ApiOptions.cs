@@ -10,6 +10,13 @@ public sealed class ApiOptions
     [Range(1024, 64 * 1024 * 1024)]
     public long MaxRequestBodyBytes { get; set; } = 2 * 1024 * 1024;
 
+    /// <summary>
+    /// Longest request target (path and query) answered; longer ones get a 414 problem. The HTTP server itself reads
+    /// request lines up to 64 KiB, so that anything between this limit and that one still gets a body that says why.
+    /// </summary>
+    [Range(1024, 60 * 1024)]
+    public int MaxRequestTargetBytes { get; set; } = 8 * 1024;
+
     [Range(1, 100_000)]
     public int MaxEventsPerRequest { get; set; } = 1_000;
 
@@ -30,6 +37,13 @@ public sealed class ApiOptions
 
     [Range(1, 10_000_000)]
     public int RateLimitBurst { get; set; } = 10_000;
+
+    /// <summary>
+    /// Requests per second, per client address, that carry an Authorization header the service does not accept
+    /// (guessing keys costs a client this rate, and the log stays small); the bucket holds twice as many.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int FailedAuthPerSecond { get; set; } = 20;
 
     /// <summary>Analytics reads at most this many of the newest click-log records per tenant (older ones are left out, and the response says so).</summary>
     [Range(1_000, 50_000_000)]

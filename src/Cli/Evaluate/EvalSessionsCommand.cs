@@ -99,10 +99,10 @@ public static class EvalSessionsCommand
             metricOptions,
             compare: compare is null ? null : (compare[0], compare[1]));
         AnsiConsole.MarkupLineInterpolated($"{path}: {events.Count:N0} records, {sessions.Count:N0} sessions, {report.Sessions:N0} with served lists ({report.Requests:N0} lists)");
-        var table = new Table().AddColumns("model version", "sessions", "lists", $"{report.Metric} (95% CI)", "CTR", "HR@10", "MRR", "conversion");
+        var table = new Table().AddColumns("surface", "model version", "sessions", "lists", $"{report.Metric} (95% CI)", "CTR", "HR@10", "MRR", "conversion");
         foreach (var m in report.ByModel)
         {
-            table.AddRow(m.ModelVersion, $"{m.Sessions:N0}", $"{m.Requests:N0}", $"{m.Metric.Value:0.0000} ({m.Metric.Low:0.0000}–{m.Metric.High:0.0000})",
+            table.AddRow(m.Surface, m.ModelVersion, $"{m.Sessions:N0}", $"{m.Requests:N0}", $"{m.Metric.Value:0.0000} ({m.Metric.Low:0.0000}–{m.Metric.High:0.0000})",
                 $"{m.Ctr:0.0000}", $"{m.HitRate10:0.0000}", $"{m.Mrr:0.0000}", $"{m.Conversion:0.0000}");
         }
 

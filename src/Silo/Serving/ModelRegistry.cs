@@ -5,13 +5,20 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SessionRec.Models.Serving;
+using SessionRec.Silo.Catalogue;
 using SessionRec.Silo.Hosting;
 
 /// <summary>A model version as listed to operators.</summary>
 public sealed record ModelVersionInfo(string Version, string? Kind, DateTimeOffset? Created, TrainingData? Training, IReadOnlyDictionary<string, double>? Metrics, string? Error);
 
-/// <summary>Which version a tenant serves and which it served before (newest first), as stored in active.json.</summary>
-public sealed record ActivePointer(string? Active, IReadOnlyList<string> History);
+/// <summary>
+/// Which version a tenant serves (null: the baseline), the versions a rollback returns to (newest first; the baseline
+/// by its name), and every activation and rollback (newest first), as stored in active.json.
+/// </summary>
+public sealed record ActivePointer(string? Active, IReadOnlyList<string> History, IReadOnlyList<ModelActivation>? Activations = null);
+
+/// <summary>One change of the serving version: what was served from then on, when, and how ("activate", "rollback").</summary>
+public sealed record ModelActivation(string Version, DateTimeOffset At, string Action);
 
 /// <summary>
 /// The model versions of each tenant (folders under <see cref="ModelOptions.Path"/>/&lt;tenant&gt;/) and the one
@@ -22,6 +29,8 @@ public sealed record ActivePointer(string? Active, IReadOnlyList<string> History
 public sealed partial class ModelRegistry : IDisposable
 {
     private const string PointerFile = "active.json";
+    private const int MaxHistory = 20;
+    private const int MaxActivations = 50;
     private static readonly TimeSpan DisposeGrace = TimeSpan.FromSeconds(60);
 
     private readonly ConcurrentDictionary<string, TenantModels> _tenants = new(StringComparer.Ordinal);
@@ -93,11 +102,23 @@ public sealed partial class ModelRegistry : IDisposable
     /// Loads and checks <paramref name="version"/>, then makes it the tenant's serving model (null: back to the
     /// baseline). Throws <see cref="InvalidDataException"/> when the version is missing or refused; nothing changes then.
     /// </summary>
-    public OnnxRecommenderModel? Activate(string tenant, string? version)
+    public OnnxRecommenderModel? Activate(string tenant, string? version) => Serve(tenant, _ => version, rollback: false);
+
+    /// <summary>Serves the version that was served before the current one (the baseline included).</summary>
+    public OnnxRecommenderModel? Rollback(string tenant) => Serve(
+        tenant,
+        pointer => pointer.History.Count == 0
+            ? throw new InvalidDataException("There is no earlier model version to roll back to.")
+            : pointer.History[0] == CatalogueGrain.BaselineModelVersion ? null : pointer.History[0],
+        rollback: true);
+
+    private OnnxRecommenderModel? Serve(string tenant, Func<ActivePointer, string?> choose, bool rollback)
     {
         var state = _tenants.GetOrAdd(tenant, _ => new TenantModels());
         lock (state)
         {
+            var pointer = Pointer(tenant);
+            var version = choose(pointer);
             OnnxRecommenderModel? model = null;
             if (version is not null)
             {
@@ -114,28 +135,20 @@ public sealed partial class ModelRegistry : IDisposable
                 }
             }
 
-            var pointer = Pointer(tenant);
-            var history = pointer.Active is null || pointer.Active == version ? pointer.History : [pointer.Active, .. pointer.History.Where(h => h != pointer.Active)];
-            WritePointer(tenant, new ActivePointer(version, [.. history.Where(h => h != version).Take(20)]));
+            // A rollback takes the newest entry off the history; an activation puts what served until now on it.
+            var current = pointer.Active ?? CatalogueGrain.BaselineModelVersion;
+            var next = version ?? CatalogueGrain.BaselineModelVersion;
+            var history = rollback ? pointer.History.Skip(1) : current == next ? pointer.History : pointer.History.Prepend(current);
+            var now = _time.GetUtcNow();
+            WritePointer(tenant, new ActivePointer(
+                version,
+                [.. history.Where(h => h != next).Distinct(StringComparer.Ordinal).Take(MaxHistory)],
+                [new ModelActivation(next, now, rollback ? "rollback" : "activate"), .. (pointer.Activations ?? []).Take(MaxActivations - 1)]));
             Swap(state, model);
-            state.CheckedAt = _time.GetUtcNow();
-            LogActivated(_logger, tenant, version ?? "(baseline)");
+            state.CheckedAt = now;
+            LogActivated(_logger, tenant, next);
             return model;
         }
-    }
-
-    /// <summary>Serves the version that was active before the current one.</summary>
-    public OnnxRecommenderModel? Rollback(string tenant)
-    {
-        var pointer = Pointer(tenant);
-        if (pointer.History.Count == 0)
-        {
-            throw new InvalidDataException("There is no earlier model version to roll back to.");
-        }
-
-        var model = Activate(tenant, pointer.History[0]);
-        WritePointer(tenant, new ActivePointer(pointer.History[0], [.. pointer.History.Skip(1)]));
-        return model;
     }
 
     public void Dispose()

@@ -6,6 +6,22 @@ const colours = ["#2f6fdf", "#e0672b", "#1f9d55", "#9b4dca", "#c9344a", "#0f8a9d
 const fmt = (v, d = 4) => (v === null || v === undefined ? "–" : Number(v).toFixed(d));
 const svgNs = "http://www.w3.org/2000/svg";
 
+// A chart's top: the next 1, 2 or 5 × 10^k above the largest value, so that ticks read as round numbers.
+function niceMax(max) {
+  if (!(max > 0)) return 1;
+  const step = 10 ** Math.floor(Math.log10(max));
+  return [1, 2, 5, 10].map((m) => m * step).find((v) => v >= max * (1 - 1e-12));
+}
+
+// Enough decimals to tell the ticks 0, top/2 and top apart: 0.0004 never reads "0.000".
+function tick(v, top) {
+  const decimals = Math.max(0, Math.min(8, 1 - Math.floor(Math.log10(top / 2))));
+  return v === 0 ? "0" : v.toFixed(decimals);
+}
+
+// A served list is credited to the model that served it on its surface; a series is one (model, surface) pair.
+const series = (r) => `${r.model_version} · ${r.surface}`;
+
 function el(tag, attrs = {}, text) {
   const node = tag === "svg" || ["line", "circle", "path", "text", "g", "title", "polyline"].includes(tag)
     ? document.createElementNS(svgNs, tag) : document.createElement(tag);
@@ -64,8 +80,8 @@ function render(report) {
   $("records").textContent = report.records_read;
 
   $("models").tBodies[0].replaceChildren(...report.by_model.map((m) => {
-    const row = el("tr", { "data-model": m.model_version });
-    for (const text of [m.model_version, m.sessions, m.requests, fmt(m.metric), `${fmt(m.metric_low)}–${fmt(m.metric_high)}`,
+    const row = el("tr", { "data-model": m.model_version, "data-surface": m.surface });
+    for (const text of [m.model_version, m.surface, m.sessions, m.requests, fmt(m.metric), `${fmt(m.metric_low)}–${fmt(m.metric_high)}`,
       fmt(m.ctr), fmt(m.hr_at_10), fmt(m.mrr), fmt(m.conversion)]) row.append(el("td", {}, String(text)));
     return row;
   }));
@@ -78,7 +94,7 @@ function render(report) {
 
   $("worst").tBodies[0].replaceChildren(...report.worst.map((w) => {
     const row = el("tr", { "data-session": w.session_id });
-    for (const text of [w.session_id, w.user_id, new Date(w.start).toISOString().replace("T", " ").slice(0, 19), w.model_version, w.requests, w.clicked_requests, fmt(w.metric)]) {
+    for (const text of [w.session_id, w.user_id, new Date(w.start).toISOString().replace("T", " ").slice(0, 19), w.model_version, w.surface, w.requests, w.clicked_requests, fmt(w.metric)]) {
       row.append(el("td", {}, String(text)));
     }
     row.addEventListener("click", () => timeline(w.session_id));
@@ -86,30 +102,30 @@ function render(report) {
   }));
 }
 
-// One line per model version over the days; every point carries its data for tooltips and tests.
+// One line per model version and surface over the days; every point carries its data for tooltips and tests.
 function lineChart(field, title, rows) {
   const box = el("div", { class: "chart", "data-chart": field });
   box.append(el("h3", {}, title));
   const days = [...new Set(rows.map((r) => r.day))].sort();
-  const models = [...new Set(rows.map((r) => r.model_version))].sort();
+  const models = [...new Set(rows.map(series))].sort();
   const width = 420, height = 180, left = 44, right = 10, top = 10, bottom = 24;
-  const max = Math.max(1e-9, ...rows.map((r) => r[field] ?? 0));
+  const max = niceMax(Math.max(0, ...rows.map((r) => r[field] ?? 0)));
   const x = (day) => left + (days.length === 1 ? (width - left - right) / 2 : (days.indexOf(day) * (width - left - right)) / (days.length - 1));
   const y = (v) => top + (1 - v / max) * (height - top - bottom);
   const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
   svg.append(el("line", { class: "axis", x1: left, y1: y(0), x2: width - right, y2: y(0) }));
   svg.append(el("line", { class: "axis", x1: left, y1: top, x2: left, y2: y(0) }));
-  for (const v of [0, max / 2, max]) svg.append(el("text", { class: "tick", x: left - 4, y: y(v) + 3, "text-anchor": "end" }, fmt(v, 3)));
+  for (const v of [0, max / 2, max]) svg.append(el("text", { class: "tick", x: left - 4, y: y(v) + 3, "text-anchor": "end" }, tick(v, max)));
   for (const day of days) svg.append(el("text", { class: "tick", x: x(day), y: height - 6, "text-anchor": "middle" }, day.slice(5)));
   const legend = el("div", { class: "legend" });
   models.forEach((model, i) => {
     const colour = colours[i % colours.length];
-    const points = rows.filter((r) => r.model_version === model && r[field] !== null).sort((a, b) => a.day.localeCompare(b.day));
+    const points = rows.filter((r) => series(r) === model && r[field] !== null).sort((a, b) => a.day.localeCompare(b.day));
     if (points.length > 1) {
       svg.append(el("polyline", { fill: "none", stroke: colour, "stroke-width": 2, points: points.map((p) => `${x(p.day)},${y(p[field])}`).join(" ") }));
     }
     for (const p of points) {
-      const dot = el("circle", { class: "point", cx: x(p.day), cy: y(p[field]), r: 4, fill: colour, "data-day": p.day, "data-model": model, "data-value": p[field] });
+      const dot = el("circle", { class: "point", cx: x(p.day), cy: y(p[field]), r: 4, fill: colour, "data-day": p.day, "data-model": p.model_version, "data-surface": p.surface, "data-value": p[field] });
       dot.append(el("title", {}, `${model} ${p.day}: ${fmt(p[field])} (${p.sessions} sessions)`));
       svg.append(dot);
     }
