@@ -13,13 +13,24 @@ using SessionRec.Training.MultiRound;
 /// `sessionrec train`: the production model from a data set. Trains the metadata transformer (with the per-item
 /// residual unless disabled) on the leave-one-out training parts with early stopping on validation, tunes the
 /// ranking stage's fusion weights on validation, measures both on the test targets, and writes a model folder.
+/// <see cref="M2TRecOptions.MaxMinutes"/> bounds the whole command: training gets <see cref="TrainingShare"/> of it
+/// (less with multi-round fine-tuning, which gets <see cref="FineTuneShare"/>), the fusion search what is left less
+/// <see cref="EvaluationShare"/>, kept for the test measurement that goes into the manifest.
 /// </summary>
 public static class ModelTraining
 {
+    public const double TrainingShare = 0.6;
+    public const double FineTuneShare = 0.15;
+    public const double EvaluationShare = 0.1;
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
     /// <param name="multiRound">When set, the model is then fine-tuned with the round adapters (Ada-Retrieval), the
     /// fusion weights (with the multi-round term) are tuned for the fine-tuned model, and the folder gets a round encoder.</param>
     public static ModelManifest Run(Dataset dataset, M2TRecOptions options, string modelsFolder, string? version, IProgress<string>? progress, CancellationToken cancellationToken = default, MultiRoundOptions? multiRound = null)
     {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var total = TimeSpan.FromMinutes(options.MaxMinutes);
         version ??= "m2trec-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
         if (!ModelContract.IsValidVersion(version))
         {
@@ -41,20 +52,23 @@ public static class ModelTraining
 
         var featurizer = ItemFeaturizer.Fit(sequences.Items);
         var table = ItemFeatureTable.Build(featurizer, sequences.Items);
-        progress?.Report($"training on {split.UserCount:N0} sequences over {split.ItemCount:N0} items ({featurizer}); budget {options.MaxMinutes} min");
-        var model = M2TRecTrainer.Train(split, featurizer, table, options, progress is null ? null : new Progress<EpochReport>(e => progress.Report(
+        var trainingShare = multiRound is null ? TrainingShare : TrainingShare - FineTuneShare;
+        var trainOptions = options with { MaxMinutes = Math.Max(0.05, (total * trainingShare - watch.Elapsed).TotalMinutes) };
+        progress?.Report($"training on {split.UserCount:N0} sequences over {split.ItemCount:N0} items ({featurizer}); budget {trainOptions.MaxMinutes:0.#} of {options.MaxMinutes:0.#} min");
+        var model = M2TRecTrainer.Train(split, featurizer, table, trainOptions, progress is null ? null : new Progress<EpochReport>(e => progress.Report(
             $"epoch {e.Epoch}: loss {e.Loss:0.000}, validation {M2TRecTrainer.ValidationMetric} {e.ValidationMetric:0.0000}{(e.Improved ? " (best)" : "")}, {e.Elapsed:mm\\:ss} elapsed, ≤ {e.Remaining:mm\\:ss} left")), cancellationToken);
 
         MultiRoundModel? rounds = null;
         if (multiRound is not null)
         {
-            progress?.Report($"fine-tuning for multi-round retrieval: {multiRound.Rounds} rounds × {multiRound.PerRound} items, budget {multiRound.MaxMinutes} min");
-            rounds = MultiRoundTrainer.FineTune(model, split, options, multiRound, progress is null ? null : new Progress<EpochReport>(e => progress.Report(
+            multiRound = multiRound with { MaxMinutes = Math.Min(multiRound.MaxMinutes, Math.Max(0.05, (total * TrainingShare - watch.Elapsed).TotalMinutes)) };
+            progress?.Report($"fine-tuning for multi-round retrieval: {multiRound.Rounds} rounds × {multiRound.PerRound} items, budget {multiRound.MaxMinutes:0.#} min");
+            rounds = MultiRoundTrainer.FineTune(model, split, trainOptions, multiRound, progress is null ? null : new Progress<EpochReport>(e => progress.Report(
                 $"fine-tune epoch {e.Epoch}: loss {e.Loss:0.000}, validation multi-round {MultiRoundTrainer.ValidationMetric} {e.ValidationMetric:0.0000}{(e.Improved ? " (best)" : "")}, {e.Elapsed:mm\\:ss} elapsed, ≤ {e.Remaining:mm\\:ss} left")), cancellationToken);
             model = rounds.Model;
         }
 
-        var fusion = FusionTuning.Tune(model, split, progress);
+        var fusion = FusionTuning.Tune(model, split, progress, budget: Max(total * (1 - EvaluationShare) - watch.Elapsed, total * EvaluationShare));
         var scorers = new List<(string, ISequenceScorer)>
         {
             ("model", TransformerCandidate.Scorer("model", model, split, Phase.Test)),
@@ -71,6 +85,7 @@ public static class ModelTraining
         var metrics = new Dictionary<string, double>();
         foreach (var (name, scorer) in scorers)
         {
+            progress?.Report($"measuring '{name}' on {split.UserCount:N0} test targets ({watch.Elapsed.TotalMinutes:0.0} of {total.TotalMinutes:0.#} min)");
             var ranks = Evaluator.Ranks(scorer, split, Phase.Test, cancellationToken: cancellationToken);
             foreach (var k in new[] { 20, 50 })
             {
@@ -81,7 +96,7 @@ public static class ModelTraining
 
         var data = new TrainingData(dataset.Name, sequences.Fingerprint(), sequences.Sequences.Count, sequences.ItemCount, sequences.Sequences.Sum(s => (long)s.Length));
         var manifest = ModelFolderWriter.Write(folder, version, model, data, [.. sequences.Items.Select(i => i.Id)], fusion, metrics, rounds);
-        progress?.Report($"wrote {folder}: test HR@20 {metrics["test_ranker_HR@20"]:0.0000} (ranker), {metrics["test_model_HR@20"]:0.0000} (model alone)"
+        progress?.Report($"{watch.Elapsed.TotalMinutes:0.0} min in all; wrote {folder}: test HR@20 {metrics["test_ranker_HR@20"]:0.0000} (ranker), {metrics["test_model_HR@20"]:0.0000} (model alone)"
             + (rounds is null ? "" : $"; HR@50 {metrics["test_ranker_multiround_HR@50"]:0.0000} (ranker+multiround), {metrics["test_model_multiround_HR@50"]:0.0000} (multi-round alone)"));
         return manifest;
     }

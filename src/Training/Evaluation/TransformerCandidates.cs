@@ -84,6 +84,12 @@ public static class FusionTuning
     /// <summary>How much a slice's shortfall below its best baseline costs, on top of the slice's own weight.</summary>
     public const double FloorPenalty = 2;
 
+    /// <summary>Passes of the coordinate search over the four weights.</summary>
+    public const int SearchRounds = 2;
+
+    /// <summary>Fewest users a slice keeps when a budget samples it down.</summary>
+    public const int MinSliceUsers = 200;
+
     public static FusedScorer Ranker(string name, TrainedModel model, LeaveOneOutSplit split, Phase phase, FusionWeights weights)
     {
         var sequences = split.FitSequences(phase);
@@ -114,8 +120,12 @@ public static class FusionTuning
     public static double FloorObjective(IReadOnlyList<double> scores, IReadOnlyList<double> weights, IReadOnlyList<double> floors) =>
         scores.Select((v, k) => (weights[k] * v) - (FloorPenalty * Math.Max(0, floors[k] - v))).Sum();
 
-    public static FusionWeights Tune(TrainedModel model, LeaveOneOutSplit split, IProgress<string>? progress, int tuningUsers = 4000, bool floors = true)
+    /// <param name="budget">When set (`sessionrec train`), the tuning's wall-clock budget: a first, small evaluation
+    /// measures the cost per user, the slices are sampled down to what the search can afford, and the search keeps
+    /// the best weights so far when the budget runs out. Unset (the evaluation harness), the full samples are used.</param>
+    public static FusionWeights Tune(TrainedModel model, LeaveOneOutSplit split, IProgress<string>? progress, int tuningUsers = 4000, bool floors = true, TimeSpan? budget = null)
     {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         static int[] Sample(IEnumerable<int> users, int count) => [.. users.OrderBy(u => (u * 2654435761u) % 1000003).Take(count)];
 
         var all = Enumerable.Range(0, split.UserCount).ToList();
@@ -139,6 +149,12 @@ public static class FusionTuning
         // other two slices together.
         IReadOnlyList<int>[] slices = [users, cold, fresh];
         double[] sliceWeights = [1, 0.5, 0.5];
+        var trials = 1 + (SearchRounds * (Grid.Length + Grid.Length + PopularityGrid.Length + NewItemGrid.Length));
+        if (budget is { } limit)
+        {
+            slices = Afford(slices, limit, trials + (floors ? FunctionCandidate.BaselineScorers.Count : 0), watch, Score, baseScorer, newSources, progress);
+        }
+
         var floor = new double[slices.Length];
         if (floors)
         {
@@ -161,7 +177,9 @@ public static class FusionTuning
         double Objective(float[] w) => FloorObjective(SliceScores(w), sliceWeights, floor);
 
         var best = Objective(weights);
-        for (var round = 0; round < 2; round++)
+        var done = 1;
+        var stopped = false;
+        for (var round = 0; round < SearchRounds && !stopped; round++)
         {
             // The new-item term before popularity: it lifts new items without touching warm ones, so popularity
             // need not turn negative to make room for them.
@@ -169,21 +187,67 @@ public static class FusionTuning
             {
                 foreach (var value in s switch { 2 => PopularityGrid, 3 => NewItemGrid, _ => Grid })
                 {
+                    if (budget is { } deadline && watch.Elapsed >= deadline)
+                    {
+                        stopped = true;
+                        break;
+                    }
+
                     var trial = (float[])weights.Clone();
                     trial[s] = value;
                     var objective = Objective(trial);
+                    done++;
                     if (objective > best)
                     {
                         best = objective;
                         weights = trial;
                     }
                 }
+
+                progress?.Report($"fusion tuning: {done}/{trials} trials, objective {best:0.0000}, {watch.Elapsed:mm\\:ss} elapsed"
+                    + (budget is { } b ? $", ≤ {TimeSpan.FromTicks(Math.Max(0, Math.Min((b - watch.Elapsed).Ticks, (watch.Elapsed / done * (trials - done)).Ticks))):mm\\:ss} left" : ""));
+                if (stopped)
+                {
+                    break;
+                }
             }
         }
 
+        if (stopped)
+        {
+            progress?.Report($"fusion tuning stopped by the budget after {done}/{trials} trials; the best weights so far are kept");
+        }
+
         var final = SliceScores(weights);
-        progress?.Report($"fusion weights: co-occurrence {weights[0]}, item-kNN {weights[1]}, popularity {weights[2]}, new item {weights[3]} (validation NDCG@20 + HR@50 on all/cold/new {final[0]:0.0000}/{final[1]:0.0000}/{final[2]:0.0000}, best baselines {floor[0]:0.0000}/{floor[1]:0.0000}/{floor[2]:0.0000}; objective {best:0.0000}; {users.Length}/{cold.Length}/{fresh.Length} users)");
+        progress?.Report($"fusion weights: co-occurrence {weights[0]}, item-kNN {weights[1]}, popularity {weights[2]}, new item {weights[3]} (validation NDCG@20 + HR@50 on all/cold/new {final[0]:0.0000}/{final[1]:0.0000}/{final[2]:0.0000}, best baselines {floor[0]:0.0000}/{floor[1]:0.0000}/{floor[2]:0.0000}; objective {best:0.0000}; {slices[0].Count}/{slices[1].Count}/{slices[2].Count} users)");
         return new FusionWeights(weights[0], weights[1], weights[2], weights[3]);
+    }
+
+    /// <summary>
+    /// The slices the search can afford: one evaluation of an eighth of them measures the cost per user, and each
+    /// slice keeps the share of its users that <paramref name="evaluations"/> evaluations fit in what is left of
+    /// the budget (at least <see cref="MinSliceUsers"/>; the sample stays fixed, so trials stay comparable).
+    /// </summary>
+    private static IReadOnlyList<int>[] Afford(
+        IReadOnlyList<int>[] slices, TimeSpan budget, int evaluations, System.Diagnostics.Stopwatch watch,
+        Func<ISequenceScorer, IReadOnlyList<int>, double> score, ISequenceScorer baseScorer, ISequenceScorer[] sources, IProgress<string>? progress)
+    {
+        var probe = slices.Select(slice => slice.Take(Math.Max(1, slice.Count / 8)).ToList()).ToArray();
+        var started = watch.Elapsed;
+        var fused = new FusedScorer("ranker", baseScorer, [.. sources.Zip(new float[sources.Length])]);
+        foreach (var slice in probe)
+        {
+            score(fused, slice);
+        }
+
+        var perUser = (watch.Elapsed - started).TotalSeconds / Math.Max(1, probe.Sum(p => p.Count));
+        var users = slices.Sum(s => s.Count);
+        var left = Math.Max(0, (budget - watch.Elapsed).TotalSeconds);
+        var share = Math.Min(1, left / Math.Max(1e-9, perUser * users * evaluations));
+        progress?.Report($"fusion tuning: {perUser * 1000:0.00} ms per user and trial; {evaluations} trials over {users:N0} users need "
+            + $"{TimeSpan.FromSeconds(perUser * users * evaluations):mm\\:ss}, {TimeSpan.FromSeconds(left):mm\\:ss} left: "
+            + (share >= 1 ? "all users" : $"{share:P0} of each slice"));
+        return share >= 1 ? slices : [.. slices.Select(slice => (IReadOnlyList<int>)slice.Take(Math.Min(slice.Count, Math.Max(MinSliceUsers, (int)(slice.Count * share)))).ToList())];
     }
 }
 
