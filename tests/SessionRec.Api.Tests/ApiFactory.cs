@@ -32,6 +32,8 @@ public sealed class ApiFactory(string redis, IReadOnlyDictionary<string, string?
         builder.UseSetting("Auth:Keys:1:Tenant", TenantB);
         builder.UseSetting("Auth:AdminKey", AdminKey);
         builder.UseSetting("Recommendations:TailInterval", "00:00:00.100");
+        builder.UseSetting("Recommendations:SnapshotInterval", "00:00:00.200");
+        builder.UseSetting("Recommendations:SnapshotPoll", "00:00:00.100");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);

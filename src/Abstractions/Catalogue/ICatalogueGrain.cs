@@ -4,9 +4,8 @@ using Orleans.Concurrency;
 using SessionRec.Abstractions.Recommendations;
 
 /// <summary>
-/// One tenant's catalogue and the interaction statistics the baseline recommender learns from it.
-/// Items are written through to the catalogue store; statistics are rebuilt from the click log on activation
-/// and then follow the log's tail, so the log stays the single source of truth.
+/// One tenant's catalogue and its recommendations. Items are written through to the catalogue store; the
+/// statistics the rankers use come from the snapshots the tenant's statistics builder publishes from the click log.
 /// </summary>
 [Alias("SessionRec.ICatalogueGrain")]
 public interface ICatalogueGrain : IGrainWithStringKey
@@ -24,23 +23,11 @@ public interface ICatalogueGrain : IGrainWithStringKey
     Task<int> CountAsync();
 
     /// <summary>
-    /// Tells the grain that the log has records up to <paramref name="lastSequence"/>, so it reads them now rather
-    /// than at its next tail tick (a user's next request then sees what they just did). Cheap when already read.
+    /// Makes the tenant's statistics builder read the click log to its end and publish, and this silo's replica load
+    /// that snapshot: the next recommendation counts every logged event. For tests and imports; serving never waits.
     /// </summary>
-    [Alias("LogAdvancedAsync"), OneWay]
-    Task LogAdvancedAsync(long lastSequence);
-
-    /// <summary>Reads the click log up to its end now, so the statistics include every logged event.</summary>
     [Alias("CatchUpAsync")]
     Task<long> CatchUpAsync();
-
-    /// <summary>The next step of reading the click log (the grain asks itself while it is behind).</summary>
-    [Alias("ContinueCatchUpAsync"), OneWay]
-    Task ContinueCatchUpAsync();
-
-    /// <summary>Drops what the statistics keep about one user (their live-session memory); aggregates stay.</summary>
-    [Alias("ForgetUserAsync")]
-    Task ForgetUserAsync(string userId);
 
     [Alias("RecommendAsync"), ReadOnly]
     Task<RecommendationList> RecommendAsync(RecommendationRequest request);

@@ -6,6 +6,7 @@ using SessionRec.Abstractions.Catalogue;
 using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Events;
 using SessionRec.Abstractions.Sessions;
+using SessionRec.Abstractions.Statistics;
 using SessionRec.Api.Contracts;
 using SessionRec.Api.Hosting;
 using SessionRec.ServiceDefaults;
@@ -66,8 +67,8 @@ public sealed class EventIngestion(IClickLog clickLog, IGrainFactory grains, IOp
                 last = Math.Max(last, outcome.Sequence);
             }
 
-            // One-way: the recommender reads the new records now; the request does not wait for it.
-            _ = grains.GetGrain<ICatalogueGrain>(tenant).LogAdvancedAsync(last);
+            // One-way: the statistics builder reads the new records now; the request does not wait for it.
+            _ = grains.GetGrain<IStatisticsBuilderGrain>(tenant).LogAdvancedAsync(last);
         }
 
         var rejected = bodies.Count - valid.Count;

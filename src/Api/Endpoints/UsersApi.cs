@@ -11,6 +11,7 @@ using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Events;
 using SessionRec.Abstractions.Knowledge;
 using SessionRec.Abstractions.Recommendations;
+using SessionRec.Abstractions.Statistics;
 using SessionRec.Abstractions.Sessions;
 using SessionRec.Api.Auth;
 using SessionRec.Api.Contracts;
@@ -170,7 +171,8 @@ public static class UsersApi
     }
 
     public static async Task<Results<Ok<EraseUserResponse>, ProblemHttpResult>> EraseUser(
-        string id, ClaimsPrincipal user, IGrainFactory grains, IClickLog clickLog, ImpressionLog impressions, AnalyticsLogCache analytics, Suggestions.LlmSuggester llm, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal user, IGrainFactory grains, IClickLog clickLog, ImpressionLog impressions, AnalyticsLogCache analytics, Suggestions.LlmSuggester llm,
+        SessionRec.Silo.Statistics.StatisticsSnapshotStore snapshots, CancellationToken cancellationToken)
     {
         if (Validation.PathIdProblem("user id", id) is { } problem)
         {
@@ -188,7 +190,7 @@ public static class UsersApi
         var knowledge = grains.GetGrain<IUserKnowledgeGrain>(TenantKey.For(tenant, id));
         await sessions.EraseAsync();
         await knowledge.EraseAsync();
-        await grains.GetGrain<ICatalogueGrain>(tenant).ForgetUserAsync(id);
+        await grains.GetGrain<IStatisticsBuilderGrain>(tenant).ForgetUserAsync(id);
         llm.Forget(Suggestions.LlmSuggester.ScopeOf(tenant, id));
         var queryLogClear = await grains.GetGrain<ISuggestionGrain>(tenant).ForgetUserAsync(id);
 
@@ -212,6 +214,11 @@ public static class UsersApi
         if (!queryLogClear)
         {
             left.Add("shared query log");
+        }
+
+        if (await snapshots.HoldsUserAsync(tenant, id))
+        {
+            left.Add("statistics live sessions");
         }
 
         if (left.Count > 0)

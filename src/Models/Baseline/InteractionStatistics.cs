@@ -3,7 +3,8 @@ namespace SessionRec.Models.Baseline;
 /// <summary>
 /// What the baseline recommender learns from interactions: directed item-to-item co-occurrence within a
 /// session (item j after item i, weighted by the distance between them) and a time-decayed popularity.
-/// Not thread-safe: the owner (one grain activation per tenant) serialises writes.
+/// Not thread-safe for writes: the owner (the tenant's statistics builder) serialises them. A copy read back from
+/// a snapshot (<see cref="ReadFrom"/>) is never written, so any number of requests may read it at once.
 /// </summary>
 public sealed class InteractionStatistics
 {
@@ -89,6 +90,79 @@ public sealed class InteractionStatistics
 
     /// <summary>How many interactions the item has had (not decayed).</summary>
     public float Count(int index) => _counts[index];
+
+    /// <summary>Writes everything, for <see cref="ReadFrom"/>: a snapshot that replicas load instead of replaying the log.</summary>
+    public void WriteTo(BinaryWriter writer)
+    {
+        writer.Write(SnapshotFormat);
+        writer.Write(_halfLifeTicks);
+        writer.Write(Window);
+        writer.Write(_epochTicks);
+        writer.Write(Observations);
+        writer.Write(_ids.Count);
+        for (var i = 0; i < _ids.Count; i++)
+        {
+            writer.Write(_ids[i]);
+            writer.Write(_popularity[i]);
+            writer.Write(_counts[i]);
+            WriteRow(writer, _after[i]);
+            WriteRow(writer, _together[i]);
+        }
+    }
+
+    public static InteractionStatistics ReadFrom(BinaryReader reader)
+    {
+        var format = reader.ReadInt32();
+        if (format != SnapshotFormat)
+        {
+            throw new InvalidDataException($"Statistics snapshot format {format}; this build reads {SnapshotFormat}.");
+        }
+
+        var halfLife = reader.ReadDouble();
+        var statistics = new InteractionStatistics(TimeSpan.FromTicks((long)halfLife), reader.ReadInt32())
+        {
+            _epochTicks = reader.ReadInt64(),
+            Observations = reader.ReadInt64(),
+        };
+        var count = reader.ReadInt32();
+        statistics._ids.Capacity = count;
+        for (var i = 0; i < count; i++)
+        {
+            var id = reader.ReadString();
+            statistics._index.Add(id, i);
+            statistics._ids.Add(id);
+            statistics._popularity.Add(reader.ReadDouble());
+            statistics._counts.Add(reader.ReadSingle());
+            statistics._after.Add(ReadRow(reader));
+            statistics._together.Add(ReadRow(reader));
+        }
+
+        return statistics;
+    }
+
+    private const int SnapshotFormat = 1;
+
+    private static void WriteRow(BinaryWriter writer, Dictionary<int, float> row)
+    {
+        writer.Write(row.Count);
+        foreach (var (item, weight) in row)
+        {
+            writer.Write(item);
+            writer.Write(weight);
+        }
+    }
+
+    private static Dictionary<int, float> ReadRow(BinaryReader reader)
+    {
+        var count = reader.ReadInt32();
+        var row = new Dictionary<int, float>(count);
+        for (var i = 0; i < count; i++)
+        {
+            row.Add(reader.ReadInt32(), reader.ReadSingle());
+        }
+
+        return row;
+    }
 
     private int IndexOf(string itemId)
     {

@@ -2,8 +2,7 @@ namespace SessionRec.Silo.Catalogue;
 
 using Microsoft.Extensions.Options;
 using SessionRec.Abstractions.Catalogue;
-using SessionRec.Abstractions.ClickLog;
-using SessionRec.Abstractions.Events;
+using SessionRec.Abstractions.Statistics;
 using SessionRec.Abstractions.Recommendations;
 using SessionRec.Models.Baseline;
 using SessionRec.Models.Data;
@@ -11,48 +10,30 @@ using SessionRec.Models.Pipeline;
 using SessionRec.Models.Ranking;
 using SessionRec.Models.Serving;
 using SessionRec.Silo.Serving;
+using SessionRec.Silo.Statistics;
 
 /// <summary>
-/// A tenant's catalogue (write-through to <see cref="RedisCatalogueStore"/>) and the baseline recommender's
-/// statistics, which it rebuilds from the click log when activated and then keeps current by following the
-/// log's tail. The log is the single source of truth: nothing here needs its own persistence.
+/// A tenant's catalogue (write-through to <see cref="RedisCatalogueStore"/>) and its recommendations, ranked over
+/// this silo's replica of the tenant's statistics snapshot (<see cref="StatisticsReplicas"/>, published by the
+/// <see cref="StatisticsBuilderGrain"/>): an activation loads a snapshot, it never replays the click log.
 /// </summary>
 public sealed class CatalogueGrain(
     RedisCatalogueStore store,
-    IClickLog clickLog,
+    StatisticsReplicas statistics,
     ModelRegistry models,
     SessionEncoderService encoder,
-    IOptions<RecommenderOptions> options,
-    IOptions<Sessions.SessionOptions> sessionOptions) : Grain, ICatalogueGrain
+    IOptions<RecommenderOptions> options) : Grain, ICatalogueGrain
 {
     public const string BaselineModelVersion = "baseline-cooc-1";
-
-    // Also the most records one turn of following the log reads: ~15 µs a record here, so a turn of a rebuild
-    // stays near 0.1 s, far under the response timeout.
-    private const int ReadBatch = 5_000;
-    // The item-kNN similarity counts pairs within this many remembered session items (the ranker's offline twin
-    // uses the same window: see FusionTuning).
-    public const int SessionMemory = 5;
 
     /// <summary>The most multi-round retrieval rounds one request runs.</summary>
     public const int MaxRoundsPerRequest = 10;
 
-    // Live sessions remembered while following the log; past this many, sessions idle longer than the inactivity
-    // timeout are dropped (they could not be continued anyway).
-    private const int MaxTrackedSessions = 200_000;
-
     private readonly Dictionary<string, CatalogueItem> _items = new(StringComparer.Ordinal);
     private readonly RecommenderOptions _options = options.Value;
-    private readonly TimeSpan _inactivity = sessionOptions.Value.InactivityTimeout;
-    private readonly Dictionary<string, RecentSession> _recentByUser = new(StringComparer.Ordinal);
-    private InteractionStatistics _statistics = null!;
-    private RecommendationPipeline _pipeline = null!;
-    private ICandidateSource[] _modelFallbacks = [];
+    private Baseline _baseline = null!;
     private Task<ItemVectorIndex>? _index;
-    private (ItemVectorIndex? Index, long Observations, int Rows, DateTimeOffset At, float[] Values) _prior = (null, -1, 0, DateTimeOffset.MinValue, []);
-    private long _nextSequence = 1;
-    private bool _catchUpQueued;
-    private DateTimeOffset _latest = DateTimeOffset.MinValue;
+    private (ItemVectorIndex? Index, InteractionStatistics? Statistics, int Rows, float[] Values) _prior = (null, null, 0, []);
 
     private string Tenant => this.GetPrimaryKeyString();
 
@@ -63,23 +44,38 @@ public sealed class CatalogueGrain(
             _items[item.Id] = item;
         }
 
-        _statistics = new InteractionStatistics(_options.PopularityHalfLife);
-        var popularity = new PopularitySource(_statistics);
-        _pipeline = new RecommendationPipeline(
-            [(new CooccurrenceSource(_statistics), 1.0), (popularity, _options.PopularityWeight)],
-            popularity,
-            new NewInCatalogueSource(_items));
+        _baseline = Build(await statistics.GetAsync(Tenant));
+    }
 
-        // Behind a model: the baseline's sources, then the newest items, fill what exclusions leave short.
-        _modelFallbacks = [new CooccurrenceSource(_statistics), popularity, new NewInCatalogueSource(_items)];
-        var last = await clickLog.LastSequenceAsync(Tenant, cancellationToken);
-        _nextSequence = Math.Max(1, last - _options.RebuildMaxEvents + 1);
-        await CatchUpStepAsync();
+    /// <summary>The baseline's pipeline and the sources behind a model, over one statistics snapshot.</summary>
+    private sealed record Baseline(InteractionStatistics Statistics, RecommendationPipeline Pipeline, ICandidateSource[] ModelFallbacks);
 
-        this.RegisterGrainTimer(
-            static (grain, _) => grain.CatchUpStepAsync(),
-            this,
-            new GrainTimerCreationOptions(_options.TailInterval, _options.TailInterval) { KeepAlive = false });
+    private Baseline Build(InteractionStatistics snapshot)
+    {
+        var popularity = new PopularitySource(snapshot);
+        return new Baseline(
+            snapshot,
+            new RecommendationPipeline(
+                [(new CooccurrenceSource(snapshot), 1.0), (popularity, _options.PopularityWeight)],
+                popularity,
+                new NewInCatalogueSource(_items)),
+
+            // Behind a model: the baseline's sources, then the newest items, fill what exclusions leave short.
+            [new CooccurrenceSource(snapshot), popularity, new NewInCatalogueSource(_items)]);
+    }
+
+    /// <summary>The pipeline over this silo's newest snapshot, rebuilt when a newer one arrived (swapped whole: requests interleave).</summary>
+    private async ValueTask<Baseline> CurrentBaselineAsync()
+    {
+        var snapshot = await statistics.GetAsync(Tenant);
+        var baseline = _baseline;
+        if (!ReferenceEquals(baseline.Statistics, snapshot))
+        {
+            baseline = Build(snapshot);
+            _baseline = baseline;
+        }
+
+        return baseline;
     }
 
     public async Task<int> UpsertAsync(IReadOnlyList<CatalogueItem> items)
@@ -128,56 +124,11 @@ public sealed class CatalogueGrain(
 
     public Task<int> CountAsync() => Task.FromResult(_items.Count);
 
-    public Task LogAdvancedAsync(long lastSequence) =>
-        lastSequence < _nextSequence ? Task.CompletedTask : CatchUpStepAsync();
-
     public async Task<long> CatchUpAsync()
     {
-        while (await ReadBatchAsync())
-        {
-        }
-
-        return _nextSequence - 1;
-    }
-
-    public Task ContinueCatchUpAsync()
-    {
-        _catchUpQueued = false;
-        return CatchUpStepAsync();
-    }
-
-    /// <summary>
-    /// Reads one batch of the log in this turn. A rebuild of a long log (activation after a deploy or failover) then
-    /// runs as a chain of short turns — while the log has more, one next step is queued behind the calls waiting —
-    /// and requests are served between them from the statistics so far, instead of waiting past the response
-    /// timeout (a 503).
-    /// </summary>
-    private async Task CatchUpStepAsync()
-    {
-        if (await ReadBatchAsync() && !_catchUpQueued)
-        {
-            _catchUpQueued = true;
-            _ = this.AsReference<ICatalogueGrain>().ContinueCatchUpAsync();
-        }
-    }
-
-    /// <summary>Reads the next batch of records; true when the log has more.</summary>
-    private async Task<bool> ReadBatchAsync()
-    {
-        var records = await clickLog.ReadAsync(Tenant, _nextSequence, ReadBatch);
-        foreach (var record in records)
-        {
-            Observe(record.Event);
-            _nextSequence = record.Sequence + 1;
-        }
-
-        return records.Count == ReadBatch;
-    }
-
-    public Task ForgetUserAsync(string userId)
-    {
-        _recentByUser.Remove(userId);
-        return Task.CompletedTask;
+        var position = await GrainFactory.GetGrain<IStatisticsBuilderGrain>(Tenant).CatchUpAsync();
+        await statistics.RefreshAsync(Tenant);
+        return position;
     }
 
     public async Task<RecommendationList> RecommendAsync(RecommendationRequest request)
@@ -203,8 +154,9 @@ public sealed class CatalogueGrain(
         bool IsExcluded(string itemId) => exclude.Contains(itemId) || !_items.TryGetValue(itemId, out var item) || !item.Available;
 
         var query = new CandidateQuery(request.SessionItems, request.ContextItem, request.K);
-        var served = await ModelPipelineAsync(query, request, sessionKey, IsExcluded);
-        var (pipeline, version, rounds) = served ?? (_pipeline, BaselineModelVersion, null);
+        var baseline = await CurrentBaselineAsync();
+        var served = await ModelPipelineAsync(query, request, sessionKey, IsExcluded, baseline);
+        var (pipeline, version, rounds) = served ?? (baseline.Pipeline, BaselineModelVersion, null);
         // Off the grain's scheduler: one catalogue grain serves all of a tenant's recommendations, and its turns run
         // one at a time, so ranking inside the turn would use one core however many requests wait. RecommendAsync
         // is [ReadOnly]: Orleans holds back every call that changes this grain's state (upserts, catching up with
@@ -240,7 +192,7 @@ public sealed class CatalogueGrain(
     /// With multi-round retrieval (the model has a round encoder and the request asks for rounds), the rounds run
     /// first and their items join the ranking with the model's multi-round weight, each labelled with its round.
     /// </summary>
-    private async Task<(RecommendationPipeline, string, RoundOutcome?)?> ModelPipelineAsync(CandidateQuery query, RecommendationRequest request, string sessionKey, Func<string, bool> isExcluded)
+    private async Task<(RecommendationPipeline, string, RoundOutcome?)?> ModelPipelineAsync(CandidateQuery query, RecommendationRequest request, string sessionKey, Func<string, bool> isExcluded, Baseline baseline)
     {
         if (models.Active(Tenant) is not { } model)
         {
@@ -321,10 +273,10 @@ public sealed class CatalogueGrain(
                 }
             }
 
-            source = new ModelRankerSource(index, first.Session, _statistics, weights, weights.Popularity == 0 && weights.NewItem == 0 ? null : PopularityPrior(index), rounds: rows, trainedRounds: model.MultiRound?.Rounds ?? 1, sessionScores: rounds?.FirstRoundScores);
+            source = new ModelRankerSource(index, first.Session, baseline.Statistics, weights, weights.Popularity == 0 && weights.NewItem == 0 ? null : PopularityPrior(index, baseline.Statistics), rounds: rows, trainedRounds: model.MultiRound?.Rounds ?? 1, sessionScores: rounds?.FirstRoundScores);
         }
 
-        return (new RecommendationPipeline([(source, 1.0)], _modelFallbacks), model.Version, rounds);
+        return (new RecommendationPipeline([(source, 1.0)], baseline.ModelFallbacks), model.Version, rounds);
     }
 
     /// <summary>
@@ -359,90 +311,23 @@ public sealed class CatalogueGrain(
     private sealed record RoundOutcome(RoundState State, IReadOnlyDictionary<string, int> RoundOf, bool Continued, int FirstNewRound, float[]? FirstRoundScores);
 
     /// <summary>
-    /// log(1 + interactions) per index row, recomputed at most once a second (a 12k-item pass costs ~0.3 ms;
-    /// per request it would be most of the request).
+    /// log(1 + interactions) per index row, computed once per statistics snapshot and index size (a 12k-item pass
+    /// costs ~0.3 ms; per request it would be most of the request).
     /// </summary>
-    private float[] PopularityPrior(ItemVectorIndex index)
+    private float[] PopularityPrior(ItemVectorIndex index, InteractionStatistics snapshot)
     {
-        var now = DateTimeOffset.UtcNow;
-        if (!ReferenceEquals(_prior.Index, index) || _prior.Rows != index.Count
-            || (_prior.Observations != _statistics.Observations && now - _prior.At > TimeSpan.FromSeconds(1)))
+        var prior = _prior;
+        if (!ReferenceEquals(prior.Index, index) || !ReferenceEquals(prior.Statistics, snapshot) || prior.Rows != index.Count)
         {
-            _prior = (index, _statistics.Observations, index.Count, now, ModelRankerSource.PopularityPrior(index, _statistics));
+            prior = (index, snapshot, index.Count, ModelRankerSource.PopularityPrior(index, snapshot));
+            _prior = prior;
         }
 
-        return _prior.Values;
+        return prior.Values;
     }
 
     private static ImportItem ToModelItem(CatalogueItem item) =>
         new(item.Id, item.Title, item.Brand, item.Categories, item.Attributes, item.Price);
-
-    private void Observe(UserEvent evt)
-    {
-        var weight = evt.Type switch
-        {
-            EventType.View or EventType.Click => 1.0,
-            EventType.AddToCart => 2.0,
-            EventType.Purchase => 3.0,
-            _ => 0.0,
-        };
-        if (weight == 0 || evt.ItemId is null)
-        {
-            return;
-        }
-
-        // Rebuild each user's session from the log: the same inactivity rule as the session grain.
-        if (!_recentByUser.TryGetValue(evt.UserId, out var recent)
-            || evt.Timestamp - recent.LastAt > _inactivity
-            || (evt.SessionId is not null && evt.SessionId != recent.SessionId))
-        {
-            recent = new RecentSession(evt.SessionId);
-            _recentByUser[evt.UserId] = recent;
-        }
-
-        _statistics.Observe(evt.ItemId, weight, evt.Timestamp, recent.Items);
-        recent.Add(evt.ItemId, evt.Timestamp);
-        if (evt.Timestamp > _latest)
-        {
-            _latest = evt.Timestamp;
-        }
-
-        if (_recentByUser.Count > MaxTrackedSessions)
-        {
-            var cutoff = _latest - _inactivity;
-            foreach (var (user, session) in _recentByUser)
-            {
-                if (session.LastAt < cutoff)
-                {
-                    _recentByUser.Remove(user);
-                }
-            }
-        }
-    }
-
-    private sealed class RecentSession(string? sessionId)
-    {
-        public string? SessionId { get; } = sessionId;
-
-        public List<string> Items { get; } = new(SessionMemory + 1);
-
-        public DateTimeOffset LastAt { get; private set; } = DateTimeOffset.MinValue;
-
-        public void Add(string itemId, DateTimeOffset at)
-        {
-            Items.Remove(itemId);
-            Items.Add(itemId);
-            if (Items.Count > SessionMemory)
-            {
-                Items.RemoveAt(0);
-            }
-
-            if (at > LastAt)
-            {
-                LastAt = at;
-            }
-        }
-    }
 
     /// <summary>
     /// The most recently added or updated items: the last fallback, for a tenant whose catalogue has no

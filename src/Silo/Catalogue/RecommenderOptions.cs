@@ -37,11 +37,25 @@ public sealed class RecommenderOptions
     /// <summary>Don't recommend items the user already interacted with in the live session.</summary>
     public bool ExcludeSessionItems { get; set; } = true;
 
-    /// <summary>At activation, the statistics are rebuilt from at most this many of the newest log records.</summary>
+    /// <summary>
+    /// A tenant's first statistics build reads at most this many of the newest log records; later activations
+    /// resume from the published snapshot.
+    /// </summary>
     [Range(1_000, 100_000_000)]
     public int RebuildMaxEvents { get; set; } = 2_000_000;
 
-    /// <summary>How often an active catalogue follows the click log's tail.</summary>
+    /// <summary>How often the statistics builder follows the click log's tail (events also nudge it at once).</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
     public TimeSpan TailInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Shortest time between two published statistics snapshots: with <see cref="SnapshotPoll"/>, how far behind
+    /// the log recommendations may be (at most the sum, 6 s by default). Each snapshot is the whole statistics.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often a silo's replica looks for a newer snapshot (one small read) while it serves.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan SnapshotPoll { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -32,6 +32,7 @@ public static class SiloHosting
         services.AddSingleton<IClickLog, RedisClickLog>();
         services.AddSingleton<RedisCatalogueStore>();
         services.AddSingleton<Knowledge.SuggestionBlocklistStore>();
+        services.AddSingleton<Statistics.StatisticsSnapshotStore>();
         services.AddSingleton(TimeProvider.System);
         return services;
     }
@@ -106,6 +107,7 @@ public static class SiloHosting
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.AddSingleton<ModelRegistry>();
         silo.Services.AddSingleton<SessionEncoderService>();
+        silo.Services.AddSingleton<Statistics.StatisticsReplicas>();
         silo.Services.AddOptions<Knowledge.KnowledgeServiceOptions>().BindConfiguration(Knowledge.KnowledgeServiceOptions.SectionName).ValidateDataAnnotations();
         silo.Services.AddSingleton<Knowledge.SemanticEncoder>();
         silo.Services.AddHostedService<Knowledge.SemanticEncoderWarmUp>();

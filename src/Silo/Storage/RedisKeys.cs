@@ -18,6 +18,14 @@ public static class RedisKeys
 
     public static RedisKey LogUserIndex(string tenant, string userId) => $"sr:{{{tenant}}}:log:user:{userId}";
 
+    /// <summary>The published statistics snapshot (what replicas load) and the log position it covers.</summary>
+    public static RedisKey StatisticsSnapshot(string tenant) => $"sr:{{{tenant}}}:stats:snapshot";
+
+    public static RedisKey StatisticsPosition(string tenant) => $"sr:{{{tenant}}}:stats:position";
+
+    /// <summary>The statistics builder's live sessions (user → recent items), to resume where it stopped.</summary>
+    public static RedisKey StatisticsSessions(string tenant) => $"sr:{{{tenant}}}:stats:sessions";
+
     public static RedisKey SuggestionBlocklist(string tenant) => $"sr:{{{tenant}}}:suggest:blocked";
 
     /// <summary>Managed API keys of every tenant (digest → key record) and their change counter.</summary>

@@ -1,0 +1,85 @@
+namespace SessionRec.Silo.Tests;
+
+using SessionRec.Abstractions.Catalogue;
+using SessionRec.Abstractions.Events;
+using SessionRec.Abstractions.Recommendations;
+using SessionRec.Abstractions.Statistics;
+using SessionRec.Silo.ClickLog;
+using SessionRec.Silo.Storage;
+using StackExchange.Redis;
+
+/// <summary>
+/// The statistics builder publishes snapshots; recommendations are ranked over a silo's replica of them, and a
+/// new activation — here a whole new cluster on the same store — resumes from the snapshot, not from the log.
+/// </summary>
+public sealed class StatisticsSnapshotTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+{
+    private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow.AddHours(-3);
+
+    private static UserEvent View(string id, string user, string item, TimeSpan at) =>
+        new(id, user, null, EventType.View, item, null, null, null, T0 + at, T0 + at);
+
+    private static CatalogueItem Item(string id) =>
+        new(id, $"Item {id}", null, ["Cat"], new Dictionary<string, string>(), null, true, T0);
+
+    [Fact(Timeout = 120_000)]
+    public async Task ANewClusterServesFromTheSnapshotAndResumesTheLogAfterIt()
+    {
+        var tenant = "t" + Guid.NewGuid().ToString("N")[..10];
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
+        var log = new RedisClickLog(redis, new ServerPolicyBarrier());
+        var catalogue = fixture.Cluster.GrainFactory.GetGrain<ICatalogueGrain>(tenant);
+        await catalogue.UpsertAsync(new[] { "a", "b", "c" }.Select(Item).ToList());
+
+        // Three users go a → b.
+        await log.AppendAsync(tenant, [.. Enumerable.Range(0, 3).SelectMany(u => new[] { View($"{u}-1", $"u{u}", "a", TimeSpan.FromMinutes(u)), View($"{u}-2", $"u{u}", "b", TimeSpan.FromMinutes(u + 1)) })]);
+        var position = await catalogue.CatchUpAsync();
+        Assert.Equal(6, position);
+        Assert.Equal(6, (long)await redis.GetDatabase().StringGetAsync(RedisKeys.StatisticsPosition(tenant)));
+
+        // The log's records are gone (its sequence stays): only the snapshot can explain a→b from here on.
+        Assert.True(await redis.GetDatabase().KeyDeleteAsync(RedisKeys.Log(tenant)));
+
+        var second = await ClusterFixture.StartClusterAsync(fixture.Redis.ConnectionString);
+        try
+        {
+            var fresh = second.GrainFactory.GetGrain<ICatalogueGrain>(tenant);
+            var list = await fresh.RecommendAsync(new RecommendationRequest(10, ["a"], [], null));
+            Assert.Equal(("b", "cooccurrence"), (list.Items[0].ItemId, list.Items[0].Source));
+
+            // Four more users go a → c: the new cluster's builder resumes after the snapshot and counts them on top.
+            await log.AppendAsync(tenant, [.. Enumerable.Range(3, 4).SelectMany(u => new[] { View($"{u}-1", $"u{u}", "a", TimeSpan.FromMinutes(u)), View($"{u}-2", $"u{u}", "c", TimeSpan.FromMinutes(u + 1)) })]);
+            Assert.Equal(14, await fresh.CatchUpAsync());
+            var after = await fresh.RecommendAsync(new RecommendationRequest(10, ["a"], [], null));
+            Assert.Equal(["c", "b"], after.Items.Where(i => i.Source == "cooccurrence").Select(i => i.ItemId));
+        }
+        finally
+        {
+            await second.StopAllSilosAsync();
+            await second.DisposeAsync();
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task ForgettingAUserRemovesTheirLiveSessionFromTheStoredCheckpointAtOnce()
+    {
+        var tenant = "t" + Guid.NewGuid().ToString("N")[..10];
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
+        var user = "erase-me-" + Guid.NewGuid().ToString("N")[..6];
+        await new RedisClickLog(redis, new ServerPolicyBarrier()).AppendAsync(tenant, [View("1", user, "a", TimeSpan.Zero), View("2", "keep-me", "a", TimeSpan.Zero)]);
+        var builder = fixture.Cluster.GrainFactory.GetGrain<IStatisticsBuilderGrain>(tenant);
+        await builder.CatchUpAsync();
+        Assert.True(await Contains(redis, tenant, user));
+
+        await builder.ForgetUserAsync(user);
+
+        Assert.False(await Contains(redis, tenant, user));
+        Assert.True(await Contains(redis, tenant, "keep-me"));
+    }
+
+    private static async Task<bool> Contains(IConnectionMultiplexer redis, string tenant, string text)
+    {
+        var bytes = (byte[]?)await redis.GetDatabase().StringGetAsync(RedisKeys.StatisticsSessions(tenant));
+        return bytes is not null && bytes.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(text)) >= 0;
+    }
+}
