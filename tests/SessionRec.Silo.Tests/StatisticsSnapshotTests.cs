@@ -69,12 +69,16 @@ public sealed class StatisticsSnapshotTests(ClusterFixture fixture) : IClassFixt
         await new RedisClickLog(redis, new ServerPolicyBarrier()).AppendAsync(tenant, [View("1", user, "a", TimeSpan.Zero), View("2", "keep-me", "a", TimeSpan.Zero)]);
         var builder = fixture.Cluster.GrainFactory.GetGrain<IStatisticsBuilderGrain>(tenant);
         await builder.CatchUpAsync();
+        var store = new SessionRec.Silo.Statistics.StatisticsSnapshotStore(redis);
         Assert.True(await Contains(redis, tenant, user));
+        Assert.True(await store.HoldsUserAsync(tenant, user));
 
         await builder.ForgetUserAsync(user);
 
         Assert.False(await Contains(redis, tenant, user));
+        Assert.False(await store.HoldsUserAsync(tenant, user));
         Assert.True(await Contains(redis, tenant, "keep-me"));
+        Assert.True(await store.HoldsUserAsync(tenant, "keep-me"));
     }
 
     private static async Task<bool> Contains(IConnectionMultiplexer redis, string tenant, string text)

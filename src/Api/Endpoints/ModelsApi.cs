@@ -2,10 +2,10 @@ namespace SessionRec.Api.Endpoints;
 
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
+using SessionRec.Abstractions.Recommendations;
 using SessionRec.Api.Auth;
 using SessionRec.Api.Contracts;
 using SessionRec.Api.Errors;
-using SessionRec.Silo.Catalogue;
 using SessionRec.Silo.Serving;
 
 /// <summary>The tenant's model versions: list them, activate one, roll back, or go back to the baseline.</summary>
@@ -27,7 +27,7 @@ public static class ModelsApi
         var pointer = registry.Pointer(tenant);
         var versions = registry.List(tenant).Select(v => new ModelVersionResponse(v.Version, v.Kind, v.Created, v.Training, v.Metrics, v.Error)).ToList();
         var activations = (pointer.Activations ?? []).Select(a => new ModelActivationResponse(a.Version, a.At, a.Action)).ToList();
-        return TypedResults.Ok(new ModelsResponse(registry.Active(tenant)?.Version ?? CatalogueGrain.BaselineModelVersion, pointer.Active, pointer.History, activations, versions));
+        return TypedResults.Ok(new ModelsResponse(registry.Active(tenant)?.Version ?? RecommendationLimits.BaselineModelVersion, pointer.Active, pointer.History, activations, versions));
     }
 
     public static Results<Ok<ModelsResponse>, ProblemHttpResult> SetActiveModel(ClaimsPrincipal user, ModelRegistry registry, SetActiveModelRequest request)

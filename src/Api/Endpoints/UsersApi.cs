@@ -124,9 +124,9 @@ public static class UsersApi
         var roundCount = o.DefaultRounds(tenant);
         if (rounds is not null)
         {
-            if (!int.TryParse(rounds, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out roundCount) || roundCount is < 0 or > CatalogueGrain.MaxRoundsPerRequest)
+            if (!int.TryParse(rounds, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out roundCount) || roundCount is < 0 or > RecommendationLimits.MaxRoundsPerRequest)
             {
-                return Problems.BadRequest("Invalid rounds", $"rounds must be a whole number between 0 (single pass) and {CatalogueGrain.MaxRoundsPerRequest}; got '{rounds}'.");
+                return Problems.BadRequest("Invalid rounds", $"rounds must be a whole number between 0 (single pass) and {RecommendationLimits.MaxRoundsPerRequest}; got '{rounds}'.");
             }
         }
 

@@ -24,10 +24,9 @@ public sealed class CatalogueGrain(
     SessionEncoderService encoder,
     IOptions<RecommenderOptions> options) : Grain, ICatalogueGrain
 {
-    public const string BaselineModelVersion = "baseline-cooc-1";
+    public const string BaselineModelVersion = RecommendationLimits.BaselineModelVersion;
 
-    /// <summary>The most multi-round retrieval rounds one request runs.</summary>
-    public const int MaxRoundsPerRequest = 10;
+    public const int MaxRoundsPerRequest = RecommendationLimits.MaxRoundsPerRequest;
 
     private readonly Dictionary<string, CatalogueItem> _items = new(StringComparer.Ordinal);
     private readonly RecommenderOptions _options = options.Value;

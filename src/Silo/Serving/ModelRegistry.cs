@@ -5,7 +5,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SessionRec.Models.Serving;
-using SessionRec.Silo.Catalogue;
+using SessionRec.Abstractions.Recommendations;
 using SessionRec.Silo.Hosting;
 
 /// <summary>A model version as listed to operators.</summary>
@@ -109,7 +109,7 @@ public sealed partial class ModelRegistry : IDisposable
         tenant,
         pointer => pointer.History.Count == 0
             ? throw new InvalidDataException("There is no earlier model version to roll back to.")
-            : pointer.History[0] == CatalogueGrain.BaselineModelVersion ? null : pointer.History[0],
+            : pointer.History[0] == RecommendationLimits.BaselineModelVersion ? null : pointer.History[0],
         rollback: true);
 
     private OnnxRecommenderModel? Serve(string tenant, Func<ActivePointer, string?> choose, bool rollback)
@@ -136,8 +136,8 @@ public sealed partial class ModelRegistry : IDisposable
             }
 
             // A rollback takes the newest entry off the history; an activation puts what served until now on it.
-            var current = pointer.Active ?? CatalogueGrain.BaselineModelVersion;
-            var next = version ?? CatalogueGrain.BaselineModelVersion;
+            var current = pointer.Active ?? RecommendationLimits.BaselineModelVersion;
+            var next = version ?? RecommendationLimits.BaselineModelVersion;
             var history = rollback ? pointer.History.Skip(1) : current == next ? pointer.History : pointer.History.Prepend(current);
             var now = _time.GetUtcNow();
             WritePointer(tenant, new ActivePointer(

@@ -62,7 +62,7 @@ public sealed class StatisticsSnapshotStore(IConnectionMultiplexer redis)
     /// <summary>Whether the stored live sessions name the user (erasure's proof reads the store, not the grain).</summary>
     public async Task<bool> HoldsUserAsync(string tenant, string userId)
     {
-        var sessions = new LiveSessions(TimeSpan.MaxValue, int.MaxValue, int.MaxValue);
+        var sessions = new LiveSessions(TimeSpan.MaxValue, memory: 64, maxTracked: int.MaxValue);
         return await ReadSessionsAsync(tenant, sessions) is not null && sessions.Holds(userId);
     }
 
