@@ -23,7 +23,38 @@ public static class ModelTraining
     public const double FineTuneShare = 0.15;
     public const double EvaluationShare = 0.1;
 
+    /// <summary>Fewest test users the manifest's metrics are measured on when the budget is short.</summary>
+    public const int MinTestUsers = 2_000;
+
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>
+    /// The test users the measurement can afford in what is left of the budget: each scorer is timed on a small
+    /// probe, and when all users would not fit, a fixed sample of them (at least <see cref="MinTestUsers"/>) is
+    /// measured instead; the manifest's <c>test_users</c> says how many.
+    /// </summary>
+    private static IReadOnlyList<int> AffordableTestUsers(
+        IReadOnlyList<(string Name, ISequenceScorer Scorer)> scorers, LeaveOneOutSplit split, TimeSpan left, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        var ordered = Enumerable.Range(0, split.UserCount).OrderBy(u => (u * 2654435761u) % 1000003).ToArray();
+        var probe = ordered.Take(Math.Min(ordered.Length, 300)).ToArray();
+        var timer = System.Diagnostics.Stopwatch.StartNew();
+        foreach (var (_, scorer) in scorers)
+        {
+            Evaluator.Ranks(scorer, split, Phase.Test, probe, cancellationToken: cancellationToken);
+        }
+
+        var perUser = timer.Elapsed.TotalSeconds / Math.Max(1, probe.Length);
+        var need = perUser * ordered.Length;
+        if (need <= left.TotalSeconds || ordered.Length <= MinTestUsers)
+        {
+            return ordered.Order().ToArray();
+        }
+
+        var count = Math.Max(MinTestUsers, (int)(ordered.Length * Math.Max(0, left.TotalSeconds) / need));
+        progress?.Report($"measuring all {ordered.Length:N0} test targets would take {TimeSpan.FromSeconds(need):mm\\:ss}, {Max(left, TimeSpan.Zero):mm\\:ss} are left: measuring a fixed sample of {count:N0}");
+        return [.. ordered.Take(count).Order()];
+    }
 
     /// <param name="multiRound">When set, the model is then fine-tuned with the round adapters (Ada-Retrieval), the
     /// fusion weights (with the multi-round term) are tuned for the fine-tuned model, and the folder gets a round encoder.</param>
@@ -83,10 +114,12 @@ public static class ModelTraining
         }
 
         var metrics = new Dictionary<string, double>();
+        var testUsers = AffordableTestUsers(scorers, split, total - watch.Elapsed, progress, cancellationToken);
+        metrics["test_users"] = testUsers.Count;
         foreach (var (name, scorer) in scorers)
         {
-            progress?.Report($"measuring '{name}' on {split.UserCount:N0} test targets ({watch.Elapsed.TotalMinutes:0.0} of {total.TotalMinutes:0.#} min)");
-            var ranks = Evaluator.Ranks(scorer, split, Phase.Test, cancellationToken: cancellationToken);
+            progress?.Report($"measuring '{name}' on {testUsers.Count:N0} of {split.UserCount:N0} test targets ({watch.Elapsed.TotalMinutes:0.0} of {total.TotalMinutes:0.#} min)");
+            var ranks = Evaluator.Ranks(scorer, split, Phase.Test, testUsers, cancellationToken: cancellationToken);
             foreach (var k in new[] { 20, 50 })
             {
                 metrics[$"test_{name}_HR@{k}"] = Math.Round(ranks.Average(r => RankingMetrics.Hit(r, k)), 4);

@@ -96,6 +96,9 @@ public sealed class TrainAndEvalCommandTests : IDisposable
         Assert.Equal(300, model.Manifest.ResidualItemIds!.Length);
         Assert.Equal(3, model.Manifest.Metrics["epochs"]);
         Assert.InRange(model.Manifest.Metrics["test_ranker_HR@20"], 0.0, 1.0);
+
+        // The manifest says how many test users its metrics were measured on.
+        Assert.InRange(model.Manifest.Metrics["test_users"], 1, model.Manifest.Training.Users);
         Assert.NotNull(model.Manifest.Fusion);
         Assert.StartsWith("sha256:", model.Manifest.Training.Fingerprint, StringComparison.Ordinal);
 
