@@ -49,3 +49,24 @@ public sealed record RoundState(
     [property: Id(4)] float[] GruState,
     [property: Id(5)] IReadOnlyList<string> Retrieved,
     [property: Id(6)] IReadOnlyList<string> Shown);
+
+/// <summary>
+/// A recommendation request as the API hands it to the user's session grain, which adds what it knows (the live
+/// session's items and purchases, the round state of a "more" request) and keeps the new round state itself.
+/// </summary>
+/// <param name="More">Continue the session's multi-round retrieval instead of starting over.</param>
+[GenerateSerializer, Immutable]
+[Alias("SessionRec.SessionRecommendationRequest")]
+public sealed record SessionRecommendationRequest(
+    [property: Id(0)] int K,
+    [property: Id(1)] IReadOnlyList<string> Exclude,
+    [property: Id(2)] string? ContextItem,
+    [property: Id(3)] int Rounds,
+    [property: Id(4)] bool More);
+
+/// <summary>The list, and the live session it was served for (null: none).</summary>
+[GenerateSerializer, Immutable]
+[Alias("SessionRec.SessionRecommendations")]
+public sealed record SessionRecommendations(
+    [property: Id(0)] RecommendationList List,
+    [property: Id(1)] string? SessionId);

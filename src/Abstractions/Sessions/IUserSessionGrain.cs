@@ -21,12 +21,13 @@ public interface IUserSessionGrain : IGrainWithStringKey
     [Alias("GetContextAsync")]
     Task<SessionContext> GetContextAsync();
 
-    /// <summary>The multi-round retrieval state of the live session's last request (null when none; kept in memory only).</summary>
-    [Alias("GetRoundStateAsync"), ReadOnly]
-    Task<RoundState?> GetRoundStateAsync();
-
-    [Alias("SetRoundStateAsync")]
-    Task SetRoundStateAsync(RoundState? state);
+    /// <summary>
+    /// Recommendations for the live session: one call from the API. The grain asks the tenant's recommender with
+    /// the session's items, excludes its purchases, and keeps the multi-round state of the answer for the next
+    /// "more" request (in memory only).
+    /// </summary>
+    [Alias("RecommendAsync")]
+    Task<SessionRecommendations> RecommendAsync(SessionRecommendationRequest request);
 
     /// <summary>Forgets everything about the user and removes the stored state.</summary>
     [Alias("EraseAsync")]

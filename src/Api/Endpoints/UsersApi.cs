@@ -137,17 +137,9 @@ public static class UsersApi
         }
 
         var started = Stopwatch.GetTimestamp();
-        var sessions = grains.GetGrain<IUserSessionGrain>(TenantKey.For(tenant, id));
-        var context = await sessions.GetContextAsync();
-        excluded.AddRange(context.PurchasedItems);
-        var previous = continuePage && roundCount != 0 ? await sessions.GetRoundStateAsync() : null;
-        var list = await grains.GetGrain<ICatalogueGrain>(tenant)
-            .RecommendAsync(new RecommendationRequest(size, context.RecentItems, excluded, context_item, roundCount, previous));
-        if (list.Rounds is not null)
-        {
-            // The next "more" request continues from here.
-            await sessions.SetRoundStateAsync(list.Rounds);
-        }
+        // One call: the session grain adds the session's items and purchases and keeps the round state.
+        var (list, sessionId) = await grains.GetGrain<IUserSessionGrain>(TenantKey.For(tenant, id))
+            .RecommendAsync(new SessionRecommendationRequest(size, excluded, context_item, roundCount, continuePage));
 
         var requestId = $"r-{Guid.CreateVersion7():N}";
         var items = new List<RecommendationItem>(list.Items.Count);
@@ -162,12 +154,12 @@ public static class UsersApi
         // Every served list is logged with its request id, so clicks that name the request id attribute to it.
         var now = time.GetUtcNow();
         var impression = new UserEvent(
-            $"imp-{requestId}", id, context.SessionId, EventType.Impression, context_item, null, requestId, null, now, now,
+            $"imp-{requestId}", id, sessionId, EventType.Impression, context_item, null, requestId, null, now, now,
             RecommendationsSurface, shown, list.ModelVersion);
         await impressions.EnqueueAsync(tenant, impression, cancellationToken);
         Telemetry.RecommendationDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 
-        return TypedResults.Ok(new RecommendationsResponse(requestId, list.ModelVersion, id, context.SessionId, size, items, list.Rounds?.Rounds, list.Rounds is null ? null : list.Continued));
+        return TypedResults.Ok(new RecommendationsResponse(requestId, list.ModelVersion, id, sessionId, size, items, list.Rounds?.Rounds, list.Rounds is null ? null : list.Continued));
     }
 
     public static async Task<Results<Ok<EraseUserResponse>, ProblemHttpResult>> EraseUser(

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SessionRec.Abstractions;
 using SessionRec.Abstractions.ClickLog;
+using SessionRec.Abstractions.Catalogue;
 using SessionRec.Abstractions.Events;
 using SessionRec.Abstractions.Recommendations;
 using SessionRec.Abstractions.Sessions;
@@ -113,12 +114,20 @@ public sealed partial class UserSessionGrain(
         return Task.FromResult(new SessionContext(current?.SessionId, items, purchased));
     }
 
-    public Task<RoundState?> GetRoundStateAsync() => Task.FromResult(_rounds);
-
-    public Task SetRoundStateAsync(RoundState? rounds)
+    public async Task<SessionRecommendations> RecommendAsync(SessionRecommendationRequest request)
     {
-        _rounds = rounds;
-        return Task.CompletedTask;
+        var context = await GetContextAsync();
+        var exclude = request.Exclude.Count == 0 ? context.PurchasedItems : [.. request.Exclude, .. context.PurchasedItems];
+        var previous = request.More && request.Rounds != 0 ? _rounds : null;
+        var list = await GrainFactory.GetGrain<ICatalogueGrain>(TenantKey.Split(this.GetPrimaryKeyString()).Tenant)
+            .RecommendAsync(new RecommendationRequest(request.K, context.RecentItems, exclude, request.ContextItem, request.Rounds, previous));
+        if (list.Rounds is not null)
+        {
+            // The next "more" request continues from here.
+            _rounds = list.Rounds;
+        }
+
+        return new SessionRecommendations(list, context.SessionId);
     }
 
     public async Task EraseAsync()
