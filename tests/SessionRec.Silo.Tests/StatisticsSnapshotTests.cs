@@ -73,7 +73,7 @@ public sealed class StatisticsSnapshotTests(ClusterFixture fixture) : IClassFixt
         Assert.True(await Contains(redis, tenant, user));
         Assert.True(await store.HoldsUserAsync(tenant, user));
 
-        await builder.ForgetUserAsync(user);
+        Assert.True(await builder.ForgetUserAsync(user));
 
         Assert.False(await Contains(redis, tenant, user));
         Assert.False(await store.HoldsUserAsync(tenant, user));

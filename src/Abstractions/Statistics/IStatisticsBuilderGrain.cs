@@ -22,8 +22,9 @@ public interface IStatisticsBuilderGrain : IGrainWithStringKey
 
     /// <summary>
     /// Drops the user's live-session memory, in the grain and in its stored checkpoint, before answering
-    /// (aggregates over items stay: they name no user).
+    /// (aggregates over items stay: they name no user). True when a read of the stored checkpoint afterwards finds
+    /// the user no more: erasure's proof.
     /// </summary>
     [Alias("ForgetUserAsync")]
-    Task ForgetUserAsync(string userId);
+    Task<bool> ForgetUserAsync(string userId);
 }

@@ -163,8 +163,7 @@ public static class UsersApi
     }
 
     public static async Task<Results<Ok<EraseUserResponse>, ProblemHttpResult>> EraseUser(
-        string id, ClaimsPrincipal user, IGrainFactory grains, IClickLog clickLog, ImpressionLog impressions, AnalyticsLogCache analytics, Suggestions.LlmSuggester llm,
-        SessionRec.Silo.Statistics.StatisticsSnapshotStore snapshots, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal user, IGrainFactory grains, IClickLog clickLog, ImpressionLog impressions, AnalyticsLogCache analytics, Suggestions.LlmSuggester llm, CancellationToken cancellationToken)
     {
         if (Validation.PathIdProblem("user id", id) is { } problem)
         {
@@ -182,7 +181,7 @@ public static class UsersApi
         var knowledge = grains.GetGrain<IUserKnowledgeGrain>(TenantKey.For(tenant, id));
         await sessions.EraseAsync();
         await knowledge.EraseAsync();
-        await grains.GetGrain<IStatisticsBuilderGrain>(tenant).ForgetUserAsync(id);
+        var statisticsClear = await grains.GetGrain<IStatisticsBuilderGrain>(tenant).ForgetUserAsync(id);
         llm.Forget(Suggestions.LlmSuggester.ScopeOf(tenant, id));
         var queryLogClear = await grains.GetGrain<ISuggestionGrain>(tenant).ForgetUserAsync(id);
 
@@ -208,7 +207,7 @@ public static class UsersApi
             left.Add("shared query log");
         }
 
-        if (await snapshots.HoldsUserAsync(tenant, id))
+        if (!statisticsClear)
         {
             left.Add("statistics live sessions");
         }

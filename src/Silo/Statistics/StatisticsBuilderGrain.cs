@@ -103,12 +103,14 @@ public sealed partial class StatisticsBuilderGrain(
         return CatchUpStepAsync();
     }
 
-    public async Task ForgetUserAsync(string userId)
+    public async Task<bool> ForgetUserAsync(string userId)
     {
         if (_sessions.Forget(userId))
         {
             await snapshots.WriteSessionsAsync(Tenant, _published, _sessions);
         }
+
+        return !await snapshots.HoldsUserAsync(Tenant, userId);
     }
 
     /// <summary>
