@@ -48,7 +48,7 @@ public static class ModelTraining
         var need = perUser * ordered.Length;
         if (need <= left.TotalSeconds || ordered.Length <= MinTestUsers)
         {
-            return ordered.Order().ToArray();
+            return Enumerable.Range(0, split.UserCount).ToArray();
         }
 
         var count = Math.Max(MinTestUsers, (int)(ordered.Length * Math.Max(0, left.TotalSeconds) / need));

@@ -58,7 +58,7 @@ public static class SessionAnalytics
 
             foreach (var slice in session.Lists.Where(filter.Includes).GroupBy(l => (l.Surface, Model: l.ModelVersion ?? Unknown)))
             {
-                var lists = slice.ToList();
+                var lists = slice.ToHashSet();
                 var positions = lists.Select(l => l.Feedback.Select(f => f.Position).ToList()).ToList();
                 scores.Add(new SessionScore(
                     session,

@@ -13,8 +13,8 @@ using StackExchange.Redis;
 /// <summary>
 /// The embedded default's data folder, while the service is stopped: items go to the catalogue store and
 /// events to the click log, exactly as the service writes them. Nothing else is needed because the click log is
-/// the source of truth: session grains replay a user's records when they activate, and the catalogue grain
-/// rebuilds its statistics from the log.
+/// the source of truth: session grains replay a user's records when they activate, and the statistics builder,
+/// woken by the first recommendation, reads the log and publishes its first snapshot.
 /// </summary>
 public sealed class DirectTarget : IImportTarget, IDisposable
 {

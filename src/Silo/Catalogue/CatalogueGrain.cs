@@ -15,7 +15,7 @@ using SessionRec.Silo.Statistics;
 /// <summary>
 /// A tenant's catalogue (write-through to <see cref="RedisCatalogueStore"/>) and its recommendations, ranked over
 /// this silo's replica of the tenant's statistics snapshot (<see cref="StatisticsReplicas"/>, published by the
-/// <see cref="StatisticsBuilderGrain"/>): an activation loads a snapshot, it never replays the click log.
+/// <see cref="StatisticsBuilderGrain"/>), loaded on the first recommendation: it never replays the click log.
 /// </summary>
 public sealed class CatalogueGrain(
     RedisCatalogueStore store,
@@ -24,13 +24,9 @@ public sealed class CatalogueGrain(
     SessionEncoderService encoder,
     IOptions<RecommenderOptions> options) : Grain, ICatalogueGrain
 {
-    public const string BaselineModelVersion = RecommendationLimits.BaselineModelVersion;
-
-    public const int MaxRoundsPerRequest = RecommendationLimits.MaxRoundsPerRequest;
-
     private readonly Dictionary<string, CatalogueItem> _items = new(StringComparer.Ordinal);
     private readonly RecommenderOptions _options = options.Value;
-    private Baseline _baseline = null!;
+    private Baseline? _baseline;
     private Task<ItemVectorIndex>? _index;
     private (ItemVectorIndex? Index, InteractionStatistics? Statistics, int Rows, float[] Values) _prior = (null, null, 0, []);
 
@@ -42,8 +38,6 @@ public sealed class CatalogueGrain(
         {
             _items[item.Id] = item;
         }
-
-        _baseline = Build(await statistics.GetAsync(Tenant));
     }
 
     /// <summary>The baseline's pipeline and the sources behind a model, over one statistics snapshot.</summary>
@@ -68,7 +62,7 @@ public sealed class CatalogueGrain(
     {
         var snapshot = await statistics.GetAsync(Tenant);
         var baseline = _baseline;
-        if (!ReferenceEquals(baseline.Statistics, snapshot))
+        if (baseline is null || !ReferenceEquals(baseline.Statistics, snapshot))
         {
             baseline = Build(snapshot);
             _baseline = baseline;
@@ -155,7 +149,7 @@ public sealed class CatalogueGrain(
         var query = new CandidateQuery(request.SessionItems, request.ContextItem, request.K);
         var baseline = await CurrentBaselineAsync();
         var served = await ModelPipelineAsync(query, request, sessionKey, IsExcluded, baseline);
-        var (pipeline, version, rounds) = served ?? (baseline.Pipeline, BaselineModelVersion, null);
+        var (pipeline, version, rounds) = served ?? (baseline.Pipeline, RecommendationLimits.BaselineModelVersion, null);
         // Off the grain's scheduler: one catalogue grain serves all of a tenant's recommendations, and its turns run
         // one at a time, so ranking inside the turn would use one core however many requests wait. RecommendAsync
         // is [ReadOnly]: Orleans holds back every call that changes this grain's state (upserts, catching up with
@@ -291,7 +285,7 @@ public sealed class CatalogueGrain(
             && previous.Retrieved.All(id => index.TryGetRow(id, out _));
         var from = continuing ? new MultiRoundRetrieval.Start(previous!.Retrieved, previous.Rounds, previous.User, previous.GruState) : MultiRoundRetrieval.Start.Fresh(first.User);
         var wanted = request.Rounds < 0 ? settings.Rounds : request.Rounds;
-        var result = MultiRoundRetrieval.Run(model, settings, index, input, length, first.Session, from, Math.Min(wanted, MaxRoundsPerRequest), isExcluded);
+        var result = MultiRoundRetrieval.Run(model, settings, index, input, length, first.Session, from, Math.Min(wanted, RecommendationLimits.MaxRoundsPerRequest), isExcluded);
         var retrieved = result.Retrieved;
         var roundOf = new Dictionary<string, int>(retrieved.Count, StringComparer.Ordinal);
         for (var p = 0; p < retrieved.Count; p++)
