@@ -193,7 +193,7 @@ public sealed class GrainTests(ClusterFixture fixture) : IClassFixture<ClusterFi
     }
 
     [Fact]
-    public async Task TheCatalogueGrainLearnsFromTheClickLogWhenItActivates()
+    public async Task RecommendationsLearnFromTheClickLogOnceTheStatisticsCatchUp()
     {
         var tenant = NewTenant();
         await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
@@ -212,7 +212,7 @@ public sealed class GrainTests(ClusterFixture fixture) : IClassFixture<ClusterFi
         await log.AppendAsync(tenant, events);
         await catalogue.CatchUpAsync();
 
-        var list = await catalogue.RecommendAsync(new RecommendationRequest(10, ["a"], [], null));
+        var list = await fixture.Cluster.GrainFactory.GetGrain<IRecommenderGrain>(tenant).RecommendAsync(new RecommendationRequest(10, ["a"], [], null));
 
         Assert.Equal(["b", "c", "d"], list.Items.Select(i => i.ItemId));
         Assert.Equal(["cooccurrence", "cooccurrence", "new-in-catalogue"], list.Items.Select(i => i.Source));
@@ -234,7 +234,7 @@ public sealed class GrainTests(ClusterFixture fixture) : IClassFixture<ClusterFi
         await catalogue.CatchUpAsync();
         await catalogue.DeleteAsync("c");
 
-        var list = await catalogue.RecommendAsync(new RecommendationRequest(10, ["a"], [], null));
+        var list = await fixture.Cluster.GrainFactory.GetGrain<IRecommenderGrain>(tenant).RecommendAsync(new RecommendationRequest(10, ["a"], [], null));
 
         Assert.Equal(["d"], list.Items.Select(i => i.ItemId));
         Assert.Null(await catalogue.GetAsync("c"));

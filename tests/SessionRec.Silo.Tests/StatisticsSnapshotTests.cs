@@ -44,13 +44,13 @@ public sealed class StatisticsSnapshotTests(ClusterFixture fixture) : IClassFixt
         try
         {
             var fresh = second.GrainFactory.GetGrain<ICatalogueGrain>(tenant);
-            var list = await fresh.RecommendAsync(new RecommendationRequest(10, ["a"], [], null));
+            var list = await second.GrainFactory.GetGrain<IRecommenderGrain>(tenant).RecommendAsync(new RecommendationRequest(10, ["a"], [], null));
             Assert.Equal(("b", "cooccurrence"), (list.Items[0].ItemId, list.Items[0].Source));
 
             // Four more users go a → c: the new cluster's builder resumes after the snapshot and counts them on top.
             await log.AppendAsync(tenant, [.. Enumerable.Range(3, 4).SelectMany(u => new[] { View($"{u}-1", $"u{u}", "a", TimeSpan.FromMinutes(u)), View($"{u}-2", $"u{u}", "c", TimeSpan.FromMinutes(u + 1)) })]);
             Assert.Equal(14, await fresh.CatchUpAsync());
-            var after = await fresh.RecommendAsync(new RecommendationRequest(10, ["a"], [], null));
+            var after = await second.GrainFactory.GetGrain<IRecommenderGrain>(tenant).RecommendAsync(new RecommendationRequest(10, ["a"], [], null));
             Assert.Equal(["c", "b"], after.Items.Where(i => i.Source == "cooccurrence").Select(i => i.ItemId));
         }
         finally

@@ -1,11 +1,10 @@
 namespace SessionRec.Abstractions.Catalogue;
 
 using Orleans.Concurrency;
-using SessionRec.Abstractions.Recommendations;
 
 /// <summary>
-/// One tenant's catalogue and its recommendations. Items are written through to the catalogue store; the
-/// statistics the rankers use come from the snapshots the tenant's statistics builder publishes from the click log.
+/// One tenant's catalogue writes. Items are written through to the catalogue store and reach every silo's replica
+/// before a write answers; recommendations are served from those replicas (<see cref="Recommendations.IRecommenderGrain"/>).
 /// </summary>
 [Alias("SessionRec.ICatalogueGrain")]
 public interface ICatalogueGrain : IGrainWithStringKey
@@ -23,12 +22,9 @@ public interface ICatalogueGrain : IGrainWithStringKey
     Task<int> CountAsync();
 
     /// <summary>
-    /// Makes the tenant's statistics builder read the click log to its end and publish, and this silo's replica load
-    /// that snapshot: the next recommendation counts every logged event. For tests and imports; serving never waits.
+    /// Makes the tenant's statistics builder read the click log to its end and publish, and every silo's replica
+    /// load that snapshot: the next recommendation counts every logged event. For tests and imports; serving never waits.
     /// </summary>
     [Alias("CatchUpAsync")]
     Task<long> CatchUpAsync();
-
-    [Alias("RecommendAsync"), ReadOnly]
-    Task<RecommendationList> RecommendAsync(RecommendationRequest request);
 }

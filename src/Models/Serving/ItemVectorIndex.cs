@@ -1,27 +1,39 @@
 namespace SessionRec.Models.Serving;
 
+using System.Collections.Concurrent;
 using SessionRec.Models.Ranking;
 
 /// <summary>
 /// A catalogue's item vectors under one model version: one row per item id, replaced in place when an item
-/// changes and appended when one is added. Not thread-safe: the owning catalogue grain serialises writes, and
-/// reads happen in its turns.
+/// changes and appended when one is added. One writer at a time (a silo's catalogue replica) and any number of
+/// readers without a lock: a row is written before <see cref="Count"/> publishes it, and grown arrays are new arrays,
+/// so a reader sees every row up to the count it read. A vector replaced while a request scans it may be read half
+/// old, half new by that one request (one item's score, once); nothing else is torn.
 /// </summary>
 /// <param name="cosine">Score against unit-length item vectors (the model's scoring); the session input keeps the raw ones.</param>
 public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = false)
 {
+    private readonly ConcurrentDictionary<string, int> _rows = new(StringComparer.Ordinal);
     private float[] _scale = new float[1024];
-    private readonly Dictionary<string, int> _rows = new(StringComparer.Ordinal);
-    private readonly List<string> _ids = [];
+    private string[] _ids = new string[1024];
     private float[] _matrix = new float[1024 * dim];
+    private int _count;
 
     public string ModelVersion => modelVersion;
 
     public int Dim => dim;
 
-    public int Count => _ids.Count;
+    public int Count => Volatile.Read(ref _count);
 
-    public ReadOnlySpan<float> Matrix => _matrix.AsSpan(0, _ids.Count * dim);
+    /// <summary>The vectors of the first <see cref="Count"/> rows (as read now).</summary>
+    public ReadOnlySpan<float> Matrix
+    {
+        get
+        {
+            var count = Count;
+            return _matrix.AsSpan(0, count * dim);
+        }
+    }
 
     public string IdOf(int row) => _ids[row];
 
@@ -29,33 +41,47 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
 
     public ReadOnlySpan<float> Vector(int row) => _matrix.AsSpan(row * dim, dim);
 
-    /// <summary>Sets the vectors [ids.Count, Dim] of these items (new ids are appended).</summary>
+    /// <summary>Sets the vectors [ids.Count, Dim] of these items (new ids are appended). One writer at a time.</summary>
     public void Set(IReadOnlyList<string> ids, ReadOnlySpan<float> vectors)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(vectors.Length, ids.Count * dim);
         for (var i = 0; i < ids.Count; i++)
         {
-            if (!_rows.TryGetValue(ids[i], out var row))
+            var vector = vectors.Slice(i * dim, dim);
+            var scale = cosine ? 1f / MathF.Max(MathF.Sqrt(VectorMath.Dot(vector, vector)), 1e-6f) : 1f;
+            if (_rows.TryGetValue(ids[i], out var row))
             {
-                row = _ids.Count;
-                if ((row + 1) * dim > _matrix.Length)
-                {
-                    Array.Resize(ref _matrix, Math.Max(_matrix.Length * 2, (row + 1) * dim));
-                }
-
-                if (row >= _scale.Length)
-                {
-                    Array.Resize(ref _scale, Math.Max(_scale.Length * 2, row + 1));
-                }
-
-                _rows[ids[i]] = row;
-                _ids.Add(ids[i]);
+                vector.CopyTo(_matrix.AsSpan(row * dim, dim));
+                _scale[row] = scale;
+                continue;
             }
 
-            var vector = vectors.Slice(i * dim, dim);
+            row = _count;
+            if ((row + 1) * dim > _matrix.Length)
+            {
+                // A new array: readers holding the old one still find every row they counted.
+                _matrix = Grown(_matrix, Math.Max(_matrix.Length * 2, (row + 1) * dim));
+            }
+
+            if (row >= _scale.Length)
+            {
+                _scale = Grown(_scale, Math.Max(_scale.Length * 2, row + 1));
+                _ids = Grown(_ids, _scale.Length);
+            }
+
             vector.CopyTo(_matrix.AsSpan(row * dim, dim));
-            _scale[row] = cosine ? 1f / MathF.Max(MathF.Sqrt(VectorMath.Dot(vector, vector)), 1e-6f) : 1f;
+            _scale[row] = scale;
+            _ids[row] = ids[i];
+            _rows[ids[i]] = row;
+            Volatile.Write(ref _count, row + 1);
         }
+    }
+
+    private static T[] Grown<T>(T[] array, int length)
+    {
+        var grown = new T[length];
+        array.CopyTo(grown, 0);
+        return grown;
     }
 
     /// <summary>The session's items as model input [length, Dim]: the last <paramref name="maxLength"/> items the index knows.</summary>
@@ -86,13 +112,18 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
         return input;
     }
 
-    /// <summary>Dot product of <paramref name="session"/> with every item vector, into <paramref name="scores"/>[Count].</summary>
+    /// <summary>
+    /// Dot product of <paramref name="session"/> with the item vectors of the first scores.Length rows (a caller
+    /// sizes the buffer from the <see cref="Count"/> it read; rows added since are not scored).
+    /// </summary>
     public void Score(ReadOnlySpan<float> session, Span<float> scores)
     {
-        var matrix = Matrix;
-        for (var row = 0; row < _ids.Count; row++)
+        var rows = Math.Min(scores.Length, Count);
+        var matrix = _matrix;
+        var scale = _scale;
+        for (var row = 0; row < rows; row++)
         {
-            scores[row] = _scale[row] * VectorMath.Dot(session, matrix.Slice(row * dim, dim));
+            scores[row] = scale[row] * VectorMath.Dot(session, matrix.AsSpan(row * dim, dim));
         }
     }
 }

@@ -5,39 +5,91 @@ using SessionRec.Abstractions.Catalogue;
 using SessionRec.Silo.Storage;
 using StackExchange.Redis;
 
-/// <summary>A tenant's catalogue as one Redis hash: item id → item JSON.</summary>
+/// <summary>
+/// A tenant's catalogue as one Redis hash (item id → item JSON) and its change feed: a counter bumped by every
+/// write and a sorted set item id → the counter value of its last change, written in the same script as the item,
+/// so a replica that read counter v finds every change up to v. The feed holds one entry per item ever written
+/// (deleted ones included, so a replica learns of the deletion): bounded by the catalogue's ids.
+/// </summary>
 public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarrier barrier)
 {
-    public async Task SaveAsync(string tenant, IReadOnlyList<CatalogueItem> items)
+    // KEYS: items, version, changes. ARGV: id, json per item. Returns the new version.
+    private const string SaveScript = """
+        local v = redis.call('INCR', KEYS[2])
+        for i = 1, #ARGV, 2 do
+          redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+          redis.call('ZADD', KEYS[3], v, ARGV[i])
+        end
+        return v
+        """;
+
+    // KEYS: items, version, changes. ARGV: id. Returns { removed, new version }.
+    private const string DeleteScript = """
+        local removed = redis.call('HDEL', KEYS[1], ARGV[1])
+        local v = redis.call('INCR', KEYS[2])
+        redis.call('ZADD', KEYS[3], v, ARGV[1])
+        return { removed, v }
+        """;
+
+    /// <summary>Stores the items; returns the catalogue version that includes them.</summary>
+    public async Task<long> SaveAsync(string tenant, IReadOnlyList<CatalogueItem> items)
     {
-        var entries = new HashEntry[items.Count];
+        var args = new RedisValue[items.Count * 2];
         for (var i = 0; i < items.Count; i++)
         {
-            entries[i] = new HashEntry(items[i].Id, JsonSerializer.SerializeToUtf8Bytes(items[i], ServiceJson.Options));
+            args[2 * i] = items[i].Id;
+            args[(2 * i) + 1] = JsonSerializer.SerializeToUtf8Bytes(items[i], ServiceJson.Options);
         }
 
-        await redis.GetDatabase().HashSetAsync(RedisKeys.Items(tenant), entries);
+        var version = (long)(await redis.GetDatabase().ScriptEvaluateAsync(SaveScript, Keys(tenant), args))!;
         await barrier.WaitDurableAsync(CancellationToken.None);
+        return version;
     }
 
-    public async Task<bool> DeleteAsync(string tenant, string itemId)
+    public async Task<(bool Removed, long Version)> DeleteAsync(string tenant, string itemId)
     {
-        var removed = await redis.GetDatabase().HashDeleteAsync(RedisKeys.Items(tenant), itemId);
+        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(DeleteScript, Keys(tenant), [itemId]))!;
         await barrier.WaitDurableAsync(CancellationToken.None);
-        return removed;
+        return ((long)result[0] > 0, (long)result[1]);
     }
 
     public async Task<CatalogueItem?> GetAsync(string tenant, string itemId)
     {
         var value = await redis.GetDatabase().HashGetAsync(RedisKeys.Items(tenant), itemId);
-        return value.IsNull ? null : JsonSerializer.Deserialize<CatalogueItem>((byte[])value!, ServiceJson.Options);
+        return value.IsNull ? null : Parse(value);
+    }
+
+    public async Task<long> CountAsync(string tenant) => await redis.GetDatabase().HashLengthAsync(RedisKeys.Items(tenant));
+
+    /// <summary>The newest catalogue version (0 before the first write).</summary>
+    public async Task<long> VersionAsync(string tenant) =>
+        (long?)await redis.GetDatabase().StringGetAsync(RedisKeys.ItemsVersion(tenant)) ?? 0;
+
+    /// <summary>The ids changed after version <paramref name="after"/> up to <paramref name="upTo"/>, at most <paramref name="limit"/>.</summary>
+    public async Task<string[]> ChangedAsync(string tenant, long after, long upTo, int limit)
+    {
+        var ids = await redis.GetDatabase().SortedSetRangeByScoreAsync(
+            RedisKeys.ItemChanges(tenant), after, upTo, Exclude.Start, take: limit);
+        return [.. ids.Select(id => (string)id!)];
+    }
+
+    /// <summary>These items as stored now: null for an id that is not (deleted).</summary>
+    public async Task<CatalogueItem?[]> GetManyAsync(string tenant, IReadOnlyList<string> ids)
+    {
+        var values = await redis.GetDatabase().HashGetAsync(RedisKeys.Items(tenant), [.. ids.Select(id => (RedisValue)id)]);
+        return [.. values.Select(v => v.IsNull ? null : Parse(v))];
     }
 
     public async IAsyncEnumerable<CatalogueItem> LoadAllAsync(string tenant)
     {
         await foreach (var entry in redis.GetDatabase().HashScanAsync(RedisKeys.Items(tenant), pageSize: 1000))
         {
-            yield return JsonSerializer.Deserialize<CatalogueItem>((byte[])entry.Value!, ServiceJson.Options)!;
+            yield return Parse(entry.Value);
         }
     }
+
+    private static CatalogueItem Parse(RedisValue value) =>
+        JsonSerializer.Deserialize<CatalogueItem>((byte[])value!, ServiceJson.Options)!;
+
+    private static RedisKey[] Keys(string tenant) => [RedisKeys.Items(tenant), RedisKeys.ItemsVersion(tenant), RedisKeys.ItemChanges(tenant)];
 }

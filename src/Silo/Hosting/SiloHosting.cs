@@ -108,6 +108,10 @@ public static class SiloHosting
         silo.Services.AddSingleton<ModelRegistry>();
         silo.Services.AddSingleton<SessionEncoderService>();
         silo.Services.AddSingleton<Statistics.StatisticsReplicas>();
+        silo.Services.AddSingleton<Replicas.CatalogueReplicas>();
+        silo.Services.AddSingleton<Replicas.ReplicaFanOut>();
+        silo.Services.AddSingleton<Recommendations.BaselineCache>();
+        silo.Services.AddPlacementDirector<Replicas.SiloPinnedPlacement, Replicas.SiloPinnedPlacementDirector>();
         silo.Services.AddOptions<Knowledge.KnowledgeServiceOptions>().BindConfiguration(Knowledge.KnowledgeServiceOptions.SectionName).ValidateDataAnnotations();
         silo.Services.AddSingleton<Knowledge.SemanticEncoder>();
         silo.Services.AddHostedService<Knowledge.SemanticEncoderWarmUp>();

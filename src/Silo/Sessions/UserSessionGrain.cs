@@ -119,7 +119,7 @@ public sealed partial class UserSessionGrain(
         var context = await GetContextAsync();
         var exclude = request.Exclude.Count == 0 ? context.PurchasedItems : [.. request.Exclude, .. context.PurchasedItems];
         var previous = request.More && request.Rounds != 0 ? _rounds : null;
-        var list = await GrainFactory.GetGrain<ICatalogueGrain>(TenantKey.Split(this.GetPrimaryKeyString()).Tenant)
+        var list = await GrainFactory.GetGrain<IRecommenderGrain>(TenantKey.Split(this.GetPrimaryKeyString()).Tenant)
             .RecommendAsync(new RecommendationRequest(request.K, context.RecentItems, exclude, request.ContextItem, request.Rounds, previous));
         if (list.Rounds is not null)
         {

@@ -39,6 +39,9 @@ public sealed partial class StatisticsReplicas(
         return replica.Current.Statistics;
     }
 
+    /// <summary>The log position of the snapshot this silo serves the tenant from (0: none loaded).</summary>
+    public long PositionOf(string tenant) => _tenants.TryGetValue(tenant, out var replica) ? replica.Current.Position : 0;
+
     /// <summary>Loads the newest published snapshot now (after a caller made the builder publish).</summary>
     public Task RefreshAsync(string tenant) =>
         LoadAsync(tenant, _tenants.GetOrAdd(tenant, _ => new Replica(new InteractionStatistics(_options.PopularityHalfLife))), force: true);

@@ -10,6 +10,11 @@ public static class RedisKeys
 {
     public static RedisKey Items(string tenant) => $"sr:{{{tenant}}}:items";
 
+    /// <summary>The catalogue's change counter and, per item id, the counter value of its last change (what replicas follow).</summary>
+    public static RedisKey ItemsVersion(string tenant) => $"sr:{{{tenant}}}:items:version";
+
+    public static RedisKey ItemChanges(string tenant) => $"sr:{{{tenant}}}:items:changes";
+
     public static RedisKey Log(string tenant) => $"sr:{{{tenant}}}:log";
 
     public static RedisKey LogSequence(string tenant) => $"sr:{{{tenant}}}:log:seq";

@@ -1,0 +1,41 @@
+namespace SessionRec.Abstractions.Replicas;
+
+/// <summary>
+/// One silo's replicas of the tenants' serving state (catalogue, item vectors, statistics snapshot), addressed by
+/// the silo it lives on: the key is the silo's address, and the activation is placed on that silo and nowhere else.
+/// Writers call every silo's so a change is served everywhere before they answer; replicas also poll, so a silo
+/// that missed a call is at most one poll interval behind.
+/// </summary>
+[Alias("SessionRec.ISiloReplicasGrain")]
+public interface ISiloReplicasGrain : IGrainWithStringKey
+{
+    /// <summary>The tenant's catalogue changed up to <paramref name="version"/>: apply the changes (and their item vectors) now.</summary>
+    [Alias("CatalogueChangedAsync")]
+    Task CatalogueChangedAsync(string tenant, long version);
+
+    /// <summary>The tenant's statistics builder published: load the newest snapshot now.</summary>
+    [Alias("StatisticsPublishedAsync")]
+    Task StatisticsPublishedAsync(string tenant);
+
+    /// <summary>What this silo holds and has served for the tenant (operations and tests: where a tenant is served).</summary>
+    [Alias("DescribeAsync")]
+    Task<ReplicaDescription> DescribeAsync(string tenant);
+}
+
+/// <summary>
+/// One silo's replica of one tenant: the silo, the catalogue version and size it holds, the model version of its
+/// item vectors (null: none built), the statistics snapshot's log position, how many recommendations it served, and
+/// how many times it loaded the catalogue whole and built the item vectors from scratch (a takeover that rebuilt
+/// would show here).
+/// </summary>
+[GenerateSerializer, Immutable]
+[Alias("SessionRec.ReplicaDescription")]
+public sealed record ReplicaDescription(
+    [property: Id(0)] string Silo,
+    [property: Id(1)] long CatalogueVersion,
+    [property: Id(2)] int Items,
+    [property: Id(3)] string? IndexModelVersion,
+    [property: Id(4)] long StatisticsPosition,
+    [property: Id(5)] long Served,
+    [property: Id(6)] int FullLoads,
+    [property: Id(7)] int IndexBuilds);

@@ -1,0 +1,45 @@
+namespace SessionRec.Silo.Replicas;
+
+using System.Collections.Concurrent;
+using SessionRec.Abstractions.Catalogue;
+using SessionRec.Models.Serving;
+
+/// <summary>
+/// One silo's copy of one tenant's catalogue: the items (read by requests without a lock) and their vectors under
+/// the active model. Written only by <see cref="CatalogueReplicas"/>, one writer at a time (<see cref="Gate"/>).
+/// </summary>
+public sealed class CatalogueReplica
+{
+    private long _served;
+
+    /// <summary>The items (swapped whole when the replica reloads: a request reads the one it took).</summary>
+    public ConcurrentDictionary<string, CatalogueItem> Items { get; internal set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The catalogue version every applied change is at or below.</summary>
+    public long Version { get; internal set; }
+
+    /// <summary>The item vectors under one model version: null until a request under a model needs them.</summary>
+    public Task<ItemVectorIndex>? Index { get; internal set; }
+
+    internal SemaphoreSlim Gate { get; } = new(1, 1);
+
+    internal bool Loaded { get; set; }
+
+    internal DateTimeOffset CheckedAt { get; set; } = DateTimeOffset.MinValue;
+
+    internal int Refreshing;
+
+    public int FullLoads { get; internal set; }
+
+    public int IndexBuilds { get; internal set; }
+
+    public long Served => Interlocked.Read(ref _served);
+
+    public void CountServed() => Interlocked.Increment(ref _served);
+
+    internal bool TryStartRefresh() => Interlocked.CompareExchange(ref Refreshing, 1, 0) == 0;
+
+    /// <summary>The index if it is built for <paramref name="modelVersion"/>, else null.</summary>
+    public ItemVectorIndex? BuiltIndex(string modelVersion) =>
+        Index is { IsCompletedSuccessfully: true } built && built.Result.ModelVersion == modelVersion ? built.Result : null;
+}

@@ -1,0 +1,227 @@
+namespace SessionRec.Silo.Replicas;
+
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SessionRec.Abstractions.Catalogue;
+using SessionRec.Models.Data;
+using SessionRec.Models.Serving;
+using SessionRec.Silo.Catalogue;
+using SessionRec.Silo.Serving;
+
+/// <summary>
+/// This silo's replicas of the tenants' catalogues and item vectors. A replica loads the catalogue whole the first
+/// time a tenant is served here, then follows the store's change feed: when a writer says so
+/// (<see cref="CatchUpAsync"/>, through this silo's replicas grain) and at most every
+/// <see cref="RecommenderOptions.SnapshotPoll"/> while it serves. Item vectors are encoded once per model version
+/// (in the background; requests meanwhile get the baseline) and then only for changed items.
+/// Memory: per served tenant, the items and one float vector of the model's width per item.
+/// </summary>
+public sealed partial class CatalogueReplicas(
+    RedisCatalogueStore store,
+    ModelRegistry models,
+    IOptions<RecommenderOptions> options,
+    TimeProvider time,
+    ILogger<CatalogueReplicas> logger)
+{
+    /// <summary>A replica further behind than this many changed items reloads the catalogue whole.</summary>
+    public const int MaxChangesPerRefresh = 10_000;
+
+    private const int EncodeChunk = 2_048;
+
+    private readonly ConcurrentDictionary<string, CatalogueReplica> _tenants = new(StringComparer.Ordinal);
+    private readonly RecommenderOptions _options = options.Value;
+
+    /// <summary>The tenant's replica, loaded (the first call for a tenant waits for the load).</summary>
+    public async ValueTask<CatalogueReplica> GetAsync(string tenant)
+    {
+        var replica = _tenants.GetOrAdd(tenant, _ => new CatalogueReplica());
+        if (!replica.Loaded)
+        {
+            await RefreshAsync(tenant, replica, atLeast: 0);
+        }
+        else if (time.GetUtcNow() - replica.CheckedAt >= _options.SnapshotPoll && replica.TryStartRefresh())
+        {
+            _ = Task.Run(() => RefreshAsync(tenant, replica, atLeast: 0));
+        }
+
+        return replica;
+    }
+
+    /// <summary>The tenant's replica if this silo holds one (no load).</summary>
+    public CatalogueReplica? Find(string tenant) => _tenants.GetValueOrDefault(tenant);
+
+    /// <summary>Applies the catalogue's changes up to at least <paramref name="version"/> now (items and their vectors).</summary>
+    public Task CatchUpAsync(string tenant, long version) =>
+        RefreshAsync(tenant, _tenants.GetOrAdd(tenant, _ => new CatalogueReplica()), version);
+
+    /// <summary>
+    /// The replica's item vectors under <paramref name="model"/>: built now if they are not (every item encoded, in
+    /// the background), waited for at most <paramref name="wait"/>; null when they are not ready by then or the
+    /// build failed (the next call tries again).
+    /// </summary>
+    public async Task<ItemVectorIndex?> IndexAsync(CatalogueReplica replica, OnnxRecommenderModel model, TimeSpan wait)
+    {
+        if (replica.BuiltIndex(model.Version) is { } built)
+        {
+            return built;
+        }
+
+        Task<ItemVectorIndex> building;
+        lock (replica)
+        {
+            var current = replica.Index;
+            if (current is null || current.IsFaulted || (current.IsCompletedSuccessfully && current.Result.ModelVersion != model.Version))
+            {
+                current = Task.Run(() => BuildAsync(replica, model));
+                replica.Index = current;
+            }
+
+            building = current;
+        }
+
+        try
+        {
+            var index = await building.WaitAsync(wait);
+            return index.ModelVersion == model.Version ? index : null;
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
+        catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<ItemVectorIndex> BuildAsync(CatalogueReplica replica, OnnxRecommenderModel model)
+    {
+        // Under the gate: no change is applied while the items are read and encoded, so none is missed.
+        await replica.Gate.WaitAsync();
+        try
+        {
+            var items = replica.Items.Values.Select(ToModelItem).ToList();
+            var index = new ItemVectorIndex(model.Version, model.Dim, model.Manifest.Scoring == "cosine");
+            for (var start = 0; start < items.Count; start += EncodeChunk)
+            {
+                var chunk = items.GetRange(start, Math.Min(EncodeChunk, items.Count - start));
+                index.Set([.. chunk.Select(i => i.Id)], model.EncodeItems(chunk));
+            }
+
+            replica.IndexBuilds++;
+            LogIndexBuilt(logger, model.Version, items.Count);
+            return index;
+        }
+        finally
+        {
+            replica.Gate.Release();
+        }
+    }
+
+    private async Task RefreshAsync(string tenant, CatalogueReplica replica, long atLeast)
+    {
+        await replica.Gate.WaitAsync();
+        try
+        {
+            if (replica.Loaded && replica.Version >= atLeast && atLeast > 0)
+            {
+                return;
+            }
+
+            var version = await store.VersionAsync(tenant);
+            if (!replica.Loaded)
+            {
+                await LoadWholeAsync(tenant, replica);
+            }
+            else if (version > replica.Version)
+            {
+                var changed = await store.ChangedAsync(tenant, replica.Version, version, MaxChangesPerRefresh + 1);
+                if (changed.Length > MaxChangesPerRefresh)
+                {
+                    await LoadWholeAsync(tenant, replica);
+                }
+                else
+                {
+                    await ApplyAsync(tenant, replica, changed);
+                }
+            }
+
+            replica.Version = Math.Max(replica.Version, version);
+            replica.Loaded = true;
+            replica.CheckedAt = time.GetUtcNow();
+        }
+        catch (Exception e) when (e is StackExchange.Redis.RedisException && replica.Loaded)
+        {
+            // Keep serving what we have; the next poll tries again.
+            LogRefreshFailed(logger, e, tenant);
+            replica.CheckedAt = time.GetUtcNow();
+        }
+        finally
+        {
+            replica.Refreshing = 0;
+            replica.Gate.Release();
+        }
+    }
+
+    private async Task LoadWholeAsync(string tenant, CatalogueReplica replica)
+    {
+        var items = new ConcurrentDictionary<string, CatalogueItem>(StringComparer.Ordinal);
+        await foreach (var item in store.LoadAllAsync(tenant))
+        {
+            items[item.Id] = item;
+        }
+
+        // Swapped whole (requests read one dictionary each); vectors are rebuilt from it on the next model request.
+        replica.Items = items;
+        replica.Index = null;
+        replica.FullLoads++;
+        LogLoaded(logger, tenant, items.Count);
+    }
+
+    private async Task ApplyAsync(string tenant, CatalogueReplica replica, string[] changed)
+    {
+        var current = await store.GetManyAsync(tenant, changed);
+        var present = new List<CatalogueItem>(current.Length);
+        for (var i = 0; i < changed.Length; i++)
+        {
+            if (current[i] is { } item)
+            {
+                replica.Items[item.Id] = item;
+                present.Add(item);
+            }
+            else
+            {
+                replica.Items.TryRemove(changed[i], out _);
+            }
+        }
+
+        // Item vectors come from metadata: a new or changed item is scoreable now, without retraining. Vectors of
+        // another model are left alone (the next request under the active model rebuilds them).
+        if (present.Count > 0 && models.Active(tenant) is { } model && replica.BuiltIndex(model.Version) is { } index)
+        {
+            try
+            {
+                var items = present.Select(ToModelItem).ToList();
+                index.Set([.. items.Select(i => i.Id)], model.EncodeItems(items));
+            }
+            catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or ObjectDisposedException)
+            {
+                // The items are applied; their vectors are rebuilt with the whole catalogue on the next request.
+                replica.Index = null;
+            }
+        }
+    }
+
+    private static ImportItem ToModelItem(CatalogueItem item) =>
+        new(item.Id, item.Title, item.Brand, item.Categories, item.Attributes, item.Price);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Tenant {Tenant}: catalogue replica loaded ({Items} items)")]
+    private static partial void LogLoaded(ILogger logger, string tenant, int items);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Item vectors of model {Version} built ({Items} items)")]
+    private static partial void LogIndexBuilt(ILogger logger, string version, int items);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {Tenant}: the catalogue replica could not refresh; it keeps serving what it has")]
+    private static partial void LogRefreshFailed(ILogger logger, Exception exception, string tenant);
+}
