@@ -9,8 +9,12 @@
 // --add-items N first adds N synthetic items with catalogue-like metadata (to measure a larger catalogue).
 // Each scenario runs closed-loop with C concurrent clients for D seconds; latencies are per request.
 // Usage: dotnet run -c Release --project bench/SessionRec.LoadTest -- --url http://127.0.0.1:5080 --key KEY
-//        [--seconds 10] [--concurrency 16] [--users 22363] [--items 12101] [--out docs/bench.md] [--only recs]
+//        [--seconds 10] [--concurrency 16] [--users 22363] [--items 12101] [--out docs/bench.md] [--only floor,recs-context]
 //        [--add-items 88000]
+//        [--json docs/results/bench-serving.json --serving model --catalogue 100101 [--pid SERVICE_PID] [--name serving]]
+// --json merges this run's rows (one per scenario; the floor's req/s of this run beside each) into a results file in
+// the format of targets.md and rewrites its .md; rows of the same scenario, serving, catalogue and clients are
+// replaced. --pid adds the service's resident memory after the run to the facts (rss_mb per catalogue size).
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -57,9 +61,10 @@ var scenarios = new (string Name, int EventsPerRequest, Func<Random, HttpRequest
 };
 
 var results = new List<string>();
+var rows = new List<BenchRow>();
 foreach (var (name, perRequest, make) in scenarios)
 {
-    if (only is not null && !name.Contains(only, StringComparison.OrdinalIgnoreCase))
+    if (only is not null && !only.Split(',').Any(o => name.Contains(o, StringComparison.OrdinalIgnoreCase)))
     {
         continue;
     }
@@ -72,6 +77,21 @@ foreach (var (name, perRequest, make) in scenarios)
     var line = $"| {name} | {P(0.5):0.00} | {P(0.99):0.00} | {rps:N0} | {(perRequest > 0 ? (rps * perRequest).ToString("N0", CultureInfo.InvariantCulture) : "")} | {errors} |";
     Console.WriteLine(line);
     results.Add(line);
+    rows.Add(new BenchRow(BenchResults.ScenarioId(name), P(0.5), P(0.99), rps, perRequest > 0 ? rps * perRequest : null, errors));
+}
+
+if (options.GetValueOrDefault("json") is { } json)
+{
+    var rss = options.GetValueOrDefault("pid") is { } pid ? BenchResults.ResidentMegabytes(int.Parse(pid, CultureInfo.InvariantCulture)) : (double?)null;
+    BenchResults.Merge(
+        json,
+        options.GetValueOrDefault("name", "serving"),
+        $"dotnet run -c Release --project bench/SessionRec.LoadTest -- {string.Join(' ', args.Select((a, i) => i > 0 && args[i - 1] == "--key" ? "KEY" : a))}",
+        options.GetValueOrDefault("serving", "baseline"),
+        int.Parse(options.GetValueOrDefault("catalogue", items.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture),
+        concurrency,
+        rows,
+        rss);
 }
 
 var header = $"""

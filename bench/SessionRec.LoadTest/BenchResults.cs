@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+/// <summary>One scenario of one run: latencies in ms, throughput, events/s for ingestion, failed requests.</summary>
+internal sealed record BenchRow(string Scenario, double P50, double P99, double Rps, double? EventsPerSecond, int Errors);
+
+/// <summary>
+/// The benchmark results file of targets.md (<c>docs/results/bench-&lt;name&gt;.json</c> and its .md): runs merge
+/// into it, so one file holds the floor, baseline and model rows of several catalogue sizes, each run's floor beside
+/// its own rows.
+/// </summary>
+internal static class BenchResults
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static string ScenarioId(string name) => name switch
+    {
+        _ when name.StartsWith("floor", StringComparison.Ordinal) => "floor",
+        _ when name.StartsWith("recommendations", StringComparison.Ordinal) => "recs",
+        _ when name.StartsWith("recs-context", StringComparison.Ordinal) => "recs-context",
+        _ when name.StartsWith("recs-rounds=", StringComparison.Ordinal) => "recs-rounds-" + name["recs-rounds=".Length],
+        _ when name.StartsWith("events, 1 ", StringComparison.Ordinal) => "events-1",
+        _ when name.StartsWith("events, batches", StringComparison.Ordinal) => "events-100",
+        _ when name.StartsWith("suggestions", StringComparison.Ordinal) => "suggestions",
+        _ => name,
+    };
+
+    /// <summary>The resident memory of a process, from /proc (Linux).</summary>
+    public static double? ResidentMegabytes(int pid)
+    {
+        var status = $"/proc/{pid}/status";
+        if (!File.Exists(status))
+        {
+            return null;
+        }
+
+        var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return line is null ? null : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+    }
+
+    public static void Merge(string path, string name, string command, string serving, int catalogue, int clients, IReadOnlyList<BenchRow> rows, double? rssMb)
+    {
+        var root = File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path))!.AsObject() : new JsonObject();
+        root["kind"] = "bench";
+        root["name"] = name;
+        root["machine"] = $"{Environment.ProcessorCount} cores, {Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1e9)} GB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; load generator on the same machine";
+        root["command"] = command;
+        root["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var all = root["rows"] as JsonArray ?? [];
+        root["rows"] = all;
+        var floor = rows.FirstOrDefault(r => r.Scenario == "floor")?.Rps;
+        foreach (var row in rows)
+        {
+            var rowServing = row.Scenario is "floor" or "events-1" or "events-100" ? "none" : serving;
+            foreach (var old in all.Where(o => (string?)o!["scenario"] == row.Scenario && (string?)o!["serving"] == rowServing && (int?)o!["catalogue"] == catalogue && (int?)o!["clients"] == clients).ToList())
+            {
+                all.Remove(old);
+            }
+
+            all.Add(new JsonObject
+            {
+                ["scenario"] = row.Scenario,
+                ["serving"] = rowServing,
+                ["catalogue"] = catalogue,
+                ["clients"] = clients,
+                ["p50_ms"] = Math.Round(row.P50, 3),
+                ["p99_ms"] = Math.Round(row.P99, 3),
+                ["rps"] = Math.Round(row.Rps, 1),
+                ["events_per_s"] = row.EventsPerSecond is { } e ? Math.Round(e, 1) : null,
+                ["floor_rps"] = floor is { } f ? Math.Round(f, 1) : null,
+                ["errors"] = row.Errors,
+                ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            });
+        }
+
+        var facts = root["facts"] as JsonObject ?? [];
+        root["facts"] = facts;
+        if (rssMb is { } rss)
+        {
+            var perSize = facts["rss_mb"] as JsonObject ?? [];
+            facts["rss_mb"] = perSize;
+            perSize[catalogue.ToString(CultureInfo.InvariantCulture)] = Math.Round(rss);
+        }
+
+        File.WriteAllText(path, root.ToJsonString(Indented) + "\n");
+        File.WriteAllText(Path.ChangeExtension(path, ".md"), Markdown(root));
+    }
+
+    private static string Markdown(JsonObject root)
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"# Benchmark: {root["name"]}\n\nMachine: {root["machine"]}. Last run: {root["date"]}, `{root["command"]}`.\n\n");
+        text.Append("| catalogue | scenario | serving | clients | p50 ms | p99 ms | req/s | events/s | floor req/s (same run) | errors | date |\n");
+        text.Append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+        foreach (var row in root["rows"]!.AsArray().OrderBy(r => (int)r!["catalogue"]!).ThenBy(r => (string?)r!["scenario"] == "floor" ? 0 : 1).ThenBy(r => (string?)r!["scenario"]).ThenBy(r => (string?)r!["serving"]))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"| {(int)row!["catalogue"]!:N0} | {row["scenario"]} | {row["serving"]} | {row["clients"]} | {row["p50_ms"]} | {row["p99_ms"]} | {(double)row["rps"]!:N0} | {row["events_per_s"]} | {row["floor_rps"]} | {row["errors"]} | {row["date"]} |\n");
+        }
+
+        if (root["facts"] is JsonObject { Count: > 0 } facts)
+        {
+            text.Append("\nFacts: `").Append(facts.ToJsonString()).Append("`\n");
+        }
+
+        return text.ToString();
+    }
+}
