@@ -26,7 +26,7 @@ public class ScoringBenchmarks
     private CooccurrenceSource _cooccurrence = null!;
     private Models.Pipeline.CandidateQuery _query = null!;
     private InteractionStatistics _statistics = null!;
-    private float[] _prior = null!;
+    private RankingTables _tables = null!;
 
     [Params(12_000, 100_000)]
     public int Items { get; set; }
@@ -71,7 +71,7 @@ public class ScoringBenchmarks
 
         _cooccurrence = new CooccurrenceSource(statistics);
         _statistics = statistics;
-        _prior = ModelRankerSource.PopularityPrior(_index, statistics);
+        _tables = RankingTables.Build(_index, statistics);
         _query = new Models.Pipeline.CandidateQuery([.. Enumerable.Range(0, SessionLength).Select(i => $"item-{i * 7}")], null, 100);
     }
 
@@ -98,7 +98,7 @@ public class ScoringBenchmarks
     public int RankingStage()
     {
         var into = new List<Models.Pipeline.Candidate>(100);
-        new ModelRankerSource(_index, _session, _statistics, new FusionWeights(1, 16, 0, 3), _prior).Collect(_query, 100, into);
+        new ModelRankerSource(_index, _session, _statistics, new FusionWeights(1, 16, 0, 3), _tables).Collect(_query, 100, into);
         return into.Count;
     }
 

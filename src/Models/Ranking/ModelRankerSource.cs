@@ -14,14 +14,17 @@ using SessionRec.Models.Serving;
 /// eval recs` measures as "ranker", with the weights `sessionrec train` tuned on validation. Built per request
 /// around one session vector.
 /// </summary>
-/// <param name="popularityPrior">log(1 + interactions) per index row, when the caller keeps it between requests;
-/// null computes it from <paramref name="statistics"/>.</param>
+/// <param name="tables">The per-item lookups of this index and snapshot, when the caller keeps them between requests;
+/// null computes them from <paramref name="statistics"/>.</param>
 /// <param name="rounds">Multi-round retrieval's candidates: index row → the round (1-based) that found it; each
 /// adds the multi-round weight × <see cref="Membership"/>.</param>
 /// <param name="trainedRounds">The rounds the model was trained for (T in the membership term).</param>
 /// <param name="sessionScores">session · item for every index row, when the caller already scanned with this
 /// session vector (multi-round retrieval's round 1); the source then adds to it in place instead of scanning again.</param>
-public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, InteractionStatistics? statistics, FusionWeights weights, float[]? popularityPrior = null, int lookback = 3, IReadOnlyDictionary<int, int>? rounds = null, int trainedRounds = 1, float[]? sessionScores = null) : ICandidateSource
+/// <param name="annCandidates">With an approximate index attached to <paramref name="index"/> (large catalogues), how
+/// many rows it retrieves; those, the rows it no longer describes, and every row a sparse or multi-round term names
+/// are scored exactly (the same formula), instead of every row.</param>
+public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, InteractionStatistics? statistics, FusionWeights weights, RankingTables? tables = null, int lookback = 3, IReadOnlyDictionary<int, int>? rounds = null, int trainedRounds = 1, float[]? sessionScores = null, int annCandidates = 400) : ICandidateSource
 {
     /// <summary>
     /// The multi-round term of an item found in round r of T: 1 − (r − 1)/T, as `sessionrec eval recs` tunes it;
@@ -34,23 +37,22 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
 
     public string Name => SourceName;
 
-    /// <summary>log(1 + interactions) of each index row's item.</summary>
-    public static float[] PopularityPrior(ItemVectorIndex index, InteractionStatistics statistics)
+    public void Collect(CandidateQuery query, int limit, List<Candidate> into)
     {
-        var prior = new float[index.Count];
-        for (var item = 0; item < statistics.ItemCount; item++)
+        if (sessionScores is null && index.Ann is { } ann)
         {
-            if (index.TryGetRow(statistics.IdOf(item), out var row))
+            try
             {
-                prior[row] = MathF.Log(1 + statistics.Count(item));
+                CollectCandidates(query, limit, into, ann);
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                // The approximate index was replaced while this request held it: scan every row instead.
+                into.Clear();
             }
         }
 
-        return prior;
-    }
-
-    public void Collect(CandidateQuery query, int limit, List<Candidate> into)
-    {
         // The scores of every item are the one buffer proportional to the catalogue: rented, never allocated per
         // request (at 100k items it would be a 400 KB large-object allocation each time).
         var count = index.Count;
@@ -83,9 +85,10 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
     private void Rank(CandidateQuery query, int limit, List<Candidate> into, Span<float> scores)
     {
         var boosted = new HashSet<int>();
-        if (statistics is not null && (weights.Popularity != 0 || weights.NewItem != 0))
+        var lookups = statistics is null ? null : tables is not null && tables.Describe(index, statistics) ? tables : RankingTables.Build(index, statistics);
+        if (lookups is not null && (weights.Popularity != 0 || weights.NewItem != 0))
         {
-            var prior = popularityPrior ?? PopularityPrior(index, statistics);
+            var prior = lookups.Prior;
             for (var row = 0; row < Math.Min(prior.Length, scores.Length); row++)
             {
                 // prior = log(1 + interactions) is 0 exactly for an item without interactions.
@@ -109,54 +112,141 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
             }
         }
 
-        if (statistics is not null && (weights.Cooccurrence > 0 || weights.ItemKnn > 0))
+        if (lookups is not null)
         {
-            var anchors = 0;
-            for (var i = query.SessionItems.Count - 1; i >= 0 && anchors < lookback; i--)
+            var sparse = new Dictionary<int, float>();
+            AddSparse(query, lookups, scores.Length, sparse);
+            foreach (var (row, value) in sparse)
             {
-                if (!statistics.TryGetIndex(query.SessionItems[i], out var anchor))
-                {
-                    continue;
-                }
-
-                var nearness = 1f / ++anchors;
-                if (weights.Cooccurrence > 0)
-                {
-                    foreach (var (item, count) in statistics.After(anchor))
-                    {
-                        if (index.TryGetRow(statistics.IdOf(item), out var row))
-                        {
-                            scores[row] += nearness * weights.Cooccurrence * MathF.Log(1 + count);
-                            boosted.Add(row);
-                        }
-                    }
-                }
-
-                if (weights.ItemKnn > 0)
-                {
-                    var anchorCount = statistics.Count(anchor);
-                    foreach (var (item, together) in statistics.Together(anchor))
-                    {
-                        if (index.TryGetRow(statistics.IdOf(item), out var row))
-                        {
-                            scores[row] += nearness * weights.ItemKnn * together / MathF.Sqrt(anchorCount * statistics.Count(item));
-                            boosted.Add(row);
-                        }
-                    }
-                }
+                scores[row] += value;
+                boosted.Add(row);
             }
         }
 
         foreach (var (row, score) in TopK.Select(scores, limit))
         {
-            var reason = boosted.Contains(row) ? "fits the session; often chosen after its items" : "fits the session";
-            if (rounds is not null && rounds.TryGetValue(row, out var round))
+            into.Add(Emit(row, score, boosted));
+        }
+    }
+
+    /// <summary>
+    /// The ranking over candidates: the approximate index's nearest rows, the rows it no longer describes, and every
+    /// row a sparse or multi-round term names, each scored with the full formula. Exact for the rows it scores; a row
+    /// the index missed and no other term names is not scored.
+    /// </summary>
+    private void CollectCandidates(CandidateQuery query, int limit, List<Candidate> into, ItemVectorIndex.AnnView ann)
+    {
+        var count = index.Count;
+        var lookups = statistics is null ? null : tables is not null && tables.Describe(index, statistics) ? tables : RankingTables.Build(index, statistics);
+        var extra = new Dictionary<int, float>();
+        var boosted = new HashSet<int>();
+        if (rounds is not null && weights.MultiRound != 0)
+        {
+            foreach (var (row, round) in rounds)
             {
-                reason = RoundReason(round) + (boosted.Contains(row) ? "; often chosen after its items" : "");
+                extra[row] = extra.GetValueOrDefault(row) + (weights.MultiRound * Membership(round, trainedRounds));
+            }
+        }
+
+        if (lookups is not null)
+        {
+            var sparse = new Dictionary<int, float>();
+            AddSparse(query, lookups, count, sparse);
+            foreach (var (row, value) in sparse)
+            {
+                extra[row] = extra.GetValueOrDefault(row) + value;
+                boosted.Add(row);
+            }
+        }
+
+        var candidates = new HashSet<int>(ann.Index.Search(session, Math.Max(annCandidates, limit + extra.Count)));
+        candidates.UnionWith(ann.Changed);
+        for (var row = ann.Index.Rows; row < count; row++)
+        {
+            candidates.Add(row);
+        }
+
+        candidates.UnionWith(extra.Keys);
+        var prior = lookups is not null && (weights.Popularity != 0 || weights.NewItem != 0) ? lookups.Prior : null;
+        var scored = new List<(int Row, float Score)>(candidates.Count);
+        foreach (var row in candidates)
+        {
+            if (row >= count)
+            {
+                continue;
             }
 
-            into.Add(new Candidate(index.IdOf(row), score, reason));
+            var score = index.ScoreRow(session, row) + extra.GetValueOrDefault(row);
+            if (prior is not null)
+            {
+                score += row < prior.Length && prior[row] != 0 ? weights.Popularity * prior[row] : weights.NewItem;
+            }
+
+            scored.Add((row, score));
         }
+
+        // Highest first; a tie goes to the lower row, as in the full scan.
+        scored.Sort(static (a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Row.CompareTo(b.Row));
+        for (var i = 0; i < Math.Min(limit, scored.Count); i++)
+        {
+            into.Add(Emit(scored[i].Row, scored[i].Score, boosted));
+        }
+    }
+
+    /// <summary>
+    /// The co-occurrence and item-kNN terms over the last <c>lookback</c> session items (nearer ones weigh more), per
+    /// row they name (rows below <paramref name="rows"/>), summed into <paramref name="into"/>.
+    /// </summary>
+    private void AddSparse(CandidateQuery query, RankingTables lookups, int rows, Dictionary<int, float> into)
+    {
+        if (statistics is null || (weights.Cooccurrence <= 0 && weights.ItemKnn <= 0))
+        {
+            return;
+        }
+
+        var anchors = 0;
+        for (var i = query.SessionItems.Count - 1; i >= 0 && anchors < lookback; i--)
+        {
+            if (!statistics.TryGetIndex(query.SessionItems[i], out var anchor))
+            {
+                continue;
+            }
+
+            var nearness = 1f / ++anchors;
+            if (weights.Cooccurrence > 0)
+            {
+                foreach (var (item, count) in statistics.After(anchor))
+                {
+                    if (lookups.RowOf[item] is var row and >= 0 && row < rows)
+                    {
+                        into[row] = into.GetValueOrDefault(row) + (nearness * weights.Cooccurrence * MathF.Log(1 + count));
+                    }
+                }
+            }
+
+            if (weights.ItemKnn > 0)
+            {
+                var anchorCount = statistics.Count(anchor);
+                foreach (var (item, together) in statistics.Together(anchor))
+                {
+                    if (lookups.RowOf[item] is var row and >= 0 && row < rows)
+                    {
+                        into[row] = into.GetValueOrDefault(row) + (nearness * weights.ItemKnn * together / MathF.Sqrt(anchorCount * statistics.Count(item)));
+                    }
+                }
+            }
+        }
+    }
+
+    private Candidate Emit(int row, double score, HashSet<int> boosted)
+    {
+        var reason = boosted.Contains(row) ? "fits the session; often chosen after its items" : "fits the session";
+        if (rounds is not null && rounds.TryGetValue(row, out var round))
+        {
+            reason = RoundReason(round) + (boosted.Contains(row) ? "; often chosen after its items" : "");
+        }
+
+        return new Candidate(index.IdOf(row), score, reason);
     }
 
     /// <summary>The reason text of an item multi-round retrieval found.</summary>
@@ -172,6 +262,7 @@ public sealed class RetrievedListSource(IReadOnlyList<(string ItemId, int Round)
 
     public void Collect(CandidateQuery query, int limit, List<Candidate> into)
     {
+
         for (var p = 0; p < Math.Min(limit, items.Count); p++)
         {
             into.Add(new Candidate(items[p].ItemId, items.Count - p, ModelRankerSource.RoundReason(items[p].Round)));

@@ -18,6 +18,8 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
     private string[] _ids = new string[1024];
     private float[] _matrix = new float[1024 * dim];
     private int _count;
+    private int[] _changed = [];
+    private volatile AnnView? _ann;
 
     public string ModelVersion => modelVersion;
 
@@ -41,10 +43,76 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
 
     public ReadOnlySpan<float> Vector(int row) => _matrix.AsSpan(row * dim, dim);
 
+    /// <summary>The row's vector as it is scored (scaled to unit length for a cosine model), as a new array.</summary>
+    public float[] ScoredVector(int row)
+    {
+        var vector = Vector(row).ToArray();
+        var scale = _scale[row];
+        for (var d = 0; d < vector.Length; d++)
+        {
+            vector[d] *= scale;
+        }
+
+        return vector;
+    }
+
+    /// <summary>The row's score against <paramref name="session"/>, as <see cref="Score"/> computes it.</summary>
+    public float ScoreRow(ReadOnlySpan<float> session, int row) => _scale[row] * VectorMath.Dot(session, Vector(row));
+
+    /// <summary>
+    /// The approximate index over these rows, if one is attached, with the rows whose vectors changed since it was
+    /// built (rows at or past its <see cref="AnnIndex.Rows"/> are new since: scan them exactly too).
+    /// </summary>
+    public AnnView? Ann => _ann;
+
+    /// <summary>An approximate index and the rows it no longer describes (changed since its build began).</summary>
+    public sealed record AnnView(AnnIndex Index, int[] Changed);
+
+    /// <summary>Where an approximate index build begins: the rows it will hold and the changes it will see.</summary>
+    public readonly record struct AnnBuild(int Rows, int ChangesSeen);
+
+    /// <summary>Whether an approximate index is due: the index has at least <paramref name="threshold"/> rows and none, or
+    /// the rows its index no longer describes passed 2% of it (at least 1,000).</summary>
+    public bool NeedsAnn(int threshold)
+    {
+        var ann = _ann;
+        if (Count < threshold)
+        {
+            return false;
+        }
+
+        return ann is null || (Count - ann.Index.Rows) + _changed.Length > Math.Max(1_000, ann.Index.Rows / 50);
+    }
+
+    /// <summary>Marks where a build begins (call it from the writer, then build off it, then <see cref="AttachAnn"/>).</summary>
+    public AnnBuild BeginAnn() => new(Count, _changed.Length);
+
+    /// <summary>
+    /// Serves with <paramref name="ann"/> from now on (from the writer); returns the index it replaces, for the caller
+    /// to dispose once requests are done with it.
+    /// </summary>
+    public AnnIndex? AttachAnn(AnnIndex ann, AnnBuild build)
+    {
+        // Rows changed after the build began may have been read old: they stay scanned exactly.
+        _changed = _changed[build.ChangesSeen..];
+        var previous = _ann;
+        _ann = new AnnView(ann, _changed);
+        return previous?.Index;
+    }
+
+    /// <summary>Detaches the approximate index (from the writer); returns it, for the caller to dispose.</summary>
+    public AnnIndex? DetachAnn()
+    {
+        var previous = _ann;
+        _ann = null;
+        return previous?.Index;
+    }
+
     /// <summary>Sets the vectors [ids.Count, Dim] of these items (new ids are appended). One writer at a time.</summary>
     public void Set(IReadOnlyList<string> ids, ReadOnlySpan<float> vectors)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(vectors.Length, ids.Count * dim);
+        List<int>? changed = null;
         for (var i = 0; i < ids.Count; i++)
         {
             var vector = vectors.Slice(i * dim, dim);
@@ -53,6 +121,8 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
             {
                 vector.CopyTo(_matrix.AsSpan(row * dim, dim));
                 _scale[row] = scale;
+
+                (changed ??= []).Add(row);
                 continue;
             }
 
@@ -74,6 +144,16 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
             _ids[row] = ids[i];
             _rows[ids[i]] = row;
             Volatile.Write(ref _count, row + 1);
+        }
+
+        if (changed is not null)
+        {
+            // The approximate index holds the old vectors: these rows are scanned exactly until the next build.
+            _changed = [.. _changed, .. changed];
+            if (_ann is { } ann)
+            {
+                _ann = ann with { Changed = _changed };
+            }
         }
     }
 

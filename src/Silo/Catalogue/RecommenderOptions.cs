@@ -55,6 +55,23 @@ public sealed class RecommenderOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
     public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// From this many items on, the ranking stage scores candidates (an approximate nearest-neighbour index's
+    /// <see cref="AnnCandidates"/> rows, plus every row a co-occurrence, item-kNN or multi-round term names) instead
+    /// of every item. 0: always scan every item. The index is built per silo in the background; until it is ready
+    /// requests scan every item.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int AnnThreshold { get; set; } = 50_000;
+
+    /// <summary>How many rows the approximate index retrieves per request.</summary>
+    [Range(10, 10_000)]
+    public int AnnCandidates { get; set; } = 400;
+
+    /// <summary>The approximate index's search breadth (HNSW ef): higher finds more of the true nearest rows, slower.</summary>
+    [Range(10, 10_000)]
+    public int AnnExpansion { get; set; } = 256;
+
     /// <summary>How often a silo's replica looks for a newer snapshot (one small read) while it serves.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan SnapshotPoll { get; set; } = TimeSpan.FromSeconds(1);

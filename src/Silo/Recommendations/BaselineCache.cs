@@ -11,13 +11,13 @@ using SessionRec.Silo.Catalogue;
 /// <summary>
 /// What this silo derives from a tenant's replicas once per snapshot rather than per request: the baseline's
 /// pipeline and the sources behind a model (per statistics snapshot and items dictionary), and the ranker's
-/// popularity prior (per snapshot and item vectors). Entries are swapped whole; concurrent requests may both
+/// per-item lookups (per snapshot and item vectors). Entries are swapped whole; concurrent requests may both
 /// compute one, and either result is correct.
 /// </summary>
 public sealed class BaselineCache(Microsoft.Extensions.Options.IOptions<RecommenderOptions> options)
 {
     private readonly ConcurrentDictionary<string, Baseline> _baselines = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Prior> _priors = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RankingTables> _tables = new(StringComparer.Ordinal);
 
     /// <summary>The baseline's pipeline and the sources behind a model, over one statistics snapshot.</summary>
     public sealed record Baseline(
@@ -25,8 +25,6 @@ public sealed class BaselineCache(Microsoft.Extensions.Options.IOptions<Recommen
         ConcurrentDictionary<string, CatalogueItem> Items,
         RecommendationPipeline Pipeline,
         ICandidateSource[] ModelFallbacks);
-
-    private sealed record Prior(ItemVectorIndex Index, InteractionStatistics Statistics, int Rows, float[] Values);
 
     public Baseline For(string tenant, InteractionStatistics statistics, ConcurrentDictionary<string, CatalogueItem> items)
     {
@@ -51,19 +49,18 @@ public sealed class BaselineCache(Microsoft.Extensions.Options.IOptions<Recommen
     }
 
     /// <summary>
-    /// log(1 + interactions) per index row, computed once per statistics snapshot and index size (a 12k-item pass
-    /// costs ~0.3 ms; per request it would be most of the request).
+    /// The ranking stage's per-item lookups (<see cref="RankingTables"/>), rebuilt when the snapshot or the index's
+    /// rows changed (a 12k-item pass costs ~0.3 ms; per request it would be most of the request).
     /// </summary>
-    public float[] PopularityPrior(string tenant, ItemVectorIndex index, InteractionStatistics statistics)
+    public RankingTables Tables(string tenant, ItemVectorIndex index, InteractionStatistics statistics)
     {
-        var rows = index.Count;
-        if (_priors.TryGetValue(tenant, out var cached) && ReferenceEquals(cached.Index, index) && ReferenceEquals(cached.Statistics, statistics) && cached.Rows == rows)
+        if (_tables.TryGetValue(tenant, out var cached) && cached.Describe(index, statistics))
         {
-            return cached.Values;
+            return cached;
         }
 
-        var prior = new Prior(index, statistics, rows, ModelRankerSource.PopularityPrior(index, statistics));
-        _priors[tenant] = prior;
-        return prior.Values;
+        var built = RankingTables.Build(index, statistics);
+        _tables[tenant] = built;
+        return built;
     }
 }

@@ -150,8 +150,7 @@ public sealed class RecommenderGrain(
                 }
             }
 
-            var prior = weights.Popularity == 0 && weights.NewItem == 0 ? null : baselines.PopularityPrior(Tenant, index, baseline.Statistics);
-            source = new ModelRankerSource(index, first.Session, baseline.Statistics, weights, prior, rounds: rows, trainedRounds: model.MultiRound?.Rounds ?? 1, sessionScores: rounds?.FirstRoundScores);
+            source = new ModelRankerSource(index, first.Session, baseline.Statistics, weights, baselines.Tables(Tenant, index, baseline.Statistics), rounds: rows, trainedRounds: model.MultiRound?.Rounds ?? 1, sessionScores: rounds?.FirstRoundScores, annCandidates: _options.AnnCandidates);
         }
 
         return (new RecommendationPipeline([(source, 1.0)], baseline.ModelFallbacks), model.Version, rounds);

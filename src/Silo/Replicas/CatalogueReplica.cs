@@ -29,6 +29,10 @@ public sealed class CatalogueReplica
 
     internal int Refreshing;
 
+    internal int AnnBuilding;
+
+    public int AnnBuilds { get; internal set; }
+
     public int FullLoads { get; internal set; }
 
     public int IndexBuilds { get; internal set; }

@@ -73,6 +73,7 @@ public sealed partial class CatalogueReplicas(
             var current = replica.Index;
             if (current is null || current.IsFaulted || (current.IsCompletedSuccessfully && current.Result.ModelVersion != model.Version))
             {
+                DisposeLater(current is { IsCompletedSuccessfully: true } replaced ? replaced.Result.DetachAnn() : null);
                 current = Task.Run(() => BuildAsync(replica, model));
                 replica.Index = current;
             }
@@ -111,6 +112,7 @@ public sealed partial class CatalogueReplicas(
 
             replica.IndexBuilds++;
             LogIndexBuilt(logger, model.Version, items.Count);
+            StartAnnIfDue(replica, index);
             return index;
         }
         finally
@@ -174,7 +176,7 @@ public sealed partial class CatalogueReplicas(
 
         // Swapped whole (requests read one dictionary each); vectors are rebuilt from it on the next model request.
         replica.Items = items;
-        replica.Index = null;
+        DropIndex(replica);
         replica.FullLoads++;
         LogLoaded(logger, tenant, items.Count);
     }
@@ -204,12 +206,82 @@ public sealed partial class CatalogueReplicas(
             {
                 var items = present.Select(ToModelItem).ToList();
                 index.Set([.. items.Select(i => i.Id)], model.EncodeItems(items));
+                StartAnnIfDue(replica, index);
             }
             catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or ObjectDisposedException)
             {
                 // The items are applied; their vectors are rebuilt with the whole catalogue on the next request.
-                replica.Index = null;
+                DropIndex(replica);
             }
+        }
+    }
+
+    /// <summary>
+    /// Builds the approximate index of <paramref name="index"/> in the background when it is due (from the writer:
+    /// under the replica's gate), and attaches it if the index still serves by then.
+    /// </summary>
+    private void StartAnnIfDue(CatalogueReplica replica, ItemVectorIndex index)
+    {
+        if (_options.AnnThreshold <= 0 || !index.NeedsAnn(_options.AnnThreshold) || Interlocked.CompareExchange(ref replica.AnnBuilding, 1, 0) != 0)
+        {
+            return;
+        }
+
+        var build = index.BeginAnn();
+        _ = Task.Run(async () =>
+        {
+            var started = time.GetTimestamp();
+            AnnIndex? previous = null;
+            try
+            {
+                var ann = AnnIndex.Build(index, build.Rows, expansionSearch: _options.AnnExpansion);
+                await replica.Gate.WaitAsync();
+                try
+                {
+                    if (replica.Index is { IsCompletedSuccessfully: true } current && ReferenceEquals(current.Result, index))
+                    {
+                        previous = index.AttachAnn(ann, build);
+                        replica.AnnBuilds++;
+                        LogAnnBuilt(logger, index.ModelVersion, build.Rows, time.GetElapsedTime(started).TotalSeconds);
+                    }
+                    else
+                    {
+                        previous = ann; // the replica moved on (a new model or a reload) while this was built
+                    }
+                }
+                finally
+                {
+                    replica.Gate.Release();
+                }
+            }
+            catch (Exception e) when (e is Cloud.Unum.USearch.USearchException or OutOfMemoryException)
+            {
+                LogAnnFailed(logger, e, index.ModelVersion);
+            }
+            finally
+            {
+                replica.AnnBuilding = 0;
+            }
+
+            DisposeLater(previous);
+        });
+    }
+
+    private void DropIndex(CatalogueReplica replica)
+    {
+        lock (replica)
+        {
+            DisposeLater(replica.Index is { IsCompletedSuccessfully: true } built ? built.Result.DetachAnn() : null);
+            replica.Index = null;
+        }
+    }
+
+    /// <summary>Frees a replaced approximate index once requests that still hold it are done (they take milliseconds).</summary>
+    private void DisposeLater(AnnIndex? ann)
+    {
+        if (ann is not null)
+        {
+            _ = Task.Delay(TimeSpan.FromSeconds(30), time).ContinueWith(_ => ann.Dispose(), TaskScheduler.Default);
         }
     }
 
@@ -221,6 +293,12 @@ public sealed partial class CatalogueReplicas(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Item vectors of model {Version} built ({Items} items)")]
     private static partial void LogIndexBuilt(ILogger logger, string version, int items);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Approximate index of model {Version} built over {Rows} items in {Seconds:0.0} s")]
+    private static partial void LogAnnBuilt(ILogger logger, string version, int rows, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Approximate index of model {Version} could not be built; requests scan every item")]
+    private static partial void LogAnnFailed(ILogger logger, Exception exception, string version);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {Tenant}: the catalogue replica could not refresh; it keeps serving what it has")]
     private static partial void LogRefreshFailed(ILogger logger, Exception exception, string tenant);

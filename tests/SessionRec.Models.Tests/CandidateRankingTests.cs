@@ -1,0 +1,120 @@
+namespace SessionRec.Models.Tests;
+
+using SessionRec.Models.Baseline;
+using SessionRec.Models.Pipeline;
+using SessionRec.Models.Ranking;
+using SessionRec.Models.Serving;
+
+/// <summary>
+/// Ranking over an approximate index's candidates: the same formula as the full scan on the rows it scores, rows
+/// changed or added after the index was built included, and the approximate retrieval close to the exact one.
+/// </summary>
+public sealed class CandidateRankingTests
+{
+    private const int Dim = 16;
+
+    /// <summary>Items in 40 clusters (like item vectors of a catalogue), and statistics where some follow others.</summary>
+    private static (ItemVectorIndex Index, InteractionStatistics Statistics, Random Random) Catalogue(int items, bool cosine)
+    {
+        var random = new Random(7);
+        var centres = Enumerable.Range(0, 40).Select(_ => Enumerable.Range(0, Dim).Select(_ => (float)random.NextDouble() * 2 - 1).ToArray()).ToArray();
+        var index = new ItemVectorIndex("v", Dim, cosine);
+        var vectors = new float[items * Dim];
+        for (var i = 0; i < items; i++)
+        {
+            var centre = centres[random.Next(centres.Length)];
+            for (var d = 0; d < Dim; d++)
+            {
+                vectors[(i * Dim) + d] = centre[d] + ((float)random.NextDouble() - 0.5f);
+            }
+        }
+
+        index.Set([.. Enumerable.Range(0, items).Select(i => $"i{i}")], vectors);
+        var statistics = new InteractionStatistics(TimeSpan.FromDays(7));
+        var at = DateTimeOffset.UtcNow;
+        for (var s = 0; s < 300; s++)
+        {
+            var previous = new List<string>();
+            for (var step = 0; step < 4; step++)
+            {
+                var item = $"i{random.Next(items / 10)}";
+                statistics.Observe(item, 1, at, previous);
+                previous.Add(item);
+            }
+        }
+
+        return (index, statistics, random);
+    }
+
+    private static List<Candidate> Rank(ItemVectorIndex index, InteractionStatistics statistics, float[] session, string[] items, int annCandidates)
+    {
+        var into = new List<Candidate>();
+        new ModelRankerSource(index, session, statistics, new FusionWeights(0.7f, 1.3f, 0.2f, 0.4f), annCandidates: annCandidates)
+            .Collect(new CandidateQuery(items, null, 50), 50, into);
+        return into;
+    }
+
+    [Theory(Timeout = 60_000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void With_every_row_retrieved_the_candidate_ranking_equals_the_full_scan(bool cosine)
+    {
+        var (index, statistics, random) = Catalogue(1_500, cosine);
+        var session = Enumerable.Range(0, Dim).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        string[] items = ["i3", "i17", "i42"];
+        var full = Rank(index, statistics, session, items, 400);
+
+        var build = index.BeginAnn();
+        using var ann = AnnIndex.Build(index, build.Rows);
+        Assert.Null(index.AttachAnn(ann, build));
+
+        // Changed and added after the build: the approximate index holds neither; they are scanned exactly.
+        var changed = Enumerable.Range(0, Dim).Select(d => session[d] * 3).ToArray();
+        index.Set(["i900", "new-1"], [.. changed, .. changed]);
+        Assert.Equal([900], index.Ann!.Changed);
+        var fullAfter = RankWithout(index, statistics, session, items);
+        var candidates = Rank(index, statistics, session, items, 2_000);
+
+        Assert.Equal(fullAfter.Select(c => c.ItemId), candidates.Select(c => c.ItemId));
+        Assert.Equal(fullAfter.Select(c => c.Reason), candidates.Select(c => c.Reason));
+        Assert.All(fullAfter.Zip(candidates), p => Assert.Equal(p.First.Score, p.Second.Score, 4));
+        Assert.Contains("i900", candidates.Take(10).Select(c => c.ItemId));
+        Assert.Contains("new-1", candidates.Take(10).Select(c => c.ItemId));
+        Assert.NotEqual(full.Select(c => c.ItemId), candidates.Select(c => c.ItemId));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public void The_approximate_retrieval_finds_most_of_the_exact_top_100()
+    {
+        var (index, statistics, random) = Catalogue(20_000, cosine: true);
+        var build = index.BeginAnn();
+        using var ann = AnnIndex.Build(index, build.Rows);
+        var scores = new float[index.Count];
+        double recall = 0;
+        const int Queries = 50;
+        for (var q = 0; q < Queries; q++)
+        {
+            var session = Enumerable.Range(0, Dim).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+            index.Score(session, scores);
+            var exact = TopK.Select(scores, 100).Select(r => r.Item).ToHashSet();
+            recall += ann.Search(session, 100).Count(exact.Contains) / 100.0;
+        }
+
+        Assert.True(recall / Queries >= 0.9, $"recall@100 {recall / Queries:0.000}");
+    }
+
+    /// <summary>The full scan over the same index (its approximate index set aside for the call).</summary>
+    private static List<Candidate> RankWithout(ItemVectorIndex index, InteractionStatistics statistics, float[] session, string[] items)
+    {
+        var build = index.BeginAnn();
+        var ann = index.DetachAnn()!;
+        try
+        {
+            return Rank(index, statistics, session, items, 400);
+        }
+        finally
+        {
+            index.AttachAnn(ann, build with { ChangesSeen = 0 });
+        }
+    }
+}
