@@ -2,4 +2,11 @@ using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project bench/SessionRec.Benchmarks -- --filter '*' --job short --inProcess
 // (in-process: a BenchmarkDotNet child build would load a second copy of libtorch, which aborts)
+// dotnet run -c Release --project bench/SessionRec.Benchmarks -- ann-recall --model <folder> [--add-items N] ...
+if (args.Length > 0 && args[0] == "ann-recall")
+{
+    return SessionRec.Benchmarks.AnnRecall.Run(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(SessionRec.Benchmarks.ScoringBenchmarks).Assembly).Run(args);
+return 0;

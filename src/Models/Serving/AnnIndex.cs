@@ -3,10 +3,13 @@ namespace SessionRec.Models.Serving;
 using Cloud.Unum.USearch;
 
 /// <summary>
-/// Approximate nearest neighbours by inner product over the first <see cref="Rows"/> rows of an
-/// <see cref="ItemVectorIndex"/> as they were when it was built (USearch: HNSW, SIMD distances). Immutable once
-/// built; searches run side by side, at most one per core (USearch keeps one search context per hardware thread).
-/// Native memory: ~(4·dim + 2·connectivity·4) bytes per row, released by <see cref="Dispose"/>.
+/// Approximate highest inner products over the first <see cref="Rows"/> rows of an <see cref="ItemVectorIndex"/> as
+/// they were when it was built (USearch: HNSW, SIMD distances). Inner products of vectors of unequal length are a
+/// poor fit for a proximity graph (0.62 recall@100 on a trained model's item vectors), so each row v is stored as
+/// (v, √(M² − |v|²)) / M, M the longest row, and the query as (q, 0): every stored vector has unit length and the
+/// cosine to the query orders rows exactly as q · v does (the transform of Bachrach et al., RecSys 2014). Immutable
+/// once built; searches run side by side, at most one per core (USearch keeps one search context per hardware
+/// thread). Native memory: ~(4·(dim + 1) + 2·connectivity·4) bytes per row, released by <see cref="Dispose"/>.
 /// </summary>
 public sealed class AnnIndex : IDisposable
 {
@@ -14,10 +17,13 @@ public sealed class AnnIndex : IDisposable
     private readonly SemaphoreSlim _slots = new(Environment.ProcessorCount, Environment.ProcessorCount);
     private int _disposed;
 
-    private AnnIndex(USearchIndex index, int rows)
+    private readonly int _dim;
+
+    private AnnIndex(USearchIndex index, int rows, int dim)
     {
         _index = index;
         Rows = rows;
+        _dim = dim;
     }
 
     /// <summary>The rows [0, Rows) it holds.</summary>
@@ -30,7 +36,13 @@ public sealed class AnnIndex : IDisposable
     public static AnnIndex Build(ItemVectorIndex index, int rows, int connectivity = 16, int expansionAdd = 128, int expansionSearch = 256, CancellationToken cancellationToken = default)
     {
         var dim = index.Dim;
-        var ann = new USearchIndex(MetricKind.Ip, ScalarKind.Float32, (ulong)dim, (ulong)connectivity, (ulong)expansionAdd, (ulong)expansionSearch);
+        var longest = 1e-12f;
+        for (var row = 0; row < rows; row++)
+        {
+            longest = MathF.Max(longest, SquaredLength(index.ScoredVector(row)));
+        }
+
+        var ann = new USearchIndex(MetricKind.Ip, ScalarKind.Float32, (ulong)dim + 1, (ulong)connectivity, (ulong)expansionAdd, (ulong)expansionSearch);
         try
         {
             const int Chunk = 4_096;
@@ -43,13 +55,13 @@ public sealed class AnnIndex : IDisposable
                 for (var row = start; row < end; row++)
                 {
                     keys[row - start] = (ulong)row;
-                    vectors[row - start] = index.ScoredVector(row);
+                    vectors[row - start] = Augmented(index.ScoredVector(row), longest);
                 }
 
                 ann.Add(keys, vectors);
             }
 
-            return new AnnIndex(ann, rows);
+            return new AnnIndex(ann, rows, dim);
         }
         catch
         {
@@ -65,7 +77,9 @@ public sealed class AnnIndex : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-            var found = _index.Search(query, Math.Min(count, Rows), out var keys, out _);
+            var augmented = new float[_dim + 1];
+            query.AsSpan(0, _dim).CopyTo(augmented);
+            var found = _index.Search(augmented, Math.Min(count, Rows), out var keys, out _);
             var rows = new int[found];
             for (var i = 0; i < found; i++)
             {
@@ -78,6 +92,31 @@ public sealed class AnnIndex : IDisposable
         {
             _slots.Release();
         }
+    }
+
+    private static float SquaredLength(float[] vector)
+    {
+        var sum = 0f;
+        foreach (var x in vector)
+        {
+            sum += x * x;
+        }
+
+        return sum;
+    }
+
+    /// <summary>(v, √(M² − |v|²)) / M for M² = <paramref name="longest"/>: unit length, and q · v / M against (q, 0).</summary>
+    private static float[] Augmented(float[] vector, float longest)
+    {
+        var scale = 1f / MathF.Sqrt(longest);
+        var augmented = new float[vector.Length + 1];
+        for (var d = 0; d < vector.Length; d++)
+        {
+            augmented[d] = vector[d] * scale;
+        }
+
+        augmented[^1] = MathF.Sqrt(MathF.Max(0, longest - SquaredLength(vector))) * scale;
+        return augmented;
     }
 
     /// <summary>Frees the native index once no search runs (a search after this throws).</summary>

@@ -1,0 +1,98 @@
+namespace SessionRec.Benchmarks;
+
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SessionRec.Models.Baseline;
+using SessionRec.Models.Data;
+using SessionRec.Models.Serving;
+
+/// <summary>
+/// Recall of the approximate index against the exact scan, on a trained model's real item vectors and real session
+/// vectors: Amazon Beauty's items (optionally plus synthetic ones, to measure a larger catalogue) encoded by the
+/// model's item encoder; queries are users' sessions from the data set encoded by its session encoder. Reports
+/// recall@100 (the index's 100 nearest against the exact 100) and the candidate recall the service relies on (the
+/// exact 100 inside the index's 400 candidates, which the ranking stage then scores exactly).
+/// Usage: ann-recall --model FOLDER --data ../shared/data/amazon-beauty [--add-items N] [--queries 1000]
+///        [--expansion 256] [--json docs/results/bench-serving.json]
+/// </summary>
+public static class AnnRecall
+{
+    public static int Run(string[] args)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i + 1 < args.Length; i += 2)
+        {
+            options[args[i].TrimStart('-')] = args[i + 1];
+        }
+
+        using var model = OnnxRecommenderModel.Load(options["model"]);
+        var dataset = DatasetReaders.ReadBeauty(options.GetValueOrDefault("data", "../shared/data/amazon-beauty"));
+        var extra = int.Parse(options.GetValueOrDefault("add-items", "0"), CultureInfo.InvariantCulture);
+        var queries = int.Parse(options.GetValueOrDefault("queries", "1000"), CultureInfo.InvariantCulture);
+        var expansion = int.Parse(options.GetValueOrDefault("expansion", "256"), CultureInfo.InvariantCulture);
+        var items = dataset.Items.Concat(SyntheticCatalogue.Items(extra, new Random(42)).Select(i => i with { Id = "syn-" + i.Id })).ToList();
+
+        var watch = Stopwatch.StartNew();
+        var index = new ItemVectorIndex(model.Version, model.Dim, model.Manifest.Scoring == "cosine");
+        for (var start = 0; start < items.Count; start += 4_096)
+        {
+            var chunk = items.GetRange(start, Math.Min(4_096, items.Count - start));
+            index.Set([.. chunk.Select(i => i.Id)], model.EncodeItems(chunk));
+            Console.Write($"\rencoded {index.Count:N0} of {items.Count:N0} items ({watch.Elapsed.TotalSeconds:0} s)");
+        }
+
+        Console.WriteLine();
+        watch.Restart();
+        using var ann = AnnIndex.Build(index, index.Count, expansionSearch: expansion);
+        var buildSeconds = watch.Elapsed.TotalSeconds;
+        Console.WriteLine($"approximate index over {index.Count:N0} rows built in {buildSeconds:0.0} s");
+
+        // Sessions: each sampled user's items but the last (at most the model's length), encoded as the service does.
+        var random = new Random(1);
+        var users = dataset.Interactions.GroupBy(i => i.UserId).Select(g => g.Select(i => i.ItemId).ToList()).Where(s => s.Count >= 3).OrderBy(_ => random.Next()).Take(queries).ToList();
+        var scores = new float[index.Count];
+        double recall = 0, strictRecall = 0, candidateRecall = 0, annMs = 0, exactMs = 0;
+        foreach (var user in users)
+        {
+            var input = index.SessionInput(user[..^1], model.Manifest.MaxLength, out var length)!;
+            var session = model.EncodeSessions(input, 1, length, [length - 1]);
+            var started = Stopwatch.GetTimestamp();
+            index.Score(session, scores);
+            var top = TopK.Select(scores, 100);
+            var exact = top.Select(r => r.Item).ToHashSet();
+
+            // Items whose metadata are alike get equal vectors: a row scoring as high as the exact 100th is as right
+            // as the one the exact scan kept (ties go to the lower row there, to any of them here).
+            var hundredth = (float)top[^1].Score - 1e-5f;
+            exactMs += Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            started = Stopwatch.GetTimestamp();
+            var nearest = ann.Search(session, 100);
+            annMs += Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            recall += Math.Min(100, nearest.Count(row => scores[row] >= hundredth)) / 100.0;
+            strictRecall += nearest.Count(exact.Contains) / 100.0;
+            var candidates = ann.Search(session, 400);
+            candidateRecall += Math.Min(100, candidates.Count(row => scores[row] >= hundredth)) / 100.0;
+        }
+
+        var n = users.Count;
+        Console.WriteLine($"{index.Count:N0} items, {n} sessions: recall@100 {recall / n:0.0000} (ties counted; {strictRecall / n:0.0000} by row), exact top-100 within 400 candidates {candidateRecall / n:0.0000}; " +
+            $"per query: index {annMs / n:0.000} ms, exact scan + top-100 {exactMs / n:0.000} ms (ef {expansion})");
+        if (options.GetValueOrDefault("json") is { } json)
+        {
+            var root = File.Exists(json) ? JsonNode.Parse(File.ReadAllText(json))!.AsObject() : new JsonObject { ["kind"] = "bench", ["name"] = "serving", ["rows"] = new JsonArray() };
+            var facts = root["facts"] as JsonObject ?? [];
+            root["facts"] = facts;
+            var size = index.Count.ToString(CultureInfo.InvariantCulture);
+            (facts["ann_recall_at_100"] as JsonObject ?? (JsonObject)(facts["ann_recall_at_100"] = new JsonObject()))[size] = Math.Round(recall / n, 4);
+            (facts["ann_candidate_recall_100_in_400"] as JsonObject ?? (JsonObject)(facts["ann_candidate_recall_100_in_400"] = new JsonObject()))[size] = Math.Round(candidateRecall / n, 4);
+            (facts["ann_build_s"] as JsonObject ?? (JsonObject)(facts["ann_build_s"] = new JsonObject()))[size] = Math.Round(buildSeconds, 1);
+            (facts["ann_query_ms"] as JsonObject ?? (JsonObject)(facts["ann_query_ms"] = new JsonObject()))[size] = Math.Round(annMs / n, 3);
+            (facts["exact_scan_top100_ms"] as JsonObject ?? (JsonObject)(facts["exact_scan_top100_ms"] = new JsonObject()))[size] = Math.Round(exactMs / n, 3);
+            File.WriteAllText(json, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        }
+
+        return 0;
+    }
+}
