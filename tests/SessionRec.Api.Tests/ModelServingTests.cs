@@ -1,6 +1,8 @@
 namespace SessionRec.Api.Tests;
 
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using SessionRec.Abstractions.Replicas;
 using SessionRec.Api.Contracts;
 using SessionRec.Models.Featurization;
 using SessionRec.Models.Serving;
@@ -53,6 +55,62 @@ public sealed class ModelServingTests : IAsyncLifetime
         var response = await client.GetAsync($"/v1/users/{user}/recommendations?k={k}", TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return await response.Read<RecommendationsResponse>();
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Above_the_threshold_the_model_ranks_candidates_from_an_approximate_index_and_new_items_still_reach_it()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var factory = new ApiFactory(_redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Models:Path"] = _models,
+            ["Models:PollInterval"] = "00:00:00.200",
+            ["Recommendations:AnnThreshold"] = "50",
+            ["Recommendations:AnnCandidates"] = "20",
+        });
+        var client = factory.ClientFor(ApiFactory.KeyA);
+        var catalogue = SyntheticData.Create().Items;
+        var items = catalogue.Select(i => new { id = i.Id, title = i.Title, brand = i.Brand, categories = i.Categories, attributes = i.Attributes, price = i.Price, available = true }).ToArray();
+        Assert.Equal(HttpStatusCode.OK, (await client.PutJson("/v1/items", new { items })).StatusCode);
+        var session = Enumerable.Range(0, 300).Where(i => i % 3 == 1 && (i / 3) % 4 == 2).Take(3).Select(i => $"item-{i}").ToArray();
+        var at = DateTimeOffset.UtcNow.AddMinutes(-5);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostJson("/v1/events", new { events = session.Select((item, n) => Http.View($"ev-{n}", "alice", item, at: at.AddSeconds(n * 10))).ToArray() })).StatusCode);
+        Write("v1", Train(seed: 1));
+        Assert.Equal(HttpStatusCode.OK, (await client.PutJson("/v1/models", new { active = "v1" })).StatusCode);
+
+        // The first model requests build the item vectors, then the approximate index in the background: wait for it.
+        var grains = factory.Services.GetRequiredService<IGrainFactory>();
+        var silo = factory.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        ReplicaDescription replica;
+        while (true)
+        {
+            Assert.Equal("v1", (await RecommendAsync(client, "alice")).ModelVersion);
+            replica = await grains.GetGrain<ISiloReplicasGrain>(silo).DescribeAsync(ApiFactory.TenantA);
+            if (replica.AnnRows > 0)
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "no approximate index after 60 s");
+            await Task.Delay(100, ct);
+        }
+
+        Assert.Equal((catalogue.Count, "v1"), (replica.AnnRows, replica.IndexModelVersion));
+
+        // Ranked from 20 retrieved rows (of 300) plus what the sparse terms name: still the session's branch.
+        var served = await RecommendAsync(client, "alice");
+        Assert.All(served.Items, i => Assert.Equal("model", i.Source));
+        var inBranch = served.Items.Take(10).Count(i => int.Parse(i.ItemId["item-".Length..], System.Globalization.CultureInfo.InvariantCulture) % 3 == 1);
+        Assert.True(inBranch >= 7, $"only {inBranch} of the top 10 are in the session's primary category");
+
+        // An item added after the index was built is not in it: it is scored exactly, and ranks.
+        var twin = catalogue[int.Parse(session[0]["item-".Length..], System.Globalization.CultureInfo.InvariantCulture)];
+        var newItem = new { id = "brand-new-fit", title = twin.Title, brand = twin.Brand, categories = twin.Categories, available = true };
+        Assert.Equal(HttpStatusCode.OK, (await client.PutJson("/v1/items", new { items = new[] { newItem } })).StatusCode);
+        var withNew = await RecommendAsync(client, "alice", k: 100);
+        Assert.Equal("model", Assert.Single(withNew.Items, i => i.ItemId == "brand-new-fit").Source);
+        Assert.Equal(catalogue.Count, (await grains.GetGrain<ISiloReplicasGrain>(silo).DescribeAsync(ApiFactory.TenantA)).AnnRows);
     }
 
     [Fact]

@@ -26,6 +26,7 @@ public sealed class SiloReplicasGrain(CatalogueReplicas catalogue, StatisticsRep
             statistics.PositionOf(tenant),
             replica?.Served ?? 0,
             replica?.FullLoads ?? 0,
-            replica?.IndexBuilds ?? 0));
+            replica?.IndexBuilds ?? 0,
+            replica?.Index is { IsCompletedSuccessfully: true } built && built.Result.Ann is { } ann ? ann.Index.Rows : 0));
     }
 }
