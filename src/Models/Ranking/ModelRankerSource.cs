@@ -39,7 +39,9 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
 
     public void Collect(CandidateQuery query, int limit, List<Candidate> into)
     {
-        if (sessionScores is null && index.Ann is { } ann)
+        // Candidates only while the approximate index describes nearly every row: rows added or changed since its
+        // build are scored one by one, and past a tenth of it (a bulk import, until the rebuild) a scan is cheaper.
+        if (sessionScores is null && index.Ann is { } ann && index.Count - ann.Index.Rows + ann.Changed.Length <= Math.Max(10_000, ann.Index.Rows / 10))
         {
             try
             {
