@@ -25,6 +25,9 @@ public sealed class CatalogueReplica
 
     internal bool Loaded { get; set; }
 
+    /// <summary>The first load from the store, shared by the requests that arrive while it runs.</summary>
+    internal Task? FirstLoad { get; set; }
+
     internal DateTimeOffset CheckedAt { get; set; } = DateTimeOffset.MinValue;
 
     internal int Refreshing;

@@ -32,13 +32,36 @@ public sealed partial class CatalogueReplicas(
     private readonly ConcurrentDictionary<string, CatalogueReplica> _tenants = new(StringComparer.Ordinal);
     private readonly RecommenderOptions _options = options.Value;
 
-    /// <summary>The tenant's replica, loaded (the first call for a tenant waits for the load).</summary>
+    /// <summary>How long the first request of a tenant on a silo waits for the catalogue's first load.</summary>
+    public static readonly TimeSpan FirstLoadWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The tenant's replica. The first load of a tenant here runs in the background and fills the items as it reads
+    /// them: the first requests wait for it at most <see cref="FirstLoadWait"/> and are then served from the items
+    /// read so far (a large catalogue on a busy silo must not turn the first request into a timeout).
+    /// </summary>
     public async ValueTask<CatalogueReplica> GetAsync(string tenant)
     {
         var replica = _tenants.GetOrAdd(tenant, _ => new CatalogueReplica());
         if (!replica.Loaded)
         {
-            await RefreshAsync(tenant, replica, atLeast: 0);
+            Task loading;
+            lock (replica)
+            {
+                loading = replica.FirstLoad ??= Task.Run(() => RefreshAsync(tenant, replica, atLeast: 0));
+            }
+
+            await Task.WhenAny(loading, Task.Delay(FirstLoadWait, time));
+            if (loading.IsFaulted)
+            {
+                lock (replica)
+                {
+                    // The next request tries again; this one fails (the store did not answer).
+                    replica.FirstLoad = null;
+                }
+
+                await loading;
+            }
         }
         else if (time.GetUtcNow() - replica.CheckedAt >= _options.SnapshotPoll && replica.TryStartRefresh())
         {
@@ -168,7 +191,8 @@ public sealed partial class CatalogueReplicas(
 
     private async Task LoadWholeAsync(string tenant, CatalogueReplica replica)
     {
-        var items = new ConcurrentDictionary<string, CatalogueItem>(StringComparer.Ordinal);
+        // The first load fills the dictionary requests already read; a reload builds a new one and swaps it in.
+        var items = replica.Loaded ? new ConcurrentDictionary<string, CatalogueItem>(StringComparer.Ordinal) : replica.Items;
         await foreach (var item in store.LoadAllAsync(tenant))
         {
             items[item.Id] = item;
