@@ -88,7 +88,7 @@ public sealed record ClickLogPageResponse(IReadOnlyList<ClickLogRecordResponse> 
 /// <summary>PUT /v1/models: <c>active</c> names the version to serve (null: the baseline); <c>rollback</c> serves the previous one.</summary>
 public sealed record SetActiveModelRequest(string? Active = null, bool? Rollback = null);
 
-public sealed record ModelVersionResponse(string Version, string? Kind, DateTimeOffset? Created, SessionRec.Models.Serving.TrainingData? Training, IReadOnlyDictionary<string, double>? Metrics, string? Error);
+public sealed record ModelVersionResponse(string Version, string? Kind, DateTimeOffset? Created, SessionRec.Abstractions.ModelVersions.ModelTrainingView? Training, IReadOnlyDictionary<string, double>? Metrics, string? Error);
 
 /// <summary>GET /v1/models: <c>serving</c> is the version responses name (the baseline when no model is active).</summary>
 /// <summary>

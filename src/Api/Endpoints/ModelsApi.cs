@@ -2,11 +2,10 @@ namespace SessionRec.Api.Endpoints;
 
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
-using SessionRec.Abstractions.Recommendations;
+using SessionRec.Abstractions.ModelVersions;
 using SessionRec.Api.Auth;
 using SessionRec.Api.Contracts;
 using SessionRec.Api.Errors;
-using SessionRec.Silo.Serving;
 
 /// <summary>The tenant's model versions: list them, activate one, roll back, or go back to the baseline.</summary>
 public static class ModelsApi
@@ -21,44 +20,30 @@ public static class ModelsApi
         return group;
     }
 
-    public static Ok<ModelsResponse> ListModels(ClaimsPrincipal user, ModelRegistry registry)
-    {
-        var tenant = user.Tenant();
-        var pointer = registry.Pointer(tenant);
-        var versions = registry.List(tenant).Select(v => new ModelVersionResponse(v.Version, v.Kind, v.Created, v.Training, v.Metrics, v.Error)).ToList();
-        var activations = (pointer.Activations ?? []).Select(a => new ModelActivationResponse(a.Version, a.At, a.Action)).ToList();
-        return TypedResults.Ok(new ModelsResponse(registry.Active(tenant)?.Version ?? RecommendationLimits.BaselineModelVersion, pointer.Active, pointer.History, activations, versions));
-    }
+    public static async Task<Ok<ModelsResponse>> ListModels(ClaimsPrincipal user, IGrainFactory grains) =>
+        TypedResults.Ok(Response(await grains.GetGrain<IModelVersionsGrain>(user.Tenant()).DescribeAsync()));
 
-    public static Results<Ok<ModelsResponse>, ProblemHttpResult> SetActiveModel(ClaimsPrincipal user, ModelRegistry registry, SetActiveModelRequest request)
+    public static async Task<Results<Ok<ModelsResponse>, ProblemHttpResult>> SetActiveModel(ClaimsPrincipal user, IGrainFactory grains, SetActiveModelRequest request)
     {
-        var tenant = user.Tenant();
         if (request.Rollback == true && request.Active is not null)
         {
             return Problems.BadRequest("Ambiguous request", "Send either active or rollback, not both.");
         }
 
-        try
+        var versions = grains.GetGrain<IModelVersionsGrain>(user.Tenant());
+        var change = request.Rollback == true ? await versions.RollbackAsync() : await versions.ActivateAsync(request.Active);
+        return change.Refusal switch
         {
-            if (request.Rollback == true)
-            {
-                registry.Rollback(tenant);
-            }
-            else
-            {
-                if (request.Active is not null && registry.List(tenant).All(v => v.Version != request.Active))
-                {
-                    return Problems.NotFound("Unknown model version", $"There is no model version '{request.Active}' for this tenant; GET /v1/models lists them.");
-                }
-
-                registry.Activate(tenant, request.Active);
-            }
-        }
-        catch (InvalidDataException e)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Model refused", detail: e.Message + " The current model keeps serving.");
-        }
-
-        return ListModels(user, registry);
+            null => TypedResults.Ok(Response(change.View)),
+            ModelChangeRefusal.UnknownVersion => Problems.NotFound("Unknown model version", change.Reason + " GET /v1/models lists them."),
+            _ => TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Model refused", detail: change.Reason + " The current model keeps serving."),
+        };
     }
+
+    private static ModelsResponse Response(ModelVersionsView view) => new(
+        view.Serving,
+        view.Active,
+        view.History,
+        [.. view.Activations.Select(a => new ModelActivationResponse(a.Version, a.At, a.Action))],
+        [.. view.Versions.Select(v => new ModelVersionResponse(v.Version, v.Kind, v.Created, v.Training, v.Metrics, v.Error))]);
 }

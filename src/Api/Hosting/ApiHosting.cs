@@ -68,11 +68,7 @@ public static class ApiHosting
                     o.ServiceId = SiloHosting.ServiceId;
                 }));
             builder.Services.AddOptions<Silo.Catalogue.RecommenderOptions>().BindConfiguration(Silo.Catalogue.RecommenderOptions.SectionName);
-
-            // Model activation writes the shared models folder; the silos pick it up from there.
-            builder.Services.AddOptions<Silo.Serving.ModelOptions>().BindConfiguration(Silo.Serving.ModelOptions.SectionName);
             builder.Services.TryAddSingleton(TimeProvider.System);
-            builder.Services.AddSingleton<Silo.Serving.ModelRegistry>();
             builder.Services.AddOptions<Silo.Knowledge.KnowledgeServiceOptions>().BindConfiguration(Silo.Knowledge.KnowledgeServiceOptions.SectionName);
         }
         else
