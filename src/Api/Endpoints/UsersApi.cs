@@ -17,7 +17,6 @@ using SessionRec.Api.Auth;
 using SessionRec.Api.Contracts;
 using SessionRec.Api.Errors;
 using SessionRec.ServiceDefaults;
-using SessionRec.Silo.Catalogue;
 using SessionRec.Silo.Sessions;
 
 /// <summary>Per-user routes: the live session, recommendations for it, and erasure.</summary>
@@ -70,7 +69,7 @@ public static class UsersApi
         ClaimsPrincipal user,
         IGrainFactory grains,
         ImpressionLog impressions,
-        IOptions<RecommenderOptions> options,
+        IOptions<RecommendationRequestOptions> options,
         TimeProvider time,
         CancellationToken cancellationToken)
     {

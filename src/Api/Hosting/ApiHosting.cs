@@ -35,6 +35,7 @@ public static class ApiHosting
         builder.AddServiceDefaults();
 
         builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<Endpoints.RecommendationRequestOptions>().BindConfiguration(Endpoints.RecommendationRequestOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName);
         builder.Services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.SectionName);
 
@@ -67,7 +68,6 @@ public static class ApiHosting
                     o.ClusterId = configuration["Orleans:ClusterId"] ?? SiloHosting.ClusterId;
                     o.ServiceId = SiloHosting.ServiceId;
                 }));
-            builder.Services.AddOptions<Silo.Catalogue.RecommenderOptions>().BindConfiguration(Silo.Catalogue.RecommenderOptions.SectionName);
             builder.Services.TryAddSingleton(TimeProvider.System);
             builder.Services.AddOptions<Silo.Knowledge.KnowledgeServiceOptions>().BindConfiguration(Silo.Knowledge.KnowledgeServiceOptions.SectionName);
         }

@@ -2,16 +2,10 @@ namespace SessionRec.Silo.Catalogue;
 
 using System.ComponentModel.DataAnnotations;
 
+/// <summary>How silos serve recommendations (the "Recommendations" section; the request defaults in it are the API's).</summary>
 public sealed class RecommenderOptions
 {
     public const string SectionName = "Recommendations";
-
-    /// <summary>The largest k a client may ask for; larger values are clamped.</summary>
-    [Range(1, 1000)]
-    public int MaxK { get; set; } = 100;
-
-    [Range(1, 1000)]
-    public int DefaultK { get; set; } = 20;
 
     /// <summary>Popularity halves over this period.</summary>
     [Range(typeof(TimeSpan), "01:00:00", "365.00:00:00")]
@@ -20,19 +14,6 @@ public sealed class RecommenderOptions
     /// <summary>Blend weight of popularity beside co-occurrence (1) in the baseline ranker.</summary>
     [Range(0.0, 10.0)]
     public double PopularityWeight { get; set; } = 0.1;
-
-    /// <summary>
-    /// Multi-round retrieval rounds a request runs when it does not say (<c>rounds</c>): null = as many as the active
-    /// model was trained for, 0 = off. Only models with a round encoder (`sessionrec train --rounds`) use them.
-    /// </summary>
-    [Range(0, 10)]
-    public int? Rounds { get; set; }
-
-    /// <summary>Per-tenant overrides of <see cref="Rounds"/> (tenant → rounds, 0 = off).</summary>
-    public Dictionary<string, int> TenantRounds { get; set; } = new(StringComparer.Ordinal);
-
-    /// <summary>The rounds a request of <paramref name="tenant"/> runs by default: -1 = the model's own number.</summary>
-    public int DefaultRounds(string tenant) => TenantRounds.TryGetValue(tenant, out var rounds) ? rounds : Rounds ?? -1;
 
     /// <summary>Don't recommend items the user already interacted with in the live session.</summary>
     public bool ExcludeSessionItems { get; set; } = true;
