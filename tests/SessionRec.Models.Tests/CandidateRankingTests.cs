@@ -101,6 +101,9 @@ public sealed class CandidateRankingTests
         }
 
         Assert.True(recall / Queries >= 0.9, $"recall@100 {recall / Queries:0.000}");
+
+        // The check the replica runs before an index serves agrees.
+        Assert.InRange(ann.MeasureRecall(index), 0.9, 1.0);
     }
 
     /// <summary>The full scan over the same index (its approximate index set aside for the call).</summary>

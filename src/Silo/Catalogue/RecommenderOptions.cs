@@ -53,6 +53,13 @@ public sealed class RecommenderOptions
     [Range(10, 10_000)]
     public int AnnExpansion { get; set; } = 256;
 
+    /// <summary>
+    /// The recall@100 against the exact scan an approximate index must show on its own catalogue (20 item vectors as
+    /// queries) before it serves; below it the replica keeps scanning every item.
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double AnnMinRecall { get; set; } = 0.9;
+
     /// <summary>How often a silo's replica looks for a newer snapshot (one small read) while it serves.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan SnapshotPoll { get; set; } = TimeSpan.FromSeconds(1);

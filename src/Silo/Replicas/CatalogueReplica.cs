@@ -34,6 +34,9 @@ public sealed class CatalogueReplica
 
     internal int AnnBuilding;
 
+    /// <summary>The rows of the last approximate index that failed its recall check (0: none).</summary>
+    internal int AnnRefusedAtRows;
+
     public int AnnBuilds { get; internal set; }
 
     public int FullLoads { get; internal set; }

@@ -246,7 +246,8 @@ public sealed partial class CatalogueReplicas(
     /// </summary>
     private void StartAnnIfDue(CatalogueReplica replica, ItemVectorIndex index)
     {
-        if (_options.AnnThreshold <= 0 || !index.NeedsAnn(_options.AnnThreshold) || Interlocked.CompareExchange(ref replica.AnnBuilding, 1, 0) != 0)
+        if (_options.AnnThreshold <= 0 || !index.NeedsAnn(_options.AnnThreshold) || index.Count < 2L * replica.AnnRefusedAtRows
+            || Interlocked.CompareExchange(ref replica.AnnBuilding, 1, 0) != 0)
         {
             return;
         }
@@ -259,6 +260,18 @@ public sealed partial class CatalogueReplicas(
             try
             {
                 var ann = AnnIndex.Build(index, build.Rows, expansionSearch: _options.AnnExpansion);
+
+                // Checked against the exact scan before it serves: an index that misses on this catalogue is
+                // dropped (the full scan keeps serving) and not tried again until the catalogue doubles.
+                var recall = ann.MeasureRecall(index);
+                if (recall < _options.AnnMinRecall)
+                {
+                    LogAnnRefused(logger, index.ModelVersion, build.Rows, recall, _options.AnnMinRecall);
+                    replica.AnnRefusedAtRows = build.Rows;
+                    ann.Dispose();
+                    return;
+                }
+
                 await replica.Gate.WaitAsync();
                 try
                 {
@@ -320,6 +333,9 @@ public sealed partial class CatalogueReplicas(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Approximate index of model {Version} built over {Rows} items in {Seconds:0.0} s")]
     private static partial void LogAnnBuilt(ILogger logger, string version, int rows, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Approximate index of model {Version} over {Rows} items found {Recall:0.000} of the exact top 100 (at least {Minimum} needed): not used; requests scan every item")]
+    private static partial void LogAnnRefused(ILogger logger, string version, int rows, double recall, double minimum);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Approximate index of model {Version} could not be built; requests scan every item")]
     private static partial void LogAnnFailed(ILogger logger, Exception exception, string version);
