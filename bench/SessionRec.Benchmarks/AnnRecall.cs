@@ -86,11 +86,12 @@ public static class AnnRecall
             var facts = root["facts"] as JsonObject ?? [];
             root["facts"] = facts;
             var size = index.Count.ToString(CultureInfo.InvariantCulture);
-            (facts["ann_recall_at_100"] as JsonObject ?? (JsonObject)(facts["ann_recall_at_100"] = new JsonObject()))[size] = Math.Round(recall / n, 4);
-            (facts["ann_candidate_recall_100_in_400"] as JsonObject ?? (JsonObject)(facts["ann_candidate_recall_100_in_400"] = new JsonObject()))[size] = Math.Round(candidateRecall / n, 4);
-            (facts["ann_build_s"] as JsonObject ?? (JsonObject)(facts["ann_build_s"] = new JsonObject()))[size] = Math.Round(buildSeconds, 1);
-            (facts["ann_query_ms"] as JsonObject ?? (JsonObject)(facts["ann_query_ms"] = new JsonObject()))[size] = Math.Round(annMs / n, 3);
-            (facts["exact_scan_top100_ms"] as JsonObject ?? (JsonObject)(facts["exact_scan_top100_ms"] = new JsonObject()))[size] = Math.Round(exactMs / n, 3);
+            void Fact(string name, double value) => (facts[name] as JsonObject ?? (JsonObject)(facts[name] = new JsonObject()))[size] = value;
+            Fact("ann_recall_at_100", Math.Round(recall / n, 4));
+            Fact("ann_candidate_recall_100_in_400", Math.Round(candidateRecall / n, 4));
+            Fact("ann_build_s", Math.Round(buildSeconds, 1));
+            Fact("ann_query_ms", Math.Round(annMs / n, 3));
+            Fact("exact_scan_top100_ms", Math.Round(exactMs / n, 3));
             File.WriteAllText(json, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         }
 

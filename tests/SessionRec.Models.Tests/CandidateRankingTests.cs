@@ -106,6 +106,29 @@ public sealed class CandidateRankingTests
         Assert.InRange(ann.MeasureRecall(index), 0.9, 1.0);
     }
 
+    [Fact(Timeout = 60_000)]
+    public void Changed_rows_are_recorded_only_while_an_approximate_index_is_built_or_attached()
+    {
+        var (index, _, _) = Catalogue(200, cosine: false);
+        var vector = new float[Dim];
+
+        // No index: changes are not kept (a catalogue updated for months would otherwise grow the list forever).
+        index.Set(["i1", "i2"], [.. vector, .. vector]);
+        var build = index.BeginAnn();
+        using var ann = AnnIndex.Build(index, build.Rows);
+        index.Set(["i3"], vector);
+        index.AttachAnn(ann, build);
+        Assert.Equal([3], index.Ann!.Changed);
+
+        index.Set(["i4"], vector);
+        Assert.Equal([3, 4], index.Ann!.Changed);
+
+        Assert.Same(ann, index.DetachAnn());
+        index.Set(["i5"], vector);
+        var next = index.BeginAnn();
+        Assert.Equal(0, next.ChangesSeen);
+    }
+
     /// <summary>The full scan over the same index (its approximate index set aside for the call).</summary>
     private static List<Candidate> RankWithout(ItemVectorIndex index, InteractionStatistics statistics, float[] session, string[] items)
     {

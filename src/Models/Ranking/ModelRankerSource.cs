@@ -50,8 +50,8 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
             }
             catch (ObjectDisposedException)
             {
-                // The approximate index was replaced while this request held it: scan every row instead.
-                into.Clear();
+                // The approximate index was replaced while this request held it (it adds nothing before its search):
+                // scan every row instead.
             }
         }
 
@@ -87,7 +87,7 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
     private void Rank(CandidateQuery query, int limit, List<Candidate> into, Span<float> scores)
     {
         var boosted = new HashSet<int>();
-        var lookups = statistics is null ? null : tables is not null && tables.Describe(index, statistics) ? tables : RankingTables.Build(index, statistics);
+        var lookups = Lookups();
         if (lookups is not null && (weights.Popularity != 0 || weights.NewItem != 0))
         {
             var prior = lookups.Prior;
@@ -139,7 +139,7 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
     private void CollectCandidates(CandidateQuery query, int limit, List<Candidate> into, ItemVectorIndex.AnnView ann)
     {
         var count = index.Count;
-        var lookups = statistics is null ? null : tables is not null && tables.Describe(index, statistics) ? tables : RankingTables.Build(index, statistics);
+        var lookups = Lookups();
         var extra = new Dictionary<int, float>();
         var boosted = new HashSet<int>();
         if (rounds is not null && weights.MultiRound != 0)
@@ -240,6 +240,10 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
         }
     }
 
+    /// <summary>The caller's tables when they still describe this index and snapshot, else built now (null: no statistics).</summary>
+    private RankingTables? Lookups() =>
+        statistics is null ? null : tables is not null && tables.Describe(index, statistics) ? tables : RankingTables.Build(index, statistics);
+
     private Candidate Emit(int row, double score, HashSet<int> boosted)
     {
         var reason = boosted.Contains(row) ? "fits the session; often chosen after its items" : "fits the session";
@@ -264,7 +268,6 @@ public sealed class RetrievedListSource(IReadOnlyList<(string ItemId, int Round)
 
     public void Collect(CandidateQuery query, int limit, List<Candidate> into)
     {
-
         for (var p = 0; p < Math.Min(limit, items.Count); p++)
         {
             into.Add(new Candidate(items[p].ItemId, items.Count - p, ModelRankerSource.RoundReason(items[p].Round)));

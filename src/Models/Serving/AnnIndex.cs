@@ -15,9 +15,8 @@ public sealed class AnnIndex : IDisposable
 {
     private readonly USearchIndex _index;
     private readonly SemaphoreSlim _slots = new(Environment.ProcessorCount, Environment.ProcessorCount);
-    private int _disposed;
-
     private readonly int _dim;
+    private int _disposed;
 
     private AnnIndex(USearchIndex index, int rows, int dim)
     {
@@ -33,7 +32,7 @@ public sealed class AnnIndex : IDisposable
     /// Indexes the first <paramref name="rows"/> rows of <paramref name="index"/>, each as it is scored (cosine
     /// models' rows scaled to unit length), so the inner product here is the index's score.
     /// </summary>
-    public static AnnIndex Build(ItemVectorIndex index, int rows, int connectivity = 16, int expansionAdd = 128, int expansionSearch = 256, CancellationToken cancellationToken = default)
+    public static AnnIndex Build(ItemVectorIndex index, int rows, int connectivity = 16, int expansionAdd = 128, int expansionSearch = 256)
     {
         var dim = index.Dim;
         var longest = 1e-12f;
@@ -48,7 +47,6 @@ public sealed class AnnIndex : IDisposable
             const int Chunk = 4_096;
             for (var start = 0; start < rows; start += Chunk)
             {
-                cancellationToken.ThrowIfCancellationRequested();
                 var end = Math.Min(rows, start + Chunk);
                 var keys = new ulong[end - start];
                 var vectors = new float[end - start][];
@@ -134,7 +132,7 @@ public sealed class AnnIndex : IDisposable
             index.Score(query, scores);
             var exact = Baseline.TopK.Select(scores, k);
             var threshold = (float)exact[^1].Score - 1e-5f;
-            found += Math.Min(exact.Count, Search(query, k).Count(row => row < Rows && scores[row] >= threshold)) / (double)exact.Count;
+            found += Math.Min(exact.Count, Search(query, k).Count(row => scores[row] >= threshold)) / (double)exact.Count;
         }
 
         return queries == 0 ? 1 : found / queries;

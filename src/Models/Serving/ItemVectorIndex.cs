@@ -19,6 +19,7 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
     private float[] _matrix = new float[1024 * dim];
     private int _count;
     private int[] _changed = [];
+    private bool _tracking;
     private volatile AnnView? _ann;
 
     public string ModelVersion => modelVersion;
@@ -84,8 +85,15 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
         return ann is null || (Count - ann.Index.Rows) + _changed.Length > Math.Max(1_000, ann.Index.Rows / 50);
     }
 
-    /// <summary>Marks where a build begins (call it from the writer, then build off it, then <see cref="AttachAnn"/>).</summary>
-    public AnnBuild BeginAnn() => new(Count, _changed.Length);
+    /// <summary>
+    /// Marks where a build begins (call it from the writer, then build off it, then <see cref="AttachAnn"/> or
+    /// <see cref="DetachAnn"/>). Changed rows are recorded from here on, and only while an index is built or attached.
+    /// </summary>
+    public AnnBuild BeginAnn()
+    {
+        _tracking = true;
+        return new(Count, _changed.Length);
+    }
 
     /// <summary>
     /// Serves with <paramref name="ann"/> from now on (from the writer); returns the index it replaces, for the caller
@@ -100,11 +108,16 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
         return previous?.Index;
     }
 
-    /// <summary>Detaches the approximate index (from the writer); returns it, for the caller to dispose.</summary>
+    /// <summary>
+    /// Detaches the approximate index, or gives up a build (from the writer): every row is scanned again and changes
+    /// are no longer recorded. Returns the detached index, for the caller to dispose.
+    /// </summary>
     public AnnIndex? DetachAnn()
     {
         var previous = _ann;
         _ann = null;
+        _changed = [];
+        _tracking = false;
         return previous?.Index;
     }
 
@@ -146,7 +159,7 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
             Volatile.Write(ref _count, row + 1);
         }
 
-        if (changed is not null)
+        if (changed is not null && _tracking)
         {
             // The approximate index holds the old vectors: these rows are scanned exactly until the next build.
             _changed = [.. _changed, .. changed];

@@ -23,7 +23,7 @@ using SessionRec.Silo.Statistics;
 public sealed class RecommenderGrain(
     CatalogueReplicas catalogue,
     StatisticsReplicas statistics,
-    BaselineCache baselines,
+    ServingCache cache,
     ModelRegistry models,
     SessionEncoderService encoder,
     IOptions<RecommenderOptions> options) : Grain, IRecommenderGrain
@@ -61,7 +61,7 @@ public sealed class RecommenderGrain(
         bool IsExcluded(string itemId) => exclude.Contains(itemId) || !items.TryGetValue(itemId, out var item) || !item.Available;
 
         var query = new CandidateQuery(request.SessionItems, request.ContextItem, request.K);
-        var baseline = baselines.For(Tenant, await statistics.GetAsync(Tenant), items);
+        var baseline = cache.For(Tenant, await statistics.GetAsync(Tenant), items);
         var served = await ModelPipelineAsync(replica, query, request, sessionKey, IsExcluded, baseline);
         var (pipeline, version, rounds) = served ?? (baseline.Pipeline, RecommendationLimits.BaselineModelVersion, null);
 
@@ -98,7 +98,7 @@ public sealed class RecommenderGrain(
     /// asks for rounds), the rounds run first and their items join the ranking with the model's multi-round weight,
     /// each labelled with its round.
     /// </summary>
-    private async Task<(RecommendationPipeline, string, RoundOutcome?)?> ModelPipelineAsync(CatalogueReplica replica, CandidateQuery query, RecommendationRequest request, string sessionKey, Func<string, bool> isExcluded, BaselineCache.Baseline baseline)
+    private async Task<(RecommendationPipeline, string, RoundOutcome?)?> ModelPipelineAsync(CatalogueReplica replica, CandidateQuery query, RecommendationRequest request, string sessionKey, Func<string, bool> isExcluded, ServingCache.Baseline baseline)
     {
         if (models.Active(Tenant) is not { } model || await catalogue.IndexAsync(replica, model, IndexWait) is not { } index)
         {
@@ -150,7 +150,7 @@ public sealed class RecommenderGrain(
                 }
             }
 
-            source = new ModelRankerSource(index, first.Session, baseline.Statistics, weights, baselines.Tables(Tenant, index, baseline.Statistics), rounds: rows, trainedRounds: model.MultiRound?.Rounds ?? 1, sessionScores: rounds?.FirstRoundScores, annCandidates: _options.AnnCandidates);
+            source = new ModelRankerSource(index, first.Session, baseline.Statistics, weights, cache.Tables(Tenant, index, baseline.Statistics), rounds: rows, trainedRounds: model.MultiRound?.Rounds ?? 1, sessionScores: rounds?.FirstRoundScores, annCandidates: _options.AnnCandidates);
         }
 
         return (new RecommendationPipeline([(source, 1.0)], baseline.ModelFallbacks), model.Version, rounds);

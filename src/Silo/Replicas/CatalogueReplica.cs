@@ -37,8 +37,6 @@ public sealed class CatalogueReplica
     /// <summary>The rows of the last approximate index that failed its recall check (0: none).</summary>
     internal int AnnRefusedAtRows;
 
-    public int AnnBuilds { get; internal set; }
-
     public int FullLoads { get; internal set; }
 
     public int IndexBuilds { get; internal set; }

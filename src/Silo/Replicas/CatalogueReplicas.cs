@@ -256,51 +256,55 @@ public sealed partial class CatalogueReplicas(
         _ = Task.Run(async () =>
         {
             var started = time.GetTimestamp();
-            AnnIndex? previous = null;
+            AnnIndex? built = null;
+            var recall = 0.0;
             try
             {
-                var ann = AnnIndex.Build(index, build.Rows, expansionSearch: _options.AnnExpansion);
+                built = AnnIndex.Build(index, build.Rows, expansionSearch: _options.AnnExpansion);
 
                 // Checked against the exact scan before it serves: an index that misses on this catalogue is
-                // dropped (the full scan keeps serving) and not tried again until the catalogue doubles.
-                var recall = ann.MeasureRecall(index);
-                if (recall < _options.AnnMinRecall)
-                {
-                    LogAnnRefused(logger, index.ModelVersion, build.Rows, recall, _options.AnnMinRecall);
-                    replica.AnnRefusedAtRows = build.Rows;
-                    ann.Dispose();
-                    return;
-                }
-
-                await replica.Gate.WaitAsync();
-                try
-                {
-                    if (replica.Index is { IsCompletedSuccessfully: true } current && ReferenceEquals(current.Result, index))
-                    {
-                        previous = index.AttachAnn(ann, build);
-                        replica.AnnBuilds++;
-                        LogAnnBuilt(logger, index.ModelVersion, build.Rows, time.GetElapsedTime(started).TotalSeconds);
-                    }
-                    else
-                    {
-                        previous = ann; // the replica moved on (a new model or a reload) while this was built
-                    }
-                }
-                finally
-                {
-                    replica.Gate.Release();
-                }
+                // dropped (the full scan serves) and not tried again until the catalogue doubles.
+                recall = built.MeasureRecall(index);
             }
             catch (Exception e) when (e is Cloud.Unum.USearch.USearchException or OutOfMemoryException)
             {
                 LogAnnFailed(logger, e, index.ModelVersion);
             }
+
+            var accepted = built is not null && recall >= _options.AnnMinRecall;
+            if (built is not null && !accepted)
+            {
+                LogAnnRefused(logger, index.ModelVersion, build.Rows, recall, _options.AnnMinRecall);
+                replica.AnnRefusedAtRows = build.Rows;
+                built.Dispose();
+            }
+
+            AnnIndex? retired;
+            await replica.Gate.WaitAsync();
+            try
+            {
+                if (!accepted)
+                {
+                    // The index it was to replace no longer describes the catalogue either.
+                    retired = index.DetachAnn();
+                }
+                else if (replica.Index is { IsCompletedSuccessfully: true } current && ReferenceEquals(current.Result, index))
+                {
+                    retired = index.AttachAnn(built!, build);
+                    LogAnnBuilt(logger, index.ModelVersion, build.Rows, time.GetElapsedTime(started).TotalSeconds);
+                }
+                else
+                {
+                    retired = built; // the replica moved on (a new model or a reload) while this was built
+                }
+            }
             finally
             {
                 replica.AnnBuilding = 0;
+                replica.Gate.Release();
             }
 
-            DisposeLater(previous);
+            DisposeLater(retired);
         });
     }
 

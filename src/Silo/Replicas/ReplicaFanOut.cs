@@ -13,7 +13,7 @@ public sealed partial class ReplicaFanOut(IClusterMembershipService membership, 
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
 
     /// <summary>The active silos, each as the key of its <see cref="ISiloReplicasGrain"/>.</summary>
-    public IReadOnlyList<string> ActiveSilos() =>
+    private IReadOnlyList<string> ActiveSilos() =>
         [.. membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress.ToParsableString())];
 
     public Task CatalogueChangedAsync(string tenant, long version) =>
@@ -29,7 +29,7 @@ public sealed partial class ReplicaFanOut(IClusterMembershipService membership, 
             {
                 await call(grains.GetGrain<ISiloReplicasGrain>(silo)).WaitAsync(Timeout);
             }
-            catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansException or StackExchange.Redis.RedisException)
+            catch (Exception e) when (e is TimeoutException or OrleansException or StackExchange.Redis.RedisException)
             {
                 // The change is stored; that silo's replica polls for it.
                 LogSkipped(logger, e, tenant, silo);

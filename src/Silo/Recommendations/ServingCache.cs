@@ -14,7 +14,7 @@ using SessionRec.Silo.Catalogue;
 /// per-item lookups (per snapshot and item vectors). Entries are swapped whole; concurrent requests may both
 /// compute one, and either result is correct.
 /// </summary>
-public sealed class BaselineCache(Microsoft.Extensions.Options.IOptions<RecommenderOptions> options)
+public sealed class ServingCache(Microsoft.Extensions.Options.IOptions<RecommenderOptions> options)
 {
     private readonly ConcurrentDictionary<string, Baseline> _baselines = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RankingTables> _tables = new(StringComparer.Ordinal);
