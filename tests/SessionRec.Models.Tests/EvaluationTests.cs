@@ -102,6 +102,83 @@ public sealed class EvaluationTests
     }
 
     [Fact]
+    public void The_paired_difference_has_a_narrower_interval_than_the_two_models_apart()
+    {
+        // Model B ranks every user's target one place higher than A: the difference is certain, while each model's
+        // own interval is wide (the users differ a lot).
+        var random = new Random(4);
+        var a = Enumerable.Range(0, 400).Select(_ => random.Next(10, 60)).ToArray();
+        var b = a.Select(r => r - 1).ToArray();
+        var difference = RankingMetrics.Difference(b, a)["MRR@100"];
+        var own = RankingMetrics.Compute(b)["MRR@100"];
+        Assert.Equal(RankingMetrics.Compute(b)["MRR@100"].Mean - RankingMetrics.Compute(a)["MRR@100"].Mean, difference.Mean, 9);
+        Assert.True(difference.Low > 0, $"the paired interval {difference.Low}–{difference.High} excludes 0");
+        Assert.True(difference.High - difference.Low < (own.High - own.Low) / 3, "pairing removes what the users share");
+        var same = RankingMetrics.Difference(a, a)["HR@20"];
+        Assert.Equal((0.0, 0.0, 0.0), (same.Mean, same.Low, same.High));
+    }
+
+    [Fact]
+    public void Each_model_is_compared_with_the_best_baseline_of_each_metric_and_every_interval_is_rendered()
+    {
+        // Item 2 always follows 1 and 0; pop ranks by count, where 4 dominates.
+        var sequences = Enumerable.Range(0, 30).Select(u => u % 3 == 0 ? new[] { 0, 1, 2, 4 } : new[] { 4, 3, 0, 1, 2 }).ToArray();
+        var split = LeaveOneOutSplit.Create(Tiny(sequences));
+        var evaluation = new RecsEvaluation(split);
+        var rows = FunctionCandidate.Baselines().Where(c => c.Name is "pop" or "cooccurrence")
+            .Append(new FunctionCandidate("model", (s, n) => new TransitionScorer(s, n)))
+            .SelectMany(c => evaluation.Run(c, newItems: false, progress: null, CancellationToken.None)).ToList();
+        var compared = rows.Select(evaluation.CompareWithBestBaseline).ToList();
+        Assert.All(compared.Where(r => r.Model != "model"), r => Assert.Null(r.VsBestBaseline));
+
+        // "model" is a baseline too here (a FunctionCandidate): only other candidates are compared.
+        Assert.All(compared, r => Assert.Null(r.VsBestBaseline));
+        var custom = new ResultRow("ranker", "all", rows[0].Users, rows[0].Metrics, rows[0].Ci);
+        Assert.Same(custom, evaluation.CompareWithBestBaseline(custom));
+
+        var results = new ResultsFile("recs", "tiny", RecsEvaluation.Protocol, ResultsFile.DescribeMachine(), "sessionrec eval recs", DateTimeOffset.UnixEpoch,
+            [.. compared.Where(r => r.Slice == "all"), compared.First(r => r.Slice == "all") with
+            {
+                Model = "ranker",
+                VsBestBaseline = new Dictionary<string, BaselineDifference> { ["HR@20"] = new("cooccurrence", 0.0125, -0.002, 0.031) },
+            }]);
+        var markdown = results.ToMarkdown();
+        Assert.Contains("95% bootstrap intervals", markdown, StringComparison.Ordinal);
+        var intervals = markdown[markdown.IndexOf("95% bootstrap intervals", StringComparison.Ordinal)..];
+        Assert.Contains("| NDCG@100 |", intervals, StringComparison.Ordinal);
+        Assert.Contains("| *best baseline* | cooccurrence |", markdown, StringComparison.Ordinal);
+        Assert.Contains("+0.0125 (−0.0020 to +0.0310)", markdown, StringComparison.Ordinal);
+        Assert.Contains("vs_best_baseline", results.ToJson(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_model_row_gets_its_difference_from_the_best_baseline_per_metric()
+    {
+        var sequences = Enumerable.Range(0, 30).Select(u => u % 3 == 0 ? new[] { 0, 1, 2, 4 } : new[] { 4, 3, 0, 1, 2 }).ToArray();
+        var split = LeaveOneOutSplit.Create(Tiny(sequences));
+        var evaluation = new RecsEvaluation(split);
+        var baselineRows = FunctionCandidate.Baselines().Where(c => c.Name is "pop" or "cooccurrence")
+            .SelectMany(c => evaluation.Run(c, newItems: false, progress: null, CancellationToken.None)).ToList();
+        var modelRow = evaluation.Run(new PopCandidateNamed("ranker"), newItems: false, progress: null, CancellationToken.None).First();
+        var compared = evaluation.CompareWithBestBaseline(modelRow);
+        Assert.NotNull(compared.VsBestBaseline);
+        var hr = compared.VsBestBaseline["HR@10"];
+        var best = baselineRows.Where(r => r.Slice == "all").MaxBy(r => r.Metrics["HR@10"])!;
+        Assert.Equal(best.Model, hr.Baseline);
+        Assert.Equal(Math.Round(modelRow.Metrics["HR@10"] - best.Metrics["HR@10"], 4), hr.Mean, 3);
+        Assert.InRange(hr.Mean, hr.Low, hr.High);
+    }
+
+    /// <summary>Popularity under another name: a model row that is not a baseline.</summary>
+    private sealed class PopCandidateNamed(string name) : IRecommenderCandidate
+    {
+        public string Name => name;
+
+        public ISequenceScorer Fit(LeaveOneOutSplit split, Phase phase, IProgress<string>? progress, CancellationToken cancellationToken) =>
+            new PopularityScorer(split.FitSequences(phase), split.ItemCount);
+    }
+
+    [Fact]
     public void Beauty_split_reproduces_the_published_split_files()
     {
         var folder = SharedData.Find("amazon-beauty");

@@ -1,5 +1,8 @@
 namespace SessionRec.Training.Tests;
 
+using SessionRec.Models.Data;
+using SessionRec.Models.Evaluation;
+using SessionRec.Models.Ranking;
 using SessionRec.Models.Serving;
 using SessionRec.TestSupport;
 using SessionRec.Training.Evaluation;
@@ -48,7 +51,51 @@ public sealed class FusionTuningTests
         Assert.All(counts.Groups.Values.Skip(1), g => Assert.InRange(int.Parse(g.Value, System.Globalization.CultureInfo.InvariantCulture), 0, FusionTuning.MinSliceUsers));
     }
 
+    [Fact(Timeout = 60_000)]
+    public void An_item_that_occurs_only_as_a_test_target_gains_nothing_from_having_no_interactions()
+    {
+        // Item 6 occurs only as user 0's test target. Item 7 is its twin for every term but this fact: one fitted
+        // interaction (user 3's validation item, fitted in the test phase), in a session that shares no item with
+        // user 0's history, so neither co-occurrence nor item-kNN links it to user 0.
+        int[][] sequences = [[0, 1, 2, 6], [0, 1, 3, 4], [1, 0, 4, 3], [5, 7, 3]];
+        var items = Enumerable.Range(0, 8).Select(i => new ImportItem($"i{i}", $"item {i}", null, [], new Dictionary<string, string>(), null)).ToList();
+        var split = LeaveOneOutSplit.Create(new SequenceDataset("leak", items, ["u0", "u1", "u2", "u3"], sequences));
+        Assert.Equal(6, split.Target(0, Phase.Test));
+        var counts = split.ItemCounts(Phase.Test);
+        Assert.Equal(0, counts[6]);
+        Assert.Equal(1, counts[7]);
+
+        // Weights under which a zero-interaction item would stand out twice: a new-item lift and a negative popularity.
+        var weights = FusionTuning.Weights(new FusionWeights(Cooccurrence: 1, ItemKnn: 1, Popularity: -1, NewItem: 4));
+        float[] Scores(IReadOnlySet<int> newItems)
+        {
+            var fused = new FusedScorer("ranker", new NoModel(), [.. FusionTuning.Sources(split.FitSequences(Phase.Test), split.ItemCount, newItems).Zip(weights)]);
+            var scores = new float[split.ItemCount];
+            fused.Score(0, split.History(0, Phase.Test), scores);
+            return scores;
+        }
+
+        var asSplit = Scores(split.Unreleased);
+        Assert.Empty(split.Unreleased);
+        // Item-kNN's popularity back-off (1e-3 × a count share) is the only term left that sees the count, and it can
+        // only hold the item back.
+        Assert.InRange(asSplit[6], asSplit[7] - 1e-3f, asSplit[7]);
+        Assert.InRange(asSplit[6], -MathF.Log(2) - 1e-3f, -MathF.Log(2) + 1e-3f);
+
+        // Newness comes from the split: the same item, made new by it, gets the term.
+        var released = Scores(new HashSet<int> { 6 });
+        Assert.Equal(4f, released[6]);
+        Assert.True(released[6] > released[7]);
+    }
+
     private static int FusionTuningTrials => 1 + (FusionTuning.SearchRounds * ((2 * FusionTuning.Grid.Length) + FusionTuning.PopularityGrid.Length + FusionTuning.NewItemGrid.Length));
+
+    private sealed class NoModel : ISequenceScorer
+    {
+        public string Name => "none";
+
+        public void Score(int user, ReadOnlySpan<int> history, Span<float> scores) => scores.Clear();
+    }
 
     /// <summary>Reports on the caller's thread (Progress&lt;T&gt; posts to the thread pool, so its messages may come late).</summary>
     private sealed class SyncProgress(Action<string> report) : IProgress<string>

@@ -40,7 +40,7 @@ public static class EvalRecsCommand
 
             AnsiConsole.MarkupLineInterpolated($"[grey]{candidate.Name}: {watch.Elapsed.TotalSeconds:0} s[/]");
             // Written after every row, so a long run that is stopped keeps what it measured.
-            Write(dataset, command, json, markdown, rows);
+            Write(dataset, command, json, markdown, [.. rows.Select(evaluation.CompareWithBestBaseline)]);
         }
 
         if (failed.Count > 0)
@@ -52,7 +52,7 @@ public static class EvalRecsCommand
         return 0;
     }
 
-    private static void Write(Dataset dataset, string command, string? json, string? markdown, List<ResultRow> rows)
+    private static void Write(Dataset dataset, string command, string? json, string? markdown, IReadOnlyList<ResultRow> rows)
     {
         var results = new ResultsFile("recs", dataset.Name, RecsEvaluation.Protocol, ResultsFile.DescribeMachine(), command, DateTimeOffset.UtcNow, rows);
         if (json is not null)

@@ -200,20 +200,30 @@ public sealed class LogCooccurrenceScorer : ISequenceScorer
     }
 }
 
-/// <summary>log(1 + interactions) of each item: the popularity term of the ranking stage's fusion.</summary>
-public sealed class LogPopularityScorer(IReadOnlyList<int[]> sequences, int items) : ISequenceScorer
+/// <summary>
+/// log(1 + interactions) of each item: the popularity term of the ranking stage's fusion. Offline, an item the split
+/// does not call new counts at least one interaction: in leave-one-out over a fixed item set, an item with none in
+/// the fitted sequences is one that occurs only as somebody's held-out target, and a term that could tell it apart
+/// (a negative popularity weight would lift it) would hand the model the answer.
+/// </summary>
+public sealed class LogPopularityScorer(IReadOnlyList<int[]> sequences, int items, IReadOnlySet<int> newItems) : ISequenceScorer
 {
-    private readonly float[] _values = [.. PopularityScorer.Counts(sequences, items).Select(c => MathF.Log(1 + c))];
+    private readonly float[] _values = [.. PopularityScorer.Counts(sequences, items).Select((c, i) => newItems.Contains(i) ? 0f : MathF.Log(1 + Math.Max(1, c)))];
 
     public string Name => "log-popularity";
 
     public void Score(int user, ReadOnlySpan<int> history, Span<float> scores) => _values.CopyTo(scores);
 }
 
-/// <summary>1 for items nobody interacted with in the fitted sequences (new items), else 0: the ranker's new-item term.</summary>
-public sealed class NewItemScorer(IReadOnlyList<int[]> sequences, int items) : ISequenceScorer
+/// <summary>
+/// 1 for the items the split says are new (not in the catalogue when the models were fitted), else 0: the ranker's
+/// new-item term. Newness comes from the split, never from "nobody interacted with it": offline, an item without
+/// fitted interactions is a held-out target, and lifting it would measure the protocol, not the model. (In the
+/// service the term is keyed on zero interactions, and rightly: a catalogue item nobody has touched is new.)
+/// </summary>
+public sealed class NewItemScorer(IReadOnlySet<int> newItems, int items) : ISequenceScorer
 {
-    private readonly float[] _values = [.. PopularityScorer.Counts(sequences, items).Select(c => c == 0 ? 1f : 0f)];
+    private readonly float[] _values = [.. Enumerable.Range(0, items).Select(i => newItems.Contains(i) ? 1f : 0f)];
 
     public string Name => "new-item";
 

@@ -18,10 +18,24 @@ public static class RankingMetrics
     /// Every metric at every cut-off, keyed "HR@10", "NDCG@10", "MRR@10", ..., with percentile intervals from
     /// <paramref name="resamples"/> bootstrap resamples of the users (seeded: the same ranks give the same table).
     /// </summary>
-    public static IReadOnlyDictionary<string, MetricValue> Compute(IReadOnlyList<int> ranks, int resamples = 1000, int seed = 17)
+    public static IReadOnlyDictionary<string, MetricValue> Compute(IReadOnlyList<int> ranks, int resamples = 1000, int seed = 17) =>
+        Bootstrap(ranks.Count, (metric, n) => metric(ranks[n]), resamples, seed);
+
+    /// <summary>
+    /// Every metric of <paramref name="ranks"/> less the same metric of <paramref name="baseline"/> (the same users, in
+    /// the same order), with a paired bootstrap interval: each resample draws users, and both models are scored on
+    /// the same draw, so what the users share does not widen the interval of the difference.
+    /// </summary>
+    public static IReadOnlyDictionary<string, MetricValue> Difference(IReadOnlyList<int> ranks, IReadOnlyList<int> baseline, int resamples = 1000, int seed = 17)
+    {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(baseline.Count, ranks.Count);
+        return Bootstrap(ranks.Count, (metric, n) => metric(ranks[n]) - metric(baseline[n]), resamples, seed);
+    }
+
+    private static Dictionary<string, MetricValue> Bootstrap(int users, Func<Func<int, double>, int, double> value, int resamples, int seed)
     {
         var result = new Dictionary<string, MetricValue>();
-        if (ranks.Count == 0)
+        if (users == 0)
         {
             return result;
         }
@@ -30,10 +44,10 @@ public static class RankingMetrics
         var samples = new int[resamples][];
         for (var b = 0; b < resamples; b++)
         {
-            samples[b] = new int[ranks.Count];
-            for (var n = 0; n < ranks.Count; n++)
+            samples[b] = new int[users];
+            for (var n = 0; n < users; n++)
             {
-                samples[b][n] = random.Next(ranks.Count);
+                samples[b][n] = random.Next(users);
             }
         }
 
@@ -41,7 +55,12 @@ public static class RankingMetrics
         {
             foreach (var (name, metric) in new (string, Func<int, int, double>)[] { ("HR", Hit), ("NDCG", Ndcg), ("MRR", Mrr) })
             {
-                var values = ranks.Select(r => metric(r, k)).ToArray();
+                var values = new double[users];
+                for (var n = 0; n < users; n++)
+                {
+                    values[n] = value(rank => metric(rank, k), n);
+                }
+
                 var means = new double[resamples];
                 for (var b = 0; b < resamples; b++)
                 {

@@ -48,6 +48,11 @@ public sealed class RecsEvaluation(LeaveOneOutSplit split, double newItemFractio
 
     private (LeaveOneOutSplit Split, IReadOnlyList<int> Users, IReadOnlySet<int> HeldOut)? _holdout;
 
+    // Every row's ranks (the users of a slice are the same, in the same order, for every model), kept for the paired
+    // differences from the best baseline: 4 bytes per user and row.
+    private readonly Dictionary<(string Model, string Slice), int[]> _ranks = [];
+    private readonly HashSet<string> _baselines = new(StringComparer.Ordinal);
+
     /// <summary>Users whose test target occurs at most <see cref="ColdThreshold"/> times in the training parts.</summary>
     public IReadOnlyList<int> ColdUsers()
     {
@@ -60,23 +65,72 @@ public sealed class RecsEvaluation(LeaveOneOutSplit split, double newItemFractio
 
     public IEnumerable<ResultRow> Run(IRecommenderCandidate candidate, bool newItems, IProgress<string>? progress, CancellationToken cancellationToken)
     {
+        if (candidate is FunctionCandidate)
+        {
+            _baselines.Add(candidate.Name);
+        }
+
         var scorer = candidate.Fit(split, Phase.Test, progress, cancellationToken);
         var ranks = Evaluator.Ranks(scorer, split, Phase.Test, progress: Users(progress, candidate.Name, "all"), cancellationToken: cancellationToken);
-        var all = ResultsFile.Row(candidate.Name, "all", ranks);
+        var all = Row(candidate.Name, "all", ranks);
         yield return all with { Metrics = new Dictionary<string, double>(all.Metrics) { [DiversityMetric] = Math.Round(Diversity(scorer), 2) } };
         var cold = ColdUsers();
-        yield return ResultsFile.Row(candidate.Name, "cold", [.. cold.Select(u => ranks[u])]);
+        yield return Row(candidate.Name, "cold", [.. cold.Select(u => ranks[u])]);
         if (newItems)
         {
             var (heldOutSplit, users, _) = NewItemSplit();
             var heldOutScorer = candidate.Fit(heldOutSplit, Phase.Test, progress, cancellationToken);
-            yield return ResultsFile.Row(candidate.Name, "new-items", Evaluator.Ranks(heldOutScorer, heldOutSplit, Phase.Test, users, cancellationToken: cancellationToken));
+            yield return Row(candidate.Name, "new-items", Evaluator.Ranks(heldOutScorer, heldOutSplit, Phase.Test, users, cancellationToken: cancellationToken));
 
             // The same catalogue seen by everyone else: whatever lifts new items must not bury their targets.
             var targets = users.ToHashSet();
             var others = Enumerable.Range(0, heldOutSplit.UserCount).Where(u => !targets.Contains(u)).OrderBy(u => (u * 2654435761u) % 1000003).Take(OthersSample).ToList();
-            yield return ResultsFile.Row(candidate.Name, "new-items-others", Evaluator.Ranks(heldOutScorer, heldOutSplit, Phase.Test, others, cancellationToken: cancellationToken));
+            yield return Row(candidate.Name, "new-items-others", Evaluator.Ranks(heldOutScorer, heldOutSplit, Phase.Test, others, cancellationToken: cancellationToken));
         }
+    }
+
+    private ResultRow Row(string model, string slice, int[] ranks)
+    {
+        _ranks[(model, slice)] = ranks;
+        return ResultsFile.Row(model, slice, ranks);
+    }
+
+    /// <summary>
+    /// <paramref name="row"/> with, for every ranking metric, its difference from the best baseline evaluated so far
+    /// on the same slice (the baseline with the highest mean on that metric) and the paired-bootstrap interval of
+    /// that difference; a baseline's row, or a row with no baseline beside it, is returned as it is.
+    /// </summary>
+    public ResultRow CompareWithBestBaseline(ResultRow row)
+    {
+        if (_baselines.Contains(row.Model) || !_ranks.TryGetValue((row.Model, row.Slice), out var ranks))
+        {
+            return row;
+        }
+
+        var baselines = _baselines.Where(b => _ranks.ContainsKey((b, row.Slice))).Select(b => (Name: b, Ranks: _ranks[(b, row.Slice)])).Where(b => b.Ranks.Length == ranks.Length).ToList();
+        if (baselines.Count == 0)
+        {
+            return row;
+        }
+
+        var means = baselines.Select(b => (b.Name, b.Ranks, Metrics: RankingMetrics.Compute(b.Ranks, resamples: 1))).ToList();
+        var differences = new Dictionary<string, BaselineDifference>();
+        var byBaseline = new Dictionary<string, IReadOnlyDictionary<string, MetricValue>>();
+        foreach (var metric in means[0].Metrics.Keys)
+        {
+            // The first listed wins a tie, so the comparison is the same in every run of the same command.
+            var best = means.MaxBy(b => b.Metrics[metric].Mean);
+            if (!byBaseline.TryGetValue(best.Name, out var difference))
+            {
+                difference = RankingMetrics.Difference(ranks, best.Ranks);
+                byBaseline[best.Name] = difference;
+            }
+
+            var d = difference[metric];
+            differences[metric] = new BaselineDifference(best.Name, Math.Round(d.Mean, 4), Math.Round(d.Low, 4), Math.Round(d.High, 4));
+        }
+
+        return row with { VsBestBaseline = differences };
     }
 
     /// <summary>Distinct categories (full category paths) among a user's top 100, averaged over a fixed sample of users.</summary>

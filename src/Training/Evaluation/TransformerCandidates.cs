@@ -13,6 +13,19 @@ using SessionRec.Training.MultiRound;
 public sealed class TrainingCache
 {
     private readonly Dictionary<(M2TRecOptions, LeaveOneOutSplit), TrainedModel> _models = [];
+    private readonly Dictionary<(TrainedModel, LeaveOneOutSplit, bool), FusionWeights> _weights = [];
+
+    /// <summary>The fusion weights tuned for <paramref name="model"/> on <paramref name="split"/>, tuned once per run (rows that rank differently share them).</summary>
+    public FusionWeights Weights(TrainedModel model, LeaveOneOutSplit split, bool floors, IProgress<string>? progress)
+    {
+        if (!_weights.TryGetValue((model, split, floors), out var weights))
+        {
+            weights = FusionTuning.Tune(model, split, progress, floors: floors);
+            _weights[(model, split, floors)] = weights;
+        }
+
+        return weights;
+    }
 
     public TrainedModel Get(LeaveOneOutSplit split, M2TRecOptions options, IProgress<string>? progress, string name, CancellationToken cancellationToken)
     {
@@ -61,8 +74,7 @@ public sealed class RankerCandidate(string name, M2TRecOptions options, Training
     public ISequenceScorer Fit(LeaveOneOutSplit split, Phase phase, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         var model = cache.Get(split, options, progress, name, cancellationToken);
-        var weights = FusionTuning.Tune(model, split, progress, floors: floors);
-        return FusionTuning.Ranker(name, model, split, phase, weights);
+        return FusionTuning.Ranker(name, model, split, phase, cache.Weights(model, split, floors, progress));
     }
 }
 
@@ -93,13 +105,18 @@ public static class FusionTuning
     public static FusedScorer Ranker(string name, TrainedModel model, LeaveOneOutSplit split, Phase phase, FusionWeights weights)
     {
         var sequences = split.FitSequences(phase);
-        return new FusedScorer(name, TransformerCandidate.Scorer(name, model, split, phase), [.. Sources(sequences, split.ItemCount).Zip(Weights(weights))]);
+        return new FusedScorer(name, TransformerCandidate.Scorer(name, model, split, phase), [.. Sources(sequences, split.ItemCount, split.Unreleased).Zip(Weights(weights))]);
     }
 
-    private static ISequenceScorer[] Sources(IReadOnlyList<int[]> sequences, int items) =>
-        [new LogCooccurrenceScorer(sequences, items), new ItemKnnScorer(sequences, items, window: ItemKnnWindow), new LogPopularityScorer(sequences, items), new NewItemScorer(sequences, items)];
+    /// <summary>
+    /// The fusion's terms fitted on <paramref name="sequences"/>, in the order of <see cref="Weights"/>: co-occurrence,
+    /// item-kNN, popularity, new item. <paramref name="newItems"/> are the items the split made new (unreleased, or
+    /// pseudo-new in the tuning); no other item is new, whatever its interaction count.
+    /// </summary>
+    public static ISequenceScorer[] Sources(IReadOnlyList<int[]> sequences, int items, IReadOnlySet<int> newItems) =>
+        [new LogCooccurrenceScorer(sequences, items), new ItemKnnScorer(sequences, items, window: ItemKnnWindow), new LogPopularityScorer(sequences, items, newItems), new NewItemScorer(newItems, items)];
 
-    private static float[] Weights(FusionWeights w) => [w.Cooccurrence, w.ItemKnn, w.Popularity, w.NewItem];
+    public static float[] Weights(FusionWeights w) => [w.Cooccurrence, w.ItemKnn, w.Popularity, w.NewItem];
 
     /// <summary>
     /// Coordinate search over the grids maximising, on validation, NDCG@20 + HR@50 over three slices — a fixed
@@ -138,7 +155,7 @@ public static class FusionTuning
         var fresh = Sample(all.Where(u => pseudoNew.Contains(split.Target(u, Phase.Validation))), tuningUsers / 2);
 
         var baseScorer = TransformerCandidate.Scorer("model", model, split, Phase.Validation);
-        var newSources = Sources(withoutNew, split.ItemCount);
+        var newSources = Sources(withoutNew, split.ItemCount, pseudoNew.Union(split.Unreleased).ToHashSet());
         var weights = new float[newSources.Length];
         double Score(ISequenceScorer scorer, IReadOnlyList<int> slice) => slice.Count == 0
             ? 0
@@ -413,6 +430,8 @@ public static class TransformerCandidates
             new RankerCandidate("ranker", rankerOnIdResidual ? withId : options, cache),
             // Ablation: the ranking stage tuned without the baseline floors (slice weights alone).
             new RankerCandidate("ranker-no-floors", rankerOnIdResidual ? withId : options, cache, floors: false),
+            // The ranker as the service runs it above Recommendations:AnnThreshold: it scores only candidates.
+            new CandidateRankerCandidate("ranker-candidates", rankerOnIdResidual ? withId : options, cache),
             new MultiRoundCandidate("metadata-transformer+multiround", options, rounds),
             // Ablation: the fine-tuned model as a single pass (full ranking with its round-1 user vector), so the gain
             // of the later rounds is visible apart from the extra training.
