@@ -20,6 +20,18 @@ public sealed class ApiFactory(string redis, IReadOnlyDictionary<string, string?
 
     public string ClusterId { get; } = "test-" + Guid.NewGuid().ToString("N")[..8];
 
+    /// <summary>The silo's local data folder (item vector snapshots) unless the settings name one; removed on dispose.</summary>
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "sessionrec-api-data-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (Directory.Exists(_data))
+        {
+            Directory.Delete(_data, recursive: true);
+        }
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("ConnectionStrings:Redis", redis);
@@ -34,6 +46,7 @@ public sealed class ApiFactory(string redis, IReadOnlyDictionary<string, string?
         builder.UseSetting("Recommendations:TailInterval", "00:00:00.100");
         builder.UseSetting("Recommendations:SnapshotInterval", "00:00:00.200");
         builder.UseSetting("Recommendations:SnapshotPoll", "00:00:00.100");
+        builder.UseSetting("Storage:DataPath", _data);
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);

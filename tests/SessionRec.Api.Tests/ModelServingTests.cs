@@ -113,6 +113,79 @@ public sealed class ModelServingTests : IAsyncLifetime
         Assert.Equal(catalogue.Count, (await grains.GetGrain<ISiloReplicasGrain>(silo).DescribeAsync(ApiFactory.TenantA)).AnnRows);
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task A_restarted_silo_reads_its_saved_item_vectors_and_approximate_index_and_encodes_only_what_changed()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var data = Path.Combine(Path.GetTempPath(), "sessionrec-data-" + Guid.NewGuid().ToString("N")[..8]);
+        var settings = new Dictionary<string, string?>
+        {
+            ["Models:Path"] = _models,
+            ["Models:PollInterval"] = "00:00:00.200",
+            ["Storage:DataPath"] = data,
+            ["Recommendations:AnnThreshold"] = "50",
+            ["Recommendations:AnnCandidates"] = "20",
+        };
+        var catalogue = SyntheticData.Create().Items;
+        var snapshot = Path.Combine(data, "snapshots", ApiFactory.TenantA, "v1", "vectors.bin");
+        try
+        {
+            await using (var first = new ApiFactory(_redis.ConnectionString, settings))
+            {
+                var client = first.ClientFor(ApiFactory.KeyA);
+                var items = catalogue.Select(i => new { id = i.Id, title = i.Title, brand = i.Brand, categories = i.Categories, available = true }).ToArray();
+                Assert.Equal(HttpStatusCode.OK, (await client.PutJson("/v1/items", new { items })).StatusCode);
+                Write("v1", Train(seed: 1));
+                Assert.Equal(HttpStatusCode.OK, (await client.PutJson("/v1/models", new { active = "v1" })).StatusCode);
+
+                // Encoded once, then indexed: the snapshot is saved after each (polled: both are written in the background).
+                var built = await PollReplicaAsync(first, client, r => r.AnnRows > 0 && File.Exists(snapshot) && File.Exists(Path.Combine(Path.GetDirectoryName(snapshot)!, "ann.usearch")), ct);
+                Assert.Equal((1, 0, catalogue.Count), (built.IndexBuilds, built.IndexRestores, built.AnnRows));
+            }
+
+            await using var second = new ApiFactory(_redis.ConnectionString, settings);
+            var again = second.ClientFor(ApiFactory.KeyA);
+
+            // After the restart, before its first model request, an item arrives: the one item the restart encodes.
+            var twin = catalogue[4];
+            Assert.Equal(HttpStatusCode.OK, (await again.PutJson("/v1/items", new { items = new[] { new { id = "added-after-restart", title = twin.Title, brand = twin.Brand, categories = twin.Categories, available = true } } })).StatusCode);
+            var restored = await PollReplicaAsync(second, again, r => r.IndexModelVersion == "v1", ct);
+            Assert.Equal((0, 1, catalogue.Count), (restored.IndexBuilds, restored.IndexRestores, restored.AnnRows));
+            var at = DateTimeOffset.UtcNow.AddMinutes(-1);
+            Assert.Equal(HttpStatusCode.OK, (await again.PostJson("/v1/events", new { events = new[] { Http.View("restart-ev", "bob", twin.Id, at: at) } })).StatusCode);
+            var served = await RecommendAsync(again, "bob", k: 100);
+            Assert.Equal("v1", served.ModelVersion);
+            Assert.Equal("model", Assert.Single(served.Items, i => i.ItemId == "added-after-restart").Source);
+        }
+        finally
+        {
+            if (Directory.Exists(data))
+            {
+                Directory.Delete(data, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>Asks for recommendations until the tenant's replica on the factory's silo satisfies <paramref name="done"/> (60 s at most).</summary>
+    private async Task<ReplicaDescription> PollReplicaAsync(ApiFactory factory, HttpClient client, Func<ReplicaDescription, bool> done, CancellationToken ct)
+    {
+        var grains = factory.Services.GetRequiredService<IGrainFactory>();
+        var silo = factory.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            await RecommendAsync(client, "alice");
+            var replica = await grains.GetGrain<ISiloReplicasGrain>(silo).DescribeAsync(ApiFactory.TenantA);
+            if (done(replica))
+            {
+                return replica;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the replica did not get there in 60 s: {replica}");
+            await Task.Delay(100, ct);
+        }
+    }
+
     [Fact]
     public async Task A_trained_model_serves_new_items_without_retraining_and_bad_versions_are_refused()
     {

@@ -26,7 +26,8 @@ public interface ISiloReplicasGrain : IGrainWithStringKey
 /// One silo's replica of one tenant: the silo, the catalogue version and size it holds, the model version of its
 /// item vectors (null: none built), the statistics snapshot's log position, how many recommendations it served, and
 /// how many times it loaded the catalogue whole and built the item vectors from scratch (a takeover that rebuilt
-/// would show here), and the rows its approximate index holds (0: none; ranking then scans every item).
+/// would show here), the rows its approximate index holds (0: none; ranking then scans every item), and how many
+/// times it read the item vectors from its own snapshot instead of encoding the catalogue (a restart).
 /// </summary>
 [GenerateSerializer, Immutable]
 [Alias("SessionRec.ReplicaDescription")]
@@ -39,4 +40,5 @@ public sealed record ReplicaDescription(
     [property: Id(5)] long Served,
     [property: Id(6)] int FullLoads,
     [property: Id(7)] int IndexBuilds,
-    [property: Id(8)] int AnnRows);
+    [property: Id(8)] int AnnRows,
+    [property: Id(9)] int IndexRestores = 0);

@@ -68,6 +68,35 @@ public sealed class AnnIndex : IDisposable
         }
     }
 
+    /// <summary>Writes the index to <paramref name="path"/> (USearch's own format); searches may run meanwhile.</summary>
+    public void Save(string path)
+    {
+        _slots.Wait();
+        try
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            _index.Save(path);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    /// <summary>An index <see cref="Save"/> wrote, over rows [0, <paramref name="rows"/>) of vectors <paramref name="dim"/> wide.</summary>
+    public static AnnIndex Load(string path, int rows, int dim)
+    {
+        var ann = new USearchIndex(path);
+        var (size, dimensions) = (ann.Size(), ann.Dimensions());
+        if ((long)size != rows || (long)dimensions != dim + 1)
+        {
+            ann.Dispose();
+            throw new InvalidDataException($"{path} holds {size} vectors of {dimensions} dimensions, not {rows} of {dim + 1}.");
+        }
+
+        return new AnnIndex(ann, rows, dim);
+    }
+
     /// <summary>The rows of (about) the <paramref name="count"/> highest inner products with <paramref name="query"/>.</summary>
     public int[] Search(float[] query, int count)
     {

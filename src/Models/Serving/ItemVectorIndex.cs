@@ -26,6 +26,9 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
 
     public int Dim => dim;
 
+    /// <summary>Whether rows are scored as unit-length vectors (the model's cosine scoring).</summary>
+    public bool Cosine => cosine;
+
     public int Count => Volatile.Read(ref _count);
 
     /// <summary>The vectors of the first <see cref="Count"/> rows (as read now).</summary>
@@ -106,6 +109,28 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
         var previous = _ann;
         _ann = new AnnView(ann, _changed);
         return previous?.Index;
+    }
+
+    /// <summary>
+    /// Serves with an approximate index read from a snapshot (from the writer, before any change is applied): it
+    /// describes the first <see cref="AnnIndex.Rows"/> rows but <paramref name="changed"/>, which were changed after
+    /// its build when the snapshot was taken. Changes from here on are recorded as for a built one.
+    /// </summary>
+    public void RestoreAnn(AnnIndex ann, int[] changed)
+    {
+        _tracking = true;
+        _changed = changed;
+        _ann = new AnnView(ann, _changed);
+    }
+
+    /// <summary>
+    /// A copy of every row (ids, vectors as set, not scaled) and of the rows the attached approximate index no longer
+    /// describes, for a snapshot. From the writer, so no row changes while it is copied.
+    /// </summary>
+    public (string[] Ids, float[] Vectors, int[] Changed) Copy()
+    {
+        var count = Count;
+        return (_ids[..count], _matrix[..(count * dim)], _ann is null ? [] : [.. _changed]);
     }
 
     /// <summary>

@@ -60,6 +60,12 @@ public sealed class RecommenderOptions
     [Range(0.0, 1.0)]
     public double AnnMinRecall { get; set; } = 0.9;
 
+    /// <summary>
+    /// Keep each tenant's item vectors and approximate index on the silo's disk (&lt;Storage:DataPath&gt;/snapshots), so a
+    /// restart loads them and encodes only the items changed since, instead of the whole catalogue.
+    /// </summary>
+    public bool VectorSnapshots { get; set; } = true;
+
     /// <summary>How often a silo's replica looks for a newer snapshot (one small read) while it serves.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan SnapshotPoll { get; set; } = TimeSpan.FromSeconds(1);

@@ -65,6 +65,18 @@ public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarr
     public async Task<long> VersionAsync(string tenant) =>
         (long?)await redis.GetDatabase().StringGetAsync(RedisKeys.ItemsVersion(tenant)) ?? 0;
 
+    /// <summary>
+    /// The id of this catalogue's change feed (created by the first caller): versions are comparable only under the
+    /// same id, since a wiped or replaced store counts from 0 again.
+    /// </summary>
+    public async Task<string> EpochAsync(string tenant)
+    {
+        var db = redis.GetDatabase();
+        var key = RedisKeys.ItemsEpoch(tenant);
+        await db.StringSetAsync(key, Guid.NewGuid().ToString("N"), when: When.NotExists);
+        return (string?)await db.StringGetAsync(key) ?? throw new InvalidOperationException($"{key} vanished as it was read.");
+    }
+
     /// <summary>The ids changed after version <paramref name="after"/> up to <paramref name="upTo"/>, at most <paramref name="limit"/>.</summary>
     public async Task<string[]> ChangedAsync(string tenant, long after, long upTo, int limit)
     {

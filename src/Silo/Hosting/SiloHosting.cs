@@ -108,6 +108,7 @@ public static class SiloHosting
         silo.Services.AddSingleton<ModelRegistry>();
         silo.Services.AddSingleton<SessionEncoderService>();
         silo.Services.AddSingleton<Statistics.StatisticsReplicas>();
+        silo.Services.AddSingleton<Replicas.ItemVectorSnapshots>();
         silo.Services.AddSingleton<Replicas.CatalogueReplicas>();
         silo.Services.AddSingleton<Replicas.ReplicaFanOut>();
         silo.Services.AddSingleton<Recommendations.ServingCache>();

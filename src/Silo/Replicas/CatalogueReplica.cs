@@ -8,9 +8,11 @@ using SessionRec.Models.Serving;
 /// One silo's copy of one tenant's catalogue: the items (read by requests without a lock) and their vectors under
 /// the active model. Written only by <see cref="CatalogueReplicas"/>, one writer at a time (<see cref="Gate"/>).
 /// </summary>
-public sealed class CatalogueReplica
+public sealed class CatalogueReplica(string tenant)
 {
     private long _served;
+
+    public string Tenant => tenant;
 
     /// <summary>The items (swapped whole when the replica reloads: a request reads the one it took).</summary>
     public ConcurrentDictionary<string, CatalogueItem> Items { get; internal set; } = new(StringComparer.Ordinal);
@@ -34,12 +36,20 @@ public sealed class CatalogueReplica
 
     internal int AnnBuilding;
 
+    internal int Saving;
+
+    /// <summary>The newest copy of the item vectors waiting to be written as this silo's snapshot.</summary>
+    internal PendingSnapshot? PendingSave;
+
     /// <summary>The rows of the last approximate index that failed its recall check (0: none).</summary>
     internal int AnnRefusedAtRows;
 
     public int FullLoads { get; internal set; }
 
     public int IndexBuilds { get; internal set; }
+
+    /// <summary>Item vectors read from this silo's snapshot instead of encoded (with the changed items encoded).</summary>
+    public int IndexRestores { get; internal set; }
 
     public long Served => Interlocked.Read(ref _served);
 
@@ -51,3 +61,6 @@ public sealed class CatalogueReplica
     public ItemVectorIndex? BuiltIndex(string modelVersion) =>
         Index is { IsCompletedSuccessfully: true } built && built.Result.ModelVersion == modelVersion ? built.Result : null;
 }
+
+/// <summary>A copy of a replica's item vectors (and its approximate index) at one catalogue version, to be saved.</summary>
+internal sealed record PendingSnapshot(string ModelVersion, bool Cosine, int Dim, long CatalogueVersion, string[] Ids, float[] Vectors, AnnIndex? Ann, int[] Changed);

@@ -20,6 +20,7 @@ using SessionRec.Silo.Serving;
 public sealed partial class CatalogueReplicas(
     RedisCatalogueStore store,
     ModelRegistry models,
+    ItemVectorSnapshots snapshots,
     IOptions<RecommenderOptions> options,
     TimeProvider time,
     ILogger<CatalogueReplicas> logger)
@@ -42,7 +43,7 @@ public sealed partial class CatalogueReplicas(
     /// </summary>
     public async ValueTask<CatalogueReplica> GetAsync(string tenant)
     {
-        var replica = _tenants.GetOrAdd(tenant, _ => new CatalogueReplica());
+        var replica = _tenants.GetOrAdd(tenant, t => new CatalogueReplica(t));
         if (!replica.Loaded)
         {
             Task loading;
@@ -76,7 +77,7 @@ public sealed partial class CatalogueReplicas(
 
     /// <summary>Applies the catalogue's changes up to at least <paramref name="version"/> now (items and their vectors).</summary>
     public Task CatchUpAsync(string tenant, long version) =>
-        RefreshAsync(tenant, _tenants.GetOrAdd(tenant, _ => new CatalogueReplica()), version);
+        RefreshAsync(tenant, _tenants.GetOrAdd(tenant, t => new CatalogueReplica(t)), version);
 
     /// <summary>
     /// The replica's item vectors under <paramref name="model"/>: built now if they are not (every item encoded, in
@@ -125,8 +126,14 @@ public sealed partial class CatalogueReplicas(
         await replica.Gate.WaitAsync();
         try
         {
+            var cosine = model.Manifest.Scoring == "cosine";
+            if (_options.VectorSnapshots && await RestoreAsync(replica, model, cosine) is { } restored)
+            {
+                return restored;
+            }
+
             var items = replica.Items.Values.Select(ToModelItem).ToList();
-            var index = new ItemVectorIndex(model.Version, model.Dim, model.Manifest.Scoring == "cosine");
+            var index = new ItemVectorIndex(model.Version, model.Dim, cosine);
             for (var start = 0; start < items.Count; start += EncodeChunk)
             {
                 var chunk = items.GetRange(start, Math.Min(EncodeChunk, items.Count - start));
@@ -135,12 +142,116 @@ public sealed partial class CatalogueReplicas(
 
             replica.IndexBuilds++;
             LogIndexBuilt(logger, model.Version, items.Count);
+            SaveLater(replica, index);
             StartAnnIfDue(replica, index);
             return index;
         }
         finally
         {
             replica.Gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// The item vectors (and approximate index) this silo saved for the replica's tenant under the model, with the
+    /// items changed since encoded now; null when there is none, or more changed than a refresh applies.
+    /// Under the replica's gate.
+    /// </summary>
+    private async Task<ItemVectorIndex?> RestoreAsync(CatalogueReplica replica, OnnxRecommenderModel model, bool cosine)
+    {
+        var started = time.GetTimestamp();
+        ItemVectorSnapshot? snapshot = null;
+        string[] changed;
+        try
+        {
+            snapshot = snapshots.TryLoad(replica.Tenant, model.Version, cosine, model.Dim, await store.EpochAsync(replica.Tenant));
+            if (snapshot is null)
+            {
+                return null;
+            }
+
+            changed = snapshot.CatalogueVersion <= replica.Version
+                ? await store.ChangedAsync(replica.Tenant, snapshot.CatalogueVersion, replica.Version, MaxChangesPerRefresh + 1)
+                : new string[MaxChangesPerRefresh + 1]; // ahead of this replica's items (a store restored from a backup): unusable
+        }
+        catch (StackExchange.Redis.RedisException)
+        {
+            changed = new string[MaxChangesPerRefresh + 1];
+        }
+
+        if (changed.Length > MaxChangesPerRefresh)
+        {
+            snapshot?.Index.DetachAnn()?.Dispose();
+            return null;
+        }
+
+        var index = snapshot!.Index;
+
+        var present = changed.Select(id => replica.Items.GetValueOrDefault(id)).OfType<CatalogueItem>().Select(ToModelItem).ToList();
+        for (var start = 0; start < present.Count; start += EncodeChunk)
+        {
+            var chunk = present.GetRange(start, Math.Min(EncodeChunk, present.Count - start));
+            index.Set([.. chunk.Select(i => i.Id)], model.EncodeItems(chunk));
+        }
+
+        replica.IndexRestores++;
+        LogIndexRestored(logger, replica.Tenant, model.Version, index.Count, index.Ann?.Index.Rows ?? 0, present.Count, time.GetElapsedTime(started).TotalSeconds);
+        if (present.Count > 0)
+        {
+            SaveLater(replica, index);
+        }
+
+        StartAnnIfDue(replica, index);
+        return index;
+    }
+
+    /// <summary>
+    /// Saves the index as the tenant's snapshot: copied now (from the writer, under the gate, so the copy matches the
+    /// replica's version), written in the background. One write per replica at a time; a copy made meanwhile is
+    /// written after it (only the newest: at most two copies are held).
+    /// </summary>
+    private void SaveLater(CatalogueReplica replica, ItemVectorIndex index)
+    {
+        if (!_options.VectorSnapshots)
+        {
+            return;
+        }
+
+        var (ids, vectors, changed) = index.Copy();
+        Volatile.Write(ref replica.PendingSave, new PendingSnapshot(index.ModelVersion, index.Cosine, index.Dim, replica.Version, ids, vectors, index.Ann?.Index, changed));
+        if (Interlocked.CompareExchange(ref replica.Saving, 1, 0) == 0)
+        {
+            _ = Task.Run(() => WriteSnapshotsAsync(replica));
+        }
+    }
+
+    private async Task WriteSnapshotsAsync(CatalogueReplica replica)
+    {
+        try
+        {
+            while (Interlocked.Exchange(ref replica.PendingSave, null) is { } pending)
+            {
+                try
+                {
+                    var epoch = await store.EpochAsync(replica.Tenant);
+                    snapshots.Save(replica.Tenant, pending.ModelVersion, pending.Cosine, pending.Dim, epoch, pending.CatalogueVersion, pending.Ids, pending.Vectors, pending.Ann, pending.Changed);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException or Cloud.Unum.USearch.USearchException or StackExchange.Redis.RedisException)
+                {
+                    // A replaced approximate index, a full disk: the replica serves on; a restart encodes instead.
+                    LogSaveFailed(logger, e, replica.Tenant);
+                }
+            }
+        }
+        finally
+        {
+            replica.Saving = 0;
+        }
+
+        // A copy left between the last look and the reset: write it too.
+        if (Volatile.Read(ref replica.PendingSave) is not null && Interlocked.CompareExchange(ref replica.Saving, 1, 0) == 0)
+        {
+            await WriteSnapshotsAsync(replica);
         }
     }
 
@@ -292,6 +403,7 @@ public sealed partial class CatalogueReplicas(
                 {
                     retired = index.AttachAnn(built!, build);
                     LogAnnBuilt(logger, index.ModelVersion, build.Rows, time.GetElapsedTime(started).TotalSeconds);
+                    SaveLater(replica, index);
                 }
                 else
                 {
@@ -334,6 +446,12 @@ public sealed partial class CatalogueReplicas(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Item vectors of model {Version} built ({Items} items)")]
     private static partial void LogIndexBuilt(ILogger logger, string version, int items);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tenant {Tenant}: item vectors of model {Version} restored from this silo's snapshot ({Items} items, approximate index of {AnnRows} rows, {Changed} changed items encoded) in {Seconds:0.00} s")]
+    private static partial void LogIndexRestored(ILogger logger, string tenant, string version, int items, int annRows, int changed, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {Tenant}: the item vector snapshot could not be saved; a restart encodes the catalogue")]
+    private static partial void LogSaveFailed(ILogger logger, Exception exception, string tenant);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Approximate index of model {Version} built over {Rows} items in {Seconds:0.0} s")]
     private static partial void LogAnnBuilt(ILogger logger, string version, int rows, double seconds);

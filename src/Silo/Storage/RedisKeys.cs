@@ -15,6 +15,9 @@ public static class RedisKeys
 
     public static RedisKey ItemChanges(string tenant) => $"sr:{{{tenant}}}:items:changes";
 
+    /// <summary>A random id of this catalogue's change feed: a store wiped or replaced starts another, so a silo's saved item vectors are not applied to it.</summary>
+    public static RedisKey ItemsEpoch(string tenant) => $"sr:{{{tenant}}}:items:epoch";
+
     public static RedisKey Log(string tenant) => $"sr:{{{tenant}}}:log";
 
     public static RedisKey LogSequence(string tenant) => $"sr:{{{tenant}}}:log:seq";
