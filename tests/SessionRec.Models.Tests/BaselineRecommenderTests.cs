@@ -45,6 +45,42 @@ public sealed class BaselineRecommenderTests
         Assert.True(original.After(0).Count > 0 && original.Together(2).Count > 0);
     }
 
+    [Fact(Timeout = 30_000)]
+    public void Neighbour_rows_stay_bounded_and_keep_the_strongest_pairs()
+    {
+        var statistics = new InteractionStatistics(TimeSpan.FromDays(7), maxNeighbours: 10);
+        var at = DateTimeOffset.UtcNow;
+
+        // Five items follow "hub" again and again; 300 others once each, in between.
+        for (var round = 0; round < 6; round++)
+        {
+            for (var j = 0; j < 5; j++)
+            {
+                statistics.Observe($"strong-{j}", 1, at, ["hub"]);
+            }
+
+            for (var i = 0; i < 50; i++)
+            {
+                statistics.Observe($"weak-{round}-{i}", 1, at, ["hub"]);
+            }
+        }
+
+        Assert.True(statistics.TryGetIndex("hub", out var hub));
+        Assert.InRange(statistics.After(hub).Count, 10, 20);
+        Assert.InRange(statistics.Together(hub).Count, 10, 20);
+        foreach (var j in Enumerable.Range(0, 5))
+        {
+            Assert.True(statistics.TryGetIndex($"strong-{j}", out var strong));
+            Assert.Equal(6f, statistics.After(hub)[strong]);
+            Assert.Equal(6f, statistics.Together(hub)[strong]);
+        }
+
+        // The baseline still recommends them first after "hub".
+        var list = new List<Candidate>();
+        new CooccurrenceSource(statistics).Collect(new CandidateQuery(["hub"], null, 5), 5, list);
+        Assert.Equal(Enumerable.Range(0, 5).Select(j => $"strong-{j}").Order(), list.Select(c => c.ItemId).Order());
+    }
+
     [Fact]
     public void ItemsSeenAfterTheSessionItemRankFirst()
     {

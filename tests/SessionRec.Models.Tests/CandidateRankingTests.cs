@@ -143,4 +143,40 @@ public sealed class CandidateRankingTests
             index.AttachAnn(ann, build with { ChangesSeen = 0 });
         }
     }
+
+    [Fact(Timeout = 60_000)]
+    public void A_round_from_the_approximate_index_picks_what_the_full_scan_picks_without_earlier_rounds_or_exclusions()
+    {
+        var (index, _, _) = Catalogue(3_000, cosine: false);
+        var build = index.BeginAnn();
+        Assert.Null(index.AttachAnn(AnnIndex.Build(index, build.Rows), build));
+        var query = index.Vector(5).ToArray();
+
+        // Added after the build, where the query looks: only the exact scoring of new rows can find it.
+        index.Set(["late"], [.. query.Select(x => x * 3)]);
+        Assert.True(index.TryGetRow("late", out var late));
+
+        // Round 1 took the 20 nearest rows; "i17"-like exclusions (items the session saw) are skipped too.
+        var scores = new float[index.Count];
+        index.Score(query, scores);
+        var taken = TopK.Select(scores, 21).Select(e => e.Item).Where(row => row != late).Take(20).ToHashSet();
+        var excluded = TopK.Select(scores, 40).Select(e => index.IdOf(e.Item)).Where(id => id != "late" && !taken.Contains(int.Parse(id[1..], System.Globalization.CultureInfo.InvariantCulture))).Take(3).ToHashSet();
+        Assert.Equal(3, excluded.Count);
+
+        var picked = MultiRoundRetrieval.PickFromAnn(index, index.Ann!, query, 20, taken, excluded.Contains);
+        Assert.NotNull(picked);
+        Assert.Equal(20, picked.Count);
+        Assert.Contains(late, picked);
+        Assert.DoesNotContain(picked, taken.Contains);
+        Assert.DoesNotContain(picked, row => excluded.Contains(index.IdOf(row)));
+
+        foreach (var row in taken)
+        {
+            scores[row] = float.NegativeInfinity;
+        }
+
+        var exact = TopK.Select(scores, 40).Select(e => e.Item).Where(row => !excluded.Contains(index.IdOf(row))).Take(20).ToHashSet();
+        Assert.True(picked.Count(exact.Contains) >= 18, $"only {picked.Count(exact.Contains)} of the exact 20");
+        Assert.Equal(picked.OrderByDescending(row => index.ScoreRow(query, row)), picked);
+    }
 }

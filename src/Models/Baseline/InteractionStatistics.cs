@@ -5,6 +5,11 @@ namespace SessionRec.Models.Baseline;
 /// session (item j after item i, weighted by the distance between them) and a time-decayed popularity.
 /// Not thread-safe for writes: the owner (the tenant's statistics builder) serialises them. A copy read back from
 /// a snapshot (<see cref="ReadFrom"/>) is never written, so any number of requests may read it at once.
+/// Memory is bounded per item: each of its two neighbour rows (items after it, items with it) keeps its
+/// <see cref="MaxNeighbours"/> strongest entries, pruned back to them whenever a row doubles past the bound — at most
+/// 2 × 2 × <see cref="MaxNeighbours"/> entries (~20 B each) per item, 8 KB at the default 100; rows of most items
+/// stay far below. Only the strongest neighbours of the session's last items reach a list, so pruning the long
+/// tail changes what is recommended only where a weak pair would have ranked.
 /// </summary>
 public sealed class InteractionStatistics
 {
@@ -17,13 +22,20 @@ public sealed class InteractionStatistics
     private readonly double _halfLifeTicks;
     private long _epochTicks = long.MinValue;
 
-    public InteractionStatistics(TimeSpan popularityHalfLife, int window = 3)
+    public const int DefaultMaxNeighbours = 100;
+
+    public InteractionStatistics(TimeSpan popularityHalfLife, int window = 3, int maxNeighbours = DefaultMaxNeighbours)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(popularityHalfLife, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxNeighbours, 1);
         _halfLifeTicks = popularityHalfLife.Ticks;
         Window = window;
+        MaxNeighbours = maxNeighbours;
     }
+
+    /// <summary>The neighbours each row keeps when it is pruned (see the class remarks).</summary>
+    public int MaxNeighbours { get; }
 
     /// <summary>How many preceding session items each interaction links to.</summary>
     public int Window { get; }
@@ -61,6 +73,7 @@ public sealed class InteractionStatistics
             var row = _after[from];
             row.TryGetValue(target, out var current);
             row[target] = current + (float)(weight / linked);
+            PruneIfFull(row);
         }
 
         // Symmetric, unweighted co-occurrence with every remembered session item: the item-kNN similarity.
@@ -74,6 +87,8 @@ public sealed class InteractionStatistics
             var other = IndexOf(source);
             _together[other][target] = _together[other].GetValueOrDefault(target) + 1;
             _together[target][other] = _together[target].GetValueOrDefault(other) + 1;
+            PruneIfFull(_together[other]);
+            PruneIfFull(_together[target]);
         }
 
         Observations++;
@@ -141,6 +156,24 @@ public sealed class InteractionStatistics
     }
 
     private const int SnapshotFormat = 1;
+
+    /// <summary>A row past twice the bound keeps its <see cref="MaxNeighbours"/> strongest entries (ties: the lower item).</summary>
+    private void PruneIfFull(Dictionary<int, float> row)
+    {
+        if (row.Count <= 2 * MaxNeighbours)
+        {
+            return;
+        }
+
+        var kept = row.OrderByDescending(e => e.Value).ThenBy(e => e.Key).Take(MaxNeighbours).ToArray();
+        row.Clear();
+        foreach (var (item, weight) in kept)
+        {
+            row.Add(item, weight);
+        }
+
+        row.TrimExcess(2 * MaxNeighbours);
+    }
 
     private static void WriteRow(BinaryWriter writer, Dictionary<int, float> row)
     {

@@ -6,7 +6,8 @@ using SessionRec.Models.Baseline;
 /// Multi-round retrieval's serving loop (Ada-Retrieval), shared by the catalogue grain and the benchmarks: round 1
 /// scores with the session encoder's vector; each later round runs the round encoder on the items earlier rounds
 /// retrieved, the previous user vector and GRU state; every round takes the top <see cref="MultiRoundSettings.PerRound"/>
-/// of a full scan with earlier rounds' items and the exclusions masked, exactly as `sessionrec eval recs` retrieves.
+/// with earlier rounds' items and the exclusions masked, as `sessionrec eval recs` retrieves: from a full scan, or for
+/// from the approximate index's candidates scored exactly when the catalogue has one.
 /// </summary>
 public static class MultiRoundRetrieval
 {
@@ -21,7 +22,7 @@ public static class MultiRoundRetrieval
     }
 
     /// <param name="Retrieved">Every round's items so far, round by round (the start's first).</param>
-    /// <param name="FirstRoundScores">session · item for every index row when this call ran round 1 (the ranking
+    /// <param name="FirstRoundScores">session · item for every index row when this call ran round 1 by a full scan (the ranking
     /// stage reuses it instead of scanning again); null otherwise.</param>
     public sealed record Result(IReadOnlyList<string> Retrieved, int Rounds, float[] User, float[] GruState, float[]? FirstRoundScores);
 
@@ -44,6 +45,10 @@ public static class MultiRoundRetrieval
 
         var scores = Array.Empty<float>();
         float[]? firstRoundScores = null;
+
+        // Every round searches the approximate index when one describes nearly every row (as the ranking stage does;
+        // it then retrieves its own candidates instead of reusing round 1's scan). Without an index every round scans.
+        var ann = index.Ann is { } view && index.Count - view.Index.Rows + view.Changed.Length <= Math.Max(10_000, view.Index.Rows / 10) ? view : null;
         var dim = model.Dim;
         for (var r = 0; r < rounds; r++)
         {
@@ -67,44 +72,28 @@ public static class MultiRoundRetrieval
                 (vector, user, gru) = model.EncodeRound(input, 1, length, [length - 1], memory, retrieved.Count, user, gru);
             }
 
-            // The index can grow between calls (items upserted): scores are sized per round.
-            var count = index.Count;
-            if (scores.Length < count)
+            List<int> picked;
+            if (ann is null || PickFromAnn(index, ann, vector, settings.PerRound, taken, isExcluded) is not { } found)
             {
-                scores = new float[count];
-            }
-
-            var span = scores.AsSpan(0, count);
-            index.Score(vector, span);
-            if (done == 0)
-            {
-                firstRoundScores = span.ToArray();
-            }
-
-            foreach (var row in taken)
-            {
-                if (row < count)
+                // The index can grow between calls (items upserted): scores are sized per round.
+                var count = index.Count;
+                if (scores.Length < count)
                 {
-                    span[row] = float.NegativeInfinity;
-                }
-            }
-
-            var picked = new List<int>(settings.PerRound);
-            for (var fetch = settings.PerRound * 2; picked.Count < settings.PerRound; fetch *= 4)
-            {
-                picked.Clear();
-                foreach (var (row, score) in TopK.Select(span, Math.Min(fetch, count)))
-                {
-                    if (picked.Count < settings.PerRound && !double.IsNegativeInfinity(score) && !isExcluded(index.IdOf(row)))
-                    {
-                        picked.Add(row);
-                    }
+                    scores = new float[count];
                 }
 
-                if (fetch >= count)
+                var span = scores.AsSpan(0, count);
+                index.Score(vector, span);
+                if (done == 0)
                 {
-                    break;
+                    firstRoundScores = span.ToArray();
                 }
+
+                picked = Pick(index, span, settings.PerRound, taken, isExcluded);
+            }
+            else
+            {
+                picked = found;
             }
 
             if (picked.Count < settings.PerRound)
@@ -122,5 +111,89 @@ public static class MultiRoundRetrieval
         }
 
         return new Result(retrieved, done, user, gru, firstRoundScores);
+    }
+
+    /// <summary>The top <paramref name="perRound"/> rows of a full scan's <paramref name="scores"/>, earlier rounds' rows and exclusions left out.</summary>
+    private static List<int> Pick(ItemVectorIndex index, Span<float> scores, int perRound, HashSet<int> taken, Func<string, bool> isExcluded)
+    {
+        var count = scores.Length;
+        foreach (var row in taken)
+        {
+            if (row < count)
+            {
+                scores[row] = float.NegativeInfinity;
+            }
+        }
+
+        var picked = new List<int>(perRound);
+        for (var fetch = perRound * 2; picked.Count < perRound; fetch *= 4)
+        {
+            picked.Clear();
+            foreach (var (row, score) in TopK.Select(scores, Math.Min(fetch, count)))
+            {
+                if (picked.Count < perRound && !double.IsNegativeInfinity(score) && !isExcluded(index.IdOf(row)))
+                {
+                    picked.Add(row);
+                }
+            }
+
+            if (fetch >= count)
+            {
+                break;
+            }
+        }
+
+        return picked;
+    }
+
+    /// <summary>
+    /// A round from the approximate index: its nearest rows to <paramref name="vector"/>, the rows it no longer
+    /// describes (changed or added since its build), scored exactly; the top <paramref name="perRound"/> not taken
+    /// by an earlier round nor excluded. The search widens (×4) while exclusions leave too few; null when even the
+    /// whole index cannot fill the round, or the index was replaced meanwhile (the caller scans).
+    /// </summary>
+    public static List<int>? PickFromAnn(ItemVectorIndex index, ItemVectorIndex.AnnView ann, float[] vector, int perRound, IReadOnlySet<int> taken, Func<string, bool> isExcluded)
+    {
+        var count = index.Count;
+        for (var fetch = taken.Count + (perRound * 4); ; fetch *= 4)
+        {
+            int[] found;
+            try
+            {
+                found = ann.Index.Search(vector, Math.Min(fetch, ann.Index.Rows));
+            }
+            catch (ObjectDisposedException)
+            {
+                return null;
+            }
+
+            var candidates = new HashSet<int>(found);
+            candidates.UnionWith(ann.Changed);
+            for (var row = ann.Index.Rows; row < count; row++)
+            {
+                candidates.Add(row);
+            }
+
+            var scored = new List<(int Row, float Score)>(candidates.Count);
+            foreach (var row in candidates)
+            {
+                if (row < count && !taken.Contains(row) && !isExcluded(index.IdOf(row)))
+                {
+                    scored.Add((row, index.ScoreRow(vector, row)));
+                }
+            }
+
+            if (scored.Count >= perRound)
+            {
+                // Highest first; a tie goes to the lower row, as in the full scan.
+                scored.Sort(static (a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Row.CompareTo(b.Row));
+                return [.. scored.Take(perRound).Select(s => s.Row)];
+            }
+
+            if (fetch >= ann.Index.Rows)
+            {
+                return null;
+            }
+        }
     }
 }
