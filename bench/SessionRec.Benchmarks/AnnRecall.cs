@@ -48,7 +48,7 @@ public static class AnnRecall
         using var ann = AnnIndex.Build(index, index.Count, expansionSearch: expansion);
         var buildSeconds = watch.Elapsed.TotalSeconds;
         var selfCheck = ann.MeasureRecall(index);
-        Console.WriteLine($"approximate index over {index.Count:N0} rows built in {buildSeconds:0.0} s; its self-check (20 item vectors as queries): recall@100 {selfCheck:0.000}");
+        Console.WriteLine($"approximate index over {index.Count:N0} rows ({ann.Distinct:N0} distinct vectors) built in {buildSeconds:0.0} s; its self-check (20 item vectors as queries): recall@100 {selfCheck:0.000}");
 
         // Sessions: each sampled user's items but the last (at most the model's length), encoded as the service does.
         var random = new Random(1);
@@ -90,6 +90,7 @@ public static class AnnRecall
             Fact("ann_recall_at_100", Math.Round(recall / n, 4));
             Fact("ann_candidate_recall_100_in_400", Math.Round(candidateRecall / n, 4));
             Fact("ann_build_s", Math.Round(buildSeconds, 1));
+            Fact("ann_distinct_vectors", ann.Distinct);
             Fact("ann_query_ms", Math.Round(annMs / n, 3));
             Fact("exact_scan_top100_ms", Math.Round(exactMs / n, 3));
             File.WriteAllText(json, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");

@@ -179,4 +179,33 @@ public sealed class CandidateRankingTests
         Assert.True(picked.Count(exact.Contains) >= 18, $"only {picked.Count(exact.Contains)} of the exact 20");
         Assert.Equal(picked.OrderByDescending(row => index.ScoreRow(query, row)), picked);
     }
+
+    [Fact(Timeout = 60_000)]
+    public void Rows_with_identical_vectors_are_indexed_once_and_found_with_their_copies()
+    {
+        // 6,000 items with 200 distinct vectors (items whose metadata are alike), the case that broke the graph.
+        var random = new Random(3);
+        var distinct = Enumerable.Range(0, 200).Select(_ => Enumerable.Range(0, Dim).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray()).ToArray();
+        var index = new ItemVectorIndex("v", Dim);
+        index.Set([.. Enumerable.Range(0, 6_000).Select(i => $"i{i}")], [.. Enumerable.Range(0, 6_000).SelectMany(i => distinct[i % 200])]);
+        using var ann = AnnIndex.Build(index, index.Count);
+        Assert.Equal((6_000, 200), (ann.Rows, ann.Distinct));
+        Assert.True(ann.MeasureRecall(index) >= 0.97, $"recall@100 {ann.MeasureRecall(index):0.000}");
+
+        // The best vector's 30 rows first (tied), then the next vectors', up to the count asked for.
+        var query = distinct[7];
+        var scores = new float[index.Count];
+        index.Score(query, scores);
+        var found = ann.Search(query, 100);
+        Assert.Equal(100, found.Length);
+        Assert.Equal(100, found.Distinct().Count());
+        var hundredth = TopK.Select(scores, 100)[^1].Score - 1e-5;
+        Assert.All(found, row => Assert.True(scores[row] >= hundredth, $"row {row} scores {scores[row]}, the 100th {hundredth}"));
+        Assert.Equal(30, found.Take(30).Count(row => row % 200 == 7));
+
+        // What a snapshot stores brings the copies back.
+        var representatives = ann.Representatives();
+        Assert.Equal(200, representatives.Distinct().Count());
+        Assert.All(Enumerable.Range(0, 6_000), row => Assert.Equal(row % 200, representatives[row] % 200));
+    }
 }

@@ -164,7 +164,7 @@ public sealed partial class CatalogueReplicas(
         string[] changed;
         try
         {
-            snapshot = snapshots.TryLoad(replica.Tenant, model.Version, cosine, model.Dim, await store.EpochAsync(replica.Tenant));
+            snapshot = snapshots.TryLoad(replica.Tenant, model.Version, cosine, model.Dim, await store.EpochAsync(replica.Tenant), _options.AnnExpansion);
             if (snapshot is null)
             {
                 return null;

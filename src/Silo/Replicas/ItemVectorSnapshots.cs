@@ -25,7 +25,7 @@ public sealed partial class ItemVectorSnapshots(IOptions<StorageOptions> storage
 {
     private const string VectorsFile = "vectors.bin";
     private const string AnnFile = "ann.usearch";
-    private const int Format = 1;
+    private const int Format = 2;
 
     /// <summary>The folder of every tenant's snapshots.</summary>
     public string Root { get; } = Path.GetFullPath(Path.Combine(storage.Value.DataPath, "snapshots"));
@@ -63,6 +63,12 @@ public sealed partial class ItemVectorSnapshots(IOptions<StorageOptions> storage
                 {
                     writer.Write(row);
                 }
+
+                // The approximate index holds each distinct vector once: which row stands for which.
+                foreach (var row in ann?.Representatives() ?? [])
+                {
+                    writer.Write(row);
+                }
             }
 
             ann?.Save(Path.Combine(staging, AnnFile));
@@ -96,7 +102,7 @@ public sealed partial class ItemVectorSnapshots(IOptions<StorageOptions> storage
     /// The tenant's snapshot under <paramref name="modelVersion"/>, or null when there is none, it cannot be read, or
     /// it was taken of another change feed than <paramref name="epoch"/> (its versions would mean other changes).
     /// </summary>
-    public ItemVectorSnapshot? TryLoad(string tenant, string modelVersion, bool cosine, int dim, string epoch)
+    public ItemVectorSnapshot? TryLoad(string tenant, string modelVersion, bool cosine, int dim, string epoch, int annExpansion = 256)
     {
         var folder = Folder(tenant, modelVersion);
         var path = Path.Combine(folder, VectorsFile);
@@ -131,11 +137,17 @@ public sealed partial class ItemVectorSnapshots(IOptions<StorageOptions> storage
                 changed[i] = reader.ReadInt32();
             }
 
+            var representatives = new int[annRows];
+            for (var i = 0; i < annRows; i++)
+            {
+                representatives[i] = reader.ReadInt32();
+            }
+
             var index = new ItemVectorIndex(modelVersion, dim, cosine);
             index.Set(ids, vectors);
             if (annRows > 0)
             {
-                ann = AnnIndex.Load(Path.Combine(folder, AnnFile), annRows, dim);
+                ann = AnnIndex.Load(Path.Combine(folder, AnnFile), representatives, dim, annExpansion);
                 index.RestoreAnn(ann, changed);
             }
 
