@@ -377,9 +377,12 @@ public sealed partial class CatalogueReplicas(
                 // dropped (the full scan serves) and not tried again until the catalogue doubles.
                 recall = built.MeasureRecall(index);
             }
-            catch (Exception e) when (e is Cloud.Unum.USearch.USearchException or OutOfMemoryException)
+            catch (Exception e)
             {
+                // Whatever went wrong, the replica must not stay marked as building (no index would ever follow).
                 LogAnnFailed(logger, e, index.ModelVersion);
+                built?.Dispose();
+                built = null;
             }
 
             var accepted = built is not null && recall >= _options.AnnMinRecall;
@@ -391,6 +394,7 @@ public sealed partial class CatalogueReplicas(
             }
 
             AnnIndex? retired;
+            var followedOn = false;
             await replica.Gate.WaitAsync();
             try
             {
@@ -409,10 +413,24 @@ public sealed partial class CatalogueReplicas(
                 {
                     retired = built; // the replica moved on (a new model or a reload) while this was built
                 }
+
+                // The index the replica serves now may have asked for a build while this one ran (it was refused as
+                // "already building"): build it now, or nothing would until the catalogue changes.
+                replica.AnnBuilding = 0;
+                if (replica.Index is { IsCompletedSuccessfully: true } now && !ReferenceEquals(now.Result, index))
+                {
+                    StartAnnIfDue(replica, now.Result);
+                }
+
+                followedOn = true;
             }
             finally
             {
-                replica.AnnBuilding = 0;
+                if (!followedOn)
+                {
+                    replica.AnnBuilding = 0;
+                }
+
                 replica.Gate.Release();
             }
 
