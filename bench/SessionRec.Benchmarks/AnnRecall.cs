@@ -15,7 +15,7 @@ using SessionRec.Models.Serving;
 /// recall@100 (the index's 100 nearest against the exact 100) and the candidate recall the service relies on (the
 /// exact 100 inside the index's 400 candidates, which the ranking stage then scores exactly).
 /// Usage: ann-recall --model FOLDER --data ../shared/data/amazon-beauty [--add-items N] [--queries 1000]
-///        [--expansion 256] [--json docs/results/bench-serving.json]
+///        [--expansion 256] [--collapse-duplicates true] [--json docs/results/bench-serving.json]
 /// </summary>
 public static class AnnRecall
 {
@@ -45,7 +45,8 @@ public static class AnnRecall
 
         Console.WriteLine();
         watch.Restart();
-        using var ann = AnnIndex.Build(index, index.Count, expansionSearch: expansion);
+        var collapse = options.GetValueOrDefault("collapse-duplicates") == "true";
+        using var ann = AnnIndex.Build(index, index.Count, expansionSearch: expansion, collapseDuplicates: collapse);
         var buildSeconds = watch.Elapsed.TotalSeconds;
         var selfCheck = ann.MeasureRecall(index);
         Console.WriteLine($"approximate index over {index.Count:N0} rows ({ann.Distinct:N0} distinct vectors) built in {buildSeconds:0.0} s; its self-check (20 item vectors as queries): recall@100 {selfCheck:0.000}");

@@ -188,7 +188,7 @@ public sealed class CandidateRankingTests
         var distinct = Enumerable.Range(0, 200).Select(_ => Enumerable.Range(0, Dim).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray()).ToArray();
         var index = new ItemVectorIndex("v", Dim);
         index.Set([.. Enumerable.Range(0, 6_000).Select(i => $"i{i}")], [.. Enumerable.Range(0, 6_000).SelectMany(i => distinct[i % 200])]);
-        using var ann = AnnIndex.Build(index, index.Count);
+        using var ann = AnnIndex.Build(index, index.Count, collapseDuplicates: true);
         Assert.Equal((6_000, 200), (ann.Rows, ann.Distinct));
         Assert.True(ann.MeasureRecall(index) >= 0.97, $"recall@100 {ann.MeasureRecall(index):0.000}");
 

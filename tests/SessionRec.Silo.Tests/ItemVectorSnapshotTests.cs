@@ -37,7 +37,7 @@ public sealed class ItemVectorSnapshotTests : IDisposable
         var distinct = Random(2_000, 1);
         index.Set([.. Enumerable.Range(0, 2_000).Select(i => $"item-{i}")], [.. Enumerable.Range(0, 2_000).SelectMany(i => distinct.AsSpan((i % 4 == 3 ? i - 1 : i) * Dim, Dim).ToArray())]);
         var build = index.BeginAnn();
-        Assert.Null(index.AttachAnn(AnnIndex.Build(index, build.Rows), build));
+        Assert.Null(index.AttachAnn(AnnIndex.Build(index, build.Rows, collapseDuplicates: true), build));
 
         // After the build: one item changed, one added. The index serves both exactly; so must the restored one.
         index.Set(["item-7", "item-new"], Random(2, 2));
