@@ -310,8 +310,14 @@ public sealed partial class CatalogueReplicas(
         }
 
         // Swapped whole (requests read one dictionary each); vectors are rebuilt from it on the next model request.
+        // On the first load, a build that requests started meanwhile is waiting for this gate and will read the
+        // loaded items: dropping it would only make the next request start a second one.
+        var firstLoad = !replica.Loaded;
         replica.Items = items;
-        DropIndex(replica);
+        if (!firstLoad || replica.Index is { IsCompleted: true })
+        {
+            DropIndex(replica);
+        }
         replica.FullLoads++;
         LogLoaded(logger, tenant, items.Count);
     }
