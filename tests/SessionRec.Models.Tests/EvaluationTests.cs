@@ -118,32 +118,28 @@ public sealed class EvaluationTests
         Assert.Equal((0.0, 0.0, 0.0), (same.Mean, same.Low, same.High));
     }
 
-    [Fact]
-    public void Each_model_is_compared_with_the_best_baseline_of_each_metric_and_every_interval_is_rendered()
+    /// <summary>Two session paths (0 → 1 → 2, and 4 → 3 → 0 → 1 → 2), with the pop and co-occurrence rows evaluated.</summary>
+    private static (RecsEvaluation Evaluation, List<ResultRow> Baselines) TwoPathsWithBaselines()
     {
-        // Item 2 always follows 1 and 0; pop ranks by count, where 4 dominates.
         var sequences = Enumerable.Range(0, 30).Select(u => u % 3 == 0 ? new[] { 0, 1, 2, 4 } : new[] { 4, 3, 0, 1, 2 }).ToArray();
-        var split = LeaveOneOutSplit.Create(Tiny(sequences));
-        var evaluation = new RecsEvaluation(split);
+        var evaluation = new RecsEvaluation(LeaveOneOutSplit.Create(Tiny(sequences)));
         var rows = FunctionCandidate.Baselines().Where(c => c.Name is "pop" or "cooccurrence")
-            .Append(new FunctionCandidate("model", (s, n) => new TransitionScorer(s, n)))
             .SelectMany(c => evaluation.Run(c, newItems: false, progress: null, CancellationToken.None)).ToList();
-        var compared = rows.Select(evaluation.CompareWithBestBaseline).ToList();
-        Assert.All(compared.Where(r => r.Model != "model"), r => Assert.Null(r.VsBestBaseline));
+        return (evaluation, rows);
+    }
 
-        // "model" is a baseline too here (a FunctionCandidate): only other candidates are compared.
-        Assert.All(compared, r => Assert.Null(r.VsBestBaseline));
-        var custom = new ResultRow("ranker", "all", rows[0].Users, rows[0].Metrics, rows[0].Ci);
-        Assert.Same(custom, evaluation.CompareWithBestBaseline(custom));
-
+    [Fact]
+    public void Every_metric_interval_and_each_difference_from_the_best_baseline_is_rendered()
+    {
+        var (_, baselines) = TwoPathsWithBaselines();
+        var all = baselines.Where(r => r.Slice == "all").ToList();
         var results = new ResultsFile("recs", "tiny", RecsEvaluation.Protocol, ResultsFile.DescribeMachine(), "sessionrec eval recs", DateTimeOffset.UnixEpoch,
-            [.. compared.Where(r => r.Slice == "all"), compared.First(r => r.Slice == "all") with
+            [.. all, all[0] with
             {
                 Model = "ranker",
                 VsBestBaseline = new Dictionary<string, BaselineDifference> { ["HR@20"] = new("cooccurrence", 0.0125, -0.002, 0.031) },
             }]);
         var markdown = results.ToMarkdown();
-        Assert.Contains("95% bootstrap intervals", markdown, StringComparison.Ordinal);
         var intervals = markdown[markdown.IndexOf("95% bootstrap intervals", StringComparison.Ordinal)..];
         Assert.Contains("| NDCG@100 |", intervals, StringComparison.Ordinal);
         Assert.Contains("| *best baseline* | cooccurrence |", markdown, StringComparison.Ordinal);
@@ -154,19 +150,20 @@ public sealed class EvaluationTests
     [Fact]
     public void A_model_row_gets_its_difference_from_the_best_baseline_per_metric()
     {
-        var sequences = Enumerable.Range(0, 30).Select(u => u % 3 == 0 ? new[] { 0, 1, 2, 4 } : new[] { 4, 3, 0, 1, 2 }).ToArray();
-        var split = LeaveOneOutSplit.Create(Tiny(sequences));
-        var evaluation = new RecsEvaluation(split);
-        var baselineRows = FunctionCandidate.Baselines().Where(c => c.Name is "pop" or "cooccurrence")
-            .SelectMany(c => evaluation.Run(c, newItems: false, progress: null, CancellationToken.None)).ToList();
+        var (evaluation, baselines) = TwoPathsWithBaselines();
         var modelRow = evaluation.Run(new PopCandidateNamed("ranker"), newItems: false, progress: null, CancellationToken.None).First();
         var compared = evaluation.CompareWithBestBaseline(modelRow);
         Assert.NotNull(compared.VsBestBaseline);
         var hr = compared.VsBestBaseline["HR@10"];
-        var best = baselineRows.Where(r => r.Slice == "all").MaxBy(r => r.Metrics["HR@10"])!;
+        var best = baselines.Where(r => r.Slice == "all").MaxBy(r => r.Metrics["HR@10"])!;
         Assert.Equal(best.Model, hr.Baseline);
         Assert.Equal(Math.Round(modelRow.Metrics["HR@10"] - best.Metrics["HR@10"], 4), hr.Mean, 3);
         Assert.InRange(hr.Mean, hr.Low, hr.High);
+
+        // Baselines are not compared, nor a row the evaluation did not rank.
+        Assert.All(baselines, r => Assert.Null(evaluation.CompareWithBestBaseline(r).VsBestBaseline));
+        var unranked = modelRow with { Model = "elsewhere" };
+        Assert.Same(unranked, evaluation.CompareWithBestBaseline(unranked));
     }
 
     /// <summary>Popularity under another name: a model row that is not a baseline.</summary>

@@ -53,6 +53,10 @@ public sealed class RecsEvaluation(LeaveOneOutSplit split, double newItemFractio
     private readonly Dictionary<(string Model, string Slice), int[]> _ranks = [];
     private readonly HashSet<string> _baselines = new(StringComparer.Ordinal);
 
+    // The differences of a row against the baselines evaluated so far: results are rewritten after every model, and
+    // a paired bootstrap per row and baseline need not run again until another baseline joins.
+    private readonly Dictionary<(string Model, string Slice, int Baselines), IReadOnlyDictionary<string, BaselineDifference>> _differences = [];
+
     /// <summary>Users whose test target occurs at most <see cref="ColdThreshold"/> times in the training parts.</summary>
     public IReadOnlyList<int> ColdUsers()
     {
@@ -113,6 +117,11 @@ public sealed class RecsEvaluation(LeaveOneOutSplit split, double newItemFractio
             return row;
         }
 
+        if (_differences.TryGetValue((row.Model, row.Slice, baselines.Count), out var known))
+        {
+            return row with { VsBestBaseline = known };
+        }
+
         var means = baselines.Select(b => (b.Name, b.Ranks, Metrics: RankingMetrics.Compute(b.Ranks, resamples: 1))).ToList();
         var differences = new Dictionary<string, BaselineDifference>();
         var byBaseline = new Dictionary<string, IReadOnlyDictionary<string, MetricValue>>();
@@ -130,6 +139,7 @@ public sealed class RecsEvaluation(LeaveOneOutSplit split, double newItemFractio
             differences[metric] = new BaselineDifference(best.Name, Math.Round(d.Mean, 4), Math.Round(d.Low, 4), Math.Round(d.High, 4));
         }
 
+        _differences[(row.Model, row.Slice, baselines.Count)] = differences;
         return row with { VsBestBaseline = differences };
     }
 

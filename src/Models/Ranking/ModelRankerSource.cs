@@ -39,9 +39,8 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
 
     public void Collect(CandidateQuery query, int limit, List<Candidate> into)
     {
-        // Candidates only while the approximate index describes nearly every row: rows added or changed since its
-        // build are scored one by one, and past a tenth of it (a bulk import, until the rebuild) a scan is cheaper.
-        if (sessionScores is null && index.Ann is { } ann && index.Count - ann.Index.Rows + ann.Changed.Length <= Math.Max(10_000, ann.Index.Rows / 10))
+        // Candidates only while the approximate index describes nearly every row (ItemVectorIndex.ServingAnn).
+        if (sessionScores is null && index.ServingAnn is { } ann)
         {
             try
             {
@@ -161,13 +160,7 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
             }
         }
 
-        var candidates = new HashSet<int>(ann.Index.Search(session, Math.Max(annCandidates, limit + extra.Count)));
-        candidates.UnionWith(ann.Changed);
-        for (var row = ann.Index.Rows; row < count; row++)
-        {
-            candidates.Add(row);
-        }
-
+        var candidates = ann.Candidates(session, Math.Max(annCandidates, limit + extra.Count), count);
         candidates.UnionWith(extra.Keys);
         var prior = lookups is not null && (weights.Popularity != 0 || weights.NewItem != 0) ? lookups.Prior : null;
         var scored = new List<(int Row, float Score)>(candidates.Count);

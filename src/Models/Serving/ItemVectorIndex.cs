@@ -69,8 +69,32 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
     /// </summary>
     public AnnView? Ann => _ann;
 
+    /// <summary>
+    /// The approximate index, if one is attached and still describes nearly every row: the rows added or changed since
+    /// its build are scored one by one, and past a tenth of it (at least 10,000; a bulk import, until the rebuild) a
+    /// full scan is cheaper.
+    /// </summary>
+    public AnnView? ServingAnn => _ann is { } ann && Count - ann.Index.Rows + ann.Changed.Length <= Math.Max(10_000, ann.Index.Rows / 10) ? ann : null;
+
     /// <summary>An approximate index and the rows it no longer describes (changed since its build began).</summary>
-    public sealed record AnnView(AnnIndex Index, int[] Changed);
+    public sealed record AnnView(AnnIndex Index, int[] Changed)
+    {
+        /// <summary>
+        /// The rows to score exactly for <paramref name="query"/>: the index's (about) <paramref name="count"/> nearest,
+        /// the rows it no longer describes, and every row past it up to <paramref name="rows"/> (added since its build).
+        /// </summary>
+        public HashSet<int> Candidates(float[] query, int count, int rows)
+        {
+            var candidates = new HashSet<int>(Index.Search(query, count));
+            candidates.UnionWith(Changed);
+            for (var row = Index.Rows; row < rows; row++)
+            {
+                candidates.Add(row);
+            }
+
+            return candidates;
+        }
+    }
 
     /// <summary>Where an approximate index build begins: the rows it will hold and the changes it will see.</summary>
     public readonly record struct AnnBuild(int Rows, int ChangesSeen);

@@ -48,7 +48,7 @@ public static class MultiRoundRetrieval
 
         // Every round searches the approximate index when one describes nearly every row (as the ranking stage does;
         // it then retrieves its own candidates instead of reusing round 1's scan). Without an index every round scans.
-        var ann = index.Ann is { } view && index.Count - view.Index.Rows + view.Changed.Length <= Math.Max(10_000, view.Index.Rows / 10) ? view : null;
+        var ann = index.ServingAnn;
         var dim = model.Dim;
         for (var r = 0; r < rounds; r++)
         {
@@ -157,21 +157,14 @@ public static class MultiRoundRetrieval
         var count = index.Count;
         for (var fetch = taken.Count + (perRound * 4); ; fetch *= 4)
         {
-            int[] found;
+            HashSet<int> candidates;
             try
             {
-                found = ann.Index.Search(vector, Math.Min(fetch, ann.Index.Rows));
+                candidates = ann.Candidates(vector, Math.Min(fetch, ann.Index.Rows), count);
             }
             catch (ObjectDisposedException)
             {
                 return null;
-            }
-
-            var candidates = new HashSet<int>(found);
-            candidates.UnionWith(ann.Changed);
-            for (var row = ann.Index.Rows; row < count; row++)
-            {
-                candidates.Add(row);
             }
 
             var scored = new List<(int Row, float Score)>(candidates.Count);
