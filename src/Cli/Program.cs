@@ -6,6 +6,7 @@ using SessionRec.Cli.Export;
 using SessionRec.Cli.Import;
 using SessionRec.Models.Data;
 using SessionRec.Models.Evaluation;
+using SessionRec.Models.Featurization;
 using SessionRec.Training;
 using SessionRec.Training.Evaluation;
 using SessionRec.Training.MultiRound;
@@ -28,6 +29,9 @@ public static class Program
                            [--minutes <per model>] [--epochs <n>] [--no-new-items] [--new-items-for a,b]
                            [--lr 1e-3] [--dropout 0.2] [--tower linear|mlp] [--scoring dot|cosine]
                            [--pooling last|mean] [--heads-weight 0.1]     (training options, also for train)
+                           [--residual-min-count 5]    items with fewer training interactions get no id residual
+                           [--metadata anonymous]      replace brands and categories by opaque ids, drop titles and
+                                                       prices (the poor-metadata ablation); also for train
                            [--ranker-base pure|id]     the ranker fuses the pure model (default) or the id-residual one
                            [--rounds 5] [--per-round 20] [--round-minutes 6] [--round-epochs <n>]
                            [--round-adapters gated|published] [--round-decay 0.3] [--round-base-loss 1]
@@ -85,6 +89,13 @@ public static class Program
                 var days = double.Parse(options.GetValueOrDefault("window-days") ?? "14", CultureInfo.InvariantCulture);
                 var events = Timeline.Assign(dataset, DateTimeOffset.UtcNow.AddHours(-4), TimeSpan.FromDays(days));
                 AnsiConsole.MarkupLineInterpolated($"{dataset.Name}: {dataset.Items.Count:N0} items, {events.Count:N0} interactions of {dataset.Interactions.Select(i => i.UserId).Distinct().Count():N0} users");
+                var coverage = FeatureCoverage.Measure(ItemFeaturizer.Fit(dataset.Items), dataset.Items);
+                AnsiConsole.MarkupLineInterpolated($"{coverage}");
+                foreach (var warning in coverage.Warnings())
+                {
+                    AnsiConsole.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
+                }
+
                 var started = DateTime.UtcNow;
                 Importer.Totals totals;
                 if (options.ContainsKey("direct"))
@@ -225,6 +236,7 @@ public static class Program
             ItemTower = options.GetValueOrDefault("tower") ?? defaults.ItemTower,
             Scoring = options.GetValueOrDefault("scoring") ?? defaults.Scoring,
             Pooling = options.GetValueOrDefault("pooling") ?? defaults.Pooling,
+            ResidualMinCount = (int)Number("residual-min-count", defaults.ResidualMinCount),
         };
     }
 
@@ -233,13 +245,19 @@ public static class Program
         // import <format> <path> / eval recs <format> <path>
         var at = positional[0] == "eval" ? 3 : 2;
         var path = positional.Count > at ? positional[at] : throw new ArgumentException($"{positional[0]} {format} needs a path.");
-        return format switch
+        var dataset = format switch
         {
             "beauty" => DatasetReaders.ReadBeauty(path),
             "recbole" => DatasetReaders.ReadRecBole(path, options.GetValueOrDefault("item")),
             "movielens" => DatasetReaders.ReadMovieLens(path),
             "diginetica" => DatasetReaders.ReadDiginetica(path),
             _ => throw new ArgumentException($"Unknown data set format '{format}': beauty, recbole, movielens or diginetica."),
+        };
+        return options.GetValueOrDefault("metadata") switch
+        {
+            null or "as-is" => dataset,
+            "anonymous" => MetadataAnonymizer.Anonymize(dataset),
+            var other => throw new ArgumentException($"--metadata is as-is or anonymous, not '{other}'."),
         };
     }
 

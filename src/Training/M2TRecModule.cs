@@ -17,7 +17,9 @@ public sealed class M2TRecModule : nn.Module
     private readonly M2TRecOptions _options;
     private readonly int _items;
 
-    public M2TRecModule(M2TRecOptions options, ItemFeaturizer featurizer, int items)
+    /// <param name="itemCounts">Training interactions per item, for the residual's gate
+    /// (<see cref="M2TRecOptions.ResidualMinCount"/>); null opens it for every item.</param>
+    public M2TRecModule(M2TRecOptions options, ItemFeaturizer featurizer, int items, int[]? itemCounts = null)
         : base("m2trec")
     {
         _options = options;
@@ -84,6 +86,12 @@ public sealed class M2TRecModule : nn.Module
                     nn.init.normal_(ids.weight!, 0, 0.05);
                 }
             }
+
+            if (options.Metadata && itemCounts is not null && options.ResidualMinCount > 0)
+            {
+                // A constant 0/1 column: a gated item's residual gets no gradient and adds nothing.
+                residual_gate = tensor([.. itemCounts.Select(c => c >= options.ResidualMinCount ? 1f : 0f)]).view(items, 1);
+            }
         }
 
         positions = nn.Embedding(options.MaxLength, options.Dim);
@@ -111,6 +119,7 @@ public sealed class M2TRecModule : nn.Module
     private readonly Linear? expand;
     private readonly TorchSharp.Modules.Parameter? log_scale;
     private readonly Embedding? ids;
+    private readonly Tensor? residual_gate;
     private readonly Embedding positions;
     private readonly ModuleList<Block> blocks;
     private readonly LayerNorm final_norm;
@@ -122,6 +131,16 @@ public sealed class M2TRecModule : nn.Module
     public M2TRecOptions Options => _options;
 
     public int ItemCount => _items;
+
+    /// <summary>The per-item residuals as trained ([items, Dim], gated rows zero), or null without residuals.</summary>
+    public Tensor? Residuals() =>
+        _options.Metadata && ids is not null ? (residual_gate is null ? ids.weight! : ids.weight! * residual_gate).detach() : null;
+
+    /// <summary>Per item, whether it has a residual (its gate is open); all false without residuals.</summary>
+    public bool[] ResidualItems() =>
+        ids is null ? new bool[_items]
+        : residual_gate is null ? Enumerable.Repeat(true, _items).ToArray()
+        : [.. residual_gate.data<float>().ToArray().Select(g => g > 0)];
 
     /// <summary>Item vectors [N, Dim] from the feature table tensors (each on the model's device).</summary>
     public Tensor EncodeItems(ItemTensors table)
@@ -168,7 +187,8 @@ public sealed class M2TRecModule : nn.Module
 
         if (ids is not null)
         {
-            vectors = vectors is null ? ids.weight! : vectors + ids.weight!;
+            var residuals = residual_gate is null ? ids.weight! : ids.weight! * residual_gate;
+            vectors = vectors is null ? residuals : vectors + residuals;
         }
 
         return vectors!;

@@ -9,6 +9,13 @@ public sealed record M2TRecOptions
     /// <summary>A learned per-item vector added to the metadata vector (zero for items never trained on).</summary>
     public bool IdResidual { get; init; }
 
+    /// <summary>
+    /// With <see cref="IdResidual"/>: only items with at least this many training interactions learn a residual; the
+    /// rest (rare and new items) keep their pure metadata vector, which a few interactions cannot improve on without
+    /// overfitting. 0 gives every item a residual.
+    /// </summary>
+    public int ResidualMinCount { get; init; } = 5;
+
     public bool UseBrand { get; init; } = true;
 
     public bool UseCategories { get; init; } = true;

@@ -41,7 +41,7 @@ public static class M2TRecTrainer
         CancellationToken cancellationToken = default)
     {
         var (random, trainable, validation) = Prepare(split, options.Threads, options.Seed, options.ValidationUsers);
-        var module = new M2TRecModule(options, featurizer, split.ItemCount);
+        var module = new M2TRecModule(options, featurizer, split.ItemCount, split.ItemCounts(Phase.Validation));
         using var items = new ItemTensors(table);
         using var optimizer = optim.AdamW(module.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
         var labels = options.HasHeads ? CategoryLabels(table) : null;

@@ -83,6 +83,13 @@ public static class ModelTraining
 
         var featurizer = ItemFeaturizer.Fit(sequences.Items);
         var table = ItemFeatureTable.Build(featurizer, sequences.Items);
+        var coverage = FeatureCoverage.Measure(featurizer, sequences.Items);
+        progress?.Report(coverage.ToString());
+        foreach (var warning in coverage.Warnings())
+        {
+            progress?.Report("warning: " + warning);
+        }
+
         var trainingShare = multiRound is null ? TrainingShare : TrainingShare - FineTuneShare;
         var trainOptions = options with { MaxMinutes = Math.Max(0.05, (total * trainingShare - watch.Elapsed).TotalMinutes) };
         progress?.Report($"training on {split.UserCount:N0} sequences over {split.ItemCount:N0} items ({featurizer}); budget {trainOptions.MaxMinutes:0.#} of {options.MaxMinutes:0.#} min");
@@ -128,7 +135,7 @@ public static class ModelTraining
         }
 
         var data = new TrainingData(dataset.Name, sequences.Fingerprint(), sequences.Sequences.Count, sequences.ItemCount, sequences.Sequences.Sum(s => (long)s.Length));
-        var manifest = ModelFolderWriter.Write(folder, version, model, data, [.. sequences.Items.Select(i => i.Id)], fusion, metrics, rounds);
+        var manifest = ModelFolderWriter.Write(folder, version, model, data, [.. sequences.Items.Select(i => i.Id)], fusion, metrics, rounds, coverage);
         progress?.Report($"{watch.Elapsed.TotalMinutes:0.0} min in all; wrote {folder}: test HR@20 {metrics["test_ranker_HR@20"]:0.0000} (ranker), {metrics["test_model_HR@20"]:0.0000} (model alone)"
             + (rounds is null ? "" : $"; HR@50 {metrics["test_ranker_multiround_HR@50"]:0.0000} (ranker+multiround), {metrics["test_model_multiround_HR@50"]:0.0000} (multi-round alone)"));
         return manifest;

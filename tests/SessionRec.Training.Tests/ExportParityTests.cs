@@ -76,6 +76,33 @@ public sealed class ExportParityTests : IDisposable
     }
 
     [Fact]
+    public void Only_items_with_enough_training_interactions_get_a_residual_and_the_rest_serve_their_metadata_vector()
+    {
+        const int MinCount = 6;
+        var counts = SyntheticData.Split().ItemCounts(Models.Evaluation.Phase.Validation);
+        var model = TrainTiny(Tiny with { IdResidual = true, ResidualMinCount = MinCount });
+        var dataset = SyntheticData.Create();
+        var manifest = ModelFolderWriter.Write(_folder, "gated", model, new TrainingData("synthetic", "x", 400, 300, 1), [.. dataset.Items.Select(i => i.Id)], null);
+
+        var expected = dataset.Items.Where((_, i) => counts[i] >= MinCount).Select(i => i.Id).ToList();
+        Assert.InRange(expected.Count, 1, dataset.Items.Count - 1);
+        Assert.Equal(expected, manifest.ResidualItemIds);
+
+        // The torch model and the served one agree on every item, so the rows left out of the residual file carry no
+        // residual in training either; and those rows are exactly what the item encoder alone gives.
+        using var onnx = OnnxRecommenderModel.Load(_folder);
+        var served = onnx.EncodeItems(dataset.Items);
+        AssertClose(M2TRecTrainer.ItemMatrix(model), served);
+        var d = Tiny.Dim;
+        var pure = onnx.EncodeItems([.. dataset.Items.Select(i => i with { Id = "unseen-" + i.Id })]);
+        for (var i = 0; i < dataset.Items.Count; i++)
+        {
+            var same = served.AsSpan(i * d, d).SequenceEqual(pure.AsSpan(i * d, d));
+            Assert.Equal(counts[i] < MinCount, same);
+        }
+    }
+
+    [Fact]
     public void A_corrupt_or_mismatching_model_folder_is_refused()
     {
         var model = TrainTiny(Tiny with { MaxEpochs = 1 });

@@ -3,6 +3,7 @@ namespace SessionRec.Cli.Evaluate;
 using System.Diagnostics;
 using SessionRec.Models.Data;
 using SessionRec.Models.Evaluation;
+using SessionRec.Models.Featurization;
 using Spectre.Console;
 
 /// <summary>`sessionrec eval recs`: the leave-one-out harness over the baselines and the trained models.</summary>
@@ -14,6 +15,15 @@ public static class EvalRecsCommand
         var split = LeaveOneOutSplit.Create(sequences);
         var evaluation = new RecsEvaluation(split);
         AnsiConsole.MarkupLineInterpolated($"{dataset.Name}: {split.ItemCount:N0} items, {split.UserCount:N0} users, {evaluation.ColdUsers().Count:N0} cold targets (≤ {RecsEvaluation.ColdThreshold} training interactions), {evaluation.NewItemSplit().Users.Count:N0} users whose target is a held-out new item");
+        var coverage = FeatureCoverage.Measure(ItemFeaturizer.Fit(split.ReleasedItems), dataset.Items);
+        var warnings = coverage.Warnings().ToList();
+        AnsiConsole.MarkupLineInterpolated($"{coverage}");
+        foreach (var warning in warnings)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
+        }
+
+        var data = coverage + "." + string.Concat(warnings.Select(w => " Warning: " + w + "."));
         var rows = new List<ResultRow>();
         var progress = new Progress<string>(message => AnsiConsole.MarkupLineInterpolated($"[grey]{DateTime.Now:HH:mm:ss} {message}[/]"));
         var failed = new List<string>();
@@ -40,7 +50,7 @@ public static class EvalRecsCommand
 
             AnsiConsole.MarkupLineInterpolated($"[grey]{candidate.Name}: {watch.Elapsed.TotalSeconds:0} s[/]");
             // Written after every row, so a long run that is stopped keeps what it measured.
-            Write(dataset, command, json, markdown, [.. rows.Select(evaluation.CompareWithBestBaseline)]);
+            Write(dataset, command, json, markdown, [.. rows.Select(evaluation.CompareWithBestBaseline)], data);
         }
 
         if (failed.Count > 0)
@@ -52,9 +62,9 @@ public static class EvalRecsCommand
         return 0;
     }
 
-    private static void Write(Dataset dataset, string command, string? json, string? markdown, IReadOnlyList<ResultRow> rows)
+    private static void Write(Dataset dataset, string command, string? json, string? markdown, IReadOnlyList<ResultRow> rows, string data)
     {
-        var results = new ResultsFile("recs", dataset.Name, RecsEvaluation.Protocol, ResultsFile.DescribeMachine(), command, DateTimeOffset.UtcNow, rows);
+        var results = new ResultsFile("recs", dataset.Name, RecsEvaluation.Protocol, ResultsFile.DescribeMachine(), command, DateTimeOffset.UtcNow, rows, data);
         if (json is not null)
         {
             File.WriteAllText(json, results.ToJson());

@@ -29,7 +29,8 @@ public sealed record ResultsFile(
     string Machine,
     string Command,
     DateTimeOffset Measured,
-    IReadOnlyList<ResultRow> Rows)
+    IReadOnlyList<ResultRow> Rows,
+    string? Data = null)
 {
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -73,6 +74,11 @@ public sealed record ResultsFile(
         sb.AppendLine(CultureInfo.InvariantCulture, $"Protocol: {Protocol}. Machine: {Machine}. Measured {Measured:yyyy-MM-dd}.");
         sb.AppendLine();
         sb.AppendLine(CultureInfo.InvariantCulture, $"Command: `{Command}`");
+        if (Data is not null)
+        {
+            sb.AppendLine();
+            sb.AppendLine(CultureInfo.InvariantCulture, $"Data: {Data}");
+        }
         foreach (var slice in Rows.Select(r => r.Slice).Distinct())
         {
             var rows = Rows.Where(r => r.Slice == slice).ToList();

@@ -147,10 +147,10 @@ public sealed class ItemFeaturizer
         }
     }
 
-    private static string? NormalizeBrand(string? brand) =>
+    internal static string? NormalizeBrand(string? brand) =>
         string.IsNullOrWhiteSpace(brand) ? null : brand.Trim().ToLowerInvariant();
 
-    private static string[] CategoryKeys(IReadOnlyList<string> categories)
+    internal static string[] CategoryKeys(IReadOnlyList<string> categories)
     {
         var keys = new string[Math.Min(Levels, categories.Count)];
         for (var l = 0; l < keys.Length; l++)
@@ -161,7 +161,7 @@ public sealed class ItemFeaturizer
         return keys;
     }
 
-    private static IEnumerable<string> AttributeKeys(IReadOnlyDictionary<string, string> attributes) =>
+    internal static IEnumerable<string> AttributeKeys(IReadOnlyDictionary<string, string> attributes) =>
         attributes.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => (a.Key + "=" + a.Value).ToLowerInvariant());
 
     private static int PriceBucket(decimal? price)

@@ -107,6 +107,9 @@ public sealed record ModelManifest
     /// <summary>Item ids of the rows of item_residuals.bin, when the model has per-item residuals.</summary>
     public string[]? ResidualItemIds { get; init; }
 
+    /// <summary>What the training catalogue's metadata gave the item encoder.</summary>
+    public Featurization.FeatureCoverage? Coverage { get; init; }
+
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
     public static ModelManifest Parse(string json) =>

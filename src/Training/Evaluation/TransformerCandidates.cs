@@ -426,7 +426,10 @@ public static class TransformerCandidates
             new TransformerCandidate("metadata-transformer-no-brand", options with { UseBrand = false }, cache),
             // The pooling ablation names the choice the row makes, the other one of last-position and mean pooling.
             new TransformerCandidate($"metadata-transformer-{otherPooling}-pooling", options with { Pooling = otherPooling }, cache),
-            new TransformerCandidate("metadata-transformer+id", withId, cache),
+            // Hybrid item vectors: metadata plus a learned residual for items with enough training interactions.
+            new TransformerCandidate("hybrid-transformer", withId, cache),
+            // Ablation: a residual for every item, however rare.
+            new TransformerCandidate("metadata-transformer+id", withId with { ResidualMinCount = 0 }, cache),
             new RankerCandidate("ranker", rankerOnIdResidual ? withId : options, cache),
             // Ablation: the ranking stage tuned without the baseline floors (slice weights alone).
             new RankerCandidate("ranker-no-floors", rankerOnIdResidual ? withId : options, cache, floors: false),

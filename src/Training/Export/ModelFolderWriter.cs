@@ -16,7 +16,8 @@ public static class ModelFolderWriter
         IReadOnlyList<string> itemIds,
         FusionWeights? fusion,
         IReadOnlyDictionary<string, double>? metrics = null,
-        MultiRound.MultiRoundModel? multiRound = null)
+        MultiRound.MultiRoundModel? multiRound = null,
+        FeatureCoverage? coverage = null)
     {
         if (multiRound is not null && !ReferenceEquals(multiRound.Model, model))
         {
@@ -36,12 +37,12 @@ public static class ModelFolderWriter
             ["session_encoder"] = WriteFile(folder, ModelContract.SessionEncoderFile, OnnxExporter.SessionEncoder(model)),
         };
         string[]? residualIds = null;
-        if (OnnxExporter.Residuals(model) is { } residuals)
+        if (OnnxExporter.Residuals(model) is ({ } rows, { } residuals))
         {
             var bytes = new byte[residuals.Length * sizeof(float)];
             Buffer.BlockCopy(residuals, 0, bytes, 0, bytes.Length);
             files["residuals"] = WriteFile(folder, ModelContract.ResidualsFile, bytes);
-            residualIds = [.. itemIds];
+            residualIds = [.. rows.Select(row => itemIds[row])];
         }
 
         var d = options.Dim;
@@ -114,6 +115,7 @@ public static class ModelFolderWriter
             Fusion = fusion,
             MultiRound = multiRound is null ? null : new MultiRoundSettings(multiRound.Options.Rounds, multiRound.Options.PerRound),
             ResidualItemIds = residualIds,
+            Coverage = coverage,
         };
         if (multiRound is not null)
         {

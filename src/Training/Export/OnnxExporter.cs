@@ -283,9 +283,32 @@ public static class OnnxExporter
         return g.Node("Mul", [half, g.Node("Add", [g.Scalar($"one_{x}", 1f), erf])]);
     }
 
-    /// <summary>The per-item residual vectors [items, Dim], or null when the model has none.</summary>
-    public static float[]? Residuals(TrainedModel model) =>
-        model.Module.Options is { Metadata: true, IdResidual: true } ? Weights(model.Module)["ids.weight"].Values : null;
+    /// <summary>
+    /// The rows (item indexes) that have a residual and their vectors [rows, Dim], or null when the model has none:
+    /// an item whose gate is closed is served by its metadata vector alone, so it is left out.
+    /// </summary>
+    public static (int[] Rows, float[] Vectors)? Residuals(TrainedModel model)
+    {
+        if (model.Module.Options is not { Metadata: true, IdResidual: true } || model.Module.Residuals() is not { } residuals)
+        {
+            return null;
+        }
+
+        using (residuals)
+        {
+            var all = residuals.contiguous().data<float>().ToArray();
+            var dim = model.Module.Options.Dim;
+            var open = model.Module.ResidualItems();
+            int[] rows = [.. Enumerable.Range(0, model.Module.ItemCount).Where(row => open[row])];
+            var vectors = new float[rows.Length * dim];
+            for (var i = 0; i < rows.Length; i++)
+            {
+                Array.Copy(all, rows[i] * dim, vectors, i * dim, dim);
+            }
+
+            return (rows, vectors);
+        }
+    }
 
     private static Dictionary<string, (float[] Values, long[] Shape)> Weights(TorchSharp.torch.nn.Module module)
     {
