@@ -21,9 +21,12 @@ public static class Program
         sessionrec import movielens <folder>               ratings.csv + movies.csv
         sessionrec import diginetica <train-item-views.csv>
         sessionrec train beauty|recbole <path> [--item <file.item>] [--out <models folder>] [--version <name>]
-                           [--minutes <budget>] [--id-residual] [--rounds 5 [--per-round 20] [--round-minutes 6]]
+                           [--minutes <budget>] [--item-vectors auto|hybrid|metadata]
+                           [--rounds 5 [--per-round 20] [--round-minutes 6]]
                                                            train the metadata transformer, write a model folder
-                                                           (default <data>/models/<tenant>/m2trec-<time>)
+                                                           (default <data>/models/<tenant>/m2trec-<time>); item
+                                                           vectors: auto keeps item-id residuals (frequent items)
+                                                           only if they beat the pure metadata model on validation
         sessionrec eval recs beauty|recbole <path> [--item <file.item>] [--models a,b] [--json <file>] [--md <file>]
                                                            leave-one-out evaluation of the baselines and models
                            [--minutes <per model>] [--epochs <n>] [--no-new-items] [--new-items-for a,b]
@@ -119,7 +122,13 @@ public static class Program
 
             case ("train", var format):
                 var modelsFolder = options.GetValueOrDefault("out") ?? Path.Combine(options.GetValueOrDefault("data") ?? "data", "models", options.GetValueOrDefault("tenant") ?? "default");
-                var trainOptions = TrainOptions(options) with { IdResidual = options.ContainsKey("id-residual") };
+                var trainOptions = (options.ContainsKey("id-residual") ? "hybrid" : options.GetValueOrDefault("item-vectors") ?? "auto") switch
+                {
+                    "auto" => TrainOptions(options) with { IdResidual = true, ChooseOnValidation = true },
+                    "hybrid" => TrainOptions(options) with { IdResidual = true, ChooseOnValidation = false },
+                    "metadata" => TrainOptions(options) with { IdResidual = false },
+                    var other => throw new ArgumentException($"--item-vectors is auto, hybrid or metadata, not '{other}'."),
+                };
                 var manifest = ModelTraining.Run(
                     Read(format, positional, options),
                     trainOptions,

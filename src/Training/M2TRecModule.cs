@@ -87,10 +87,12 @@ public sealed class M2TRecModule : nn.Module
                 }
             }
 
-            if (options.Metadata && itemCounts is not null && options.ResidualMinCount > 0)
+            if (options.Metadata)
             {
-                // A constant 0/1 column: a gated item's residual gets no gradient and adds nothing.
-                residual_gate = tensor([.. itemCounts.Select(c => c >= options.ResidualMinCount ? 1f : 0f)]).view(items, 1);
+                // A constant 0/1 column: a gated item's residual gets no gradient and adds nothing. It starts closed
+                // for every item (training begins with the pure metadata model) until OpenResidualGate.
+                _openGate = [.. Enumerable.Range(0, items).Select(i => itemCounts is null || i >= itemCounts.Length || itemCounts[i] >= options.ResidualMinCount ? 1f : 0f)];
+                residual_gate = zeros(items, 1);
             }
         }
 
@@ -120,6 +122,7 @@ public sealed class M2TRecModule : nn.Module
     private readonly TorchSharp.Modules.Parameter? log_scale;
     private readonly Embedding? ids;
     private readonly Tensor? residual_gate;
+    private readonly float[]? _openGate;
     private readonly Embedding positions;
     private readonly ModuleList<Block> blocks;
     private readonly LayerNorm final_norm;
@@ -134,13 +137,24 @@ public sealed class M2TRecModule : nn.Module
 
     /// <summary>The per-item residuals as trained ([items, Dim], gated rows zero), or null without residuals.</summary>
     public Tensor? Residuals() =>
-        _options.Metadata && ids is not null ? (residual_gate is null ? ids.weight! : ids.weight! * residual_gate).detach() : null;
+        ids is not null && residual_gate is not null ? (ids.weight! * residual_gate).detach() : null;
+
+    /// <summary>
+    /// Lets the residuals of items with at least <see cref="M2TRecOptions.ResidualMinCount"/> training interactions
+    /// learn and count (every item when the counts were not given); until then the model is the pure metadata one.
+    /// </summary>
+    public void OpenResidualGate()
+    {
+        if (residual_gate is not null && _openGate is not null)
+        {
+            using var _ = no_grad();
+            residual_gate.copy_(tensor(_openGate).view(_items, 1));
+        }
+    }
 
     /// <summary>Per item, whether it has a residual (its gate is open); all false without residuals.</summary>
     public bool[] ResidualItems() =>
-        ids is null ? new bool[_items]
-        : residual_gate is null ? Enumerable.Repeat(true, _items).ToArray()
-        : [.. residual_gate.data<float>().ToArray().Select(g => g > 0)];
+        ids is null || residual_gate is null ? new bool[_items] : [.. residual_gate.data<float>().ToArray().Select(g => g > 0)];
 
     /// <summary>Item vectors [N, Dim] from the feature table tensors (each on the model's device).</summary>
     public Tensor EncodeItems(ItemTensors table)

@@ -10,6 +10,13 @@ public sealed record M2TRecOptions
     public bool IdResidual { get; init; }
 
     /// <summary>
+    /// With <see cref="IdResidual"/>: train the pure metadata model first and keep the residuals only if they improve
+    /// validation (true, the default: `train --item-vectors auto`), or train them from the first epoch and keep them
+    /// (false: `--item-vectors hybrid`).
+    /// </summary>
+    public bool ChooseOnValidation { get; init; } = true;
+
+    /// <summary>
     /// With <see cref="IdResidual"/>: only items with at least this many training interactions learn a residual; the
     /// rest (rare and new items) keep their pure metadata vector, which a few interactions cannot improve on without
     /// overfitting. 0 gives every item a residual.

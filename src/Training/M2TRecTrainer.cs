@@ -20,6 +20,12 @@ public sealed record EpochReport(int Epoch, double Loss, double ValidationMetric
 /// <summary>What training produced: the module in eval mode, the featurizer it was trained with, and its history.</summary>
 public sealed record TrainedModel(M2TRecModule Module, ItemFeaturizer Featurizer, ItemFeatureTable Table, IReadOnlyList<EpochReport> Epochs, TimeSpan Elapsed)
 {
+    /// <summary>The epoch from which item residuals trained (null: none did).</summary>
+    public int? ResidualsFrom { get; init; }
+
+    /// <summary>What the kept (best) epoch's item vectors are: "metadata", "hybrid" (metadata plus residuals of frequent items) or "id".</summary>
+    public string ItemVectors { get; init; } = "metadata";
+
     public double BestValidation => Epochs.Count == 0 ? 0 : Epochs.Max(e => e.ValidationMetric);
 }
 
@@ -31,6 +37,9 @@ public sealed record TrainedModel(M2TRecModule Module, ItemFeaturizer Featurizer
 public static class M2TRecTrainer
 {
     public const string ValidationMetric = "NDCG@20";
+
+    /// <summary>With residuals, the share of the epochs and of the budget the pure first stage may use.</summary>
+    public const double PureShare = 0.6;
 
     public static TrainedModel Train(
         LeaveOneOutSplit split,
@@ -51,10 +60,41 @@ public static class M2TRecTrainer
         var epochs = new List<EpochReport>();
         Dictionary<string, Tensor>? best = null;
         var bestMetric = double.NegativeInfinity;
+        var bestEpoch = 0;
         var sinceBest = 0;
-        for (var epoch = 1; epoch <= options.MaxEpochs && watch.Elapsed < budget && sinceBest < options.Patience; epoch++)
+
+        // With residuals, two stages: the pure metadata model first, then from its best state the residuals of
+        // frequent items too. Early stopping keeps the best epoch of both, so the residuals stay only if they
+        // improve validation: on rich metadata the pure model may win, on poor metadata the hybrid one.
+        int? residualsFrom = null;
+        var staged = options is { Metadata: true, IdResidual: true, ChooseOnValidation: true };
+        if (options is { Metadata: true, IdResidual: true, ChooseOnValidation: false })
+        {
+            module.OpenResidualGate();
+            residualsFrom = 1;
+        }
+
+        var firstStageEpochs = staged ? Math.Max(1, (int)Math.Round(options.MaxEpochs * PureShare)) : options.MaxEpochs;
+        var firstStageBudget = staged ? budget * PureShare : budget;
+        for (var epoch = 1; epoch <= options.MaxEpochs && watch.Elapsed < budget; epoch++)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (staged && residualsFrom is null && (sinceBest >= options.Patience || epoch > firstStageEpochs || watch.Elapsed >= firstStageBudget))
+            {
+                if (best is not null)
+                {
+                    module.load_state_dict(best);
+                }
+
+                module.OpenResidualGate();
+                residualsFrom = epoch;
+                sinceBest = 0;
+            }
+            else if (sinceBest >= options.Patience)
+            {
+                break;
+            }
+
             module.train();
             double lossSum = 0;
             var batches = 0;
@@ -78,6 +118,7 @@ public static class M2TRecTrainer
             if (improved)
             {
                 bestMetric = metric;
+                bestEpoch = epoch;
                 sinceBest = 0;
                 DisposeAll(best);
                 best = module.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
@@ -99,7 +140,11 @@ public static class M2TRecTrainer
         }
 
         module.eval();
-        return new TrainedModel(module, featurizer, table, epochs, watch.Elapsed);
+        return new TrainedModel(module, featurizer, table, epochs, watch.Elapsed)
+        {
+            ResidualsFrom = residualsFrom,
+            ItemVectors = !options.Metadata ? "id" : residualsFrom is { } from && bestEpoch >= from ? "hybrid" : "metadata",
+        };
     }
 
     /// <summary>

@@ -89,11 +89,13 @@ public sealed class TrainAndEvalCommandTests : IDisposable
     {
         var (inter, item) = WriteRecBole();
         var models = Path.Combine(_dir, "models");
-        var code = await Program.RunAsync(["train", "recbole", inter, "--item", item, "--out", models, "--version", "t1", "--epochs", "3", "--dim", "16", "--id-residual"], TestContext.Current.CancellationToken);
+        var code = await Program.RunAsync(["train", "recbole", inter, "--item", item, "--out", models, "--version", "t1", "--epochs", "3", "--dim", "16", "--item-vectors", "hybrid", "--residual-min-count", "0"], TestContext.Current.CancellationToken);
         Assert.Equal(0, code);
         using var model = OnnxRecommenderModel.Load(Path.Combine(models, "t1"));
         Assert.Equal("t1", model.Version);
         Assert.Equal(300, model.Manifest.ResidualItemIds!.Length);
+        Assert.Equal(("hybrid", "m2trec+id-residual"), (model.Manifest.ItemVectors, model.Manifest.Kind));
+        Assert.Equal(300, model.Manifest.Coverage!.Items);
         Assert.Equal(3, model.Manifest.Metrics["epochs"]);
         Assert.InRange(model.Manifest.Metrics["test_ranker_HR@20"], 0.0, 1.0);
 
@@ -101,6 +103,15 @@ public sealed class TrainAndEvalCommandTests : IDisposable
         Assert.InRange(model.Manifest.Metrics["test_users"], 1, model.Manifest.Training.Users);
         Assert.NotNull(model.Manifest.Fusion);
         Assert.StartsWith("sha256:", model.Manifest.Training.Fingerprint, StringComparison.Ordinal);
+
+        // By default the residuals are kept only if they beat the pure model on validation; the manifest says which
+        // won and the residual file goes with the choice.
+        Assert.Equal(0, await Program.RunAsync(["train", "recbole", inter, "--item", item, "--out", models, "--version", "t2", "--epochs", "3", "--dim", "16"], TestContext.Current.CancellationToken));
+        using (var chosen = OnnxRecommenderModel.Load(Path.Combine(models, "t2")))
+        {
+            Assert.Contains(chosen.Manifest.ItemVectors, new[] { "metadata", "hybrid" });
+            Assert.Equal(chosen.Manifest.ItemVectors == "hybrid", chosen.Manifest.ResidualItemIds is { Length: > 0 });
+        }
 
         // Versions are immutable.
         var again = await Assert.ThrowsAsync<InvalidOperationException>(() => Program.RunAsync(["train", "recbole", inter, "--item", item, "--out", models, "--version", "t1", "--epochs", "1", "--dim", "16"], TestContext.Current.CancellationToken));

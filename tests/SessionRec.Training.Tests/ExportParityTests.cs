@@ -40,7 +40,7 @@ public sealed class ExportParityTests : IDisposable
     [MemberData(nameof(Variants))]
     public void Onnx_runtime_matches_the_torch_forward_pass(string pooling, bool idResidual, bool heads, string tower, string scoring)
     {
-        var options = Tiny with { Pooling = pooling, IdResidual = idResidual, PrimaryWeight = heads ? 0.3 : 0, SubcategoryWeight = heads ? 0.3 : 0, ItemTower = tower, Scoring = scoring };
+        var options = Tiny with { Pooling = pooling, IdResidual = idResidual, ChooseOnValidation = false, PrimaryWeight = heads ? 0.3 : 0, SubcategoryWeight = heads ? 0.3 : 0, ItemTower = tower, Scoring = scoring };
         var model = TrainTiny(options);
         var parameters = model.Module.named_parameters().Select(p => p.name).ToList();
         Assert.Equal(scoring == "cosine", parameters.Contains("log_scale"));
@@ -80,7 +80,8 @@ public sealed class ExportParityTests : IDisposable
     {
         const int MinCount = 6;
         var counts = SyntheticData.Split().ItemCounts(Models.Evaluation.Phase.Validation);
-        var model = TrainTiny(Tiny with { IdResidual = true, ResidualMinCount = MinCount });
+        var model = TrainTiny(Tiny with { IdResidual = true, ChooseOnValidation = false, ResidualMinCount = MinCount });
+        Assert.Equal("hybrid", model.ItemVectors);
         var dataset = SyntheticData.Create();
         var manifest = ModelFolderWriter.Write(_folder, "gated", model, new TrainingData("synthetic", "x", 400, 300, 1), [.. dataset.Items.Select(i => i.Id)], null);
 

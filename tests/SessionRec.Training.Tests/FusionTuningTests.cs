@@ -10,21 +10,22 @@ using SessionRec.Training.Evaluation;
 public sealed class FusionTuningTests
 {
     [Fact]
-    public void A_slice_below_its_best_baseline_costs_more_than_its_weight()
+    public void A_metric_below_its_best_baseline_costs_more_than_the_slice_score_it_buys()
     {
         double[] weights = [1, 0.5];
 
-        // A is better on all users; B keeps the cold slice above its best baseline (0.30).
-        double[] a = [0.42, 0.26];
-        double[] b = [0.38, 0.31];
+        // Metrics per slice: HR@20, NDCG@20, HR@50, NDCG@50 (score = NDCG@20 + HR@50). A has the higher scores but
+        // loses HR@20 on all users to a baseline (floor 0.18); B keeps every metric at or above its floor.
+        double[][] a = [[0.15, 0.09, 0.33, 0.10], [0.05, 0.03, 0.23, 0.05]];
+        double[][] b = [[0.18, 0.08, 0.32, 0.10], [0.05, 0.03, 0.22, 0.05]];
 
-        double[] none = [0, 0];
-        Assert.True(FusionTuning.FloorObjective(a, weights, none) > FusionTuning.FloorObjective(b, weights, none));
+        double[][] none = [new double[4], new double[4]];
         Assert.Equal(0.42 + (0.5 * 0.26), FusionTuning.FloorObjective(a, weights, none), 9);
+        Assert.True(FusionTuning.FloorObjective(a, weights, none) > FusionTuning.FloorObjective(b, weights, none));
 
-        double[] floors = [0.2, 0.3];
-        Assert.Equal(0.42 + (0.5 * 0.26) - (FusionTuning.FloorPenalty * 0.04), FusionTuning.FloorObjective(a, weights, floors), 9);
-        Assert.Equal(0.38 + (0.5 * 0.31), FusionTuning.FloorObjective(b, weights, floors), 9);
+        double[][] floors = [[0.18, 0.07, 0.30, 0.09], [0.04, 0.02, 0.20, 0.04]];
+        Assert.Equal(0.42 + (0.5 * 0.26) - (FusionTuning.FloorPenalty * 0.03), FusionTuning.FloorObjective(a, weights, floors), 9);
+        Assert.Equal(0.40 + (0.5 * 0.25), FusionTuning.FloorObjective(b, weights, floors), 9);
         Assert.True(FusionTuning.FloorObjective(b, weights, floors) > FusionTuning.FloorObjective(a, weights, floors));
     }
 

@@ -8,6 +8,22 @@ using TorchSharp;
 
 public sealed class TrainerTests
 {
+    [Fact(Timeout = 300_000)]
+    public void Item_residuals_train_after_the_pure_model_and_stay_only_if_validation_improves()
+    {
+        var model = ExportParityTests.TrainTiny(ExportParityTests.Tiny with { IdResidual = true, MaxEpochs = 5, Patience = 10 });
+
+        // round(5 × 0.6) = 3 pure epochs, then the residuals of frequent items from epoch 4.
+        Assert.Equal(4, model.ResidualsFrom);
+        Assert.Equal(5, model.Epochs.Count);
+        var kept = model.Epochs.Last(e => e.Improved).Epoch;
+        Assert.Equal(kept >= 4 ? "hybrid" : "metadata", model.ItemVectors);
+        Assert.Equal(kept >= 4, model.Module.ResidualItems().Any(open => open));
+
+        var pure = ExportParityTests.TrainTiny(ExportParityTests.Tiny with { MaxEpochs = 3 });
+        Assert.Equal(("metadata", (int?)null), (pure.ItemVectors, pure.ResidualsFrom));
+    }
+
     [Fact]
     public void A_few_epochs_lower_the_loss_and_beat_popularity_on_structured_data()
     {

@@ -76,7 +76,7 @@ public sealed class RecsEvaluation(LeaveOneOutSplit split, double newItemFractio
 
         var scorer = candidate.Fit(split, Phase.Test, progress, cancellationToken);
         var ranks = Evaluator.Ranks(scorer, split, Phase.Test, progress: Users(progress, candidate.Name, "all"), cancellationToken: cancellationToken);
-        var all = Row(candidate.Name, "all", ranks);
+        var all = Row(candidate.Name, "all", ranks) with { Note = (scorer as Ranking.FusedScorer)?.Weights };
         yield return all with { Metrics = new Dictionary<string, double>(all.Metrics) { [DiversityMetric] = Math.Round(Diversity(scorer), 2) } };
         var cold = ColdUsers();
         yield return Row(candidate.Name, "cold", [.. cold.Select(u => ranks[u])]);

@@ -107,6 +107,12 @@ public sealed record ModelManifest
     /// <summary>Item ids of the rows of item_residuals.bin, when the model has per-item residuals.</summary>
     public string[]? ResidualItemIds { get; init; }
 
+    /// <summary>
+    /// "metadata" (item vectors from metadata alone) or "hybrid" (plus the residuals of items frequent in training),
+    /// as chosen on validation by training; null in manifests written before the choice existed.
+    /// </summary>
+    public string? ItemVectors { get; init; }
+
     /// <summary>What the training catalogue's metadata gave the item encoder.</summary>
     public Featurization.FeatureCoverage? Coverage { get; init; }
 

@@ -99,6 +99,8 @@ public static class FusionTuning
     /// <summary>Passes of the coordinate search over the four weights.</summary>
     public const int SearchRounds = 2;
 
+    private static readonly string[] SliceNames = ["all", "cold", "new"];
+
     /// <summary>Fewest users a slice keeps when a budget samples it down.</summary>
     public const int MinSliceUsers = 200;
 
@@ -130,12 +132,19 @@ public static class FusionTuning
     /// <see cref="FloorPenalty"/> more: the production ranker should not lose a slice to a baseline it could use
     /// (with the fixed slice weights alone, a stronger model asked for less item-kNN and fell below item-kNN on cold targets).
     /// </summary>
+    /// <summary>The metrics a floor holds for, per slice: HR@20, NDCG@20, HR@50, NDCG@50 (the targets' columns).</summary>
+    public static readonly (string Name, bool Ndcg, int K)[] FloorMetrics = [("HR@20", false, 20), ("NDCG@20", true, 20), ("HR@50", false, 50), ("NDCG@50", true, 50)];
+
+    /// <summary>A slice's score, what the search maximises: NDCG@20 + HR@50 of its <see cref="FloorMetrics"/>.</summary>
+    public static double SliceScore(IReadOnlyList<double> metrics) => metrics[1] + metrics[2];
+
     /// <summary>
-    /// The tuning objective: the slices' scores, weighted, less <see cref="FloorPenalty"/> × each slice's shortfall
-    /// below its floor (none above it).
+    /// The tuning objective: the slices' scores, weighted, less <see cref="FloorPenalty"/> × every shortfall of a
+    /// slice's metric below its floor (none above it): a ranker that beats the best baseline on NDCG@20 + HR@50 but
+    /// loses HR@20 to it pays for that metric.
     /// </summary>
-    public static double FloorObjective(IReadOnlyList<double> scores, IReadOnlyList<double> weights, IReadOnlyList<double> floors) =>
-        scores.Select((v, k) => (weights[k] * v) - (FloorPenalty * Math.Max(0, floors[k] - v))).Sum();
+    public static double FloorObjective(IReadOnlyList<double[]> metrics, IReadOnlyList<double> weights, IReadOnlyList<double[]> floors) =>
+        metrics.Select((m, k) => (weights[k] * SliceScore(m)) - (FloorPenalty * m.Select((v, j) => Math.Max(0, floors[k][j] - v)).Sum())).Sum();
 
     /// <param name="budget">When set (`sessionrec train`), the tuning's wall-clock budget: a first, small evaluation
     /// measures the cost per user, the slices are sampled down to what the search can afford, and the search keeps
@@ -157,9 +166,16 @@ public static class FusionTuning
         var baseScorer = TransformerCandidate.Scorer("model", model, split, Phase.Validation);
         var newSources = Sources(withoutNew, split.ItemCount, pseudoNew.Union(split.Unreleased).ToHashSet());
         var weights = new float[newSources.Length];
-        double Score(ISequenceScorer scorer, IReadOnlyList<int> slice) => slice.Count == 0
-            ? 0
-            : Evaluator.Ranks(scorer, split, Phase.Validation, slice).Average(r => RankingMetrics.Ndcg(r, 20) + RankingMetrics.Hit(r, 50));
+        double[] Metrics(ISequenceScorer scorer, IReadOnlyList<int> slice)
+        {
+            if (slice.Count == 0)
+            {
+                return new double[FloorMetrics.Length];
+            }
+
+            var ranks = Evaluator.Ranks(scorer, split, Phase.Validation, slice);
+            return [.. FloorMetrics.Select(m => ranks.Average(r => m.Ndcg ? RankingMetrics.Ndcg(r, m.K) : RankingMetrics.Hit(r, m.K)))];
+        }
 
         // Every slice is scored in the catalogue with the pseudo-new items, so lifting new items is paid for by the
         // users whose targets they push down. Most traffic is warm: the sample of all users counts as much as the
@@ -169,10 +185,12 @@ public static class FusionTuning
         var trials = 1 + (SearchRounds * (Grid.Length + Grid.Length + PopularityGrid.Length + NewItemGrid.Length));
         if (budget is { } limit)
         {
-            slices = Afford(slices, limit, trials + (floors ? FunctionCandidate.BaselineScorers.Count : 0), watch, Score, baseScorer, newSources, progress);
+            slices = Afford(slices, limit, trials + (floors ? FunctionCandidate.BaselineScorers.Count : 0), watch, (scorer, slice) => Metrics(scorer, slice), baseScorer, newSources, progress);
         }
 
-        var floor = new double[slices.Length];
+        // Each slice's floor per metric: the best baseline on that metric (the baselines differ: item-kNN may lead
+        // HR@50 where co-occurrence leads NDCG@20).
+        var floor = slices.Select(_ => new double[FloorMetrics.Length]).ToArray();
         if (floors)
         {
             foreach (var (_, build) in FunctionCandidate.BaselineScorers)
@@ -180,18 +198,22 @@ public static class FusionTuning
                 var baseline = build(withoutNew, split.ItemCount);
                 for (var k = 0; k < slices.Length; k++)
                 {
-                    floor[k] = Math.Max(floor[k], Score(baseline, slices[k]));
+                    var metrics = Metrics(baseline, slices[k]);
+                    for (var j = 0; j < metrics.Length; j++)
+                    {
+                        floor[k][j] = Math.Max(floor[k][j], metrics[j]);
+                    }
                 }
             }
         }
 
-        double[] SliceScores(float[] w)
+        double[][] SliceMetrics(float[] w)
         {
             var fused = new FusedScorer("ranker", baseScorer, [.. newSources.Zip(w)]);
-            return [.. slices.Select(slice => Score(fused, slice))];
+            return [.. slices.Select(slice => Metrics(fused, slice))];
         }
 
-        double Objective(float[] w) => FloorObjective(SliceScores(w), sliceWeights, floor);
+        double Objective(float[] w) => FloorObjective(SliceMetrics(w), sliceWeights, floor);
 
         var best = Objective(weights);
         var done = 1;
@@ -235,8 +257,17 @@ public static class FusionTuning
             progress?.Report($"fusion tuning stopped by the budget after {done}/{trials} trials; the best weights so far are kept");
         }
 
-        var final = SliceScores(weights);
-        progress?.Report($"fusion weights: co-occurrence {weights[0]}, item-kNN {weights[1]}, popularity {weights[2]}, new item {weights[3]} (validation NDCG@20 + HR@50 on all/cold/new {final[0]:0.0000}/{final[1]:0.0000}/{final[2]:0.0000}, best baselines {floor[0]:0.0000}/{floor[1]:0.0000}/{floor[2]:0.0000}; objective {best:0.0000}; {slices[0].Count}/{slices[1].Count}/{slices[2].Count} users)");
+        var final = SliceMetrics(weights);
+        var below = Enumerable.Range(0, slices.Length).SelectMany(k => FloorMetrics.Select((m, j) => (Slice: SliceNames[k], m.Name, Value: final[k][j], Floor: floor[k][j])))
+            .Where(x => x.Value < x.Floor).Select(x => $"{x.Slice} {x.Name} {x.Value:0.0000} < {x.Floor:0.0000}").ToList();
+        progress?.Report($"fusion weights: co-occurrence {weights[0]}, item-kNN {weights[1]}, popularity {weights[2]}, new item {weights[3]} (validation NDCG@20 + HR@50 on all/cold/new {SliceScore(final[0]):0.0000}/{SliceScore(final[1]):0.0000}/{SliceScore(final[2]):0.0000}, best baselines {SliceScore(floor[0]):0.0000}/{SliceScore(floor[1]):0.0000}/{SliceScore(floor[2]):0.0000}; objective {best:0.0000}; {slices[0].Count}/{slices[1].Count}/{slices[2].Count} users)");
+        if (floors)
+        {
+            progress?.Report(below.Count == 0
+                ? "fusion: at or above the best baseline on every slice and metric on validation"
+                : $"fusion: below the best baseline on validation in {string.Join("; ", below)}");
+        }
+
         return new FusionWeights(weights[0], weights[1], weights[2], weights[3]);
     }
 
@@ -247,7 +278,7 @@ public static class FusionTuning
     /// </summary>
     private static IReadOnlyList<int>[] Afford(
         IReadOnlyList<int>[] slices, TimeSpan budget, int evaluations, System.Diagnostics.Stopwatch watch,
-        Func<ISequenceScorer, IReadOnlyList<int>, double> score, ISequenceScorer baseScorer, ISequenceScorer[] sources, IProgress<string>? progress)
+        Func<ISequenceScorer, IReadOnlyList<int>, double[]> score, ISequenceScorer baseScorer, ISequenceScorer[] sources, IProgress<string>? progress)
     {
         var probe = slices.Select(slice => slice.Take(Math.Max(1, slice.Count / 8)).ToList()).ToArray();
         var started = watch.Elapsed;
@@ -426,10 +457,11 @@ public static class TransformerCandidates
             new TransformerCandidate("metadata-transformer-no-brand", options with { UseBrand = false }, cache),
             // The pooling ablation names the choice the row makes, the other one of last-position and mean pooling.
             new TransformerCandidate($"metadata-transformer-{otherPooling}-pooling", options with { Pooling = otherPooling }, cache),
-            // Hybrid item vectors: metadata plus a learned residual for items with enough training interactions.
+            // Hybrid item vectors as `train` makes them: the pure model first, then residuals for items with enough
+            // training interactions, kept only if validation improves.
             new TransformerCandidate("hybrid-transformer", withId, cache),
             // Ablation: a residual for every item, however rare.
-            new TransformerCandidate("metadata-transformer+id", withId with { ResidualMinCount = 0 }, cache),
+            new TransformerCandidate("metadata-transformer+id", withId with { ResidualMinCount = 0, ChooseOnValidation = false }, cache),
             new RankerCandidate("ranker", rankerOnIdResidual ? withId : options, cache),
             // Ablation: the ranking stage tuned without the baseline floors (slice weights alone).
             new RankerCandidate("ranker-no-floors", rankerOnIdResidual ? withId : options, cache, floors: false),

@@ -95,7 +95,8 @@ public static class ModelFolderWriter
         {
             Format = ModelContract.Format,
             Version = version,
-            Kind = options.IdResidual ? "m2trec+id-residual" : "m2trec",
+            Kind = residualIds is null ? "m2trec" : "m2trec+id-residual",
+            ItemVectors = model.ItemVectors,
             Created = DateTimeOffset.UtcNow,
             FeaturizerVersion = ItemFeaturizer.Version,
             Featurizer = model.Featurizer,

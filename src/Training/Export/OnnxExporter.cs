@@ -300,6 +300,11 @@ public static class OnnxExporter
             var dim = model.Module.Options.Dim;
             var open = model.Module.ResidualItems();
             int[] rows = [.. Enumerable.Range(0, model.Module.ItemCount).Where(row => open[row])];
+            if (rows.Length == 0)
+            {
+                return null; // the kept epoch is the pure model's
+            }
+
             var vectors = new float[rows.Length * dim];
             for (var i = 0; i < rows.Length; i++)
             {

@@ -151,7 +151,7 @@ public static class MultiRoundTrainer
         Dispose(bestAdapters);
         module.eval();
         adapters.eval();
-        var tuned = new TrainedModel(module, baseModel.Featurizer, baseModel.Table, baseModel.Epochs, baseModel.Elapsed + watch.Elapsed);
+        var tuned = baseModel with { Module = module, Elapsed = baseModel.Elapsed + watch.Elapsed };
         return new MultiRoundModel(tuned, adapters, options, epochs, watch.Elapsed);
     }
 
