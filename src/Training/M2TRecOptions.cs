@@ -12,7 +12,10 @@ public sealed record M2TRecOptions
     /// <summary>
     /// With <see cref="IdResidual"/>: train the pure metadata model first and keep the residuals only if they improve
     /// validation (true, the default: `train --item-vectors auto`), or train them from the first epoch and keep them
-    /// (false: `--item-vectors hybrid`).
+    /// (false: `--item-vectors hybrid`). Where the metadata cannot separate items (<see
+    /// Models.Featurization.FeatureCoverage.SeparatesItems"/> false: most items share another's exact metadata), the
+    /// pure stage would be spent on a model that cannot tell those items apart, so the residuals train from the first
+    /// epoch either way.
     /// </summary>
     public bool ChooseOnValidation { get; init; } = true;
 

@@ -67,8 +67,10 @@ public static class M2TRecTrainer
         // frequent items too. Early stopping keeps the best epoch of both, so the residuals stay only if they
         // improve validation: on rich metadata the pure model may win, on poor metadata the hybrid one.
         int? residualsFrom = null;
-        var staged = options is { Metadata: true, IdResidual: true, ChooseOnValidation: true };
-        if (options is { Metadata: true, IdResidual: true, ChooseOnValidation: false })
+        var joint = options is { Metadata: true, IdResidual: true }
+            && (!options.ChooseOnValidation || !FeatureCoverage.Measure(featurizer, split.Dataset.Items).SeparatesItems);
+        var staged = options is { Metadata: true, IdResidual: true } && !joint;
+        if (joint)
         {
             module.OpenResidualGate();
             residualsFrom = 1;

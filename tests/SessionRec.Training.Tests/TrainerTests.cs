@@ -24,6 +24,21 @@ public sealed class TrainerTests
         Assert.Equal(("metadata", (int?)null), (pure.ItemVectors, pure.ResidualsFrom));
     }
 
+    [Fact(Timeout = 300_000)]
+    public void Where_the_metadata_cannot_separate_items_the_residuals_train_from_the_first_epoch()
+    {
+        var dataset = SyntheticData.Create();
+        var bare = new Models.Data.SequenceDataset(dataset.Name, [.. dataset.Items.Select(i => i with { Title = "", Brand = null, Categories = [], Attributes = new Dictionary<string, string>(), Price = null })], dataset.Users, dataset.Sequences);
+        var split = LeaveOneOutSplit.Create(bare);
+        var featurizer = ItemFeaturizer.Fit(split.Dataset.Items);
+        Assert.False(FeatureCoverage.Measure(featurizer, split.Dataset.Items).SeparatesItems);
+
+        var model = M2TRecTrainer.Train(split, featurizer, ItemFeatureTable.Build(featurizer, split.Dataset.Items), ExportParityTests.Tiny with { IdResidual = true, MaxEpochs = 3 });
+
+        Assert.Equal((1, "hybrid"), (model.ResidualsFrom, model.ItemVectors));
+        Assert.Contains(true, model.Module.ResidualItems());
+    }
+
     [Fact]
     public void A_few_epochs_lower_the_loss_and_beat_popularity_on_structured_data()
     {
