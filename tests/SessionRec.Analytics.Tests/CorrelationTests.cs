@@ -21,9 +21,10 @@ public class CorrelationTests
     }
 
     [Fact]
-    public void AConstantSampleHasNoCorrelation()
+    public void AConstantSampleHasAnUndefinedCorrelation()
     {
-        Assert.Equal(0, Correlation.Pearson([1, 1, 1], [1, 2, 3]));
+        Assert.True(double.IsNaN(Correlation.Pearson([1, 1, 1], [1, 2, 3])));
+        Assert.False(Correlation.Bootstrap([1, 1, 1], [1, 2, 3], Correlation.Pearson, 50).IsDefined);
     }
 
     [Fact]
@@ -55,5 +56,27 @@ public class CorrelationTests
         Assert.True(gap.Low > 0.2 && gap.High < 0.4, $"{gap}");
         var none = MeanBootstrap.Difference(a, a.Select(v => v).ToList(), 500);
         Assert.True(none.Low < 0 && none.High > 0, $"{none}");
+    }
+
+    [Fact]
+    public void An_undefined_correlation_is_null_in_json_and_na_in_markdown_never_a_bold_value()
+    {
+        var rows = new[]
+        {
+            new SessionRec.Analytics.Data.CorrelationRow("NUM", "no-clicks", 3, Estimate.Undefined, Estimate.Undefined),
+            new SessionRec.Analytics.Data.CorrelationRow("sDCG", "no-clicks", 3, new Estimate(-0.2, -0.5, 0.1), new Estimate(-0.1, -0.4, 0.2)),
+        };
+        var file = SessionRec.Analytics.Data.SessionsResultsFile.FromCorrelations("d", "p", "c", rows);
+
+        var json = file.ToJson();
+        Assert.Contains("\"spearman\": null", json.ToLowerInvariant(), StringComparison.Ordinal);
+        var back = SessionRec.Analytics.Data.SessionsResultsFile.FromJson(json);
+        Assert.Null(back.Rows[0].Metrics["Spearman"]);
+        Assert.Equal(-0.2, back.Rows[1].Metrics["Spearman"]);
+
+        var markdown = file.ToMarkdown();
+        Assert.Contains("| NUM | n/a | n/a | n/a | n/a |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| sDCG | **-0.2000** |", markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain("0.0000", markdown, StringComparison.Ordinal);
     }
 }

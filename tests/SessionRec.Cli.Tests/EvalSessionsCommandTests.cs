@@ -68,7 +68,7 @@ public sealed class EvalSessionsCommandTests
         var dcg = results.Rows.Single(r => r.Model == "DCG-last-query" && r.Slice == "query");
         Assert.Equal(120, dcg.N);
         Assert.True(dcg.Metrics["Spearman"] > 0.3, $"{dcg.Metrics["Spearman"]}");
-        Assert.InRange(dcg.Metrics["Spearman"], dcg.Ci["Spearman"][0], dcg.Ci["Spearman"][1]);
+        Assert.InRange(dcg.Metrics["Spearman"]!.Value, dcg.Ci["Spearman"]![0], dcg.Ci["Spearman"]![1]);
         Assert.Contains("| NUM-no-click-enhancement |", await File.ReadAllTextAsync(md, TestContext.Current.CancellationToken), StringComparison.Ordinal);
     }
 

@@ -39,4 +39,20 @@ public sealed class EvalSuggestionsCommandTests
         Assert.True(personal.Metrics["MRR@10"] > results.Rows.Single(r => r.Model == "mpc" && r.Slice == "prefix-0").Metrics["MRR@10"]);
         Assert.Contains("vs mpc", personal.Note, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_log_whose_split_leaves_no_target_fails_and_writes_no_numbers()
+    {
+        using var dir = new TempFolder();
+        var log = Path.Combine(dir.Path, "log.tsv");
+        var start = new DateTime(2026, 1, 1, 8, 0, 0, DateTimeKind.Utc);
+
+        // Every session is one query: no held-out session has a next query.
+        await File.WriteAllLinesAsync(log, Enumerable.Range(0, 40).Select(u => $"user{u}\t{start.AddHours(u):yyMMddHHmmss}\tquery {u % 5}"), TestContext.Current.CancellationToken);
+        var json = Path.Combine(dir.Path, "s.json");
+        var code = await Program.RunAsync(["eval", "suggestions", "--log", log, "--json", json, "--replicates", "50"], TestContext.Current.CancellationToken);
+
+        Assert.NotEqual(0, code);
+        Assert.False(File.Exists(json));
+    }
 }

@@ -6,8 +6,10 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 
 /// <summary>A results row: a metric (in the <c>model</c> column of docs/targets.md's format) on a slice, with n pairs.</summary>
+/// A metric that cannot be computed on the slice (a correlation with a constant column) is null in
+/// <see cref="Metrics"/> and <see cref="Ci"/>: "n/a" in the markdown, never a number.
 public sealed record SessionsResultRow(
-    string Model, string Slice, int N, IReadOnlyDictionary<string, double> Metrics, IReadOnlyDictionary<string, double[]> Ci);
+    string Model, string Slice, int N, IReadOnlyDictionary<string, double?> Metrics, IReadOnlyDictionary<string, double[]?> Ci);
 
 /// <summary>The results format of docs/targets.md for kind "sessions", as JSON and markdown.</summary>
 public sealed record SessionsResultsFile(
@@ -25,12 +27,12 @@ public sealed record SessionsResultsFile(
         string dataset, string protocol, string command, IEnumerable<CorrelationRow> rows) =>
         new("sessions", dataset, protocol, DescribeMachine(), command, DateTimeOffset.UtcNow, rows.Select(r => new SessionsResultRow(
             r.Metric, r.Slice, r.N,
-            new Dictionary<string, double> { ["Spearman"] = Math.Round(r.Spearman.Value, 4), ["Pearson"] = Math.Round(r.Pearson.Value, 4) },
-            new Dictionary<string, double[]>
-            {
-                ["Spearman"] = [Math.Round(r.Spearman.Low, 4), Math.Round(r.Spearman.High, 4)],
-                ["Pearson"] = [Math.Round(r.Pearson.Low, 4), Math.Round(r.Pearson.High, 4)],
-            })).ToList());
+            new Dictionary<string, double?> { ["Spearman"] = Value(r.Spearman), ["Pearson"] = Value(r.Pearson) },
+            new Dictionary<string, double[]?> { ["Spearman"] = Interval(r.Spearman), ["Pearson"] = Interval(r.Pearson) })).ToList());
+
+    private static double? Value(Statistics.Estimate e) => e.IsDefined ? Math.Round(e.Value, 4) : null;
+
+    private static double[]? Interval(Statistics.Estimate e) => e.IsDefined ? [Math.Round(e.Low, 4), Math.Round(e.High, 4)] : null;
 
     public static string DescribeMachine() =>
         $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}";
@@ -49,6 +51,11 @@ public sealed record SessionsResultsFile(
         sb.AppendLine(CultureInfo.InvariantCulture, $"Protocol: {Protocol}. Machine: {Machine}. Measured {Measured:yyyy-MM-dd}.");
         sb.AppendLine();
         sb.AppendLine(CultureInfo.InvariantCulture, $"Command: `{Command}`");
+        if (Rows.Any(r => r.Metrics.Values.Any(v => v is null)))
+        {
+            sb.AppendLine();
+            sb.AppendLine("n/a: the correlation is undefined on that slice (one of the two columns is constant, e.g. no clicks).");
+        }
         foreach (var slice in Rows.Select(r => r.Slice).Distinct())
         {
             var rows = Rows.Where(r => r.Slice == slice).ToList();
@@ -63,8 +70,13 @@ public sealed record SessionsResultsFile(
                 sb.Append(CultureInfo.InvariantCulture, $"| {row.Model}");
                 foreach (var c in columns)
                 {
-                    var value = row.Metrics.GetValueOrDefault(c, double.NaN);
-                    var best = rows.Max(r => r.Metrics.GetValueOrDefault(c, double.NegativeInfinity));
+                    if (row.Metrics.GetValueOrDefault(c) is not { } value)
+                    {
+                        sb.Append(" | n/a | n/a");
+                        continue;
+                    }
+
+                    var best = rows.Max(r => r.Metrics.GetValueOrDefault(c) ?? double.NegativeInfinity);
                     var text = value.ToString("0.0000", CultureInfo.InvariantCulture);
                     var ci = row.Ci.GetValueOrDefault(c);
                     sb.Append(value == best ? $" | **{text}**" : $" | {text}");

@@ -26,8 +26,8 @@ public static class Correlation
             syy += dy * dy;
         }
 
-        // A constant variable has no correlation with anything; 0 rather than NaN keeps tables readable.
-        return sxx > 0 && syy > 0 ? sxy / Math.Sqrt(sxx * syy) : 0;
+        // A constant variable has no correlation with anything: undefined (NaN), never a value that reads as "none".
+        return sxx > 0 && syy > 0 ? sxy / Math.Sqrt(sxx * syy) : double.NaN;
     }
 
     /// <summary>Spearman's rho: Pearson on ranks, ties given their average rank.</summary>
@@ -61,7 +61,10 @@ public static class Correlation
         return ranks;
     }
 
-    /// <summary>The statistic on the data and its 95% percentile-bootstrap interval, resampling pairs.</summary>
+    /// <summary>
+    /// The statistic on the data and its 95% percentile-bootstrap interval, resampling pairs. Undefined (all NaN) when
+    /// the statistic is undefined on the data; resamples where it is undefined (a constant column drawn) are left out.
+    /// </summary>
     public static Estimate Bootstrap(
         IReadOnlyList<double> x, IReadOnlyList<double> y, Func<IReadOnlyList<double>, IReadOnlyList<double>, double> statistic,
         int replicates = 1000, int seed = 17)
@@ -84,7 +87,9 @@ public static class Correlation
             samples[b] = statistic(bx, by);
         }
 
-        return Estimate.From(statistic(x, y), samples);
+        var value = statistic(x, y);
+        var defined = samples.Where(v => !double.IsNaN(v)).ToArray();
+        return double.IsNaN(value) || defined.Length == 0 ? Estimate.Undefined : Estimate.From(value, defined);
     }
 
     private static void Check(IReadOnlyList<double> x, IReadOnlyList<double> y)
@@ -104,6 +109,11 @@ public static class Correlation
 /// <summary>A point estimate with a 95% confidence interval.</summary>
 public sealed record Estimate(double Value, double Low, double High)
 {
+    /// <summary>A statistic that cannot be computed on the data (e.g. a correlation with a constant column).</summary>
+    public static readonly Estimate Undefined = new(double.NaN, double.NaN, double.NaN);
+
+    public bool IsDefined => !double.IsNaN(Value);
+
     public static Estimate From(double value, double[] samples)
     {
         Array.Sort(samples);

@@ -166,13 +166,18 @@ public static class EvalSessionsCommand
             foreach (var row in results.Rows.Where(r => r.Slice == slice))
             {
                 table.AddRow(row.Model, $"{row.N:N0}",
-                    $"{row.Metrics["Spearman"]:0.0000} ({row.Ci["Spearman"][0]:0.0000}–{row.Ci["Spearman"][1]:0.0000})",
-                    $"{row.Metrics["Pearson"]:0.0000} ({row.Ci["Pearson"][0]:0.0000}–{row.Ci["Pearson"][1]:0.0000})");
+                    Cell(row, "Spearman"),
+                    Cell(row, "Pearson"));
             }
 
             AnsiConsole.Write(table);
         }
     }
+
+    private static string Cell(SessionsResultRow row, string metric) =>
+        row.Metrics.GetValueOrDefault(metric) is { } value && row.Ci.GetValueOrDefault(metric) is { } ci
+            ? string.Create(CultureInfo.InvariantCulture, $"{value:0.0000} ({ci[0]:0.0000}–{ci[1]:0.0000})")
+            : "n/a (undefined)";
 
     private static void Write(string text, string? path)
     {

@@ -37,6 +37,13 @@ public static class EvalSuggestionsCommand
         var unseen = evaluation.Cases.Count(c => !evaluation.SeenInTraining(c.Target));
         AnsiConsole.MarkupLineInterpolated($"{dataset}: {sessions.Count:N0} sessions; {evaluation.TrainSessions:N0} for training, {evaluation.Test.Count:N0} held out with {evaluation.Cases.Count:N0} next-query targets ({unseen:N0} never searched in training); {evaluation.GraphEntities:N0} phrase entities");
 
+        if (evaluation.Cases.Count == 0)
+        {
+            // A table of zeros (or NaN) would read as a measured failure of every method; it measured nothing.
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {dataset}: the held-out sessions ({evaluation.Test.Count:N0}) have no next query to predict, so there is nothing to measure; no results written. A log whose sessions are single queries cannot evaluate next-query suggestion.");
+            return 1;
+        }
+
         var rows = new List<ResultRow>();
         var methods = new[] { SuggestionEvaluation.Mpc, SuggestionEvaluation.NonPersonal, SuggestionEvaluation.Personal };
         for (var prefix = 0; prefix <= 3; prefix++)
@@ -47,9 +54,20 @@ public static class EvalSuggestionsCommand
                 var started = DateTime.UtcNow;
                 byMethod[method] = evaluation.Run(method, prefix, null, cancellationToken);
                 var results = byMethod[method];
+                if (results.Count == 0)
+                {
+                    break;
+                }
+
                 var row = Row(method, $"prefix-{prefix}", results, evaluation, replicates);
                 rows.Add(row);
                 AnsiConsole.MarkupLineInterpolated($"{method,-20} prefix-{prefix} n={results.Count,4}  Cosine@10 {row.Metrics["Cosine@10"]:0.0000}  Rouge1@10 {row.Metrics["Rouge1@10"]:0.0000}  MRR@10 {row.Metrics["MRR@10"]:0.0000} (ceiling {row.Metrics["Ceiling"]:0.0000})  ({(DateTime.UtcNow - started).TotalSeconds:0} s)");
+            }
+
+            if (byMethod.Values.Any(r => r.Count == 0))
+            {
+                AnsiConsole.MarkupLineInterpolated($"[yellow]prefix-{prefix}: no target is longer than {prefix} characters; the slice is left out[/]");
+                continue;
             }
 
             // The personalized pipeline's margins over the other two, paired by target.
