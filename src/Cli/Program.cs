@@ -40,6 +40,7 @@ public static class Program
                            [--round-adapters gated|published] [--round-decay 0.3] [--round-base-loss 1]
                                                            multi-round retrieval (Ada-Retrieval) fine-tuning
         sessionrec eval suggestions --log <file> [--json <file>] [--md <file>] [--dataset <name>] [--replicates 1000]
+                           [--split time|interleaved]  hold out the last 20% of the log's time, or every 5th session
                                                            next-query suggestion on held-out sessions of a query log
                                                            (.tsv: user, time, query; AOL with header) or TREC Session
                                                            .xml: MPC vs the non-personalized and personalized pipelines

@@ -79,4 +79,25 @@ public class CorrelationTests
         Assert.Contains("| sDCG | **-0.2000** |", markdown, StringComparison.Ordinal);
         Assert.DoesNotContain("0.0000", markdown, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_cluster_bootstrap_widens_the_interval_when_values_move_together_within_a_cluster()
+    {
+        // 16 sessions of 4 targets each; a session's targets are all hits or all misses.
+        var random = new Random(3);
+        var sessionHits = Enumerable.Range(0, 16).Select(_ => random.NextDouble() < 0.5 ? 1.0 : 0.0).ToArray();
+        var values = Enumerable.Range(0, 64).Select(i => sessionHits[i / 4]).ToList();
+        var clusters = Enumerable.Range(0, 64).Select(i => i / 4).ToList();
+
+        var naive = MeanBootstrap.Mean(values, 2000);
+        var clustered = MeanBootstrap.ClusteredMean(values, clusters, 2000);
+
+        Assert.Equal(naive.Value, clustered.Value, 12);
+        Assert.True(clustered.High - clustered.Low > 1.5 * (naive.High - naive.Low), $"clustered {clustered}, naive {naive}");
+
+        // One value per cluster: the same resampling as the plain bootstrap.
+        var alone = MeanBootstrap.ClusteredMean(values, [.. Enumerable.Range(0, 64)], 2000);
+        Assert.InRange(alone.High - alone.Low, 0.8 * (naive.High - naive.Low), 1.25 * (naive.High - naive.Low));
+        Assert.False(MeanBootstrap.ClusteredMean([], [], 10).IsDefined);
+    }
 }

@@ -55,4 +55,32 @@ public sealed class EvalSuggestionsCommandTests
         Assert.NotEqual(0, code);
         Assert.False(File.Exists(json));
     }
+
+    [Fact]
+    public async Task A_log_whose_late_sessions_are_single_queries_evaluates_with_the_interleaved_split()
+    {
+        using var dir = new TempFolder();
+        var log = Path.Combine(dir.Path, "log.tsv");
+        var start = new DateTime(2026, 1, 1, 8, 0, 0, DateTimeKind.Utc);
+        var lines = new List<string>();
+        for (var u = 0; u < 50; u++)
+        {
+            var at = start.AddHours(u);
+            lines.Add($"user{u}\t{at:yyMMddHHmmss}\tface cream");
+            if (u < 35)
+            {
+                lines.Add($"user{u}\t{at.AddMinutes(2):yyMMddHHmmss}\tnight face cream"); // only early sessions continue
+            }
+        }
+
+        await File.WriteAllLinesAsync(log, lines, TestContext.Current.CancellationToken);
+        var json = Path.Combine(dir.Path, "s.json");
+        Assert.NotEqual(0, await Program.RunAsync(["eval", "suggestions", "--log", log, "--json", json, "--replicates", "50"], TestContext.Current.CancellationToken));
+        Assert.Equal(0, await Program.RunAsync(["eval", "suggestions", "--log", log, "--json", json, "--replicates", "50", "--split", "interleaved"], TestContext.Current.CancellationToken));
+
+        var results = ResultsFile.FromJson(await File.ReadAllTextAsync(json, TestContext.Current.CancellationToken));
+        Assert.Contains("split interleaved", results.Protocol, StringComparison.Ordinal);
+        Assert.Contains("resampling held-out sessions", results.Protocol, StringComparison.Ordinal);
+        Assert.Equal(7, results.Rows.Single(r => r.Model == "suggest-personal" && r.Slice == "prefix-0").Users); // sessions 4, 9, ..., 34
+    }
 }

@@ -15,8 +15,13 @@ using Spectre.Console;
 /// </summary>
 public static class EvalSuggestionsCommand
 {
-    public const string Protocol =
-        "sessions split by 30 minutes of inactivity (consecutive repeats merged, empty queries dropped); sessions starting in the last 20% of the log's time span held out; every later query of a held-out session is a target, predicted from the session before it and the first L characters of the target (targets no longer than L skipped); top 10; Cosine@10 = best MiniLM (all-MiniLM-L6-v2) cosine with the target, Rouge1@10 = best ROUGE-1 F; exact MRR@10 and Success@10 with Ceiling = share of targets that occur in the training log; 95% bootstrap intervals over targets";
+    /// <summary>The protocol, with the held-out split named ("time" or "interleaved").</summary>
+    public static string Protocol(string split) =>
+        "sessions split by 30 minutes of inactivity (consecutive repeats merged, empty queries dropped); "
+        + (split == "interleaved"
+            ? "split interleaved: every 5th session in time order held out (the query log and graph from all other sessions, a user's knowledge from their earlier ones)"
+            : "split by time: sessions starting in the last 20% of the log's time span held out")
+        + "; every later query of a held-out session is a target, predicted from the session before it and the first L characters of the target (targets no longer than L skipped); top 10; Cosine@10 = best MiniLM (all-MiniLM-L6-v2) cosine with the target, Rouge1@10 = best ROUGE-1 F; exact MRR@10 and Success@10 with Ceiling = share of targets that occur in the training log; 95% bootstrap intervals resampling held-out sessions (a session's targets move together, so they are resampled together)";
 
     public static int Run(Dictionary<string, string?> options, string command, CancellationToken cancellationToken)
     {
@@ -33,14 +38,20 @@ public static class EvalSuggestionsCommand
         var replicates = int.Parse(options.GetValueOrDefault("replicates") ?? "1000", CultureInfo.InvariantCulture);
 
         using var encoder = new MiniLmEncoder();
-        var evaluation = new SuggestionEvaluation(sessions, encoder);
+        var split = options.GetValueOrDefault("split") ?? "time";
+        if (split is not ("time" or "interleaved"))
+        {
+            throw new ArgumentException($"--split is time or interleaved, not '{split}'.");
+        }
+
+        var evaluation = new SuggestionEvaluation(sessions, encoder, interleaved: split == "interleaved");
         var unseen = evaluation.Cases.Count(c => !evaluation.SeenInTraining(c.Target));
         AnsiConsole.MarkupLineInterpolated($"{dataset}: {sessions.Count:N0} sessions; {evaluation.TrainSessions:N0} for training, {evaluation.Test.Count:N0} held out with {evaluation.Cases.Count:N0} next-query targets ({unseen:N0} never searched in training); {evaluation.GraphEntities:N0} phrase entities");
 
         if (evaluation.Cases.Count == 0)
         {
             // A table of zeros (or NaN) would read as a measured failure of every method; it measured nothing.
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {dataset}: the held-out sessions ({evaluation.Test.Count:N0}) have no next query to predict, so there is nothing to measure; no results written. A log whose sessions are single queries cannot evaluate next-query suggestion.");
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {dataset}: the held-out sessions ({evaluation.Test.Count:N0}) have no next query to predict, so there is nothing to measure; no results written.{(split == "time" ? " Try --split interleaved (every 5th session held out), if earlier sessions have follow-up queries." : "")}");
             return 1;
         }
 
@@ -77,7 +88,7 @@ public static class EvalSuggestionsCommand
             {
                 foreach (var (metric, pick) in new (string, Func<CaseResult, double>)[] { ("Cosine@10", r => r.Cosine), ("Rouge1@10", r => r.Rouge1) })
                 {
-                    var margin = MeanBootstrap.Mean(personal.Zip(byMethod[other], (p, o) => pick(p) - pick(o)).ToList(), replicates);
+                    var margin = MeanBootstrap.ClusteredMean(personal.Zip(byMethod[other], (p, o) => pick(p) - pick(o)).ToList(), Sessions(personal), replicates);
                     notes.Add(string.Create(CultureInfo.InvariantCulture, $"{metric} vs {other} {margin.Value:+0.0000;-0.0000} (95% CI {margin.Low:+0.0000;-0.0000} to {margin.High:+0.0000;-0.0000})"));
                 }
             }
@@ -87,7 +98,7 @@ public static class EvalSuggestionsCommand
             AnsiConsole.MarkupLineInterpolated($"[grey]{rows[index].Note}[/]");
         }
 
-        var file = new ResultsFile("suggestions", dataset, Protocol, ResultsFile.DescribeMachine(), command, DateTimeOffset.UtcNow, rows);
+        var file = new ResultsFile("suggestions", dataset, Protocol(split), ResultsFile.DescribeMachine(), command, DateTimeOffset.UtcNow, rows);
         if (options.GetValueOrDefault("json") is { } json)
         {
             File.WriteAllText(json, file.ToJson());
@@ -99,6 +110,13 @@ public static class EvalSuggestionsCommand
         }
 
         return 0;
+    }
+
+    /// <summary>Each result's held-out session, as a cluster id for the bootstrap.</summary>
+    private static int[] Sessions(IReadOnlyList<CaseResult> results)
+    {
+        var ids = new Dictionary<QuerySession, int>(ReferenceEqualityComparer.Instance);
+        return [.. results.Select(r => ids.TryGetValue(r.Case.Session, out var id) ? id : ids[r.Case.Session] = ids.Count)];
     }
 
     private static ResultRow Row(string method, string slice, IReadOnlyList<CaseResult> results, SuggestionEvaluation evaluation, int replicates)
@@ -114,7 +132,7 @@ public static class EvalSuggestionsCommand
             ("Ceiling", results.Select(r => evaluation.SeenInTraining(r.Case.Target) ? 1.0 : 0).ToList()),
         })
         {
-            var estimate = MeanBootstrap.Mean(values, replicates);
+            var estimate = MeanBootstrap.ClusteredMean(values, Sessions(results), replicates);
             metrics[name] = Math.Round(values.Count == 0 ? 0 : estimate.Value, 4);
             ci[name] = values.Count == 0 ? [0, 0] : [Math.Round(estimate.Low, 4), Math.Round(estimate.High, 4)];
         }

@@ -38,7 +38,10 @@ public sealed class SuggestionEvaluation
     private readonly IReadOnlyList<QuerySession> _train;
     private readonly Dictionary<string, List<QuerySession>> _trainByUser;
 
-    public SuggestionEvaluation(IReadOnlyList<QuerySession> sessions, ITextEncoder encoder, double heldOutShare = 0.2)
+    /// <param name="interleaved">Hold out every n-th session in time order (n = 1 / <paramref name="heldOutShare"/>)
+    /// instead of the last sessions: logs whose late sessions are single queries still evaluate. The query log and
+    /// graph then come from every other session, later ones included; a user's knowledge only from earlier ones.</param>
+    public SuggestionEvaluation(IReadOnlyList<QuerySession> sessions, ITextEncoder encoder, double heldOutShare = 0.2, bool interleaved = false)
     {
         _encoder = encoder;
         var ordered = sessions.Where(s => s.Queries.Count > 0).OrderBy(s => s.Start).ToList();
@@ -47,11 +50,21 @@ public sealed class SuggestionEvaluation
             throw new ArgumentException("The log needs at least two sessions to split.");
         }
 
-        var first = ordered[0].Start;
-        var last = ordered.Max(s => s.Start);
-        var cut = first + ((last - first) * (1 - heldOutShare));
-        _train = ordered.Where(s => s.Start < cut).ToList();
-        Test = ordered.Where(s => s.Start >= cut).ToList();
+        if (interleaved)
+        {
+            var every = Math.Max(2, (int)Math.Round(1 / heldOutShare));
+            _train = ordered.Where((_, i) => i % every != every - 1).ToList();
+            Test = ordered.Where((_, i) => i % every == every - 1).ToList();
+        }
+        else
+        {
+            var first = ordered[0].Start;
+            var last = ordered.Max(s => s.Start);
+            var cut = first + ((last - first) * (1 - heldOutShare));
+            _train = ordered.Where(s => s.Start < cut).ToList();
+            Test = ordered.Where(s => s.Start >= cut).ToList();
+        }
+
         _trainByUser = _train.GroupBy(s => s.UserId).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
 
         // The graph of a query log is its frequent phrases (and the titles users opened), from training only.
