@@ -22,8 +22,8 @@ public sealed class FusedScorer(string name, ISequenceScorer model, IReadOnlyLis
 {
     public string Name => name;
 
-    /// <summary>The weights in words, for results files: "weights: model 1, cooccurrence 4, ...".</summary>
-    public string Weights => "weights: " + string.Join(", ", [$"{model.Name} 1", .. sources.Select(s => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{s.Source.Name} {s.Weight}"))]);
+    /// <summary>The weights in words, for results files: "weights: model 1, log-cooccurrence 4, ...".</summary>
+    public string Weights => "weights: " + string.Join(", ", ["model 1", .. sources.Select(s => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{s.Source.Name} {s.Weight}"))]);
 
     public void Score(int user, ReadOnlySpan<int> history, Span<float> scores)
     {
