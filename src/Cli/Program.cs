@@ -35,7 +35,7 @@ public static class Program
                            [--residual-min-count 5]    items with fewer training interactions get no id residual
                            [--metadata anonymous]      replace brands and categories by opaque ids, drop titles and
                                                        prices (the poor-metadata ablation); also for train
-                           [--ranker-base pure|id]     the ranker fuses the pure model (default) or the id-residual one
+                           [--ranker-base pure|id]     the ranker fuses the pure model (default) or the hybrid one
                            [--rounds 5] [--per-round 20] [--round-minutes 6] [--round-epochs <n>]
                            [--round-adapters gated|published] [--round-decay 0.3] [--round-base-loss 1]
                                                            multi-round retrieval (Ada-Retrieval) fine-tuning
@@ -93,12 +93,7 @@ public static class Program
                 var days = double.Parse(options.GetValueOrDefault("window-days") ?? "14", CultureInfo.InvariantCulture);
                 var events = Timeline.Assign(dataset, DateTimeOffset.UtcNow.AddHours(-4), TimeSpan.FromDays(days));
                 AnsiConsole.MarkupLineInterpolated($"{dataset.Name}: {dataset.Items.Count:N0} items, {events.Count:N0} interactions of {dataset.Interactions.Select(i => i.UserId).Distinct().Count():N0} users");
-                var coverage = FeatureCoverage.Measure(ItemFeaturizer.Fit(dataset.Items), dataset.Items);
-                AnsiConsole.MarkupLineInterpolated($"{coverage}");
-                foreach (var warning in coverage.Warnings())
-                {
-                    AnsiConsole.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
-                }
+                EvalRecsCommand.Print(FeatureCoverage.Measure(ItemFeaturizer.Fit(dataset.Items), dataset.Items));
 
                 var started = DateTime.UtcNow;
                 Importer.Totals totals;

@@ -47,7 +47,8 @@ public static class M2TRecTrainer
         ItemFeatureTable table,
         M2TRecOptions options,
         IProgress<EpochReport>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        FeatureCoverage? coverage = null)
     {
         var (random, trainable, validation) = Prepare(split, options.Threads, options.Seed, options.ValidationUsers);
         var module = new M2TRecModule(options, featurizer, split.ItemCount, split.ItemCounts(Phase.Validation));
@@ -68,7 +69,7 @@ public static class M2TRecTrainer
         // improve validation: on rich metadata the pure model may win, on poor metadata the hybrid one.
         int? residualsFrom = null;
         var joint = options is { Metadata: true, IdResidual: true }
-            && (!options.ChooseOnValidation || !FeatureCoverage.Measure(featurizer, split.Dataset.Items).SeparatesItems);
+            && (!options.ChooseOnValidation || !(coverage ?? FeatureCoverage.Measure(featurizer, split.Dataset.Items)).SeparatesItems);
         var staged = options is { Metadata: true, IdResidual: true } && !joint;
         if (joint)
         {

@@ -84,17 +84,16 @@ public static class ModelTraining
         var featurizer = ItemFeaturizer.Fit(sequences.Items);
         var table = ItemFeatureTable.Build(featurizer, sequences.Items);
         var coverage = FeatureCoverage.Measure(featurizer, sequences.Items);
-        progress?.Report(coverage.ToString());
-        foreach (var warning in coverage.Warnings())
+        foreach (var line in coverage.Lines())
         {
-            progress?.Report("warning: " + warning);
+            progress?.Report(line);
         }
 
         var trainingShare = multiRound is null ? TrainingShare : TrainingShare - FineTuneShare;
         var trainOptions = options with { MaxMinutes = Math.Max(0.05, (total * trainingShare - watch.Elapsed).TotalMinutes) };
         progress?.Report($"training on {split.UserCount:N0} sequences over {split.ItemCount:N0} items ({featurizer}); budget {trainOptions.MaxMinutes:0.#} of {options.MaxMinutes:0.#} min");
         var model = M2TRecTrainer.Train(split, featurizer, table, trainOptions, progress is null ? null : new Progress<EpochReport>(e => progress.Report(
-            $"epoch {e.Epoch}: loss {e.Loss:0.000}, validation {M2TRecTrainer.ValidationMetric} {e.ValidationMetric:0.0000}{(e.Improved ? " (best)" : "")}, {e.Elapsed:mm\\:ss} elapsed, ≤ {e.Remaining:mm\\:ss} left")), cancellationToken);
+            $"epoch {e.Epoch}: loss {e.Loss:0.000}, validation {M2TRecTrainer.ValidationMetric} {e.ValidationMetric:0.0000}{(e.Improved ? " (best)" : "")}, {e.Elapsed:mm\\:ss} elapsed, ≤ {e.Remaining:mm\\:ss} left")), cancellationToken, coverage);
 
         MultiRoundModel? rounds = null;
         if (multiRound is not null)

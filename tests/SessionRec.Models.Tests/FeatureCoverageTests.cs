@@ -23,6 +23,7 @@ public sealed class FeatureCoverageTests
         Assert.Equal((1.0, 1.0, 0.0), (attributes.ItemShare, attributes.TokensPerItem, attributes.UnknownShare));
         Assert.Equal(0, coverage.Fields.Single(f => f.Field == "title").TokensPerItem);
         Assert.Contains("title absent", coverage.ToString(), StringComparison.Ordinal);
+        Assert.Equal([coverage.ToString(), .. coverage.Warnings().Select(w => "warning: " + w)], coverage.Lines());
     }
 
     [Fact]

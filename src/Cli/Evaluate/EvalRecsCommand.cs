@@ -16,14 +16,8 @@ public static class EvalRecsCommand
         var evaluation = new RecsEvaluation(split);
         AnsiConsole.MarkupLineInterpolated($"{dataset.Name}: {split.ItemCount:N0} items, {split.UserCount:N0} users, {evaluation.ColdUsers().Count:N0} cold targets (≤ {RecsEvaluation.ColdThreshold} training interactions), {evaluation.NewItemSplit().Users.Count:N0} users whose target is a held-out new item");
         var coverage = FeatureCoverage.Measure(ItemFeaturizer.Fit(split.ReleasedItems), dataset.Items);
-        var warnings = coverage.Warnings().ToList();
-        AnsiConsole.MarkupLineInterpolated($"{coverage}");
-        foreach (var warning in warnings)
-        {
-            AnsiConsole.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
-        }
-
-        var data = coverage + "." + string.Concat(warnings.Select(w => " Warning: " + w + "."));
+        Print(coverage);
+        var data = string.Join(". ", coverage.Lines()) + ".";
         var rows = new List<ResultRow>();
         var progress = new Progress<string>(message => AnsiConsole.MarkupLineInterpolated($"[grey]{DateTime.Now:HH:mm:ss} {message}[/]"));
         var failed = new List<string>();
@@ -60,6 +54,22 @@ public static class EvalRecsCommand
         }
 
         return 0;
+    }
+
+    /// <summary>What the catalogue's metadata give the item encoder, warnings in yellow (also `import`).</summary>
+    public static void Print(FeatureCoverage coverage)
+    {
+        foreach (var line in coverage.Lines())
+        {
+            if (line.StartsWith("warning:", StringComparison.Ordinal))
+            {
+                AnsiConsole.MarkupLineInterpolated($"[yellow]{line}[/]");
+            }
+            else
+            {
+                AnsiConsole.MarkupLineInterpolated($"{line}");
+            }
+        }
     }
 
     private static void Write(Dataset dataset, string command, string? json, string? markdown, IReadOnlyList<ResultRow> rows, string data)

@@ -123,6 +123,7 @@ public static class EvalSuggestionsCommand
     {
         var metrics = new Dictionary<string, double>();
         var ci = new Dictionary<string, double[]>();
+        var sessions = Sessions(results);
         foreach (var (name, values) in new (string, List<double>)[]
         {
             ("Cosine@10", results.Select(r => r.Cosine).ToList()),
@@ -132,9 +133,9 @@ public static class EvalSuggestionsCommand
             ("Ceiling", results.Select(r => evaluation.SeenInTraining(r.Case.Target) ? 1.0 : 0).ToList()),
         })
         {
-            var estimate = MeanBootstrap.ClusteredMean(values, Sessions(results), replicates);
-            metrics[name] = Math.Round(values.Count == 0 ? 0 : estimate.Value, 4);
-            ci[name] = values.Count == 0 ? [0, 0] : [Math.Round(estimate.Low, 4), Math.Round(estimate.High, 4)];
+            var estimate = MeanBootstrap.ClusteredMean(values, sessions, replicates);
+            metrics[name] = Math.Round(estimate.Value, 4);
+            ci[name] = [Math.Round(estimate.Low, 4), Math.Round(estimate.High, 4)];
         }
 
         return new ResultRow(method, slice, results.Count, metrics, ci);

@@ -22,9 +22,9 @@ public static class MetadataAnonymizer
         foreach (var item in dataset.Items)
         {
             var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (!string.IsNullOrWhiteSpace(item.Brand))
+            if (Featurization.ItemFeaturizer.NormalizeBrand(item.Brand) is { } brand)
             {
-                attributes["brand"] = Opaque("brand:" + item.Brand.Trim().ToLowerInvariant());
+                attributes["brand"] = Opaque("brand:" + brand);
             }
 
             for (var level = 0; level < item.Categories.Count; level++)

@@ -91,6 +91,9 @@ public sealed record FeatureCoverage(int Items, IReadOnlyList<FieldCoverage> Fie
         }
     }
 
+    /// <summary>The summary, then each warning ("warning: …"): what `import`, `train` and `eval recs` print.</summary>
+    public IEnumerable<string> Lines() => [ToString(), .. Warnings().Select(w => "warning: " + w)];
+
     public override string ToString()
     {
         var sb = new StringBuilder();

@@ -120,18 +120,6 @@ public static class FusionTuning
 
     public static float[] Weights(FusionWeights w) => [w.Cooccurrence, w.ItemKnn, w.Popularity, w.NewItem];
 
-    /// <summary>
-    /// Coordinate search over the grids maximising, on validation, NDCG@20 + HR@50 over three slices — a fixed
-    /// sample of users (weight 1), users whose target is cold (≤ 5 interactions, weight 0.5), and users whose target
-    /// is one of 5% of the items made "new" for the tuning (weight 0.5) — in a catalogue where those 5% have had
-    /// their interactions removed from the fusion statistics (an ID-free model scores an item from its metadata,
-    /// so its scores stand in for a new item's). Without the cold and new slices the weights favoured popular items
-    /// and sank every new one; without the pseudo-new catalogue for every slice, the new-item term was free and
-    /// flooded everyone's lists with new items (docs/models.md). With <paramref name="floors"/>, each slice also has a
-    /// floor — the best baseline's score on it, in the same catalogue — and a shortfall below the floor costs
-    /// <see cref="FloorPenalty"/> more: the production ranker should not lose a slice to a baseline it could use
-    /// (with the fixed slice weights alone, a stronger model asked for less item-kNN and fell below item-kNN on cold targets).
-    /// </summary>
     /// <summary>The metrics a floor holds for, per slice: HR@20, NDCG@20, HR@50, NDCG@50 (the targets' columns).</summary>
     public static readonly (string Name, bool Ndcg, int K)[] FloorMetrics = [("HR@20", false, 20), ("NDCG@20", true, 20), ("HR@50", false, 50), ("NDCG@50", true, 50)];
 
@@ -146,6 +134,18 @@ public static class FusionTuning
     public static double FloorObjective(IReadOnlyList<double[]> metrics, IReadOnlyList<double> weights, IReadOnlyList<double[]> floors) =>
         metrics.Select((m, k) => (weights[k] * SliceScore(m)) - (FloorPenalty * m.Select((v, j) => Math.Max(0, floors[k][j] - v)).Sum())).Sum();
 
+    /// <summary>
+    /// Coordinate search over the grids maximising, on validation, NDCG@20 + HR@50 over three slices — a fixed
+    /// sample of users (weight 1), users whose target is cold (≤ 5 interactions, weight 0.5), and users whose target
+    /// is one of 5% of the items made "new" for the tuning (weight 0.5) — in a catalogue where those 5% have had
+    /// their interactions removed from the fusion statistics (an ID-free model scores an item from its metadata,
+    /// so its scores stand in for a new item's). Without the cold and new slices the weights favoured popular items
+    /// and sank every new one; without the pseudo-new catalogue for every slice, the new-item term was free and
+    /// flooded everyone's lists with new items (docs/models.md). With <paramref name="floors"/>, each slice also has a
+    /// floor per metric of <see cref="FloorMetrics"/> — the best baseline's value on it, in the same catalogue — and
+    /// a shortfall below a floor costs <see cref="FloorPenalty"/> more: the production ranker should not lose a slice to a baseline it could use
+    /// (with the fixed slice weights alone, a stronger model asked for less item-kNN and fell below item-kNN on cold targets).
+    /// </summary>
     /// <param name="budget">When set (`sessionrec train`), the tuning's wall-clock budget: a first, small evaluation
     /// measures the cost per user, the slices are sampled down to what the search can afford, and the search keeps
     /// the best weights so far when the budget runs out. Unset (the evaluation harness), the full samples are used.</param>

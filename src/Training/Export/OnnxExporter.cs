@@ -289,7 +289,7 @@ public static class OnnxExporter
     /// </summary>
     public static (int[] Rows, float[] Vectors)? Residuals(TrainedModel model)
     {
-        if (model.Module.Options is not { Metadata: true, IdResidual: true } || model.Module.Residuals() is not { } residuals)
+        if (model.Module.Residuals() is not { } residuals)
         {
             return null;
         }
