@@ -35,7 +35,8 @@ public static class Program
                            [--residual-min-count 5]    items with fewer training interactions get no id residual
                            [--metadata anonymous]      replace brands and categories by opaque ids, drop titles and
                                                        prices (the poor-metadata ablation); also for train
-                           [--ranker-base pure|id]     the ranker fuses the pure model (default) or the hybrid one
+                           [--ranker-base hybrid|pure] the ranker fuses the model train serves (hybrid, the default:
+                                                       residuals kept only if they win on validation) or the pure one
                            [--rounds 5] [--per-round 20] [--round-minutes 6] [--round-epochs <n>]
                            [--round-adapters gated|published] [--round-decay 0.3] [--round-base-loss 1]
                                                            multi-round retrieval (Ada-Retrieval) fine-tuning
@@ -137,7 +138,7 @@ public static class Program
                 return 0;
 
             case ("eval", "recs"):
-                var candidates = FunctionCandidate.Baselines().Concat(TransformerCandidates.All(TrainOptions(options), options.GetValueOrDefault("ranker-base") == "id", RoundOptions(options))).ToList();
+                var candidates = FunctionCandidate.Baselines().Concat(TransformerCandidates.All(TrainOptions(options), RankerOnHybrid(options), RoundOptions(options))).ToList();
                 var only = options.GetValueOrDefault("models")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                 return EvalRecsCommand.Run(
                     Read(positional.ElementAtOrDefault(2) ?? "", positional, options),
@@ -146,9 +147,9 @@ public static class Program
                     options.GetValueOrDefault("json"),
                     options.GetValueOrDefault("md"),
                     // The new-item slice retrains each model on a split without the held-out items: by default only
-                    // the two rows the targets name pay for that; the baselines are cheap.
+                    // the rows the targets name pay for that (the ranker and the hybrid row share one training); the baselines are cheap.
                     c => !options.ContainsKey("no-new-items")
-                        && (c is FunctionCandidate || (options.GetValueOrDefault("new-items-for") ?? "metadata-transformer,ranker").Split(',').Contains(c.Name)),
+                        && (c is FunctionCandidate || (options.GetValueOrDefault("new-items-for") ?? "metadata-transformer,hybrid-transformer,ranker").Split(',').Contains(c.Name)),
                     cancellationToken);
 
             case ("eval", "linking"):
@@ -195,6 +196,14 @@ public static class Program
                 return 2;
         }
     }
+
+    /// <summary>--ranker-base: hybrid (default; "id" is its old name) or pure.</summary>
+    private static bool RankerOnHybrid(Dictionary<string, string?> options) => options.GetValueOrDefault("ranker-base") switch
+    {
+        null or "hybrid" or "id" => true,
+        "pure" => false,
+        var other => throw new ArgumentException($"--ranker-base is hybrid or pure, not '{other}'."),
+    };
 
     /// <summary>Multi-round (Ada-Retrieval) options from the command line (--rounds, --per-round, --round-minutes, --round-epochs).</summary>
     private static MultiRoundOptions RoundOptions(Dictionary<string, string?> options)

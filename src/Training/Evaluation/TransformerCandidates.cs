@@ -438,11 +438,11 @@ public sealed class MultiRoundRankerCandidate(string name, M2TRecOptions options
 /// <summary>The transformer rows of `sessionrec eval recs`: the ID baseline, the metadata model, its ablations and the ranker.</summary>
 public static class TransformerCandidates
 {
-    /// <param name="rankerOnIdResidual">
-    /// The ranker fuses the model with item-id residuals (true) or the pure model (false, the default: with the
-    /// co-occurrence sources beside it, residuals added nothing on warm items and sank every new item).
+    /// <param name="rankerOnHybrid">
+    /// The ranker fuses the model `train` writes by default (true: item-id residuals for frequent items, kept only
+    /// if they win on validation) or the pure metadata model (false, the ablation).
     /// </param>
-    public static IReadOnlyList<IRecommenderCandidate> All(M2TRecOptions options, bool rankerOnIdResidual = false, MultiRoundOptions? multiRound = null)
+    public static IReadOnlyList<IRecommenderCandidate> All(M2TRecOptions options, bool rankerOnHybrid = true, MultiRoundOptions? multiRound = null)
     {
         var cache = new TrainingCache();
         var rounds = new MultiRoundCache(cache, multiRound ?? new MultiRoundOptions());
@@ -462,16 +462,16 @@ public static class TransformerCandidates
             new TransformerCandidate("hybrid-transformer", withId, cache),
             // Ablation: a residual for every item, however rare.
             new TransformerCandidate("metadata-transformer+id", withId with { ResidualMinCount = 0, ChooseOnValidation = false }, cache),
-            new RankerCandidate("ranker", rankerOnIdResidual ? withId : options, cache),
+            new RankerCandidate("ranker", rankerOnHybrid ? withId : options, cache),
             // Ablation: the ranking stage tuned without the baseline floors (slice weights alone).
-            new RankerCandidate("ranker-no-floors", rankerOnIdResidual ? withId : options, cache, floors: false),
+            new RankerCandidate("ranker-no-floors", rankerOnHybrid ? withId : options, cache, floors: false),
             // The ranker as the service runs it above Recommendations:AnnThreshold: it scores only candidates.
-            new CandidateRankerCandidate("ranker-candidates", rankerOnIdResidual ? withId : options, cache),
+            new CandidateRankerCandidate("ranker-candidates", rankerOnHybrid ? withId : options, cache),
             new MultiRoundCandidate("metadata-transformer+multiround", options, rounds),
             // Ablation: the fine-tuned model as a single pass (full ranking with its round-1 user vector), so the gain
             // of the later rounds is visible apart from the extra training.
             new MultiRoundSinglePassCandidate("metadata-transformer+multiround-1pass", options, rounds),
-            new MultiRoundRankerCandidate("ranker+multiround", rankerOnIdResidual ? withId : options, rounds),
+            new MultiRoundRankerCandidate("ranker+multiround", rankerOnHybrid ? withId : options, rounds),
         ];
     }
 }
