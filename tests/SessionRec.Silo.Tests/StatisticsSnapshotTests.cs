@@ -69,7 +69,7 @@ public sealed class StatisticsSnapshotTests(ClusterFixture fixture) : IClassFixt
         await new RedisClickLog(redis, new ServerPolicyBarrier()).AppendAsync(tenant, [View("1", user, "a", TimeSpan.Zero), View("2", "keep-me", "a", TimeSpan.Zero)]);
         var builder = fixture.Cluster.GrainFactory.GetGrain<IStatisticsBuilderGrain>(tenant);
         await builder.CatchUpAsync();
-        var store = new SessionRec.Silo.Statistics.StatisticsSnapshotStore(redis);
+        var store = new SessionRec.Silo.Statistics.StatisticsSnapshotStore(new SessionRec.Silo.Snapshots.SnapshotStore(redis));
         Assert.True(await Contains(redis, tenant, user));
         Assert.True(await store.HoldsUserAsync(tenant, user));
 

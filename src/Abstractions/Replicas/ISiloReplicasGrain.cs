@@ -17,6 +17,14 @@ public interface ISiloReplicasGrain : IGrainWithStringKey
     [Alias("StatisticsPublishedAsync")]
     Task StatisticsPublishedAsync(string tenant);
 
+    /// <summary>The tenant's query log was republished (an erasure): load the newest snapshot now.</summary>
+    [Alias("QueryLogPublishedAsync")]
+    Task QueryLogPublishedAsync(string tenant);
+
+    /// <summary>The tenant's suggestion blocklist changed: load it now.</summary>
+    [Alias("BlocklistChangedAsync")]
+    Task BlocklistChangedAsync(string tenant);
+
     /// <summary>What this silo holds and has served for the tenant (operations and tests: where a tenant is served).</summary>
     [Alias("DescribeAsync")]
     Task<ReplicaDescription> DescribeAsync(string tenant);

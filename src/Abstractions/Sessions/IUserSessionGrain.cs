@@ -2,6 +2,7 @@ namespace SessionRec.Abstractions.Sessions;
 
 using Orleans.Concurrency;
 using SessionRec.Abstractions.Events;
+using SessionRec.Abstractions.Knowledge;
 using SessionRec.Abstractions.Recommendations;
 
 /// <summary>The live session and recent sessions of one user; keyed by <see cref="TenantKey.For"/>.</summary>
@@ -29,7 +30,22 @@ public interface IUserSessionGrain : IGrainWithStringKey
     [Alias("RecommendAsync")]
     Task<SessionRecommendations> RecommendAsync(SessionRecommendationRequest request);
 
+    /// <summary>
+    /// Query suggestions for the user: one call from the API. The grain adds the live session's queries and asks the
+    /// user's knowledge grain, which personalises them from this silo's suggestion replicas.
+    /// </summary>
+    [Alias("SuggestAsync")]
+    Task<SessionSuggestions> SuggestAsync(SuggestionRequest request);
+
     /// <summary>Forgets everything about the user and removes the stored state.</summary>
     [Alias("EraseAsync")]
     Task EraseAsync();
 }
+
+/// <summary>The suggestions, and the live session they were made for (its id and queries: the impression and an LLM prompt need them).</summary>
+[GenerateSerializer, Immutable]
+[Alias("SessionRec.SessionSuggestions")]
+public sealed record SessionSuggestions(
+    [property: Id(0)] SuggestionList List,
+    [property: Id(1)] string? SessionId,
+    [property: Id(2)] IReadOnlyList<string> SessionQueries);

@@ -5,6 +5,7 @@ using SessionRec.Abstractions;
 using SessionRec.Abstractions.Catalogue;
 using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Events;
+using SessionRec.Abstractions.Knowledge;
 using SessionRec.Abstractions.Sessions;
 using SessionRec.Abstractions.Statistics;
 using SessionRec.Api.Contracts;
@@ -67,8 +68,12 @@ public sealed class EventIngestion(IClickLog clickLog, IGrainFactory grains, IOp
                 last = Math.Max(last, outcome.Sequence);
             }
 
-            // One-way: the statistics builder reads the new records now; the request does not wait for it.
+            // One-way: the builders read the new records now; the request does not wait for them.
             _ = grains.GetGrain<IStatisticsBuilderGrain>(tenant).LogAdvancedAsync(last);
+            if (valid.Any(e => e.Type == EventType.Search))
+            {
+                _ = grains.GetGrain<ISuggestionGrain>(tenant).LogAdvancedAsync(last);
+            }
         }
 
         var rejected = bodies.Count - valid.Count;

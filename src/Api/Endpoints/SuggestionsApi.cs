@@ -71,12 +71,13 @@ public static class SuggestionsApi
         var tenant = user.Tenant();
         var key = TenantKey.For(tenant, id);
         var started = Stopwatch.GetTimestamp();
-        var sessionTask = grains.GetGrain<IUserSessionGrain>(key).GetAsync();
-        var knowledge = await grains.GetGrain<IUserKnowledgeGrain>(key).GetAsync();
-        var session = await sessionTask;
-        var sessionQueries = session.Current?.Events.Where(e => e.Type == EventType.Search && e.Query is not null).Select(e => e.Query!).ToList() ?? [];
         var now = time.GetUtcNow();
-        var list = await grains.GetGrain<ISuggestionGrain>(tenant).SuggestAsync(new SuggestionRequest(q ?? "", sessionQueries, context_item, size, knowledge, now));
+
+        // One call: the session grain adds the live session's queries, the user's knowledge grain personalises from
+        // its silo's suggestion replicas.
+        var answer = await grains.GetGrain<IUserSessionGrain>(key).SuggestAsync(new SuggestionRequest(q ?? "", [], context_item, size, null, now));
+        var list = answer.List;
+        var sessionQueries = answer.SessionQueries;
 
         var served = list.Items.Select(s => new SuggestionItem(s.Text, 0, s.Source, [.. s.Entities.Select(e => new EntityResponse(e.Id, e.Name))], s.Rationale)).ToList();
         string? llmOutcome = null;
@@ -102,7 +103,7 @@ public static class SuggestionsApi
         var requestId = $"s-{Guid.CreateVersion7():N}";
         var items = served.Take(size).Select((s, i) => s with { Position = i + 1 }).ToList();
         var impression = new UserEvent(
-            $"imp-{requestId}", id, session.Current?.SessionId, EventType.Impression, context_item, q, requestId, null, now, now,
+            $"imp-{requestId}", id, answer.SessionId, EventType.Impression, context_item, q, requestId, null, now, now,
             Surface, [.. items.Select(i => i.Text)], version);
         await impressions.EnqueueAsync(tenant, impression, cancellationToken);
         SessionRec.ServiceDefaults.Telemetry.SuggestionDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);

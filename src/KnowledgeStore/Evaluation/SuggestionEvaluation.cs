@@ -111,7 +111,7 @@ public sealed class SuggestionEvaluation
             var now = c.Session.Queries[c.Index].At;
             var suggestions = method switch
             {
-                Mpc => _log.Completions(prefix).OrderByDescending(q => q.Stats.Count).ThenBy(q => q.Key, StringComparer.Ordinal).Take(K).Select(q => q.Stats.Text).ToList(),
+                Mpc => _log.TopCompletions(prefix, K).Select(q => q.Text).ToList(),
                 NonPersonal => _engine.Suggest(SuggestionContext.ForPrefix(prefix, now), null, K).Select(s => s.Text).ToList(),
                 Personal => _engine.Suggest(new SuggestionContext(prefix, c.Before.Select(q => q.Text).ToList(), c.Before.LastOrDefault()?.ClickedTitles.LastOrDefault(), now), Knowledge(c), K).Select(s => s.Text).ToList(),
                 _ => throw new ArgumentException($"Unknown method '{method}'."),

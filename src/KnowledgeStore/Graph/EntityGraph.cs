@@ -25,9 +25,11 @@ public sealed partial class EntityGraph
 
     // Read-side indexes, rebuilt lazily: sorted names for prefix completion (per Version), top related per entity
     // (dropped when the entity's relations change). Measured: without them a suggestion request scanned and
-    // sorted tens of thousands of entities (~25 ms on the Beauty graph).
-    private (long Version, string[] Names, string[] Ids) _names = (-1, [], []);
-    private readonly Dictionary<string, List<(string Id, int Count)>> _topRelated = new(StringComparer.Ordinal);
+    // sorted tens of thousands of entities (~25 ms on the Beauty graph). Readers may run side by side while no one
+    // writes (the service's replicas: many requests, one writer under a lock), so the indexes are filled safely:
+    // a concurrent dictionary, and the sorted names swapped as one reference.
+    private NameIndex _names = new(-1, [], []);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, List<(string Id, int Count)>> _topRelated = new(StringComparer.Ordinal);
 
     public EntityGraph(int minPhraseCount = 3, int maxPhraseWords = 3)
     {
@@ -84,7 +86,7 @@ public sealed partial class EntityGraph
         {
             var pairs = _entities.Values.Where(e => e.Kind != EntityKind.Product)
                 .Select(e => (Name: TextNormalizer.Normalize(e.Name), e.Id)).OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Id, StringComparer.Ordinal).ToArray();
-            _names = (Version, [.. pairs.Select(p => p.Name)], [.. pairs.Select(p => p.Id)]);
+            _names = new NameIndex(Version, [.. pairs.Select(p => p.Name)], [.. pairs.Select(p => p.Id)]);
         }
 
         var (_, names, ids) = _names;
@@ -335,7 +337,7 @@ public sealed partial class EntityGraph
         var distinct = ids.Distinct(StringComparer.Ordinal).Where(id => !id.StartsWith("product:", StringComparison.Ordinal)).ToList();
         foreach (var a in distinct)
         {
-            _topRelated.Remove(a);
+            _topRelated.TryRemove(a, out _);
             foreach (var b in distinct)
             {
                 if (a == b)
@@ -363,4 +365,6 @@ public sealed partial class EntityGraph
 
     [GeneratedRegex(@"(?<words>[\p{L}][\p{L}\s\-]{2,80}?)\s*\((?<abbr>[A-Z]{2,6})\)")]
     private static partial Regex Abbreviation();
+
+    private sealed record NameIndex(long Version, string[] Names, string[] Ids);
 }

@@ -9,10 +9,14 @@ using SessionRec.KnowledgeStore.Text;
 /// (k-anonymity), and <see cref="ForgetUser"/> takes a user's contributions back at once (erasure).
 /// Memory: one entry per distinct (query, user) and (transition, user) pair of the searches folded in — bounded by
 /// the searches the owner folds in (the service: the newest <c>Recommendations:RebuildMaxEvents</c> log records).
-/// Prefix completion searches a sorted key array rebuilt lazily after changes.
+/// Prefix completion searches a sorted key array rebuilt lazily after changes. The service bounds it with
+/// <see cref="Trim"/> and checkpoints it whole (<see cref="WriteTo"/>, user ids included, so an erasure survives a
+/// restart); what it offers is served from <see cref="QueryLogSnapshot"/>s.
 /// </summary>
-public sealed class QueryLog
+public sealed class QueryLog : IQueryStatistics
 {
+    private const int FormatVersion = 1;
+
     /// <summary>The contributor of searches added without a user (offline logs without user ids).</summary>
     public const string Anonymous = "";
 
@@ -221,6 +225,170 @@ public sealed class QueryLog
         }
 
         return offered;
+    }
+
+    public QueryEntry? Find(string normalized) =>
+        Get(normalized) is { } stats ? new QueryEntry(normalized, stats.Text, stats.Count, stats.Users, stats.LastSeen) : null;
+
+    public IReadOnlyList<QueryEntry> TopCompletions(string normalizedPrefix, int n) =>
+        [.. Completions(normalizedPrefix).OrderByDescending(c => c.Stats.Count).ThenBy(c => c.Key, StringComparer.Ordinal).Take(n)
+            .Select(c => new QueryEntry(c.Key, c.Stats.Text, c.Stats.Count, c.Stats.Users, c.Stats.LastSeen))];
+
+    /// <summary>Every offered query (what a snapshot holds).</summary>
+    internal IEnumerable<QueryEntry> Offered() =>
+        Completions("").Select(c => new QueryEntry(c.Key, c.Stats.Text, c.Stats.Count, c.Stats.Users, c.Stats.LastSeen));
+
+    /// <summary>Every source query with its offered transitions (their targets may still be unoffered queries).</summary>
+    internal IEnumerable<(string Before, IEnumerable<(string After, int Count)> Next)> OfferedTransitions() =>
+        _next.Select(kv => (kv.Key, kv.Value.Where(t => t.Value.Users >= MinUsers).Select(t => (t.Key, t.Value.Count))));
+
+    /// <summary>
+    /// Keeps at most <paramref name="maxQueries"/> distinct queries: past it, the least recently searched tenth are
+    /// forgotten with every transition to or from them. Returns how many were dropped.
+    /// </summary>
+    public int Trim(int maxQueries)
+    {
+        if (_queries.Count <= maxQueries)
+        {
+            return 0;
+        }
+
+        var drop = _queries.Count - (maxQueries - (maxQueries / 10));
+        var oldest = _queries.OrderBy(q => q.Value.LastSeen).Take(drop).Select(q => q.Key).ToHashSet(StringComparer.Ordinal);
+        foreach (var key in oldest)
+        {
+            foreach (var user in _queries[key].ByUser.Keys)
+            {
+                if (_queriesByUser.TryGetValue(user, out var keys) && keys.Remove(key) && keys.Count == 0)
+                {
+                    _queriesByUser.Remove(user);
+                }
+            }
+
+            _queries.Remove(key);
+        }
+
+        foreach (var (before, next) in _next.ToList())
+        {
+            foreach (var (after, transition) in next.ToList())
+            {
+                if (oldest.Contains(before) || oldest.Contains(after))
+                {
+                    foreach (var user in transition.ByUser.Keys)
+                    {
+                        if (_transitionsByUser.TryGetValue(user, out var pairs) && pairs.Remove((before, after)) && pairs.Count == 0)
+                        {
+                            _transitionsByUser.Remove(user);
+                        }
+                    }
+
+                    next.Remove(after);
+                }
+            }
+
+            if (next.Count == 0)
+            {
+                _next.Remove(before);
+            }
+        }
+
+        _sorted = null;
+        _maxCount = -1;
+        return oldest.Count;
+    }
+
+    /// <summary>The whole log, contributions by user included (the builder's checkpoint; never served).</summary>
+    public void WriteTo(BinaryWriter writer)
+    {
+        writer.Write(FormatVersion);
+        writer.Write(_queries.Count);
+        foreach (var (key, stats) in _queries)
+        {
+            writer.Write(key);
+            writer.Write(stats.Text);
+            writer.Write(stats.LastSeen.UtcTicks);
+            WriteContributions(writer, stats);
+        }
+
+        writer.Write(_next.Count);
+        foreach (var (before, next) in _next)
+        {
+            writer.Write(before);
+            writer.Write(next.Count);
+            foreach (var (after, transition) in next)
+            {
+                writer.Write(after);
+                WriteContributions(writer, transition);
+            }
+        }
+    }
+
+    /// <summary>Reads a log <see cref="WriteTo"/> wrote (its <see cref="MinUsers"/> is the caller's to set).</summary>
+    public static QueryLog ReadFrom(BinaryReader reader)
+    {
+        if (reader.ReadInt32() != FormatVersion)
+        {
+            throw new InvalidDataException("Unknown query log checkpoint format.");
+        }
+
+        var log = new QueryLog();
+        var queries = reader.ReadInt32();
+        for (var i = 0; i < queries; i++)
+        {
+            var key = reader.ReadString();
+            var stats = new Stats(reader.ReadString()) { LastSeen = new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero) };
+            ReadContributions(reader, stats);
+            log._queries[key] = stats;
+            foreach (var user in stats.ByUser.Keys)
+            {
+                Own(log._queriesByUser, user).Add(key);
+            }
+        }
+
+        var sources = reader.ReadInt32();
+        for (var i = 0; i < sources; i++)
+        {
+            var before = reader.ReadString();
+            var next = new Dictionary<string, Contributions>(StringComparer.Ordinal);
+            var targets = reader.ReadInt32();
+            for (var t = 0; t < targets; t++)
+            {
+                var after = reader.ReadString();
+                var transition = new Contributions();
+                ReadContributions(reader, transition);
+                next[after] = transition;
+                foreach (var user in transition.ByUser.Keys)
+                {
+                    Own(log._transitionsByUser, user).Add((before, after));
+                }
+            }
+
+            log._next[before] = next;
+        }
+
+        return log;
+    }
+
+    private static void WriteContributions(BinaryWriter writer, Contributions contributions)
+    {
+        writer.Write(contributions.ByUser.Count);
+        foreach (var (user, count) in contributions.ByUser)
+        {
+            writer.Write(user);
+            writer.Write(count);
+        }
+    }
+
+    private static void ReadContributions(BinaryReader reader, Contributions contributions)
+    {
+        var users = reader.ReadInt32();
+        for (var u = 0; u < users; u++)
+        {
+            var user = reader.ReadString();
+            var count = reader.ReadInt32();
+            contributions.ByUser[user] = count;
+            contributions.Count += count;
+        }
     }
 
     private static HashSet<T> Own<T>(Dictionary<string, HashSet<T>> byUser, string user)

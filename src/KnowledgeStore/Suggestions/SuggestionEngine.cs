@@ -50,7 +50,7 @@ public sealed record SuggestionOptions
 /// re-ranking by overlap with the user's entities and session. Without a store (the non-personalized pipeline)
 /// only the prefix is used.
 /// </summary>
-public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, QueryLog log, SuggestionOptions? options = null)
+public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQueryStatistics log, SuggestionOptions? options = null)
 {
     private readonly SuggestionOptions _options = options ?? new SuggestionOptions();
 
@@ -92,7 +92,7 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, Que
 
         // 1. Completion over the query log: popularity (log-scaled) decayed by the time since last searched.
         var maxLog = Math.Log(1 + Math.Max(1, log.MaxCount));
-        foreach (var (_, stats) in log.Completions(prefix).OrderByDescending(c => c.Stats.Count).ThenBy(c => c.Key, StringComparer.Ordinal).Take(200))
+        foreach (var stats in log.TopCompletions(prefix, 200))
         {
             var age = Math.Max(0, (context.Now - stats.LastSeen).TotalSeconds);
             var recency = Math.Pow(2, -age / _options.RecencyHalfLife.TotalSeconds);
@@ -138,7 +138,7 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, Que
                 var total = Math.Max(1, next.Values.Sum());
                 foreach (var (query, count) in next)
                 {
-                    Add(log.Get(query)?.Text ?? query, SuggestionSources.NextQuery, _options.NextQueryWeight * (0.3 + (0.7 * count / total)),
+                    Add(log.Find(query)?.Text ?? query, SuggestionSources.NextQuery, _options.NextQueryWeight * (0.3 + (0.7 * count / total)),
                         $"searched next by {count} shopper{(count == 1 ? "" : "s")} after \"{context.SessionQueries[^1]}\"");
                 }
             }

@@ -1,7 +1,6 @@
 namespace SessionRec.Silo.Catalogue;
 
 using SessionRec.Abstractions.Catalogue;
-using SessionRec.Abstractions.Knowledge;
 using SessionRec.Abstractions.Statistics;
 using SessionRec.Silo.Replicas;
 
@@ -18,9 +17,6 @@ public sealed class CatalogueGrain(RedisCatalogueStore store, ReplicaFanOut repl
     public async Task<int> UpsertAsync(IReadOnlyList<CatalogueItem> items)
     {
         var version = await store.SaveAsync(Tenant, items);
-
-        // The tenant's knowledge graph follows the catalogue.
-        _ = GrainFactory.GetGrain<ISuggestionGrain>(Tenant).ItemsChangedAsync(items);
         await replicas.CatalogueChangedAsync(Tenant, version);
         return items.Count;
     }
@@ -30,7 +26,6 @@ public sealed class CatalogueGrain(RedisCatalogueStore store, ReplicaFanOut repl
     public async Task<bool> DeleteAsync(string itemId)
     {
         var (removed, version) = await store.DeleteAsync(Tenant, itemId);
-        _ = GrainFactory.GetGrain<ISuggestionGrain>(Tenant).ItemRemovedAsync(itemId);
         await replicas.CatalogueChangedAsync(Tenant, version);
         return removed;
     }

@@ -32,6 +32,7 @@ public static class SiloHosting
         services.AddSingleton<IClickLog, RedisClickLog>();
         services.AddSingleton<RedisCatalogueStore>();
         services.AddSingleton<Knowledge.SuggestionBlocklistStore>();
+        services.AddSingleton<Snapshots.SnapshotStore>();
         services.AddSingleton<Statistics.StatisticsSnapshotStore>();
         services.AddSingleton(TimeProvider.System);
         return services;
@@ -108,6 +109,8 @@ public static class SiloHosting
         silo.Services.AddSingleton<ModelRegistry>();
         silo.Services.AddSingleton<SessionEncoderService>();
         silo.Services.AddSingleton<Statistics.StatisticsReplicas>();
+        silo.Services.AddSingleton<Suggestions.QueryLogReplicas>();
+        silo.Services.AddSingleton<Suggestions.SuggestionReplicas>();
         silo.Services.AddSingleton<Replicas.ItemVectorSnapshots>();
         silo.Services.AddSingleton<Replicas.CatalogueReplicas>();
         silo.Services.AddSingleton<Replicas.ReplicaFanOut>();

@@ -43,6 +43,13 @@ public sealed class KnowledgeServiceOptions
     /// <summary>Regular expressions never suggested to any tenant (case-insensitive).</summary>
     public List<string> BlockedPatterns { get; set; } = [];
 
+    /// <summary>
+    /// Distinct queries a tenant's query log keeps (the least recently searched are forgotten past it). Memory: about
+    /// 100 bytes per query plus ~60 per (query, searcher) pair; the default bounds a tenant near 100–300 MB.
+    /// </summary>
+    [Range(1_000, int.MaxValue)]
+    public int MaxQueries { get; set; } = 1_000_000;
+
     public int MinDistinctUsersFor(string tenant) => TenantMinDistinctUsers.TryGetValue(tenant, out var n) ? Math.Max(1, n) : MinDistinctUsers;
 
     public KnowledgeOptions ToStoreOptions() => new() { Retention = Retention, MaxRecords = MaxRecords };

@@ -6,6 +6,8 @@ using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Events;
 using SessionRec.Abstractions.Knowledge;
 using SessionRec.KnowledgeStore.Knowledge;
+using SessionRec.Silo.Sessions;
+using SessionRec.Silo.Suggestions;
 
 /// <summary>Stored state of <see cref="UserKnowledgeGrain"/>.</summary>
 [GenerateSerializer]
@@ -21,78 +23,151 @@ public sealed class UserKnowledgeState
 }
 
 /// <summary>
-/// One user's knowledge store. The user's click-log records after <see cref="UserKnowledgeState.AppliedThrough"/>
-/// are folded in on every read (searches → searched; views → viewed; clicks and carts → clicked; purchases →
-/// bought), linked to entities by the tenant's <see cref="ISuggestionGrain"/>: the ingestion path pays nothing,
-/// and the store is current whenever it is used. Erasure clears the state; the click log's records are erased
-/// by the same request, so nothing replays them.
+/// One user's knowledge store (searches → searched; views → viewed; clicks and carts → clicked; purchases →
+/// bought), linked to entities by this silo's <see cref="SuggestionReplicas"/>. Records are folded as they arrive
+/// (the session grain hands them over); a hand-over that does not follow the last folded record, an activation,
+/// or a request that knows of later records reads the user's records from the click log instead, so the store is
+/// current whenever it is used. State is written behind (like the session grain's): the click log holds every
+/// record, and an activation replays those after the stored state. Erasure clears the state; the click log's
+/// records are erased by the same request, so nothing replays them.
 /// </summary>
 [CollectionAgeLimit(Minutes = 30)]
 public sealed class UserKnowledgeGrain(
     [PersistentState(StorageNames.KnowledgeState, StorageNames.Sessions)] IPersistentState<UserKnowledgeState> state,
     IClickLog clickLog,
+    SuggestionReplicas suggestions,
     IOptions<KnowledgeServiceOptions> options,
+    IOptions<SessionOptions> sessionOptions,
     TimeProvider time) : Grain, IUserKnowledgeGrain
 {
     private const int ReplayBatch = 1_000;
 
+    private UserKnowledge _knowledge = null!;
+    private bool _dirty;
+
+    private string Tenant => TenantKey.Split(this.GetPrimaryKeyString()).Tenant;
+
+    private string UserId => TenantKey.Split(this.GetPrimaryKeyString()).UserId;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _knowledge = KnowledgeMapping.ToStore(new UserKnowledgeView(UserId, state.State.Stream, state.State.Aggregates), options.Value.ToStoreOptions());
+        await CatchUpAsync();
+        var interval = sessionOptions.Value.PersistInterval;
+        if (interval > TimeSpan.Zero)
+        {
+            this.RegisterGrainTimer(static (grain, _) => grain.PersistAsync(), this, new GrainTimerCreationOptions(interval, interval) { KeepAlive = false });
+        }
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => PersistAsync();
+
     public async Task<UserKnowledgeView> GetAsync()
     {
-        var (tenant, userId) = TenantKey.Split(this.GetPrimaryKeyString());
-        var view = new UserKnowledgeView(userId, state.State.Stream, state.State.Aggregates);
-        var knowledge = KnowledgeMapping.ToStore(view, options.Value.ToStoreOptions());
-        var changed = false;
-        while (true)
+        await CatchUpAsync();
+        await PersistIfWriteThroughAsync();
+        _knowledge.Trim(time.GetUtcNow());
+        return KnowledgeMapping.ToView(UserId, _knowledge);
+    }
+
+    public async Task FoldAsync(long after, IReadOnlyList<UserEvent> events, IReadOnlyList<long> sequences)
+    {
+        if (sequences.Count == 0 || sequences[^1] <= state.State.AppliedThrough)
         {
-            var records = await clickLog.ReadUserAsync(tenant, userId, state.State.AppliedThrough, ReplayBatch);
-            var relevant = records.Where(r => Source(r.Event.Type) is not null && (r.Event.ItemId is not null || !string.IsNullOrWhiteSpace(r.Event.Query))).ToList();
-            if (relevant.Count > 0)
-            {
-                var descriptions = await GrainFactory.GetGrain<ISuggestionGrain>(tenant).DescribeAsync(
-                    [.. relevant.Select(r => r.Event.Type == EventType.Search ? new DescribeInput(null, r.Event.Query) : new DescribeInput(r.Event.ItemId, null))]);
-                if (descriptions.Count != relevant.Count)
-                {
-                    // The tenant's graph is still being built: these records are folded at a later read.
-                    break;
-                }
-
-                for (var i = 0; i < relevant.Count; i++)
-                {
-                    var e = relevant[i].Event;
-                    knowledge.Add(new MemoryRecord(e.Timestamp, Source(e.Type)!.Value, descriptions[i].Text, e.Type == EventType.Search ? null : e.ItemId,
-                        [.. descriptions[i].Entities.Select(x => new EntityMention(x.Id, x.Name))]));
-                }
-            }
-
-            if (records.Count > 0)
-            {
-                state.State.AppliedThrough = records[^1].Sequence;
-                changed = true;
-            }
-
-            if (records.Count < ReplayBatch)
-            {
-                break;
-            }
+            return;
         }
 
-        knowledge.Trim(time.GetUtcNow());
-        var current = KnowledgeMapping.ToView(userId, knowledge);
-        if (changed)
+        if (after != state.State.AppliedThrough || !await FoldAsync(events, sequences))
         {
-            state.State.Stream = [.. current.Stream];
-            state.State.Aggregates = [.. current.Aggregates];
-            await state.WriteStateAsync();
+            // A record between the last folded one and these was not handed over (or the graph is not built yet):
+            // the log has them all, in order.
+            await CatchUpAsync();
         }
 
-        return current;
+        await PersistIfWriteThroughAsync();
+    }
+
+    public async Task<SuggestionList> SuggestAsync(SuggestionRequest request, long appliedThrough)
+    {
+        if (appliedThrough > state.State.AppliedThrough)
+        {
+            await CatchUpAsync();
+        }
+
+        return await suggestions.SuggestAsync(Tenant, request, _knowledge);
     }
 
     public async Task EraseAsync()
     {
+        _dirty = false;
         await state.ClearStateAsync();
         state.State = new UserKnowledgeState();
+        _knowledge = new UserKnowledge(options.Value.ToStoreOptions());
         DeactivateOnIdle();
+    }
+
+    /// <summary>Folds the user's records after the last folded one from the click log.</summary>
+    private async Task CatchUpAsync()
+    {
+        while (true)
+        {
+            var records = await clickLog.ReadUserAsync(Tenant, UserId, state.State.AppliedThrough, ReplayBatch);
+            if (records.Count == 0 || !await FoldAsync([.. records.Select(r => r.Event)], [.. records.Select(r => r.Sequence)]) || records.Count < ReplayBatch)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Folds records in sequence order; false (nothing folded) while the tenant's graph is not built on this silo.</summary>
+    private async Task<bool> FoldAsync(IReadOnlyList<UserEvent> events, IReadOnlyList<long> sequences)
+    {
+        var relevant = new List<UserEvent>();
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (sequences[i] > state.State.AppliedThrough && Source(events[i].Type) is not null && (events[i].ItemId is not null || !string.IsNullOrWhiteSpace(events[i].Query)))
+            {
+                relevant.Add(events[i]);
+            }
+        }
+
+        if (relevant.Count > 0)
+        {
+            var descriptions = await suggestions.DescribeAsync(Tenant, [.. relevant.Select(e => e.Type == EventType.Search ? new DescribeInput(null, e.Query) : new DescribeInput(e.ItemId, null))]);
+            if (descriptions is null)
+            {
+                return false;
+            }
+
+            for (var i = 0; i < relevant.Count; i++)
+            {
+                var e = relevant[i];
+                _knowledge.Add(new MemoryRecord(e.Timestamp, Source(e.Type)!.Value, descriptions[i].Text, e.Type == EventType.Search ? null : e.ItemId,
+                    [.. descriptions[i].Entities.Select(x => new EntityMention(x.Id, x.Name))]));
+            }
+        }
+
+        state.State.AppliedThrough = Math.Max(state.State.AppliedThrough, sequences[^1]);
+        _dirty = true;
+        return true;
+    }
+
+    // PersistInterval 0 (tests, and operators who want it) writes on every change, as the session grain does.
+    private Task PersistIfWriteThroughAsync() => sessionOptions.Value.PersistInterval == TimeSpan.Zero ? PersistAsync() : Task.CompletedTask;
+
+    private async Task PersistAsync()
+    {
+        if (!_dirty)
+        {
+            return;
+        }
+
+        _knowledge.Trim(time.GetUtcNow());
+        var view = KnowledgeMapping.ToView(UserId, _knowledge);
+        state.State.Stream = [.. view.Stream];
+        state.State.Aggregates = [.. view.Aggregates];
+        await state.WriteStateAsync();
+        _dirty = false;
     }
 
     private static KnowledgeSource? Source(EventType type) => type switch

@@ -32,6 +32,38 @@ public sealed partial class CatalogueReplicas(
 
     private readonly ConcurrentDictionary<string, CatalogueReplica> _tenants = new(StringComparer.Ordinal);
     private readonly RecommenderOptions _options = options.Value;
+    private volatile ICatalogueReplicaObserver[] _observers = [];
+
+    /// <summary>
+    /// Tells <paramref name="observer"/> of every change this silo's replicas apply from now on (other per-silo state
+    /// derived from the catalogue, such as the suggestions' knowledge graph, follows the same feed this way).
+    /// </summary>
+    public void Subscribe(ICatalogueReplicaObserver observer)
+    {
+        lock (_tenants)
+        {
+            _observers = [.. _observers, observer];
+        }
+    }
+
+    /// <summary>The tenant's replica once its first load from the store has finished (however long it takes).</summary>
+    public async Task<CatalogueReplica> LoadedAsync(string tenant)
+    {
+        var replica = await GetAsync(tenant);
+        while (!replica.Loaded)
+        {
+            Task? loading;
+            lock (replica)
+            {
+                loading = replica.FirstLoad;
+            }
+
+            // A failed first load was reset by GetAsync; ask again.
+            await (loading ?? GetAsync(tenant).AsTask());
+        }
+
+        return replica;
+    }
 
     /// <summary>How long the first request of a tenant on a silo waits for the catalogue's first load.</summary>
     public static readonly TimeSpan FirstLoadWait = TimeSpan.FromSeconds(1);
@@ -314,6 +346,14 @@ public sealed partial class CatalogueReplicas(
         // loaded items: dropping it would only make the next request start a second one.
         var firstLoad = !replica.Loaded;
         replica.Items = items;
+        if (!firstLoad)
+        {
+            foreach (var observer in _observers)
+            {
+                observer.Reloaded(tenant);
+            }
+        }
+
         if (!firstLoad || replica.Index is { IsCompleted: true })
         {
             DropIndex(replica);
@@ -326,6 +366,7 @@ public sealed partial class CatalogueReplicas(
     {
         var current = await store.GetManyAsync(tenant, changed);
         var present = new List<CatalogueItem>(current.Length);
+        var removed = new List<string>();
         for (var i = 0; i < changed.Length; i++)
         {
             if (current[i] is { } item)
@@ -336,7 +377,13 @@ public sealed partial class CatalogueReplicas(
             else
             {
                 replica.Items.TryRemove(changed[i], out _);
+                removed.Add(changed[i]);
             }
+        }
+
+        foreach (var observer in _observers)
+        {
+            observer.Applied(tenant, present, removed);
         }
 
         // Item vectors come from metadata: a new or changed item is scoreable now, without retraining. Vectors of

@@ -22,6 +22,12 @@ public sealed partial class ReplicaFanOut(IClusterMembershipService membership, 
     public Task StatisticsPublishedAsync(string tenant) =>
         EachAsync(tenant, replicas => replicas.StatisticsPublishedAsync(tenant));
 
+    public Task QueryLogPublishedAsync(string tenant) =>
+        EachAsync(tenant, replicas => replicas.QueryLogPublishedAsync(tenant));
+
+    public Task BlocklistChangedAsync(string tenant) =>
+        EachAsync(tenant, replicas => replicas.BlocklistChangedAsync(tenant));
+
     private Task EachAsync(string tenant, Func<ISiloReplicasGrain, Task> call) =>
         Task.WhenAll(ActiveSilos().Select(async silo =>
         {

@@ -3,14 +3,20 @@ namespace SessionRec.Silo.Replicas;
 using Orleans.Concurrency;
 using SessionRec.Abstractions.Replicas;
 using SessionRec.Silo.Statistics;
+using SessionRec.Silo.Suggestions;
 
 /// <summary>
-/// The door to this silo's replicas (<see cref="CatalogueReplicas"/>, <see cref="StatisticsReplicas"/>): one
+/// The door to this silo's replicas (<see cref="CatalogueReplicas"/>, <see cref="StatisticsReplicas"/>,
+/// <see cref="SuggestionReplicas"/>): one
 /// activation per silo, pinned to it by <see cref="SiloPinnedPlacement"/>. Reentrant: tenants refresh side by side.
 /// </summary>
 [SiloPinnedPlacement, Reentrant]
-public sealed class SiloReplicasGrain(CatalogueReplicas catalogue, StatisticsReplicas statistics, ILocalSiloDetails silo) : Grain, ISiloReplicasGrain
+public sealed class SiloReplicasGrain(CatalogueReplicas catalogue, StatisticsReplicas statistics, SuggestionReplicas suggestions, ILocalSiloDetails silo) : Grain, ISiloReplicasGrain
 {
+    public Task QueryLogPublishedAsync(string tenant) => suggestions.QueryLogPublishedAsync(tenant);
+
+    public Task BlocklistChangedAsync(string tenant) => suggestions.BlocklistChangedAsync(tenant);
+
     public Task CatalogueChangedAsync(string tenant, long version) => catalogue.CatchUpAsync(tenant, version);
 
     public Task StatisticsPublishedAsync(string tenant) => statistics.RefreshAsync(tenant);

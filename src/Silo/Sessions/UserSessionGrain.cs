@@ -8,6 +8,7 @@ using SessionRec.Abstractions;
 using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Catalogue;
 using SessionRec.Abstractions.Events;
+using SessionRec.Abstractions.Knowledge;
 using SessionRec.Abstractions.Recommendations;
 using SessionRec.Abstractions.Sessions;
 
@@ -73,7 +74,9 @@ public sealed partial class UserSessionGrain(
 
     public async Task<RecordResult> RecordAsync(IReadOnlyList<UserEvent> events, IReadOnlyList<long> sequences)
     {
+        var after = state.State.AppliedThrough;
         var (applied, alreadySeen) = Apply(events, sequences);
+        HandOver(after, events, sequences);
         if (_options.PersistInterval == TimeSpan.Zero)
         {
             await PersistAsync();
@@ -130,6 +133,15 @@ public sealed partial class UserSessionGrain(
         return new SessionRecommendations(list, context.SessionId);
     }
 
+    public async Task<SessionSuggestions> SuggestAsync(SuggestionRequest request)
+    {
+        var current = state.State.Current;
+        List<string> queries = current is null ? [] : [.. current.Events.Where(e => e.Type == EventType.Search && e.Query is not null).Select(e => e.Query!)];
+        var list = await GrainFactory.GetGrain<IUserKnowledgeGrain>(this.GetPrimaryKeyString())
+            .SuggestAsync(request with { SessionQueries = queries, Knowledge = null }, state.State.AppliedThrough);
+        return new SessionSuggestions(list, current?.SessionId, queries);
+    }
+
     public async Task EraseAsync()
     {
         _rounds = null;
@@ -141,6 +153,29 @@ public sealed partial class UserSessionGrain(
     }
 
     private string UserId => TenantKey.Split(this.GetPrimaryKeyString()).UserId;
+
+    /// <summary>
+    /// The user's knowledge store folds new records as they arrive (one-way: ingestion does not wait for it), so a
+    /// suggestion request never folds a history first.
+    /// </summary>
+    private void HandOver(long after, IReadOnlyList<UserEvent> events, IReadOnlyList<long> sequences)
+    {
+        var fresh = new List<(long Sequence, UserEvent Event)>();
+        for (var i = 0; i < events.Count && i < sequences.Count; i++)
+        {
+            if (sequences[i] > after && events[i].Type != EventType.Impression)
+            {
+                fresh.Add((sequences[i], events[i]));
+            }
+        }
+
+        if (fresh.Count > 0)
+        {
+            fresh.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
+            _ = GrainFactory.GetGrain<IUserKnowledgeGrain>(this.GetPrimaryKeyString())
+                .FoldAsync(after, [.. fresh.Select(f => f.Event)], [.. fresh.Select(f => f.Sequence)]);
+        }
+    }
 
     private (int Applied, int AlreadySeen) Apply(IReadOnlyList<UserEvent> events, IReadOnlyList<long> sequences)
     {

@@ -34,6 +34,13 @@ public static class RedisKeys
     /// <summary>The statistics builder's live sessions (user → recent items), to resume where it stopped.</summary>
     public static RedisKey StatisticsSessions(string tenant) => $"sr:{{{tenant}}}:stats:sessions";
 
+    /// <summary>The published query-log snapshot (offered queries only, no user ids), its log position, and the builder's checkpoint (the whole log, by user).</summary>
+    public static RedisKey QueryLogSnapshot(string tenant) => $"sr:{{{tenant}}}:queries:snapshot";
+
+    public static RedisKey QueryLogPosition(string tenant) => $"sr:{{{tenant}}}:queries:position";
+
+    public static RedisKey QueryLogCheckpoint(string tenant) => $"sr:{{{tenant}}}:queries:checkpoint";
+
     public static RedisKey SuggestionBlocklist(string tenant) => $"sr:{{{tenant}}}:suggest:blocked";
 
     /// <summary>Managed API keys of every tenant (digest → key record) and their change counter.</summary>

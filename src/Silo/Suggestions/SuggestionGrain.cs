@@ -1,0 +1,120 @@
+namespace SessionRec.Silo.Suggestions;
+
+using Microsoft.Extensions.Options;
+using SessionRec.Abstractions.ClickLog;
+using SessionRec.Abstractions.Events;
+using SessionRec.Abstractions.Knowledge;
+using SessionRec.KnowledgeStore.Suggestions;
+using SessionRec.Silo.Catalogue;
+using SessionRec.Silo.Knowledge;
+using SessionRec.Silo.Replicas;
+using SessionRec.Silo.Snapshots;
+
+/// <summary>
+/// A tenant's query log (<see cref="ISuggestionGrain"/>): follows the click log's searches
+/// (<see cref="SnapshotBuilderGrain"/>), keeps them by user and publishes what enough distinct users searched as a
+/// <see cref="QueryLogSnapshot"/>, with the whole log as its checkpoint, so an activation resumes instead of
+/// replaying the log. Memory: at most <see cref="KnowledgeServiceOptions.MaxQueries"/> distinct queries (the least
+/// recently searched go first), each with its searchers; plus the last query of up to 200,000 live sessions.
+/// </summary>
+public sealed class SuggestionGrain(
+    IClickLog clickLog,
+    SnapshotStore store,
+    SuggestionBlocklistStore blocklists,
+    ReplicaFanOut replicas,
+    IOptions<KnowledgeServiceOptions> options,
+    IOptions<RecommenderOptions> recommenderOptions,
+    IOptions<Sessions.SessionOptions> sessionOptions,
+    TimeProvider time) : SnapshotBuilderGrain(clickLog, time), ISuggestionGrain
+{
+    private const int MaxLiveSessions = 200_000;
+
+    private readonly Dictionary<string, (string Query, DateTimeOffset At)> _lastQuery = new(StringComparer.Ordinal);
+    private QueryLog _log = new();
+    private SuggestionBlocklist? _tenantBlocklist;
+
+    protected override TimeSpan SnapshotInterval => recommenderOptions.Value.SnapshotInterval;
+
+    protected override TimeSpan TailInterval => recommenderOptions.Value.TailInterval;
+
+    protected override long RebuildMaxEvents => recommenderOptions.Value.RebuildMaxEvents;
+
+    protected override async Task<long?> ResumeAsync()
+    {
+        var checkpoint = await store.ReadCheckpointAsync(QueryLogReplicas.Keys(Tenant), QueryLog.ReadFrom);
+        _log = checkpoint?.Value ?? new QueryLog();
+        _log.MinUsers = options.Value.MinDistinctUsersFor(Tenant);
+        return checkpoint?.Position;
+    }
+
+    protected override void Observe(ClickLogRecord record)
+    {
+        var e = record.Event;
+        if (e.Type != EventType.Search || string.IsNullOrWhiteSpace(e.Query))
+        {
+            return;
+        }
+
+        var gap = sessionOptions.Value.InactivityTimeout;
+        var previous = _lastQuery.TryGetValue(e.UserId, out var last) && e.Timestamp - last.At <= gap && e.Timestamp >= last.At ? last.Query : null;
+        _log.Add(e.Query, e.Timestamp, previous, e.UserId);
+        _lastQuery[e.UserId] = (e.Query, e.Timestamp);
+        if (_lastQuery.Count > MaxLiveSessions)
+        {
+            // Only the last query of live sessions matters for transitions; forget the rest.
+            var cutoff = e.Timestamp - gap;
+            foreach (var stale in _lastQuery.Where(kv => kv.Value.At < cutoff).Select(kv => kv.Key).ToList())
+            {
+                _lastQuery.Remove(stale);
+            }
+        }
+    }
+
+    protected override Task WriteAsync(long position)
+    {
+        _log.Trim(options.Value.MaxQueries);
+
+        // Serialising a large log takes a while: off the scheduler (the turn stays open, so nothing writes it meanwhile).
+        return Task.Run(() => store.PublishAsync(QueryLogReplicas.Keys(Tenant), position, QueryLogSnapshot.From(_log).WriteTo, _log.WriteTo));
+    }
+
+    protected override Task CaughtUpAsync() => replicas.QueryLogPublishedAsync(Tenant);
+
+    protected override void QueueContinue() => _ = this.AsReference<ISuggestionGrain>().ContinueCatchUpAsync();
+
+    public async Task<bool> ForgetUserAsync(string userId)
+    {
+        _log.ForgetUser(userId);
+        _lastQuery.Remove(userId);
+
+        // Published now, and loaded by every silo before the erasure answers: a query the user made one of the
+        // minimum users of leaves everyone's suggestions at once.
+        await PublishAsync();
+        await replicas.QueryLogPublishedAsync(Tenant);
+        var stored = await store.ReadCheckpointAsync(QueryLogReplicas.Keys(Tenant), QueryLog.ReadFrom);
+        return !_log.Holds(userId) && stored?.Value.Holds(userId) != true;
+    }
+
+    public async Task<BlocklistView> GetBlocklistAsync()
+    {
+        _tenantBlocklist ??= await blocklists.LoadAsync(Tenant);
+        return new BlocklistView(_tenantBlocklist.Phrases, _tenantBlocklist.Patterns);
+    }
+
+    public async Task<BlocklistView> SetBlocklistAsync(BlocklistView blocklist)
+    {
+        var list = new SuggestionBlocklist(blocklist.Phrases, blocklist.Patterns);
+        await blocklists.SaveAsync(Tenant, list);
+        _tenantBlocklist = list;
+        await replicas.BlocklistChangedAsync(Tenant);
+        return await GetBlocklistAsync();
+    }
+
+    public async Task<IReadOnlyList<string>> AllowedAsync(IReadOnlyList<string> texts)
+    {
+        _tenantBlocklist ??= await blocklists.LoadAsync(Tenant);
+        var o = options.Value;
+        var blocklist = _tenantBlocklist.Union(new SuggestionBlocklist(o.BlockedPhrases, o.BlockedPatterns));
+        return [.. texts.Where(t => !blocklist.Blocks(t))];
+    }
+}
