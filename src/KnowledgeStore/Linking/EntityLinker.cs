@@ -118,11 +118,29 @@ public sealed class EntityLinker(EntityGraph graph, ITextEncoder? encoder = null
             return [];
         }
 
+        // A search box sends the same short prefixes over and over: their links are kept per index (a MiniLM
+        // encoding is most of a suggestion request's CPU), at most MaxCachedTexts, then the cache starts over.
+        var cache = index.Links;
+        if (cache.TryGetValue((text, max), out var cached))
+        {
+            return cached;
+        }
+
         var vector = encoder.Encode([text])[0];
-        return index.Entities.Select((e, i) => (Entity: e, Score: (double)Vectors.Dot(vector, index.Vectors[i])))
+        IReadOnlyList<EntityLink> links = index.Entities.Select((e, i) => (Entity: e, Score: (double)Vectors.Dot(vector, index.Vectors[i])))
             .Where(s => s.Score >= Threshold).OrderByDescending(s => s.Score).ThenBy(s => s.Entity.Id, StringComparer.Ordinal).Take(max)
             .Select(s => new EntityLink(s.Entity, s.Score, LinkMatch.Semantic, text)).ToList();
+        if (cache.Count >= MaxCachedTexts)
+        {
+            cache.Clear();
+        }
+
+        cache[(text, max)] = links;
+        return links;
     }
+
+    /// <summary>Texts whose semantic links one index keeps (~1 KB each).</summary>
+    public const int MaxCachedTexts = 10_000;
 
     /// <summary>Starts (or, not in the background, does) the semantic index's build for the graph as it is now.</summary>
     public void PrepareSemanticIndex()
@@ -198,5 +216,8 @@ public sealed class EntityLinker(EntityGraph graph, ITextEncoder? encoder = null
         return entities;
     }
 
-    private sealed record SemanticIndex(long Version, IReadOnlyList<Entity> Entities, float[][] Vectors);
+    private sealed record SemanticIndex(long Version, IReadOnlyList<Entity> Entities, float[][] Vectors)
+    {
+        public System.Collections.Concurrent.ConcurrentDictionary<(string Text, int Max), IReadOnlyList<EntityLink>> Links { get; } = new();
+    }
 }
