@@ -138,6 +138,48 @@ public sealed class ReplicaServingTests(ClusterFixture fixture) : IClassFixture<
         await host.StopAsync(TestContext.Current.CancellationToken);
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task SuggestionsAreServedByEverySilosReplicaAndAnErasureLeavesEveryReplicaBeforeItAnswers()
+    {
+        var tenant = "t" + Guid.NewGuid().ToString("N")[..10];
+        var grains = fixture.Cluster.GrainFactory;
+        var silos = await ActiveSilosAsync(grains, 2);
+        await grains.GetGrain<ICatalogueGrain>(tenant).UpsertAsync([Item("a")]);
+        await using (var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString))
+        {
+            var search = (string id, string user, string query) => new UserEvent(id, user, null, EventType.Search, null, query, null, null, T0, T0);
+            await new RedisClickLog(redis, new ServerPolicyBarrier()).AppendAsync(tenant, [search("1", "x", "vitamin serum"), search("2", "y", "vitamin serum"), search("3", "z", "vitamin serum")]);
+        }
+
+        var builder = grains.GetGrain<SessionRec.Abstractions.Knowledge.ISuggestionGrain>(tenant);
+        Assert.Equal(3, await builder.CatchUpAsync());
+
+        // Users' knowledge grains land on both silos; each asks its own silo's replicas.
+        var request = new SessionRec.Abstractions.Knowledge.SuggestionRequest("vit", [], null, 5, null, DateTimeOffset.UtcNow);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        for (var u = 0; ; u++)
+        {
+            var list = await grains.GetGrain<SessionRec.Abstractions.Knowledge.IUserKnowledgeGrain>(TenantKey.For(tenant, $"reader{u}")).SuggestAsync(request, 0);
+            Assert.Equal("vitamin serum", list.Items[0].Text);
+            var served = await Task.WhenAll(silos.Select(s => grains.GetGrain<ISiloReplicasGrain>(s).DescribeSuggestionsAsync(tenant)));
+            if (served.All(d => d.Served > 0))
+            {
+                Assert.All(served, d => Assert.Equal((3L, 1), (d.QueryLogPosition, d.OfferedQueries)));
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "suggestions were not served on both silos within 60 s");
+        }
+
+        // One of the three searchers is erased: down to two users, the query leaves both replicas before the answer.
+        Assert.True(await builder.ForgetUserAsync("x"));
+        foreach (var silo in silos)
+        {
+            var replica = await grains.GetGrain<ISiloReplicasGrain>(silo).DescribeSuggestionsAsync(tenant);
+            Assert.Equal((silo, 0), (replica.Silo, replica.OfferedQueries));
+        }
+    }
+
     private static async Task<IReadOnlyList<string>> ActiveSilosAsync(IGrainFactory grains, int expected)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);

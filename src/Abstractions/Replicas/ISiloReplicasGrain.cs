@@ -25,6 +25,10 @@ public interface ISiloReplicasGrain : IGrainWithStringKey
     [Alias("BlocklistChangedAsync")]
     Task BlocklistChangedAsync(string tenant);
 
+    /// <summary>What this silo holds for the tenant's suggestions and how many it served (operations and tests).</summary>
+    [Alias("DescribeSuggestionsAsync")]
+    Task<SuggestionReplicaDescription> DescribeSuggestionsAsync(string tenant);
+
     /// <summary>What this silo holds and has served for the tenant (operations and tests: where a tenant is served).</summary>
     [Alias("DescribeAsync")]
     Task<ReplicaDescription> DescribeAsync(string tenant);
@@ -50,3 +54,16 @@ public sealed record ReplicaDescription(
     [property: Id(7)] int IndexBuilds,
     [property: Id(8)] int AnnRows,
     [property: Id(9)] int IndexRestores = 0);
+
+/// <summary>
+/// One silo's suggestion replica of one tenant: the entities of its knowledge graph (0: not built here), the log
+/// position and size (offered queries) of the query-log snapshot it serves, and how many requests it served.
+/// </summary>
+[GenerateSerializer, Immutable]
+[Alias("SessionRec.SuggestionReplicaDescription")]
+public sealed record SuggestionReplicaDescription(
+    [property: Id(0)] string Silo,
+    [property: Id(1)] int GraphEntities,
+    [property: Id(2)] long QueryLogPosition,
+    [property: Id(3)] int OfferedQueries,
+    [property: Id(4)] long Served);

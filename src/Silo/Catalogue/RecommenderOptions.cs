@@ -61,8 +61,9 @@ public sealed class RecommenderOptions
     public double AnnMinRecall { get; set; } = 0.9;
 
     /// <summary>
-    /// Keep each tenant's item vectors and approximate index on the silo's disk (&lt;Storage:DataPath&gt;/snapshots), so a
-    /// restart loads them and encodes only the items changed since, instead of the whole catalogue.
+    /// Keep each tenant's catalogue, item vectors and approximate index on the silo's disk (&lt;Storage:DataPath&gt;/snapshots),
+    /// so a restart reads them and applies (and encodes) only the items changed since, instead of reading and encoding
+    /// the whole catalogue.
     /// </summary>
     public bool VectorSnapshots { get; set; } = true;
 

@@ -112,6 +112,7 @@ public static class SiloHosting
         silo.Services.AddSingleton<Suggestions.QueryLogReplicas>();
         silo.Services.AddSingleton<Suggestions.SuggestionReplicas>();
         silo.Services.AddSingleton<Replicas.ItemVectorSnapshots>();
+        silo.Services.AddSingleton<Replicas.CatalogueSnapshots>();
         silo.Services.AddSingleton<Replicas.CatalogueReplicas>();
         silo.Services.AddSingleton<Replicas.ReplicaFanOut>();
         silo.Services.AddSingleton<Recommendations.ServingCache>();

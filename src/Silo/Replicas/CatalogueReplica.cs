@@ -38,6 +38,11 @@ public sealed class CatalogueReplica(string tenant)
 
     internal int Saving;
 
+    internal int SavingItems;
+
+    /// <summary>Changes applied since the items were last saved to this silo's disk.</summary>
+    internal int ChangesSinceSave;
+
     /// <summary>The newest copy of the item vectors waiting to be written as this silo's snapshot.</summary>
     internal PendingSnapshot? PendingSave;
 
@@ -45,6 +50,9 @@ public sealed class CatalogueReplica(string tenant)
     internal int AnnRefusedAtRows;
 
     public int FullLoads { get; internal set; }
+
+    /// <summary>First loads read from this silo's catalogue snapshot instead of the store (a restart).</summary>
+    public int ItemRestores { get; internal set; }
 
     public int IndexBuilds { get; internal set; }
 

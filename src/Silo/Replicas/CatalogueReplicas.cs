@@ -21,6 +21,7 @@ public sealed partial class CatalogueReplicas(
     RedisCatalogueStore store,
     ModelRegistry models,
     ItemVectorSnapshots snapshots,
+    CatalogueSnapshots catalogueSnapshots,
     IOptions<RecommenderOptions> options,
     TimeProvider time,
     ILogger<CatalogueReplicas> logger)
@@ -298,9 +299,15 @@ public sealed partial class CatalogueReplicas(
             }
 
             var version = await store.VersionAsync(tenant);
+            var wholeFromStore = false;
             if (!replica.Loaded)
             {
-                await LoadWholeAsync(tenant, replica);
+                // A restart reads this silo's saved catalogue and the changes since, not every item from the store.
+                if (!await RestoreItemsAsync(tenant, replica, version))
+                {
+                    await LoadWholeAsync(tenant, replica);
+                    wholeFromStore = true;
+                }
             }
             else if (version > replica.Version)
             {
@@ -308,16 +315,19 @@ public sealed partial class CatalogueReplicas(
                 if (changed.Length > MaxChangesPerRefresh)
                 {
                     await LoadWholeAsync(tenant, replica);
+                    wholeFromStore = true;
                 }
                 else
                 {
                     await ApplyAsync(tenant, replica, changed);
+                    replica.ChangesSinceSave += changed.Length;
                 }
             }
 
             replica.Version = Math.Max(replica.Version, version);
             replica.Loaded = true;
             replica.CheckedAt = time.GetUtcNow();
+            SaveItemsIfDue(replica, wholeFromStore);
         }
         catch (Exception e) when (e is StackExchange.Redis.RedisException && replica.Loaded)
         {
@@ -330,6 +340,76 @@ public sealed partial class CatalogueReplicas(
             replica.Refreshing = 0;
             replica.Gate.Release();
         }
+    }
+
+    /// <summary>
+    /// Fills a replica's first load from this silo's saved catalogue and the changes since; false (nothing done) when
+    /// there is none, it is of another change feed, or more changed since than a refresh applies. Under the gate.
+    /// </summary>
+    private async Task<bool> RestoreItemsAsync(string tenant, CatalogueReplica replica, long version)
+    {
+        if (!_options.VectorSnapshots)
+        {
+            return false;
+        }
+
+        var started = time.GetTimestamp();
+        var snapshot = catalogueSnapshots.TryLoad(tenant, await store.EpochAsync(tenant));
+        if (snapshot is null || snapshot.Version > version)
+        {
+            return false;
+        }
+
+        var changed = await store.ChangedAsync(tenant, snapshot.Version, version, MaxChangesPerRefresh + 1);
+        if (changed.Length > MaxChangesPerRefresh)
+        {
+            return false;
+        }
+
+        foreach (var item in snapshot.Items)
+        {
+            replica.Items[item.Id] = item;
+        }
+
+        await ApplyAsync(tenant, replica, changed);
+        replica.ChangesSinceSave = changed.Length;
+        replica.ItemRestores++;
+        LogItemsRestored(logger, tenant, snapshot.Items.Count, changed.Length, time.GetElapsedTime(started).TotalSeconds);
+        return true;
+    }
+
+    /// <summary>
+    /// Saves the replica's items as this silo's catalogue snapshot in the background, after a whole load from the
+    /// store or once enough changed since the last save (1% of the items, at least 1,000). From the writer, under
+    /// the gate: the version is taken before the items are read, so the snapshot holds every change up to it (a
+    /// later one it may also hold is applied again on restore, which changes nothing).
+    /// </summary>
+    private void SaveItemsIfDue(CatalogueReplica replica, bool wholeFromStore)
+    {
+        if (!_options.VectorSnapshots || (!wholeFromStore && replica.ChangesSinceSave < Math.Max(1_000, replica.Items.Count / 100))
+            || Interlocked.CompareExchange(ref replica.SavingItems, 1, 0) != 0)
+        {
+            return;
+        }
+
+        var (tenant, version, items) = (replica.Tenant, replica.Version, replica.Items);
+        replica.ChangesSinceSave = 0;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                catalogueSnapshots.Save(tenant, await store.EpochAsync(tenant), version, [.. items.Values]);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or StackExchange.Redis.RedisException)
+            {
+                // A full disk, a store away: the replica serves on; a restart reads the store instead.
+                LogSaveFailed(logger, e, tenant);
+            }
+            finally
+            {
+                replica.SavingItems = 0;
+            }
+        });
     }
 
     private async Task LoadWholeAsync(string tenant, CatalogueReplica replica)
@@ -511,6 +591,9 @@ public sealed partial class CatalogueReplicas(
 
     private static ImportItem ToModelItem(CatalogueItem item) =>
         new(item.Id, item.Title, item.Brand, item.Categories, item.Attributes, item.Price);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tenant {Tenant}: catalogue read from this silo's snapshot ({Items} items, {Changed} changed since applied, {Seconds:0.0} s)")]
+    private static partial void LogItemsRestored(ILogger logger, string tenant, int items, int changed, double seconds);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Tenant {Tenant}: catalogue replica loaded ({Items} items)")]
     private static partial void LogLoaded(ILogger logger, string tenant, int items);

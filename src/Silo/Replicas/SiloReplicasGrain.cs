@@ -17,6 +17,12 @@ public sealed class SiloReplicasGrain(CatalogueReplicas catalogue, StatisticsRep
 
     public Task BlocklistChangedAsync(string tenant) => suggestions.BlocklistChangedAsync(tenant);
 
+    public Task<SuggestionReplicaDescription> DescribeSuggestionsAsync(string tenant)
+    {
+        var (entities, position, offered, served) = suggestions.Describe(tenant);
+        return Task.FromResult(new SuggestionReplicaDescription(silo.SiloAddress.ToParsableString(), entities, position, offered, served));
+    }
+
     public Task CatalogueChangedAsync(string tenant, long version) => catalogue.CatchUpAsync(tenant, version);
 
     public Task StatisticsPublishedAsync(string tenant) => statistics.RefreshAsync(tenant);

@@ -49,6 +49,9 @@ public abstract class SnapshotReplicas<T>(TimeProvider time, ILogger logger)
         return replica.Current.Value;
     }
 
+    /// <summary>The snapshot this silo serves the tenant from, without loading one (null: the tenant is not served here).</summary>
+    public T? Peek(string tenant) => _tenants.TryGetValue(tenant, out var replica) && replica.Loaded ? replica.Current.Value : null;
+
     /// <summary>The log position of the snapshot this silo serves the tenant from (0: none loaded).</summary>
     public long PositionOf(string tenant) => _tenants.TryGetValue(tenant, out var replica) ? replica.Current.Position : 0;
 

@@ -57,6 +57,7 @@ public sealed partial class SuggestionReplicas : ICatalogueReplicaObserver
         var replica = await ReadyAsync(tenant);
         var queries = await _queries.GetAsync(tenant);
         var blocklist = replica.Blocklist;
+        Interlocked.Increment(ref replica.Served);
         replica.Lock.EnterReadLock();
         try
         {
@@ -139,8 +140,12 @@ public sealed partial class SuggestionReplicas : ICatalogueReplicaObserver
     /// <summary>The tenant's query log was republished (an erasure): load it now.</summary>
     public Task QueryLogPublishedAsync(string tenant) => _queries.RefreshAsync(tenant);
 
-    /// <summary>Whether this silo holds the tenant's graph (operations and tests).</summary>
-    public bool Serves(string tenant) => _tenants.TryGetValue(tenant, out var replica) && replica.Ready;
+    /// <summary>What this silo holds for the tenant's suggestions (operations and tests: where a tenant is served).</summary>
+    public (int GraphEntities, long QueryLogPosition, int OfferedQueries, long Served) Describe(string tenant) =>
+        (_tenants.TryGetValue(tenant, out var replica) && replica.Ready ? replica.Graph.Count : 0,
+            _queries.PositionOf(tenant),
+            _queries.Peek(tenant)?.Count ?? 0,
+            replica?.Served ?? 0);
 
     void ICatalogueReplicaObserver.Applied(string tenant, IReadOnlyList<CatalogueItem> changed, IReadOnlyList<string> removed)
     {
@@ -314,5 +319,6 @@ public sealed partial class SuggestionReplicas : ICatalogueReplicaObserver
         public volatile bool BlocklistLoaded;
         public DateTimeOffset BlocklistCheckedAt = DateTimeOffset.MinValue;
         public int BlocklistRefreshing;
+        public long Served;
     }
 }
