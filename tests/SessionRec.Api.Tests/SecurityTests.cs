@@ -1,6 +1,7 @@
 namespace SessionRec.Api.Tests;
 
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using SessionRec.Api.Contracts;
 
 public sealed class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
@@ -34,6 +35,37 @@ public sealed class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("Missing or unknown API key", (await response.ReadProblem()).GetProperty("title").GetString());
+    }
+
+    /// <summary>
+    /// Every route the application maps under /v1, read from its endpoint data source (so a new endpoint without
+    /// auth fails here without anyone listing it), refuses a request without a key.
+    /// </summary>
+    [Fact(Timeout = 120_000)]
+    public async Task EveryMappedV1EndpointRefusesRequestsWithoutAKey()
+    {
+        var sources = api.Factory.Services.GetServices<Microsoft.AspNetCore.Routing.EndpointDataSource>();
+        var routes = sources.SelectMany(s => s.Endpoints).OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.TrimStart('/').StartsWith("v1/", StringComparison.Ordinal) == true)
+            .SelectMany(e => (e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()?.HttpMethods ?? ["GET"])
+                .Select(m => (Method: m, Path: "/" + System.Text.RegularExpressions.Regex.Replace(e.RoutePattern.RawText!.TrimStart('/'), @"\{[^}]+\}", "x"))))
+            .Distinct().ToList();
+        Assert.True(routes.Count >= DataRoutes.Count, $"only {routes.Count} routes found under /v1");
+        Assert.Contains(("GET", "/v1/users/x/suggestions"), routes);
+
+        using var client = api.Factory.CreateClient();
+        var open = new List<string>();
+        foreach (var (method, path) in routes)
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json") };
+            var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+            if (response.StatusCode != HttpStatusCode.Unauthorized)
+            {
+                open.Add($"{method} {path} → {(int)response.StatusCode}");
+            }
+        }
+
+        Assert.Empty(open);
     }
 
     [Theory]
