@@ -58,6 +58,13 @@ public abstract class SnapshotReplicas<T>(TimeProvider time, ILogger logger)
     /// <summary>Loads the newest published snapshot now (a builder published, or erased).</summary>
     public Task RefreshAsync(string tenant) => LoadAsync(tenant, _tenants.GetOrAdd(tenant, _ => new Replica(Empty)), force: true);
 
+    /// <summary>
+    /// Loads the newest published snapshot now where this silo has (or is loading) a replica of the tenant; a silo that
+    /// never served it holds nothing to replace, and its first load reads the newest anyway.
+    /// </summary>
+    public Task RefreshIfHeldAsync(string tenant) =>
+        _tenants.TryGetValue(tenant, out var replica) ? LoadAsync(tenant, replica, force: true) : Task.CompletedTask;
+
     private async Task LoadAsync(string tenant, Replica replica, bool force)
     {
         await replica.Gate.WaitAsync();

@@ -138,7 +138,7 @@ public sealed partial class SuggestionReplicas : ICatalogueReplicaObserver
     }
 
     /// <summary>The tenant's query log was republished (an erasure): load it now.</summary>
-    public Task QueryLogPublishedAsync(string tenant) => _queries.RefreshAsync(tenant);
+    public Task QueryLogPublishedAsync(string tenant) => _queries.RefreshIfHeldAsync(tenant);
 
     /// <summary>What this silo holds for the tenant's suggestions (operations and tests: where a tenant is served).</summary>
     public (int GraphEntities, long QueryLogPosition, int OfferedQueries, long Served) Describe(string tenant) =>
