@@ -108,7 +108,9 @@ public sealed class ReplicaServingTests(ClusterFixture fixture) : IClassFixture<
         }
 
         Assert.All(replicas.Values, r => Assert.True(r.Served > 0, $"silo {r.Silo} served none of {user} shoppers"));
-        Assert.All(replicas.Values, r => Assert.Equal((4, 6L, 1), (r.Items, r.StatisticsPosition, r.FullLoads)));
+        // Each replica loaded the catalogue once: from the store, or (the processes share a data folder here) from
+        // the catalogue snapshot the other silo saved.
+        Assert.All(replicas.Values, r => Assert.Equal((4, 6L, 1), (r.Items, r.StatisticsPosition, r.FullLoads + r.ItemRestores)));
 
         // Kill the first silo process (SIGKILL): the survivor serves the tenant's next shoppers from the replica it
         // already holds — no reload of the catalogue, the same statistics snapshot.
@@ -134,7 +136,7 @@ public sealed class ReplicaServingTests(ClusterFixture fixture) : IClassFixture<
         Assert.Equal(("b", "cooccurrence"), (after.List.Items[0].ItemId, after.List.Items[0].Source));
         var now = (await DescribeAsync(grains, [survivor], tenant))[survivor];
         Assert.True(now.Served > before.Served);
-        Assert.Equal((before.FullLoads, before.IndexBuilds, before.StatisticsPosition, before.CatalogueVersion), (now.FullLoads, now.IndexBuilds, now.StatisticsPosition, now.CatalogueVersion));
+        Assert.Equal((before.FullLoads, before.ItemRestores, before.IndexBuilds, before.StatisticsPosition, before.CatalogueVersion), (now.FullLoads, now.ItemRestores, now.IndexBuilds, now.StatisticsPosition, now.CatalogueVersion));
         await host.StopAsync(TestContext.Current.CancellationToken);
     }
 

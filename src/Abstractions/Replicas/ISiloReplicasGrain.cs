@@ -39,7 +39,8 @@ public interface ISiloReplicasGrain : IGrainWithStringKey
 /// item vectors (null: none built), the statistics snapshot's log position, how many recommendations it served, and
 /// how many times it loaded the catalogue whole and built the item vectors from scratch (a takeover that rebuilt
 /// would show here), the rows its approximate index holds (0: none; ranking then scans every item), and how many
-/// times it read the item vectors from its own snapshot instead of encoding the catalogue (a restart).
+/// times it read the item vectors from its own snapshot instead of encoding the catalogue (a restart), and how many
+/// first loads read the catalogue from its snapshot instead of the store.
 /// </summary>
 [GenerateSerializer, Immutable]
 [Alias("SessionRec.ReplicaDescription")]
@@ -53,7 +54,8 @@ public sealed record ReplicaDescription(
     [property: Id(6)] int FullLoads,
     [property: Id(7)] int IndexBuilds,
     [property: Id(8)] int AnnRows,
-    [property: Id(9)] int IndexRestores = 0);
+    [property: Id(9)] int IndexRestores = 0,
+    [property: Id(10)] int ItemRestores = 0);
 
 /// <summary>
 /// One silo's suggestion replica of one tenant: the entities of its knowledge graph (0: not built here), the log

@@ -40,6 +40,7 @@ public sealed class SiloReplicasGrain(CatalogueReplicas catalogue, StatisticsRep
             replica?.FullLoads ?? 0,
             replica?.IndexBuilds ?? 0,
             replica?.Index is { IsCompletedSuccessfully: true } built && built.Result.Ann is { } ann ? ann.Index.Rows : 0,
-            replica?.IndexRestores ?? 0));
+            replica?.IndexRestores ?? 0,
+            replica?.ItemRestores ?? 0));
     }
 }
