@@ -33,6 +33,9 @@ public sealed class SuggestionGrain(
     private QueryLog _log = new();
     private SuggestionBlocklist? _tenantBlocklist;
 
+    // The tenant's list with the configured one: compiled once per change, not per filtered LLM answer.
+    private SuggestionBlocklist? _blocklist;
+
     protected override TimeSpan SnapshotInterval => recommenderOptions.Value.SnapshotInterval;
 
     protected override TimeSpan TailInterval => recommenderOptions.Value.TailInterval;
@@ -97,24 +100,39 @@ public sealed class SuggestionGrain(
 
     public async Task<BlocklistView> GetBlocklistAsync()
     {
-        _tenantBlocklist ??= await blocklists.LoadAsync(Tenant);
-        return new BlocklistView(_tenantBlocklist.Phrases, _tenantBlocklist.Patterns);
+        var list = await TenantBlocklistAsync();
+        return new BlocklistView(list.Phrases, list.Patterns);
     }
 
     public async Task<BlocklistView> SetBlocklistAsync(BlocklistView blocklist)
     {
         var list = new SuggestionBlocklist(blocklist.Phrases, blocklist.Patterns);
         await blocklists.SaveAsync(Tenant, list);
-        _tenantBlocklist = list;
+        Use(list);
         await replicas.BlocklistChangedAsync(Tenant);
         return await GetBlocklistAsync();
     }
 
     public async Task<IReadOnlyList<string>> AllowedAsync(IReadOnlyList<string> texts)
     {
-        _tenantBlocklist ??= await blocklists.LoadAsync(Tenant);
+        await TenantBlocklistAsync();
+        return [.. texts.Where(t => !_blocklist!.Blocks(t))];
+    }
+
+    private async Task<SuggestionBlocklist> TenantBlocklistAsync()
+    {
+        if (_tenantBlocklist is null)
+        {
+            Use(await blocklists.LoadAsync(Tenant));
+        }
+
+        return _tenantBlocklist!;
+    }
+
+    private void Use(SuggestionBlocklist tenantList)
+    {
         var o = options.Value;
-        var blocklist = _tenantBlocklist.Union(new SuggestionBlocklist(o.BlockedPhrases, o.BlockedPatterns));
-        return [.. texts.Where(t => !blocklist.Blocks(t))];
+        _tenantBlocklist = tenantList;
+        _blocklist = tenantList.Union(new SuggestionBlocklist(o.BlockedPhrases, o.BlockedPatterns));
     }
 }

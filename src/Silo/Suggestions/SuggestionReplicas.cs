@@ -281,7 +281,6 @@ public sealed partial class SuggestionReplicas : ICatalogueReplicaObserver
         try
         {
             var stored = await _blocklists.LoadAsync(tenant);
-            replica.TenantBlocklist = stored;
             replica.Blocklist = stored.Union(new SuggestionBlocklist(_options.BlockedPhrases, _options.BlockedPatterns));
             replica.BlocklistLoaded = true;
             replica.BlocklistCheckedAt = _time.GetUtcNow();
@@ -315,7 +314,6 @@ public sealed partial class SuggestionReplicas : ICatalogueReplicaObserver
         public Task? Build;
         public volatile bool Ready;
         public volatile SuggestionBlocklist Blocklist = SuggestionBlocklist.Empty;
-        public SuggestionBlocklist TenantBlocklist = SuggestionBlocklist.Empty;
         public volatile bool BlocklistLoaded;
         public DateTimeOffset BlocklistCheckedAt = DateTimeOffset.MinValue;
         public int BlocklistRefreshing;
