@@ -81,6 +81,47 @@ public sealed class StatisticsSnapshotTests(ClusterFixture fixture) : IClassFixt
         Assert.True(await store.HoldsUserAsync(tenant, "keep-me"));
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task ForgettingAUserDropsTheirSessionsFromThePublishedNeighbourPoolAtOnce()
+    {
+        var tenant = "t" + Guid.NewGuid().ToString("N")[..10];
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
+        var user = "erase-me-" + Guid.NewGuid().ToString("N")[..6];
+        UserEvent InSession(string id, string who, string session, string item, int minute) =>
+            new(id, who, session, EventType.View, item, null, null, null, T0 + TimeSpan.FromMinutes(minute), T0 + TimeSpan.FromMinutes(minute));
+
+        // The user's first session (a, b) is over — only the neighbour pool remembers it; their second (c) is live.
+        await new RedisClickLog(redis, new ServerPolicyBarrier()).AppendAsync(tenant,
+        [
+            InSession("1", user, "s1", "a", 0), InSession("2", user, "s1", "b", 1), InSession("3", user, "s2", "c", 2),
+            InSession("4", "keep-me", "k1", "a", 0), InSession("5", "keep-me", "k1", "d", 1),
+        ]);
+        var builder = fixture.Cluster.GrainFactory.GetGrain<IStatisticsBuilderGrain>(tenant);
+        await builder.CatchUpAsync();
+        var store = new SessionRec.Silo.Statistics.StatisticsSnapshotStore(new SessionRec.Silo.Snapshots.SnapshotStore(redis));
+        var before = (await store.ReadSnapshotAsync(tenant))!.Value.Value;
+        Assert.Equal(3, before.Neighbours.Count);
+        Assert.Contains(Index(before, "b"), Votes(before, "a"));
+
+        Assert.True(await builder.ForgetUserAsync(user));
+
+        var after = (await store.ReadSnapshotAsync(tenant))!.Value.Value;
+        Assert.Equal(1, after.Neighbours.Count);
+        Assert.Equal([Index(after, "a"), Index(after, "d")], Votes(after, "a").Order());
+        Assert.False(await store.HoldsUserAsync(tenant, user));
+        Assert.True(await store.HoldsUserAsync(tenant, "keep-me"));
+    }
+
+    private static int Index(SessionRec.Models.Baseline.InteractionStatistics statistics, string item) =>
+        statistics.TryGetIndex(item, out var index) ? index : throw new KeyNotFoundException(item);
+
+    private static IEnumerable<int> Votes(SessionRec.Models.Baseline.InteractionStatistics statistics, string item)
+    {
+        var votes = new Dictionary<int, float>();
+        statistics.Neighbours.Score([Index(statistics, item)], votes);
+        return votes.Keys;
+    }
+
     private static async Task<bool> Contains(IConnectionMultiplexer redis, string tenant, string text)
     {
         var bytes = (byte[]?)await redis.GetDatabase().StringGetAsync(RedisKeys.StatisticsSessions(tenant));

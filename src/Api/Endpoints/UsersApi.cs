@@ -208,7 +208,7 @@ public static class UsersApi
 
         if (!statisticsClear)
         {
-            left.Add("statistics live sessions");
+            left.Add("statistics sessions");
         }
 
         if (left.Count > 0)

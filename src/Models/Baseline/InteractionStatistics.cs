@@ -24,8 +24,9 @@ public sealed class InteractionStatistics
 
     public const int DefaultMaxNeighbours = 100;
 
-    public InteractionStatistics(TimeSpan popularityHalfLife, int window = 3, int maxNeighbours = DefaultMaxNeighbours)
+    public InteractionStatistics(TimeSpan popularityHalfLife, int window = 3, int maxNeighbours = DefaultMaxNeighbours, int neighbourSessions = SessionNeighbours.DefaultMaxSessions, int neighbourMinVotes = SessionNeighbours.DefaultMinVotes)
     {
+        Neighbours = new SessionNeighbours(neighbourSessions, minVotes: neighbourMinVotes);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(popularityHalfLife, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxNeighbours, 1);
@@ -33,6 +34,9 @@ public sealed class InteractionStatistics
         Window = window;
         MaxNeighbours = maxNeighbours;
     }
+
+    /// <summary>Recent sessions by their items (indexes of this instance): the session-kNN term's neighbour pool.</summary>
+    public SessionNeighbours Neighbours { get; private set; }
 
     /// <summary>The neighbours each row keeps when it is pruned (see the class remarks).</summary>
     public int MaxNeighbours { get; }
@@ -50,11 +54,13 @@ public sealed class InteractionStatistics
 
     /// <summary>
     /// Records that <paramref name="itemId"/> was interacted with at <paramref name="at"/>, after
-    /// <paramref name="preceding"/> (oldest first) in the same session.
+    /// <paramref name="preceding"/> (oldest first) in the same session, the <see cref="Neighbours"/> session
+    /// <paramref name="session"/> (from <see cref="SessionNeighbours.Start"/>; -1: none).
     /// </summary>
-    public void Observe(string itemId, double weight, DateTimeOffset at, IReadOnlyList<string> preceding)
+    public void Observe(string itemId, double weight, DateTimeOffset at, IReadOnlyList<string> preceding, long session = -1)
     {
         var target = IndexOf(itemId);
+        Neighbours.Add(session, target);
         _popularity[target] += weight * DecayFactor(at);
         _counts[target]++;
 
@@ -123,12 +129,14 @@ public sealed class InteractionStatistics
             WriteRow(writer, _after[i]);
             WriteRow(writer, _together[i]);
         }
+
+        Neighbours.WriteTo(writer);
     }
 
     public static InteractionStatistics ReadFrom(BinaryReader reader)
     {
         var format = reader.ReadInt32();
-        if (format != SnapshotFormat)
+        if (format is not (SnapshotFormat or 1))
         {
             throw new InvalidDataException($"Statistics snapshot format {format}; this build reads {SnapshotFormat}.");
         }
@@ -152,10 +160,16 @@ public sealed class InteractionStatistics
             statistics._together.Add(ReadRow(reader));
         }
 
+        // Format 1 (before the session-kNN term) has no sessions: the pool fills from the log from here on.
+        if (format == SnapshotFormat)
+        {
+            statistics.Neighbours = SessionNeighbours.ReadFrom(reader);
+        }
+
         return statistics;
     }
 
-    private const int SnapshotFormat = 1;
+    private const int SnapshotFormat = 2;
 
     /// <summary>A row past twice the bound keeps its <see cref="MaxNeighbours"/> strongest entries (ties: the lower item).</summary>
     private void PruneIfFull(Dictionary<int, float> row)

@@ -172,6 +172,54 @@ public sealed class VsknnScorer : ISequenceScorer
 }
 
 /// <summary>
+/// The session-kNN term the ranking stage fuses with the model: <see cref="SessionNeighbours"/> over the fitted
+/// sequences (numbered in their order, so a later one is more recent, as V-SKNN's sample takes them), with the
+/// service's bounds and vote threshold; the user's own sequence is never a neighbour.
+/// </summary>
+public sealed class SessionKnnScorer : ISequenceScorer
+{
+    /// <summary>Users whose votes are kept between calls: fusion tuning scores the same users once per trial.</summary>
+    public const int CachedUsers = 10_000;
+
+    private readonly SessionNeighbours _neighbours = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, (int HistoryLength, KeyValuePair<int, float>[] Votes)> _cache = new();
+
+    public SessionKnnScorer(IReadOnlyList<int[]> sequences)
+    {
+        foreach (var sequence in sequences)
+        {
+            var session = _neighbours.Start();
+            foreach (var item in sequence)
+            {
+                _neighbours.Add(session, item);
+            }
+        }
+    }
+
+    public string Name => "session-knn";
+
+    public void Score(int user, ReadOnlySpan<int> history, Span<float> scores)
+    {
+        // A user's history is fixed per phase, and each phase fits its own scorer: the length tells a stale entry.
+        if (!_cache.TryGetValue(user, out var cached) || cached.HistoryLength != history.Length)
+        {
+            var votes = new Dictionary<int, float>();
+            _neighbours.Score(history, votes, exclude: user);
+            cached = (history.Length, [.. votes]);
+            if (_cache.Count < CachedUsers)
+            {
+                _cache[user] = cached;
+            }
+        }
+
+        foreach (var (item, value) in cached.Votes)
+        {
+            scores[item] += value;
+        }
+    }
+}
+
+/// <summary>
 /// The co-occurrence signal the ranking stage fuses with the model: Σ over the last <c>lastItems</c> items of
 /// log(1 + how often the candidate followed that item within <c>window</c> positions, each time weighted
 /// 1/distance as the service's <see cref="InteractionStatistics"/> counts), nearer items weighing more. Logs keep one

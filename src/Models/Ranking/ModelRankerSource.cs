@@ -10,7 +10,8 @@ using SessionRec.Models.Serving;
 /// vector · item vector) plus, over the last three session items (nearer items weighing more), the co-occurrence
 /// weight × log(1 + how often the item followed) and the item-kNN weight × cosine similarity of the two items'
 /// sessions, plus the popularity weight × log(1 + interactions), plus the new-item weight for items nobody has
-/// interacted with yet (they lack every other term; tuned so they can still compete) — the formula `sessionrec
+/// interacted with yet (they lack every other term; tuned so they can still compete), plus the session-kNN weight ×
+/// the votes of the most similar recent sessions (<see cref="SessionNeighbours"/>) — the formula `sessionrec
 /// eval recs` measures as "ranker", with the weights `sessionrec train` tuned on validation. Built per request
 /// around one session vector.
 /// </summary>
@@ -189,14 +190,36 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
     }
 
     /// <summary>
-    /// The co-occurrence and item-kNN terms over the last <c>lookback</c> session items (nearer ones weigh more), per
-    /// row they name (rows below <paramref name="rows"/>), summed into <paramref name="into"/>.
+    /// The co-occurrence and item-kNN terms over the last <c>lookback</c> session items (nearer ones weigh more), and the
+    /// session-kNN term over the session's items (<see cref="SessionNeighbours"/>), per row they name (rows below <paramref name="rows"/>), summed into <paramref name="into"/>.
     /// </summary>
     private void AddSparse(CandidateQuery query, RankingTables lookups, int rows, Dictionary<int, float> into)
     {
-        if (statistics is null || (weights.Cooccurrence <= 0 && weights.ItemKnn <= 0))
+        if (statistics is null || (weights.Cooccurrence <= 0 && weights.ItemKnn <= 0 && weights.SessionKnn <= 0))
         {
             return;
+        }
+
+        if (weights.SessionKnn > 0 && statistics.Neighbours.Count > 0)
+        {
+            var known = new List<int>(query.SessionItems.Count);
+            foreach (var id in query.SessionItems)
+            {
+                if (statistics.TryGetIndex(id, out var item))
+                {
+                    known.Add(item);
+                }
+            }
+
+            var votes = new Dictionary<int, float>();
+            statistics.Neighbours.Score(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(known), votes, weights.SessionKnn);
+            foreach (var (item, value) in votes)
+            {
+                if (lookups.RowOf[item] is var row and >= 0 && row < rows)
+                {
+                    into[row] = into.GetValueOrDefault(row) + value;
+                }
+            }
         }
 
         var anchors = 0;

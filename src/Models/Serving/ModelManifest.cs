@@ -51,7 +51,8 @@ public sealed record TrainingData(string Dataset, string Fingerprint, int Users,
 /// gain when that lean is taken back.
 /// </summary>
 /// <c>MultiRound</c> weighs an item found by multi-round retrieval in round r (of T trained) by 1 − (r − 1)/T.
-public sealed record FusionWeights(float Cooccurrence, float ItemKnn, float Popularity = 0, float NewItem = 0, float MultiRound = 0);
+/// <c>SessionKnn</c> weighs the session-kNN votes of <see cref="Baseline.SessionNeighbours"/> (absent in older manifests: 0).
+public sealed record FusionWeights(float Cooccurrence, float ItemKnn, float Popularity = 0, float NewItem = 0, float MultiRound = 0, float SessionKnn = 0);
 
 /// <summary>Multi-round retrieval a model was trained for: rounds of <see cref="PerRound"/> items (round_encoder.onnx serves rounds 2+).</summary>
 public sealed record MultiRoundSettings(int Rounds, int PerRound);

@@ -25,6 +25,21 @@ public sealed class RecommenderOptions
     [Range(1_000, 100_000_000)]
     public int RebuildMaxEvents { get; set; } = 2_000_000;
 
+    /// <summary>
+    /// Recent sessions the session-kNN term of the ranking stage compares a session with (each with its last 20
+    /// distinct items): ~250 B a session, 25 MB per tenant at the default, in the builder and in each silo's replica.
+    /// </summary>
+    [Range(1_000, 10_000_000)]
+    public int NeighbourSessions { get; set; } = Models.Baseline.SessionNeighbours.DefaultMaxSessions;
+
+    /// <summary>
+    /// Distinct neighbour sessions an item needs before the session-kNN term votes for it. 1 (the default, what
+    /// `sessionrec eval recs` measures) treats sessions as co-occurrence treats pairs; 2 or more keeps any one other
+    /// session from lifting its items by itself.
+    /// </summary>
+    [Range(1, 100)]
+    public int NeighbourMinVotes { get; set; } = Models.Baseline.SessionNeighbours.DefaultMinVotes;
+
     /// <summary>How often the statistics builder follows the click log's tail (events also nudge it at once).</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
     public TimeSpan TailInterval { get; set; } = TimeSpan.FromSeconds(1);

@@ -8,7 +8,7 @@ namespace SessionRec.Silo.Statistics;
 /// </summary>
 public sealed class LiveSessions(TimeSpan inactivity, int memory, int maxTracked)
 {
-    private const int Format = 1;
+    private const int Format = 2;
 
     private readonly Dictionary<string, Session> _byUser = new(StringComparer.Ordinal);
     private DateTimeOffset _latest = DateTimeOffset.MinValue;
@@ -65,6 +65,7 @@ public sealed class LiveSessions(TimeSpan inactivity, int memory, int maxTracked
             writer.Write(user);
             writer.Write(session.SessionId ?? string.Empty);
             writer.Write(session.LastAt.UtcTicks);
+            writer.Write(session.Number);
             writer.Write(session.Items.Count);
             foreach (var item in session.Items)
             {
@@ -75,7 +76,8 @@ public sealed class LiveSessions(TimeSpan inactivity, int memory, int maxTracked
 
     public void ReadFrom(BinaryReader reader)
     {
-        if (reader.ReadInt32() != Format)
+        var format = reader.ReadInt32();
+        if (format is not (Format or 1))
         {
             throw new InvalidDataException("Unknown live-sessions checkpoint format.");
         }
@@ -89,6 +91,7 @@ public sealed class LiveSessions(TimeSpan inactivity, int memory, int maxTracked
             var id = reader.ReadString();
             var session = new Session(id.Length == 0 ? null : id, memory);
             var lastAt = new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero);
+            session.Number = format == 1 ? -1 : reader.ReadInt64();
             var items = reader.ReadInt32();
             for (var n = 0; n < items; n++)
             {
@@ -106,6 +109,9 @@ public sealed class LiveSessions(TimeSpan inactivity, int memory, int maxTracked
         public List<string> Items { get; } = new(memory + 1);
 
         public DateTimeOffset LastAt { get; private set; } = DateTimeOffset.MinValue;
+
+        /// <summary>The session's number in the statistics' neighbour pool (-1: not started there yet).</summary>
+        public long Number { get; set; } = -1;
 
         public void Add(string itemId, DateTimeOffset at)
         {

@@ -19,6 +19,7 @@ public sealed partial class StatisticsBuilderGrain(
     StatisticsSnapshotStore snapshots,
     IOptions<RecommenderOptions> options,
     IOptions<Sessions.SessionOptions> sessionOptions,
+    Replicas.ReplicaFanOut fanOut,
     TimeProvider time,
     ILogger<StatisticsBuilderGrain> logger) : SnapshotBuilderGrain(clickLog, time), IStatisticsBuilderGrain
 {
@@ -44,12 +45,12 @@ public sealed partial class StatisticsBuilderGrain(
         if (await snapshots.ReadSnapshotAsync(Tenant) is { } found)
         {
             _statistics = found.Value;
-            await snapshots.ReadSessionsAsync(Tenant, _sessions);
+            await snapshots.ReadSessionsAsync(Tenant, _sessions, _statistics.Neighbours);
             LogResumed(logger, Tenant, found.Position, _statistics.ItemCount, _sessions.Count);
             return found.Position;
         }
 
-        _statistics = new InteractionStatistics(_options.PopularityHalfLife);
+        _statistics = new InteractionStatistics(_options.PopularityHalfLife, neighbourSessions: _options.NeighbourSessions, neighbourMinVotes: _options.NeighbourMinVotes);
         return null;
     }
 
@@ -62,9 +63,17 @@ public sealed partial class StatisticsBuilderGrain(
 
     public async Task<bool> ForgetUserAsync(string userId)
     {
-        if (_sessions.Forget(userId))
+        var live = _sessions.Forget(userId);
+        if (_statistics.Neighbours.Forget(userId) > 0)
         {
-            await snapshots.WriteSessionsAsync(Tenant, Published, _sessions);
+            // The user's sessions are in the published snapshot's neighbour pool: publish without them, and have
+            // every silo load that snapshot before answering.
+            await PublishAsync();
+            await fanOut.StatisticsPublishedAsync(Tenant);
+        }
+        else if (live)
+        {
+            await snapshots.WriteSessionsAsync(Tenant, Published, _sessions, _statistics.Neighbours);
         }
 
         return !await snapshots.HoldsUserAsync(Tenant, userId);
@@ -86,7 +95,12 @@ public sealed partial class StatisticsBuilderGrain(
         }
 
         var session = _sessions.For(evt.UserId, evt.SessionId, evt.Timestamp);
-        _statistics.Observe(evt.ItemId, weight, evt.Timestamp, session.Items);
+        if (session.Number < 0)
+        {
+            session.Number = _statistics.Neighbours.Start(owner: evt.UserId);
+        }
+
+        _statistics.Observe(evt.ItemId, weight, evt.Timestamp, session.Items, session.Number);
         _sessions.Add(session, evt.ItemId, evt.Timestamp);
     }
 

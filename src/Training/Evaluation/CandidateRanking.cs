@@ -6,7 +6,7 @@ using SessionRec.Models.Serving;
 /// <summary>
 /// `ranker-candidates`: the ranker as the service runs it on a large catalogue — the session vector retrieves
 /// <paramref name="candidates"/> items from an approximate nearest-neighbour index of the item vectors (the service's
-/// <see cref="AnnIndex"/> with its default settings), every item a co-occurrence or item-kNN term names joins them,
+/// <see cref="AnnIndex"/> with its default settings), every item a co-occurrence, item-kNN or session-kNN term names joins them,
 /// and only those are ranked, with the same fused scores as `ranker` (the same model and weights). The difference
 /// between the two rows is what ranking candidates instead of the whole catalogue costs.
 /// </summary>
@@ -30,7 +30,7 @@ public sealed class CandidateRankerCandidate(string name, M2TRecOptions options,
         var sessions = M2TRecTrainer.SessionVectors(model, histories);
         var sources = FusionTuning.Sources(split.FitSequences(phase), split.ItemCount, split.Unreleased);
         var w = FusionTuning.Weights(weights);
-        ISequenceScorer[] sparse = [.. new[] { 0, 1 }.Where(k => w[k] != 0).Select(k => sources[k])];
+        ISequenceScorer[] sparse = [.. new[] { 0, 1, 4 }.Where(k => w[k] != 0).Select(k => sources[k])];
         return new CandidateOnlyScorer(name, fused, ann, sessions, dim, candidates, sparse);
     }
 }

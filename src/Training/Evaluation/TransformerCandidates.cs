@@ -112,13 +112,16 @@ public static class FusionTuning
 
     /// <summary>
     /// The fusion's terms fitted on <paramref name="sequences"/>, in the order of <see cref="Weights"/>: co-occurrence,
-    /// item-kNN, popularity, new item. <paramref name="newItems"/> are the items the split made new (unreleased, or
+    /// item-kNN, popularity, new item, session-kNN. <paramref name="newItems"/> are the items the split made new (unreleased, or
     /// pseudo-new in the tuning); no other item is new, whatever its interaction count.
     /// </summary>
     public static ISequenceScorer[] Sources(IReadOnlyList<int[]> sequences, int items, IReadOnlySet<int> newItems) =>
-        [new LogCooccurrenceScorer(sequences, items), new ItemKnnScorer(sequences, items, window: ItemKnnWindow), new LogPopularityScorer(sequences, items, newItems), new NewItemScorer(newItems, items)];
+        [new LogCooccurrenceScorer(sequences, items), new ItemKnnScorer(sequences, items, window: ItemKnnWindow), new LogPopularityScorer(sequences, items, newItems), new NewItemScorer(newItems, items), new SessionKnnScorer(sequences)];
 
-    public static float[] Weights(FusionWeights w) => [w.Cooccurrence, w.ItemKnn, w.Popularity, w.NewItem];
+    public static float[] Weights(FusionWeights w) => [w.Cooccurrence, w.ItemKnn, w.Popularity, w.NewItem, w.SessionKnn];
+
+    /// <summary>The order the coordinate search visits the weights in (indexes into <see cref="Weights"/>).</summary>
+    private static readonly int[] SearchOrder = [0, 1, 4, 3, 2];
 
     /// <summary>The metrics a floor holds for, per slice: HR@20, NDCG@20, HR@50, NDCG@50 (the targets' columns).</summary>
     public static readonly (string Name, bool Ndcg, int K)[] FloorMetrics = [("HR@20", false, 20), ("NDCG@20", true, 20), ("HR@50", false, 50), ("NDCG@50", true, 50)];
@@ -182,7 +185,7 @@ public static class FusionTuning
         // other two slices together.
         IReadOnlyList<int>[] slices = [users, cold, fresh];
         double[] sliceWeights = [1, 0.5, 0.5];
-        var trials = 1 + (SearchRounds * (Grid.Length + Grid.Length + PopularityGrid.Length + NewItemGrid.Length));
+        var trials = 1 + (SearchRounds * (Grid.Length + Grid.Length + Grid.Length + PopularityGrid.Length + NewItemGrid.Length));
         if (budget is { } limit)
         {
             slices = Afford(slices, limit, trials + (floors ? FunctionCandidate.BaselineScorers.Count : 0), watch, (scorer, slice) => Metrics(scorer, slice), baseScorer, newSources, progress);
@@ -222,7 +225,7 @@ public static class FusionTuning
         {
             // The new-item term before popularity: it lifts new items without touching warm ones, so popularity
             // need not turn negative to make room for them.
-            foreach (var s in new[] { 0, 1, 3, 2 })
+            foreach (var s in SearchOrder)
             {
                 foreach (var value in s switch { 2 => PopularityGrid, 3 => NewItemGrid, _ => Grid })
                 {
@@ -260,7 +263,7 @@ public static class FusionTuning
         var final = SliceMetrics(weights);
         var below = Enumerable.Range(0, slices.Length).SelectMany(k => FloorMetrics.Select((m, j) => (Slice: SliceNames[k], m.Name, Value: final[k][j], Floor: floor[k][j])))
             .Where(x => x.Value < x.Floor).Select(x => $"{x.Slice} {x.Name} {x.Value:0.0000} < {x.Floor:0.0000}").ToList();
-        progress?.Report($"fusion weights: co-occurrence {weights[0]}, item-kNN {weights[1]}, popularity {weights[2]}, new item {weights[3]} (validation NDCG@20 + HR@50 on all/cold/new {SliceScore(final[0]):0.0000}/{SliceScore(final[1]):0.0000}/{SliceScore(final[2]):0.0000}, best baselines {SliceScore(floor[0]):0.0000}/{SliceScore(floor[1]):0.0000}/{SliceScore(floor[2]):0.0000}; objective {best:0.0000}; {slices[0].Count}/{slices[1].Count}/{slices[2].Count} users)");
+        progress?.Report($"fusion weights: co-occurrence {weights[0]}, item-kNN {weights[1]}, session-kNN {weights[4]}, popularity {weights[2]}, new item {weights[3]} (validation NDCG@20 + HR@50 on all/cold/new {SliceScore(final[0]):0.0000}/{SliceScore(final[1]):0.0000}/{SliceScore(final[2]):0.0000}, best baselines {SliceScore(floor[0]):0.0000}/{SliceScore(floor[1]):0.0000}/{SliceScore(floor[2]):0.0000}; objective {best:0.0000}; {slices[0].Count}/{slices[1].Count}/{slices[2].Count} users)");
         if (floors)
         {
             progress?.Report(below.Count == 0
@@ -268,7 +271,7 @@ public static class FusionTuning
                 : $"fusion: below the best baseline on validation in {string.Join("; ", below)}");
         }
 
-        return new FusionWeights(weights[0], weights[1], weights[2], weights[3]);
+        return new FusionWeights(weights[0], weights[1], weights[2], weights[3], SessionKnn: weights[4]);
     }
 
     /// <summary>
