@@ -1,20 +1,20 @@
 namespace SessionRec.Analytics.Sessions;
 
+using SessionRec.EventContract;
+
 /// <summary>
-/// Rebuilds sessions from click-log records. Per user, in time order, a new session starts after
-/// <see cref="InactivityGap"/> without a record, or when a record names a session id other than the one the
-/// session has seen. Each impression becomes a served list; clicks, carts, purchases and suggestion clicks
+/// Rebuilds sessions from click-log records. Per user, in time order, sessions are split by <see cref="SessionRule"/>
+/// (as the service splits them; the inactivity timeout the service is configured with). Each impression becomes a served list; clicks, carts, purchases and suggestion clicks
 /// are attributed to the list their <c>request_id</c> names (any earlier session of the user included), and
 /// those without one to the latest list of the session that showed the item (last touch). A search event is a
 /// served list of surface <c>search</c> with nothing shown.
 /// </summary>
 public static class SessionBuilder
 {
-    public static readonly TimeSpan InactivityGap = TimeSpan.FromMinutes(30);
-
-    public static IReadOnlyList<LoggedSession> Build(IEnumerable<LogEvent> records, TimeSpan? gap = null)
+    /// <param name="inactivity">The inactivity timeout; by default <see cref="SessionRule.DefaultInactivity"/>.</param>
+    public static IReadOnlyList<LoggedSession> Build(IEnumerable<LogEvent> records, TimeSpan? inactivity = null)
     {
-        var inactivity = gap ?? InactivityGap;
+        var timeout = inactivity ?? SessionRule.DefaultInactivity;
         var sessions = new List<LoggedSession>();
         foreach (var user in records.GroupBy(r => r.UserId, StringComparer.Ordinal))
         {
@@ -23,15 +23,13 @@ public static class SessionBuilder
             var lists = new Dictionary<string, ServedList>(StringComparer.Ordinal);
             foreach (var record in user.OrderBy(r => r.Timestamp).ThenBy(r => r.Sequence))
             {
-                if (current is null || record.Timestamp - current.End > inactivity
-                    || (record.SessionId is not null && currentId is not null && record.SessionId != currentId))
+                if (current is null || SessionRule.StartsNew(record.Timestamp, record.SessionId, current.End, currentId, timeout))
                 {
                     current = new LoggedSession(user.Key, record.Sequence);
-                    currentId = null;
+                    currentId = record.SessionId;
                     sessions.Add(current);
                 }
 
-                currentId ??= record.SessionId;
                 current.Records.Add(record);
                 Apply(current, record, lists);
             }

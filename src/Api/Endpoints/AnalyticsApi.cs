@@ -89,7 +89,7 @@ public static class AnalyticsApi
     }
 
     public static async Task<Results<Ok<AnalyticsTimelineResponse>, ProblemHttpResult>> GetSession(
-        string id, ClaimsPrincipal user, IClickLog clickLog, IOptions<ApiOptions> apiOptions, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal user, IClickLog clickLog, IOptions<ApiOptions> apiOptions, IOptions<Silo.Sessions.SessionOptions> sessionOptions, CancellationToken cancellationToken)
     {
         var at = id.LastIndexOf('@');
         if (at <= 0 || !long.TryParse(id[(at + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var first))
@@ -104,7 +104,7 @@ public static class AnalyticsApi
         }
 
         var records = await clickLog.ReadUserAsync(user.Tenant(), userId, 0, apiOptions.Value.AnalyticsMaxRecords, cancellationToken);
-        var session = SessionBuilder.Build(records.Select(AnalyticsLogCache.ToLogEvent)).FirstOrDefault(s => s.FirstSequence == first);
+        var session = SessionBuilder.Build(records.Select(AnalyticsLogCache.ToLogEvent), sessionOptions.Value.InactivityTimeout).FirstOrDefault(s => s.FirstSequence == first);
         if (session is null)
         {
             return Problems.NotFound("No such session", $"No session of user '{userId}' starts at sequence {first} (it may have been erased).");
@@ -130,7 +130,7 @@ public static class AnalyticsApi
 /// At most <see cref="ApiOptions.AnalyticsMaxRecords"/> of the newest records are read; the response says when
 /// older ones were left out.
 /// </summary>
-public sealed class AnalyticsLogCache(IClickLog clickLog, IOptions<ApiOptions> options, TimeProvider time)
+public sealed class AnalyticsLogCache(IClickLog clickLog, IOptions<ApiOptions> options, IOptions<Silo.Sessions.SessionOptions> sessionOptions, TimeProvider time)
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(30);
 
@@ -163,7 +163,7 @@ public sealed class AnalyticsLogCache(IClickLog clickLog, IOptions<ApiOptions> o
             from = page[^1].Sequence + 1;
         }
 
-        var snapshot = new Snapshot(last, events.Count, start > 1, SessionBuilder.Build(events), time.GetUtcNow());
+        var snapshot = new Snapshot(last, events.Count, start > 1, SessionBuilder.Build(events, sessionOptions.Value.InactivityTimeout), time.GetUtcNow());
         _snapshots[tenant] = snapshot;
         return snapshot;
     }

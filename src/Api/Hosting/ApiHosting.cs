@@ -37,6 +37,9 @@ public static class ApiHosting
         builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<Endpoints.RecommendationRequestOptions>().BindConfiguration(Endpoints.RecommendationRequestOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName);
+
+        // The API splits sessions too (analytics, the live-session view): by the silos' rule and timeout, also in client mode.
+        builder.Services.AddOptions<Silo.Sessions.SessionOptions>().BindConfiguration(Silo.Sessions.SessionOptions.SectionName);
         builder.Services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.SectionName);
 
         var storage = configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();

@@ -5,7 +5,7 @@ using SessionRec.Models.Data;
 /// <summary>
 /// Lays a data set's interactions onto the recent past, so the service (which refuses events older than its
 /// MaxEventAge) takes them as live traffic while every user's sessions and their order are kept:
-/// - sessions come from the data set's own session ids, else from 30-minute inactivity on its timestamps,
+/// - sessions come from the data set's own session ids, else from inactivity on its timestamps (SessionRule's default, 30 minutes),
 ///   else (no times, e.g. Amazon Beauty) a user's whole sequence is one session;
 /// - sessions are spread over the window in the order they started (by user order where there are no times);
 /// - inside a session, events keep their original gaps (capped at 25 minutes), or are one minute apart.
@@ -48,7 +48,7 @@ public static class Timeline
             {
                 var (x, _) = e;
                 var split = current is null
-                    || (x.SessionKey is not null ? x.SessionKey != currentKey : x.UnixTime is { } t && t - last > 30 * 60);
+                    || (x.SessionKey is not null ? x.SessionKey != currentKey : x.UnixTime is { } t && t - last > EventContract.SessionRule.DefaultInactivity.TotalSeconds);
                 if (split)
                 {
                     current = [];

@@ -1,6 +1,7 @@
 namespace SessionRec.KnowledgeStore.Evaluation;
 
 using System.Globalization;
+using SessionRec.EventContract;
 using SessionRec.KnowledgeStore.Text;
 
 /// <summary>One query of a logged session, with the titles of the results the user opened (when the log has them).</summary>
@@ -19,8 +20,6 @@ public sealed record QuerySession(string UserId, IReadOnlyList<LoggedQuery> Quer
 /// </summary>
 public static class QueryLogReader
 {
-    public static readonly TimeSpan InactivityGap = TimeSpan.FromMinutes(30);
-
     public static IReadOnlyList<(string User, DateTimeOffset At, string Query)> ReadTsv(string path)
     {
         var rows = new List<(string, DateTimeOffset, string)>();
@@ -100,7 +99,7 @@ public static class QueryLogReader
                     continue;
                 }
 
-                if (current is null || at - lastAt > InactivityGap)
+                if (current is null || SessionRule.StartsNew(at, null, lastAt, null, SessionRule.DefaultInactivity))
                 {
                     current = [];
                     sessions.Add(new QuerySession(user.Key, current));

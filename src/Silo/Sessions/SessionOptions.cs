@@ -6,9 +6,9 @@ public sealed class SessionOptions
 {
     public const string SectionName = "Sessions";
 
-    /// <summary>A gap longer than this between two events starts a new session.</summary>
+    /// <summary>A gap longer than this between two events starts a new session (<see cref="EventContract.SessionRule"/>).</summary>
     [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
-    public TimeSpan InactivityTimeout { get; set; } = TimeSpan.FromMinutes(30);
+    public TimeSpan InactivityTimeout { get; set; } = EventContract.SessionRule.DefaultInactivity;
 
     /// <summary>Earlier sessions kept per user (newest first).</summary>
     [Range(0, 1000)]

@@ -11,6 +11,7 @@ using SessionRec.Abstractions.Events;
 using SessionRec.Abstractions.Knowledge;
 using SessionRec.Abstractions.Recommendations;
 using SessionRec.Abstractions.Sessions;
+using SessionRec.EventContract;
 
 /// <summary>
 /// One user's live session and recent history. Applies each event id once (the API may forward a retried
@@ -261,9 +262,9 @@ public sealed partial class UserSessionGrain(
     {
         var current = state.State.Current;
         var entry = new SessionEvent(evt.EventId, evt.Type, evt.ItemId, evt.Query, evt.Timestamp);
-        var expired = current is not null && evt.Timestamp - current.LastEventAt > _options.InactivityTimeout;
-        var otherSession = current is not null && evt.SessionId is not null && evt.SessionId != current.SessionId;
-        if (current is null || expired || otherSession)
+
+        // A session started without an id carries a generated one, which no id an event names equals.
+        if (current is null || SessionRule.StartsNew(evt.Timestamp, evt.SessionId, current.LastEventAt, current.SessionId, _options.InactivityTimeout))
         {
             if (current is not null)
             {

@@ -1,8 +1,9 @@
 namespace SessionRec.Silo.Statistics;
 
+using SessionRec.EventContract;
+
 /// <summary>
-/// Each user's live session as the click log tells it — the session grain's rule: a new session after the
-/// inactivity timeout or under a new session id — with its last few distinct items, which new interactions are
+/// Each user's live session as the click log tells it (<see cref="SessionRule"/>, as the session grain splits them) — with its last few distinct items, which new interactions are
 /// linked to. Bounded: past <paramref name="maxTracked"/> users, sessions idle longer than the timeout (which could
 /// not be continued anyway) are dropped.
 /// </summary>
@@ -19,8 +20,7 @@ public sealed class LiveSessions(TimeSpan inactivity, int memory, int maxTracked
     public Session For(string userId, string? sessionId, DateTimeOffset at)
     {
         if (!_byUser.TryGetValue(userId, out var session)
-            || at - session.LastAt > inactivity
-            || (sessionId is not null && sessionId != session.SessionId))
+            || SessionRule.StartsNew(at, sessionId, session.LastAt, session.SessionId, inactivity))
         {
             session = new Session(sessionId, memory);
             _byUser[userId] = session;

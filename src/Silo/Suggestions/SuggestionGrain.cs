@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Events;
 using SessionRec.Abstractions.Knowledge;
+using SessionRec.EventContract;
 using SessionRec.KnowledgeStore.Suggestions;
 using SessionRec.Silo.Catalogue;
 using SessionRec.Silo.Knowledge;
@@ -29,7 +30,8 @@ public sealed class SuggestionGrain(
 {
     private const int MaxLiveSessions = 200_000;
 
-    private readonly Dictionary<string, (string Query, DateTimeOffset At)> _lastQuery = new(StringComparer.Ordinal);
+    // Per user, the live session as SessionRule splits it (its id and last event of any type) and its last query, if any.
+    private readonly Dictionary<string, LiveQuerySession> _lastQuery = new(StringComparer.Ordinal);
     private QueryLog _log = new();
     private SuggestionBlocklist? _tenantBlocklist;
 
@@ -53,20 +55,32 @@ public sealed class SuggestionGrain(
     protected override void Observe(ClickLogRecord record)
     {
         var e = record.Event;
-        if (e.Type != EventType.Search || string.IsNullOrWhiteSpace(e.Query))
+        var gap = sessionOptions.Value.InactivityTimeout;
+        var known = _lastQuery.TryGetValue(e.UserId, out var live);
+        var current = known && !SessionRule.StartsNew(e.Timestamp, e.SessionId, live!.LastAt, live.SessionId, gap)
+            ? live with { LastAt = e.Timestamp > live.LastAt ? e.Timestamp : live.LastAt }
+            : new LiveQuerySession(e.SessionId, e.Timestamp, null, DateTimeOffset.MinValue);
+        if (e.Type == EventType.Search && !string.IsNullOrWhiteSpace(e.Query))
         {
+            // A late search (before the session's last query) is counted, but follows nothing.
+            _log.Add(e.Query, e.Timestamp, e.Timestamp >= current.QueryAt ? current.Query : null, e.UserId);
+            if (e.Timestamp >= current.QueryAt)
+            {
+                current = current with { Query = e.Query, QueryAt = e.Timestamp };
+            }
+        }
+        else if (!known)
+        {
+            // Only sessions that searched matter for transitions: a user is tracked from their first search on.
             return;
         }
 
-        var gap = sessionOptions.Value.InactivityTimeout;
-        var previous = _lastQuery.TryGetValue(e.UserId, out var last) && e.Timestamp - last.At <= gap && e.Timestamp >= last.At ? last.Query : null;
-        _log.Add(e.Query, e.Timestamp, previous, e.UserId);
-        _lastQuery[e.UserId] = (e.Query, e.Timestamp);
+        _lastQuery[e.UserId] = current;
         if (_lastQuery.Count > MaxLiveSessions)
         {
             // Only the last query of live sessions matters for transitions; forget the rest.
             var cutoff = e.Timestamp - gap;
-            foreach (var stale in _lastQuery.Where(kv => kv.Value.At < cutoff).Select(kv => kv.Key).ToList())
+            foreach (var stale in _lastQuery.Where(kv => kv.Value.LastAt < cutoff).Select(kv => kv.Key).ToList())
             {
                 _lastQuery.Remove(stale);
             }
@@ -136,3 +150,6 @@ public sealed class SuggestionGrain(
         _blocklist = tenantList.Union(new SuggestionBlocklist(o.BlockedPhrases, o.BlockedPatterns));
     }
 }
+
+/// <summary>A user's live session as the query-log builder follows it: its id, its last event, its last query.</summary>
+internal sealed record LiveQuerySession(string? SessionId, DateTimeOffset LastAt, string? Query, DateTimeOffset QueryAt);
