@@ -16,28 +16,18 @@ public sealed class SessionRuleTests(ClusterFixture fixture) : IClassFixture<Clu
 {
     private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow.AddHours(-3);
 
-    // Expected sessions: [1 2] (no ids), [3 4] (an id named after a start without one, then an event without one),
-    // [5] (the same id, but past the timeout), [6] (another id).
+    // Expected sessions: [1 2 2b] (no ids, then the id the service gave the session, as its impressions name it),
+    // [3 4] (another id, then an event without one), [5] (the same id, but past the timeout), [6] (another id).
     private static readonly (string Id, string? Session, int Minute)[] Stream =
-        [("1", null, 0), ("2", null, 10), ("3", "A", 12), ("4", null, 13), ("5", "A", 13 + 31), ("6", "B", 13 + 32)];
+    [
+        ("1", null, 0), ("2", null, 10), ("2b", SessionRule.IdFor("1"), 11), ("3", "A", 12), ("4", null, 13),
+        ("5", "A", 13 + 31), ("6", "B", 13 + 32),
+    ];
 
-    private static readonly string[][] Expected = [["1", "2"], ["3", "4"], ["5"], ["6"]];
+    private static readonly string[][] Expected = [["1", "2", "2b"], ["3", "4"], ["5"], ["6"]];
 
     private static UserEvent Event((string Id, string? Session, int Minute) e) =>
         new(e.Id, "u", e.Session, EventType.View, "item" + e.Id, null, null, null, T0.AddMinutes(e.Minute), T0.AddMinutes(e.Minute));
-
-    [Fact]
-    public void The_rule_starts_a_session_where_the_contract_says()
-    {
-        var inactivity = TimeSpan.FromMinutes(30);
-        Assert.True(SessionRule.StartsNew(T0, null, null, null, inactivity));
-        Assert.False(SessionRule.StartsNew(T0.AddMinutes(30), null, T0, null, inactivity));
-        Assert.True(SessionRule.StartsNew(T0.AddMinutes(31), null, T0, "A", inactivity));
-        Assert.True(SessionRule.StartsNew(T0.AddMinutes(1), "A", T0, null, inactivity));
-        Assert.False(SessionRule.StartsNew(T0.AddMinutes(1), "A", T0, "A", inactivity));
-        Assert.False(SessionRule.StartsNew(T0.AddMinutes(1), null, T0, "A", inactivity));
-        Assert.False(SessionRule.StartsNew(T0.AddMinutes(-40), null, T0, null, inactivity)); // late, not a gap
-    }
 
     [Fact(Timeout = 30_000)]
     public async Task The_session_grain_the_statistics_builder_and_analytics_split_alike()
@@ -48,7 +38,7 @@ public sealed class SessionRuleTests(ClusterFixture fixture) : IClassFixture<Clu
         var byGrain = view.Recent.Reverse().Append(view.Current!).Select(s => s.Events.Select(e => e.EventId).ToArray()).ToArray();
         Assert.Equal(Expected, byGrain);
 
-        var analytics = SessionBuilder.Build(Stream.Select((e, i) => new LogEvent(i + 1, "u", e.Session, "view", "item" + e.Id, null, null, null, T0.AddMinutes(e.Minute))));
+        var analytics = SessionBuilder.Build(Stream.Select((e, i) => new LogEvent(i + 1, "u", e.Session, "view", "item" + e.Id, null, null, null, T0.AddMinutes(e.Minute), EventId: e.Id)));
         Assert.Equal(Expected, analytics.Select(s => s.Records.Select(r => r.ItemId![4..]).ToArray()).ToArray());
 
         var live = new LiveSessions(SessionRule.DefaultInactivity, memory: 5, maxTracked: 10);
@@ -56,7 +46,7 @@ public sealed class SessionRuleTests(ClusterFixture fixture) : IClassFixture<Clu
         LiveSessions.Session? last = null;
         foreach (var e in Stream)
         {
-            var session = live.For("u", e.Session, T0.AddMinutes(e.Minute));
+            var session = live.For("u", e.Session, e.Id, T0.AddMinutes(e.Minute));
             if (!ReferenceEquals(session, last))
             {
                 byBuilder.Add([]);

@@ -1,5 +1,7 @@
 namespace SessionRec.Abstractions.Events;
 
+using SessionRec.EventContract;
+
 /// <summary>What a user did. Numbers are part of the wire and storage format: never renumber.</summary>
 [GenerateSerializer]
 [Alias("SessionRec.EventType")]
@@ -16,16 +18,16 @@ public enum EventType
 
 public static class EventTypes
 {
-    /// <summary>The snake_case names clients send and the click log stores.</summary>
+    /// <summary>The snake_case names clients send and the click log stores (<see cref="EventWireTypes"/>).</summary>
     public static string ToWire(this EventType type) => type switch
     {
-        EventType.View => "view",
-        EventType.Click => "click",
-        EventType.AddToCart => "add_to_cart",
-        EventType.Purchase => "purchase",
-        EventType.Search => "search",
-        EventType.SuggestionClick => "suggestion_click",
-        EventType.Impression => "impression",
+        EventType.View => EventWireTypes.View,
+        EventType.Click => EventWireTypes.Click,
+        EventType.AddToCart => EventWireTypes.AddToCart,
+        EventType.Purchase => EventWireTypes.Purchase,
+        EventType.Search => EventWireTypes.Search,
+        EventType.SuggestionClick => EventWireTypes.SuggestionClick,
+        EventType.Impression => EventWireTypes.Impression,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 
@@ -33,18 +35,18 @@ public static class EventTypes
     {
         switch (wire)
         {
-            case "view": type = EventType.View; return true;
-            case "click": type = EventType.Click; return true;
-            case "add_to_cart": type = EventType.AddToCart; return true;
-            case "purchase": type = EventType.Purchase; return true;
-            case "search": type = EventType.Search; return true;
-            case "suggestion_click": type = EventType.SuggestionClick; return true;
-            case "impression": type = EventType.Impression; return true;
+            case EventWireTypes.View: type = EventType.View; return true;
+            case EventWireTypes.Click: type = EventType.Click; return true;
+            case EventWireTypes.AddToCart: type = EventType.AddToCart; return true;
+            case EventWireTypes.Purchase: type = EventType.Purchase; return true;
+            case EventWireTypes.Search: type = EventType.Search; return true;
+            case EventWireTypes.SuggestionClick: type = EventType.SuggestionClick; return true;
+            case EventWireTypes.Impression: type = EventType.Impression; return true;
             default: type = default; return false;
         }
     }
 
-    public const string AllWire = "view, click, add_to_cart, purchase, search, suggestion_click, impression";
+    public const string AllWire = EventWireTypes.All;
 
     /// <summary>Events that are about one catalogue item (and need an item id).</summary>
     public static bool IsItemEvent(this EventType type) =>

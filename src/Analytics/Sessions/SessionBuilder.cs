@@ -26,7 +26,7 @@ public static class SessionBuilder
                 if (current is null || SessionRule.StartsNew(record.Timestamp, record.SessionId, current.End, currentId, timeout))
                 {
                     current = new LoggedSession(user.Key, record.Sequence);
-                    currentId = record.SessionId;
+                    currentId = record.SessionId ?? (record.EventId is { } eventId ? SessionRule.IdFor(eventId) : null);
                     sessions.Add(current);
                 }
 

@@ -5,6 +5,7 @@ using SessionRec.Abstractions.Knowledge;
 using SessionRec.Api.Auth;
 using SessionRec.Api.Contracts;
 using SessionRec.Api.Errors;
+using SessionRec.EventContract;
 using SessionRec.KnowledgeStore.Suggestions;
 
 /// <summary>
@@ -45,7 +46,7 @@ public static class AdminApi
             return Problems.BadRequest("Invalid tenant", TenantRule);
         }
 
-        if (Validation.TextProblem("name", body.Name, MaxNameLength) is { } nameProblem)
+        if (FieldRules.TextProblem("name", body.Name, MaxNameLength) is { } nameProblem)
         {
             return Problems.BadRequest("Invalid name", nameProblem);
         }
@@ -96,17 +97,17 @@ public static class AdminApi
 
         for (var i = 0; i < phrases.Count; i++)
         {
-            if (string.IsNullOrWhiteSpace(phrases[i]) || Validation.TextProblem($"phrases[{i}]", phrases[i]) is not null)
+            if (string.IsNullOrWhiteSpace(phrases[i]) || FieldRules.TextProblem($"phrases[{i}]", phrases[i]) is not null)
             {
-                return Problems.BadRequest("Invalid phrase", $"phrases[{i}] must be non-empty text of at most {Validation.MaxTextLength} characters without control characters.");
+                return Problems.BadRequest("Invalid phrase", $"phrases[{i}] must be non-empty text of at most {FieldRules.MaxTextLength} characters without control characters.");
             }
         }
 
         for (var i = 0; i < patterns.Count; i++)
         {
-            if (string.IsNullOrWhiteSpace(patterns[i]) || patterns[i].Length > Validation.MaxTextLength)
+            if (string.IsNullOrWhiteSpace(patterns[i]) || patterns[i].Length > FieldRules.MaxTextLength)
             {
-                return Problems.BadRequest("Invalid pattern", $"patterns[{i}] must be a non-empty regular expression of at most {Validation.MaxTextLength} characters.");
+                return Problems.BadRequest("Invalid pattern", $"patterns[{i}] must be a non-empty regular expression of at most {FieldRules.MaxTextLength} characters.");
             }
 
             if (SuggestionBlocklist.PatternProblem(patterns[i]) is { } problem)

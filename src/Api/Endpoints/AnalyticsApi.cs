@@ -13,6 +13,7 @@ using SessionRec.Api.Auth;
 using SessionRec.Api.Contracts;
 using SessionRec.Api.Errors;
 using SessionRec.Api.Hosting;
+using SessionRec.EventContract;
 
 /// <summary>
 /// Session-level analytics over the tenant's click log: sessions are rebuilt from the log (per user, 30 minutes
@@ -98,7 +99,7 @@ public static class AnalyticsApi
         }
 
         var userId = id[..at];
-        if (Validation.PathIdProblem("user id", userId) is { } problem)
+        if (FieldRules.PathIdProblem("user id", userId) is { } problem)
         {
             return Problems.BadRequest("Invalid session id", problem);
         }
@@ -172,6 +173,6 @@ public sealed class AnalyticsLogCache(IClickLog clickLog, IOptions<ApiOptions> o
     {
         var e = record.Event;
         return new LogEvent(record.Sequence, e.UserId, e.SessionId, e.Type.ToWire(), e.ItemId, e.Query, e.RequestId, e.Position, e.Timestamp,
-            e.Surface, e.Shown, e.ModelVersion);
+            e.Surface, e.Shown, e.ModelVersion, e.EventId);
     }
 }

@@ -10,6 +10,7 @@ using SessionRec.Abstractions.Sessions;
 using SessionRec.Abstractions.Statistics;
 using SessionRec.Api.Contracts;
 using SessionRec.Api.Hosting;
+using SessionRec.EventContract;
 using SessionRec.ServiceDefaults;
 
 /// <summary>
@@ -114,62 +115,13 @@ public sealed class EventIngestion(IClickLog clickLog, IGrainFactory grains, IOp
             return (null, "The event is null.");
         }
 
-        var problem = Validation.IdProblem("event_id", body.EventId)
-            ?? Validation.PathIdProblem("user_id", body.UserId)
-            ?? (body.SessionId is null ? null : Validation.IdProblem("session_id", body.SessionId))
-            ?? (body.RequestId is null ? null : Validation.IdProblem("request_id", body.RequestId))
-            ?? Validation.TextProblem("query", body.Query);
-        if (problem is not null)
+        var fields = new EventFields(body.EventId, body.UserId, body.SessionId, body.Type, body.ItemId, body.Query, body.RequestId, body.Position, body.Timestamp);
+        if (EventRules.Problem(fields, now, new EventWindow(options.Value.MaxEventAge, options.Value.MaxFutureSkew)) is { } problem)
         {
             return (null, problem);
         }
 
-        if (!EventTypes.TryParse(body.Type, out var type))
-        {
-            return (null, body.Type is null
-                ? $"type is required: one of {EventTypes.AllWire}."
-                : $"Unknown event type '{Truncate(body.Type)}': use one of {EventTypes.AllWire}.");
-        }
-
-        if (type.IsItemEvent() || type == EventType.Impression)
-        {
-            if (Validation.PathIdProblem("item_id", body.ItemId) is { } itemProblem)
-            {
-                return (null, $"A {type.ToWire()} event needs an item: {itemProblem}");
-            }
-        }
-        else if (body.ItemId is not null && Validation.PathIdProblem("item_id", body.ItemId) is { } itemProblem)
-        {
-            return (null, itemProblem);
-        }
-
-        if (type == EventType.Search && string.IsNullOrWhiteSpace(body.Query))
-        {
-            return (null, "A search event needs a non-empty query.");
-        }
-
-        if (type == EventType.SuggestionClick && string.IsNullOrWhiteSpace(body.Query))
-        {
-            return (null, "A suggestion_click event needs the clicked suggestion as query.");
-        }
-
-        if (body.Position is < 0 or > 10_000)
-        {
-            return (null, "position must be between 0 and 10000.");
-        }
-
-        var timestamp = body.Timestamp ?? now;
-        var o = options.Value;
-        if (timestamp > now + o.MaxFutureSkew)
-        {
-            return (null, $"timestamp is more than {o.MaxFutureSkew} in the future.");
-        }
-
-        if (timestamp < now - o.MaxEventAge)
-        {
-            return (null, $"timestamp is older than {o.MaxEventAge.TotalDays:0.#} days.");
-        }
-
+        EventTypes.TryParse(body.Type, out var type);
         return (new UserEvent(
             body.EventId!,
             body.UserId!,
@@ -179,9 +131,7 @@ public sealed class EventIngestion(IClickLog clickLog, IGrainFactory grains, IOp
             body.Query,
             body.RequestId,
             body.Position,
-            timestamp.ToUniversalTime(),
+            EventRules.Timestamp(fields, now),
             now), null);
     }
-
-    private static string Truncate(string text) => text.Length <= 40 ? text : text[..40] + "…";
 }

@@ -8,6 +8,7 @@ using SessionRec.Api.Auth;
 using SessionRec.Api.Contracts;
 using SessionRec.Api.Errors;
 using SessionRec.Api.Hosting;
+using SessionRec.EventContract;
 
 /// <summary>The tenant's catalogue: batch upsert, read, delete.</summary>
 public static class ItemsApi
@@ -79,7 +80,7 @@ public static class ItemsApi
     public static async Task<Results<Ok<ItemResponse>, ProblemHttpResult>> GetItem(
         string id, ClaimsPrincipal user, SessionRec.Silo.Catalogue.RedisCatalogueStore store)
     {
-        if (Validation.PathIdProblem("id", id) is { } problem)
+        if (FieldRules.PathIdProblem("id", id) is { } problem)
         {
             return Problems.BadRequest("Invalid item id", problem);
         }
@@ -96,7 +97,7 @@ public static class ItemsApi
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteItem(
         string id, ClaimsPrincipal user, IGrainFactory grains)
     {
-        if (Validation.PathIdProblem("id", id) is { } problem)
+        if (FieldRules.PathIdProblem("id", id) is { } problem)
         {
             return Problems.BadRequest("Invalid item id", problem);
         }
@@ -112,9 +113,9 @@ public static class ItemsApi
             return "The item is null.";
         }
 
-        var problem = Validation.PathIdProblem("id", item.Id)
-            ?? Validation.TextProblem("title", item.Title)
-            ?? Validation.TextProblem("brand", item.Brand, Validation.MaxIdLength);
+        var problem = FieldRules.PathIdProblem("id", item.Id)
+            ?? FieldRules.TextProblem("title", item.Title)
+            ?? FieldRules.TextProblem("brand", item.Brand, FieldRules.MaxIdLength);
         if (problem is not null)
         {
             return problem;
@@ -127,7 +128,7 @@ public static class ItemsApi
 
         foreach (var category in item.Categories ?? [])
         {
-            if (string.IsNullOrWhiteSpace(category) || Validation.TextProblem("categories[]", category, Validation.MaxIdLength) is not null)
+            if (string.IsNullOrWhiteSpace(category) || FieldRules.TextProblem("categories[]", category, FieldRules.MaxIdLength) is not null)
             {
                 return "each category must be non-empty text of at most 256 characters.";
             }
@@ -140,14 +141,14 @@ public static class ItemsApi
 
         foreach (var (key, value) in item.Attributes ?? new Dictionary<string, string>())
         {
-            if (Validation.IdProblem("attribute name", key) is { } bad)
+            if (FieldRules.IdProblem("attribute name", key) is { } bad)
             {
                 return bad;
             }
 
-            if (value is null || Validation.TextProblem($"attributes.{key}", value) is not null)
+            if (value is null || FieldRules.TextProblem($"attributes.{key}", value) is not null)
             {
-                return $"attributes.{key} must be text of at most {Validation.MaxTextLength} characters.";
+                return $"attributes.{key} must be text of at most {FieldRules.MaxTextLength} characters.";
             }
         }
 

@@ -13,6 +13,7 @@ using SessionRec.Api.Auth;
 using SessionRec.Api.Contracts;
 using SessionRec.Api.Errors;
 using SessionRec.Api.Suggestions;
+using SessionRec.EventContract;
 using SessionRec.KnowledgeStore.Llm;
 using SessionRec.KnowledgeStore.Text;
 using SessionRec.Silo.Knowledge;
@@ -41,17 +42,17 @@ public static class SuggestionsApi
         string id, ClaimsPrincipal user, IGrainFactory grains, ImpressionLog impressions, IOptions<KnowledgeServiceOptions> options,
         LlmSuggester llm, TimeProvider time, CancellationToken cancellationToken, string? q = null, string? k = null, string? context_item = null)
     {
-        if (Validation.PathIdProblem("user id", id) is { } problem)
+        if (FieldRules.PathIdProblem("user id", id) is { } problem)
         {
             return Problems.BadRequest("Invalid user id", problem);
         }
 
-        if (Validation.TextProblem("q", q, MaxPrefix) is { } textProblem)
+        if (FieldRules.TextProblem("q", q, MaxPrefix) is { } textProblem)
         {
             return Problems.BadRequest("Invalid q", textProblem);
         }
 
-        if (context_item is not null && Validation.PathIdProblem("context_item", context_item) is { } contextProblem)
+        if (context_item is not null && FieldRules.PathIdProblem("context_item", context_item) is { } contextProblem)
         {
             return Problems.BadRequest("Invalid context_item", contextProblem);
         }
@@ -151,7 +152,7 @@ public static class SuggestionsApi
 
     public static async Task<Results<Ok<KnowledgeResponse>, ProblemHttpResult>> GetKnowledge(string id, ClaimsPrincipal user, IGrainFactory grains)
     {
-        if (Validation.PathIdProblem("user id", id) is { } problem)
+        if (FieldRules.PathIdProblem("user id", id) is { } problem)
         {
             return Problems.BadRequest("Invalid user id", problem);
         }

@@ -16,6 +16,7 @@ using SessionRec.Abstractions.Sessions;
 using SessionRec.Api.Auth;
 using SessionRec.Api.Contracts;
 using SessionRec.Api.Errors;
+using SessionRec.EventContract;
 using SessionRec.ServiceDefaults;
 using SessionRec.Silo.Sessions;
 
@@ -39,7 +40,7 @@ public static class UsersApi
     public static async Task<Results<Ok<UserSessionResponse>, ProblemHttpResult>> GetSession(
         string id, ClaimsPrincipal user, IGrainFactory grains, IOptions<SessionOptions> sessionOptions, TimeProvider time)
     {
-        if (Validation.PathIdProblem("user id", id) is { } problem)
+        if (FieldRules.PathIdProblem("user id", id) is { } problem)
         {
             return Problems.BadRequest("Invalid user id", problem);
         }
@@ -73,7 +74,7 @@ public static class UsersApi
         TimeProvider time,
         CancellationToken cancellationToken)
     {
-        if (Validation.PathIdProblem("user id", id) is { } problem)
+        if (FieldRules.PathIdProblem("user id", id) is { } problem)
         {
             return Problems.BadRequest("Invalid user id", problem);
         }
@@ -95,7 +96,7 @@ public static class UsersApi
             size = (int)Math.Min(asked, o.MaxK);
         }
 
-        if (context_item is not null && Validation.PathIdProblem("context_item", context_item) is { } contextProblem)
+        if (context_item is not null && FieldRules.PathIdProblem("context_item", context_item) is { } contextProblem)
         {
             return Problems.BadRequest("Invalid context_item", contextProblem);
         }
@@ -110,7 +111,7 @@ public static class UsersApi
                     return Problems.BadRequest("Too many exclusions", $"exclude takes at most {MaxExclude} item ids.");
                 }
 
-                if (Validation.PathIdProblem("exclude", part) is { } excludeProblem)
+                if (FieldRules.PathIdProblem("exclude", part) is { } excludeProblem)
                 {
                     return Problems.BadRequest("Invalid exclude", excludeProblem);
                 }
@@ -164,7 +165,7 @@ public static class UsersApi
     public static async Task<Results<Ok<EraseUserResponse>, ProblemHttpResult>> EraseUser(
         string id, ClaimsPrincipal user, IGrainFactory grains, IClickLog clickLog, ImpressionLog impressions, AnalyticsLogCache analytics, Suggestions.LlmSuggester llm, CancellationToken cancellationToken)
     {
-        if (Validation.PathIdProblem("user id", id) is { } problem)
+        if (FieldRules.PathIdProblem("user id", id) is { } problem)
         {
             return Problems.BadRequest("Invalid user id", problem);
         }

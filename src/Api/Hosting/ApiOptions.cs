@@ -25,11 +25,11 @@ public sealed class ApiOptions
 
     /// <summary>Events older than this are refused (replays of old data go through the import path's window).</summary>
     [Range(typeof(TimeSpan), "00:01:00", "3650.00:00:00")]
-    public TimeSpan MaxEventAge { get; set; } = TimeSpan.FromDays(30);
+    public TimeSpan MaxEventAge { get; set; } = EventContract.EventWindow.Default.MaxAge;
 
     /// <summary>Clock skew tolerated for timestamps in the future.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
-    public TimeSpan MaxFutureSkew { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan MaxFutureSkew { get; set; } = EventContract.EventWindow.Default.MaxFutureSkew;
 
     /// <summary>Requests per second per API key (token bucket refill), and the bucket size.</summary>
     [Range(1, 1_000_000)]

@@ -155,7 +155,8 @@ public static class EvalSessionsCommand
 
         return rows.Select(r => new LogEvent(
             r.Sequence, r.UserId, r.SessionId, r.Type, r.ItemId, r.Query, r.RequestId, r.Position,
-            new DateTimeOffset(DateTime.SpecifyKind(r.Timestamp, DateTimeKind.Utc)), r.Surface, r.Shown, r.ModelVersion)).ToList();
+            new DateTimeOffset(DateTime.SpecifyKind(r.Timestamp, DateTimeKind.Utc)), r.Surface, r.Shown, r.ModelVersion,
+            string.IsNullOrEmpty(r.EventId) ? null : r.EventId)).ToList();
     }
 
     private static void Print(SessionsResultsFile results)

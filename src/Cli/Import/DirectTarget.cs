@@ -3,6 +3,7 @@ namespace SessionRec.Cli.Import;
 using SessionRec.Abstractions.Catalogue;
 using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Events;
+using SessionRec.EventContract;
 using SessionRec.Models.Data;
 using SessionRec.Silo.Catalogue;
 using SessionRec.Silo.ClickLog;
@@ -48,13 +49,15 @@ public sealed class DirectTarget : IImportTarget, IDisposable
         var rejections = new List<string>();
         foreach (var e in events)
         {
-            if (EventTypes.TryParse(e.Type, out var type))
+            // The API's rules with its default window: the direct path writes nothing a client could not have posted.
+            var fields = new EventFields(e.EventId, e.UserId, e.SessionId, e.Type, e.ItemId, null, null, null, e.Timestamp);
+            if (EventRules.Problem(fields, now, EventWindow.Default) is { } problem)
             {
-                valid.Add(new UserEvent(e.EventId, e.UserId, e.SessionId, type, e.ItemId, null, null, null, e.Timestamp, now));
+                rejections.Add($"{e.EventId}: {problem}");
             }
-            else
+            else if (EventTypes.TryParse(e.Type, out var type))
             {
-                rejections.Add($"{e.EventId}: unknown event type '{e.Type}'");
+                valid.Add(new UserEvent(e.EventId, e.UserId, e.SessionId, type, e.ItemId, null, null, null, EventRules.Timestamp(fields, now), now));
             }
         }
 

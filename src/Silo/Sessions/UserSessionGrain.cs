@@ -1,7 +1,5 @@
 namespace SessionRec.Silo.Sessions;
 
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SessionRec.Abstractions;
@@ -263,7 +261,6 @@ public sealed partial class UserSessionGrain(
         var current = state.State.Current;
         var entry = new SessionEvent(evt.EventId, evt.Type, evt.ItemId, evt.Query, evt.Timestamp);
 
-        // A session started without an id carries a generated one, which no id an event names equals.
         if (current is null || SessionRule.StartsNew(evt.Timestamp, evt.SessionId, current.LastEventAt, current.SessionId, _options.InactivityTimeout))
         {
             if (current is not null)
@@ -272,7 +269,7 @@ public sealed partial class UserSessionGrain(
             }
 
             state.State.Current = new SessionSummary(
-                evt.SessionId ?? SessionIdFor(evt.EventId),
+                SessionRule.IdOf(evt.SessionId, evt.EventId),
                 evt.Timestamp,
                 evt.Timestamp,
                 [entry]);
@@ -298,13 +295,6 @@ public sealed partial class UserSessionGrain(
         var last = evt.Timestamp > current.LastEventAt ? evt.Timestamp : current.LastEventAt;
         state.State.Current = current with { LastEventAt = last, Events = events };
     }
-
-    /// <summary>
-    /// A session the client did not name is named after its first event, so replaying the log after a restart
-    /// gives it the same id it had live (analytics and impressions refer to it).
-    /// </summary>
-    private static string SessionIdFor(string firstEventId) =>
-        "s-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(firstEventId)).AsSpan(0, 16));
 
     private void Close(SessionSummary session)
     {

@@ -17,12 +17,12 @@ public sealed class LiveSessions(TimeSpan inactivity, int memory, int maxTracked
     public int Count => _byUser.Count;
 
     /// <summary>The items of the user's live session before an interaction at <paramref name="at"/> (oldest first).</summary>
-    public Session For(string userId, string? sessionId, DateTimeOffset at)
+    public Session For(string userId, string? sessionId, string eventId, DateTimeOffset at)
     {
         if (!_byUser.TryGetValue(userId, out var session)
             || SessionRule.StartsNew(at, sessionId, session.LastAt, session.SessionId, inactivity))
         {
-            session = new Session(sessionId, memory);
+            session = new Session(SessionRule.IdOf(sessionId, eventId), memory);
             _byUser[userId] = session;
         }
 

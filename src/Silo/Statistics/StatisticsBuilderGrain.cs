@@ -94,7 +94,7 @@ public sealed partial class StatisticsBuilderGrain(
             return;
         }
 
-        var session = _sessions.For(evt.UserId, evt.SessionId, evt.Timestamp);
+        var session = _sessions.For(evt.UserId, evt.SessionId, evt.EventId, evt.Timestamp);
         if (session.Number < 0)
         {
             session.Number = _statistics.Neighbours.Start(owner: evt.UserId);

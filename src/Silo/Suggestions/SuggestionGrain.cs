@@ -59,7 +59,7 @@ public sealed class SuggestionGrain(
         var known = _lastQuery.TryGetValue(e.UserId, out var live);
         var current = known && !SessionRule.StartsNew(e.Timestamp, e.SessionId, live!.LastAt, live.SessionId, gap)
             ? live with { LastAt = e.Timestamp > live.LastAt ? e.Timestamp : live.LastAt }
-            : new LiveQuerySession(e.SessionId, e.Timestamp, null, DateTimeOffset.MinValue);
+            : new LiveQuerySession(SessionRule.IdOf(e.SessionId, e.EventId), e.Timestamp, null, DateTimeOffset.MinValue);
         if (e.Type == EventType.Search && !string.IsNullOrWhiteSpace(e.Query))
         {
             // A late search (before the session's last query) is counted, but follows nothing.
