@@ -60,7 +60,7 @@ public static class Program
           --url <url>          the service (default http://127.0.0.1:5080)
           --key <key>          an API key (default: $SESSIONREC_API_KEY, else <data>/api-key.txt)
           --data <folder>      the embedded default's data folder, to find its key (default ./data)
-          --window-days <n>    import: lay the data set's sessions over the last n days (default 14)
+          --window-days <n>    import: lay the data set's sessions over the last n days (default 6: within the 7-day dedup window)
           --direct             import straight into the embedded default's data folder (--data) while the
                                service is stopped, for tenant --tenant (default "default")
         """;
@@ -91,7 +91,7 @@ public static class Program
         {
             case ("import", var format):
                 var dataset = Read(format, positional, options);
-                var days = double.Parse(options.GetValueOrDefault("window-days") ?? "14", CultureInfo.InvariantCulture);
+                var days = double.Parse(options.GetValueOrDefault("window-days") ?? "6", CultureInfo.InvariantCulture);
                 var events = Timeline.Assign(dataset, DateTimeOffset.UtcNow.AddHours(-4), TimeSpan.FromDays(days));
                 AnsiConsole.MarkupLineInterpolated($"{dataset.Name}: {dataset.Items.Count:N0} items, {events.Count:N0} interactions of {dataset.Interactions.Select(i => i.UserId).Distinct().Count():N0} users");
                 EvalRecsCommand.Print(FeatureCoverage.Measure(ItemFeaturizer.Fit(dataset.Items), dataset.Items));

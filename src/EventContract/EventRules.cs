@@ -12,11 +12,23 @@ public sealed record EventFields(
     int? Position,
     DateTimeOffset? Timestamp);
 
-/// <summary>The times an event may claim: no older than <paramref name="MaxAge"/>, no further ahead than <paramref name="MaxFutureSkew"/>.</summary>
+/// <summary>
+/// The times an event may claim: no older than <paramref name="MaxAge"/>, no further ahead than
+/// <paramref name="MaxFutureSkew"/>. <paramref name="MaxAge"/> is never more than the click log's deduplication
+/// window (<see cref="For"/>): an older event's first attempt may have been forgotten, so a retry of it could be
+/// logged twice.
+/// </summary>
 public sealed record EventWindow(TimeSpan MaxAge, TimeSpan MaxFutureSkew)
 {
-    /// <summary>The service's defaults (<c>Api:MaxEventAge</c>, <c>Api:MaxFutureSkew</c>).</summary>
-    public static readonly EventWindow Default = new(TimeSpan.FromDays(30), TimeSpan.FromMinutes(5));
+    /// <summary>How long the click log remembers an event id by default (<c>ClickLog:DedupWindow</c>).</summary>
+    public static readonly TimeSpan DefaultDedupWindow = TimeSpan.FromDays(7);
+
+    /// <summary>The service's defaults (<c>Api:MaxEventAge</c> within <c>ClickLog:DedupWindow</c>, <c>Api:MaxFutureSkew</c>).</summary>
+    public static readonly EventWindow Default = new(DefaultDedupWindow, TimeSpan.FromMinutes(5));
+
+    /// <summary>The window of a configured maximum age, future skew and deduplication window.</summary>
+    public static EventWindow For(TimeSpan maxAge, TimeSpan maxFutureSkew, TimeSpan dedupWindow) =>
+        new(maxAge < dedupWindow ? maxAge : dedupWindow, maxFutureSkew);
 }
 
 /// <summary>The event types by the names clients send and the click log stores.</summary>
@@ -99,7 +111,7 @@ public static class EventRules
 
         if (timestamp < now - window.MaxAge)
         {
-            return $"timestamp is older than {window.MaxAge.TotalDays:0.#} days.";
+            return $"timestamp is older than {window.MaxAge.TotalDays:0.##} days: the click log remembers event ids no longer, so it could not tell a retry of it from a new event.";
         }
 
         return null;

@@ -27,7 +27,7 @@ public sealed class ImportExportTests(ApiFixture api) : IClassFixture<ApiFixture
     {
         var ct = TestContext.Current.CancellationToken;
         using var client = Client();
-        var events = Timeline.Assign(Small(), DateTimeOffset.UtcNow.AddHours(-4), TimeSpan.FromDays(14));
+        var events = Timeline.Assign(Small(), DateTimeOffset.UtcNow.AddHours(-4), TimeSpan.FromDays(6));
 
         var first = await new Importer(new HttpTarget(client)).ImportAsync(Small(), events, ct);
         var second = await new Importer(new HttpTarget(client)).ImportAsync(Small(), events, ct);

@@ -42,8 +42,16 @@ public sealed class EventRulesTests
         Assert.Null(Problem(View(position: 10_000)));
         Assert.StartsWith("timestamp is more than", Problem(View(at: Now.AddMinutes(6))));
         Assert.Null(Problem(View(at: Now.AddMinutes(4))));
-        Assert.StartsWith("timestamp is older than 30 days", Problem(View(at: Now.AddDays(-31))));
+        Assert.StartsWith("timestamp is older than 7 days: the click log remembers event ids no longer", Problem(View(at: Now.AddDays(-8))));
+        Assert.Null(Problem(View(at: Now.AddDays(-6.9))));
         Assert.Null(EventRules.Problem(View(at: Now.AddDays(-31)), Now, EventWindow.Default with { MaxAge = TimeSpan.FromDays(60) }));
+    }
+
+    [Fact]
+    public void The_age_limit_never_exceeds_the_dedup_window()
+    {
+        Assert.Equal(TimeSpan.FromDays(7), EventWindow.For(TimeSpan.FromDays(30), TimeSpan.FromMinutes(5), TimeSpan.FromDays(7)).MaxAge);
+        Assert.Equal(TimeSpan.FromDays(2), EventWindow.For(TimeSpan.FromDays(2), TimeSpan.FromMinutes(5), TimeSpan.FromDays(7)).MaxAge);
     }
 
     [Fact]

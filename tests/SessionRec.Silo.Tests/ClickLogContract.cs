@@ -1,7 +1,10 @@
 namespace SessionRec.Silo.Tests;
 
+using Microsoft.Extensions.Time.Testing;
 using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Events;
+using SessionRec.Silo.Storage;
+using StackExchange.Redis;
 
 /// <summary>
 /// The click-log contract, run against every store the service supports (a real redis-server, and the
@@ -10,6 +13,12 @@ using SessionRec.Abstractions.Events;
 public abstract class ClickLogContract
 {
     protected abstract IClickLog Log { get; }
+
+    /// <summary>The store under <see cref="Log"/> (to look at the dedup index's keys).</summary>
+    protected abstract IDatabase Store { get; }
+
+    /// <summary>A log on the same store whose clock and dedup window the test sets.</summary>
+    protected abstract IClickLog LogAt(TimeProvider time, TimeSpan dedupWindow);
 
     private static readonly DateTimeOffset Now = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
 
@@ -29,6 +38,44 @@ public abstract class ClickLogContract
         Assert.Equal([1L, 2L], records.Select(r => r.Sequence));
         Assert.Equal(View("e2", "u", "b", 1), records[1].Event with { Shown = null });
         Assert.Equal(2, await Log.LastSequenceAsync(tenant));
+    }
+
+    [Fact]
+    public async Task AnIdIsRememberedForTheDedupWindowAndNoLongerAndEveryDayOfIdsExpires()
+    {
+        var tenant = NewTenant();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 23, 0, 0, TimeSpan.Zero));
+        var log = LogAt(time, TimeSpan.FromDays(2));
+        await log.AppendAsync(tenant, [View("e1", "u", "a")]);
+
+        // Two days less an hour later, three days of ids later: still a duplicate.
+        time.Advance(TimeSpan.FromDays(2) - TimeSpan.FromHours(1));
+        Assert.Equal(new AppendResult(AppendOutcome.Duplicate, 1), Assert.Single(await log.AppendAsync(tenant, [View("e1", "u", "a")])));
+
+        // The first day's ids live until a day after the window leaves them, and then go.
+        var firstDay = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds() / 86_400;
+        var ttl = await Store.KeyTimeToLiveAsync(RedisKeys.LogEventIds(tenant, firstDay));
+        Assert.NotNull(ttl);
+        Assert.InRange(ttl.Value, TimeSpan.FromHours(1), TimeSpan.FromDays(4));
+
+        // Past the window the id is forgotten (the API refuses an event that old, so no retry of it gets here).
+        time.Advance(TimeSpan.FromDays(2));
+        Assert.Equal(AppendOutcome.Appended, Assert.Single(await log.AppendAsync(tenant, [View("e1", "u", "a")])).Outcome);
+    }
+
+    [Fact]
+    public async Task IdsOfTheUnboundedIndexOfBeforeAreStillRecognisedUntilItExpires()
+    {
+        var tenant = NewTenant();
+        await Store.HashSetAsync(RedisKeys.LogEventIds(tenant), "old", 7);
+        Assert.Null(await Store.KeyTimeToLiveAsync(RedisKeys.LogEventIds(tenant)));
+
+        Assert.Equal(new AppendResult(AppendOutcome.Duplicate, 7), Assert.Single(await Log.AppendAsync(tenant, [View("old", "u", "a")])));
+        Assert.Equal(AppendOutcome.Appended, Assert.Single(await Log.AppendAsync(tenant, [View("new", "u", "a")])).Outcome);
+
+        var ttl = await Store.KeyTimeToLiveAsync(RedisKeys.LogEventIds(tenant));
+        Assert.NotNull(ttl);
+        Assert.InRange(ttl.Value, TimeSpan.FromDays(7), TimeSpan.FromDays(8) + TimeSpan.FromMinutes(1));
     }
 
     [Fact]

@@ -17,6 +17,11 @@ public sealed class RedisClickLogTests : ClickLogContract, IAsyncLifetime
 
     protected override IClickLog Log => _log;
 
+    protected override IDatabase Store => _redis.GetDatabase();
+
+    protected override IClickLog LogAt(TimeProvider time, TimeSpan dedupWindow) =>
+        new RedisClickLog(_redis, new ServerPolicyBarrier(), Microsoft.Extensions.Options.Options.Create(new ClickLogOptions { DedupWindow = dedupWindow }), time);
+
     public async ValueTask InitializeAsync()
     {
         _server = await RedisServer.StartAsync();
@@ -68,6 +73,11 @@ public sealed class GarnetClickLogTests : ClickLogContract, IAsyncLifetime
     private IClickLog _log = null!;
 
     protected override IClickLog Log => _log;
+
+    protected override IDatabase Store => _redis.GetDatabase();
+
+    protected override IClickLog LogAt(TimeProvider time, TimeSpan dedupWindow) =>
+        new RedisClickLog(_redis, new GarnetCommitBarrier(_garnet), Microsoft.Extensions.Options.Options.Create(new ClickLogOptions { DedupWindow = dedupWindow }), time);
 
     public async ValueTask InitializeAsync()
     {

@@ -19,7 +19,7 @@ using SessionRec.ServiceDefaults;
 /// retries, the log reports duplicates, and duplicates are forwarded to the session grains again, which apply
 /// each event id once. So nothing acknowledged is lost and nothing is applied twice.
 /// </summary>
-public sealed class EventIngestion(IClickLog clickLog, IGrainFactory grains, IOptions<ApiOptions> options, TimeProvider time)
+public sealed class EventIngestion(IClickLog clickLog, IGrainFactory grains, IOptions<ApiOptions> options, IOptions<Silo.ClickLog.ClickLogOptions> clickLogOptions, TimeProvider time)
 {
     public const string Accepted = "accepted";
     public const string Duplicate = "duplicate";
@@ -116,7 +116,8 @@ public sealed class EventIngestion(IClickLog clickLog, IGrainFactory grains, IOp
         }
 
         var fields = new EventFields(body.EventId, body.UserId, body.SessionId, body.Type, body.ItemId, body.Query, body.RequestId, body.Position, body.Timestamp);
-        if (EventRules.Problem(fields, now, new EventWindow(options.Value.MaxEventAge, options.Value.MaxFutureSkew)) is { } problem)
+        var window = EventWindow.For(options.Value.MaxEventAge, options.Value.MaxFutureSkew, clickLogOptions.Value.DedupWindow);
+        if (EventRules.Problem(fields, now, window) is { } problem)
         {
             return (null, problem);
         }

@@ -23,9 +23,12 @@ public sealed class ApiOptions
     [Range(1, 100_000)]
     public int MaxItemsPerRequest { get; set; } = 1_000;
 
-    /// <summary>Events older than this are refused (replays of old data go through the import path's window).</summary>
+    /// <summary>
+    /// Events older than this are refused (replays of old data go through the import path's window); never more
+    /// than <c>ClickLog:DedupWindow</c> (7 days), which bounds it whatever this says.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:01:00", "3650.00:00:00")]
-    public TimeSpan MaxEventAge { get; set; } = EventContract.EventWindow.Default.MaxAge;
+    public TimeSpan MaxEventAge { get; set; } = TimeSpan.FromDays(30);
 
     /// <summary>Clock skew tolerated for timestamps in the future.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]

@@ -4,7 +4,7 @@ using SessionRec.Models.Data;
 
 /// <summary>
 /// Lays a data set's interactions onto the recent past, so the service (which refuses events older than its
-/// MaxEventAge) takes them as live traffic while every user's sessions and their order are kept:
+/// MaxEventAge and its dedup window) takes them as live traffic while every user's sessions and their order are kept:
 /// - sessions come from the data set's own session ids, else from inactivity on its timestamps (SessionRule's default, 30 minutes),
 ///   else (no times, e.g. Amazon Beauty) a user's whole sequence is one session;
 /// - sessions are spread over the window in the order they started (by user order where there are no times);

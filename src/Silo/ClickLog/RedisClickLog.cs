@@ -1,6 +1,7 @@
 namespace SessionRec.Silo.ClickLog;
 
 using System.Text.Json;
+using Microsoft.Extensions.Options;
 using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Events;
 using SessionRec.Silo.Storage;
@@ -8,49 +9,92 @@ using StackExchange.Redis;
 
 /// <summary>
 /// The click log on any Redis-protocol server with Lua (Redis 6+, Garnet with Lua enabled). Per tenant:
-/// a hash sequence → record, a counter, a hash event id → sequence (the dedup index) and a sorted set of
-/// sequences per user (for erasure and for replaying one user's records). One Lua script checks the event id and appends, so a retry can never append twice.
+/// a hash sequence → record, a counter, the dedup index — one hash event id → sequence per UTC day of arrival, each
+/// expiring a day after it leaves <see cref="ClickLogOptions.DedupWindow"/> — and a sorted set of sequences per user
+/// (for erasure and for replaying one user's records). One Lua script checks the event id against every day of the
+/// window and appends, so a retry within the window can never append twice; the API refuses events older than the
+/// window (<c>EventWindow.For</c>), so no retry can outlive its id.
 /// Streams are not used because Garnet, the embedded default's server, has none.
 /// </summary>
-public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier barrier) : IClickLog
+public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier barrier, IOptions<ClickLogOptions>? options = null, TimeProvider? time = null) : IClickLog
 {
-    // KEYS: log, seq, ids, then one user-index key per event. ARGV: event id and record, per event.
+    // KEYS: log, seq, the unbounded index of before (read only, given an expiry once), today's ids, the earlier days'
+    // ids (B of them), then one user-index key per event. ARGV: B, today's expiry in seconds, the legacy index's
+    // expiry in seconds, then event id and record per event.
     // Returns, per event, the new sequence number, or minus the earlier one for an id already logged.
     private const string AppendScript = """
+        local days = tonumber(ARGV[1])
+        local users = 4 + days
         local out = {}
-        local n = #ARGV / 2
+        local n = (#ARGV - 3) / 2
         for i = 1, n do
-          local id = ARGV[2 * i - 1]
-          local existing = redis.call('HGET', KEYS[3], id)
+          local id = ARGV[2 + 2 * i]
+          local existing = redis.call('HGET', KEYS[4], id)
+          local k = 3
+          while not existing and k <= 4 + days do
+            if k ~= 4 then
+              existing = redis.call('HGET', KEYS[k], id)
+            end
+            k = k + 1
+          end
           if existing then
             out[i] = -tonumber(existing)
           else
             local seq = redis.call('INCR', KEYS[2])
-            redis.call('HSET', KEYS[3], id, seq)
-            redis.call('HSET', KEYS[1], seq, ARGV[2 * i])
-            redis.call('ZADD', KEYS[3 + i], seq, seq)
+            redis.call('HSET', KEYS[4], id, seq)
+            redis.call('HSET', KEYS[1], seq, ARGV[3 + 2 * i])
+            redis.call('ZADD', KEYS[users + i], seq, seq)
             out[i] = seq
           end
+        end
+        redis.call('EXPIRE', KEYS[4], tonumber(ARGV[2]))
+        if redis.call('TTL', KEYS[3]) == -1 then
+          redis.call('EXPIRE', KEYS[3], tonumber(ARGV[3]))
         end
         return out
         """;
 
-    // KEYS: log, ids, user index. ARGV: sequences, then the event ids of those records (read beforehand).
+    // KEYS: log, user index, then every dedup hash that may hold the ids (the legacy one and each day of the window).
+    // ARGV: sequences, then the event ids of those records (read beforehand).
     // Removes exactly those records and ids; returns { removed, records still indexed for the user }.
     private const string EraseScript = """
         local n = #ARGV / 2
         local removed = 0
         for i = 1, n do
           removed = removed + redis.call('HDEL', KEYS[1], ARGV[i])
-          redis.call('ZREM', KEYS[3], ARGV[i])
-          redis.call('HDEL', KEYS[2], ARGV[n + i])
+          redis.call('ZREM', KEYS[2], ARGV[i])
+          for k = 3, #KEYS do
+            redis.call('HDEL', KEYS[k], ARGV[n + i])
+          end
         end
-        local left = redis.call('ZCARD', KEYS[3])
+        local left = redis.call('ZCARD', KEYS[2])
         if left == 0 then
-          redis.call('DEL', KEYS[3])
+          redis.call('DEL', KEYS[2])
         end
         return { removed, left }
         """;
+
+    private readonly TimeSpan _window = options?.Value.DedupWindow ?? EventContract.EventWindow.DefaultDedupWindow;
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <summary>
+    /// The dedup hashes of the window: today's first, then one per earlier day back to the day the window starts
+    /// in; and the seconds today's hash must live (to the end of the day the window leaves it, plus a day).
+    /// </summary>
+    private (long[] Days, long TodayTtl) Window()
+    {
+        var now = _time.GetUtcNow();
+        var today = now.ToUnixTimeSeconds() / 86_400;
+        var back = (long)Math.Ceiling(_window.TotalDays);
+        var days = new long[back + 1];
+        for (var d = 0; d <= back; d++)
+        {
+            days[d] = today - d;
+        }
+
+        var endOfToday = DateTimeOffset.FromUnixTimeSeconds((today + 1) * 86_400);
+        return (days, (long)Math.Ceiling((endOfToday - now + _window + TimeSpan.FromDays(1)).TotalSeconds));
+    }
 
     private const int MaxErasePasses = 20;
 
@@ -61,16 +105,26 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
             return [];
         }
 
-        var keys = new RedisKey[3 + events.Count];
+        var (days, todayTtl) = Window();
+        var users = 3 + days.Length;
+        var keys = new RedisKey[users + events.Count];
         keys[0] = RedisKeys.Log(tenant);
         keys[1] = RedisKeys.LogSequence(tenant);
         keys[2] = RedisKeys.LogEventIds(tenant);
-        var args = new RedisValue[events.Count * 2];
+        for (var d = 0; d < days.Length; d++)
+        {
+            keys[3 + d] = RedisKeys.LogEventIds(tenant, days[d]);
+        }
+
+        var args = new RedisValue[3 + (events.Count * 2)];
+        args[0] = days.Length - 1;
+        args[1] = todayTtl;
+        args[2] = (long)Math.Ceiling((_window + TimeSpan.FromDays(1)).TotalSeconds);
         for (var i = 0; i < events.Count; i++)
         {
-            keys[3 + i] = RedisKeys.LogUserIndex(tenant, events[i].UserId);
-            args[2 * i] = events[i].EventId;
-            args[2 * i + 1] = JsonSerializer.SerializeToUtf8Bytes(events[i], ServiceJson.Options);
+            keys[users + i] = RedisKeys.LogUserIndex(tenant, events[i].UserId);
+            args[3 + (2 * i)] = events[i].EventId;
+            args[4 + (2 * i)] = JsonSerializer.SerializeToUtf8Bytes(events[i], ServiceJson.Options);
         }
 
         var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(AppendScript, keys, args).WaitAsync(cancellationToken))!;
@@ -169,10 +223,8 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
                 }
             }
 
-            var result = (RedisResult[])(await db.ScriptEvaluateAsync(
-                EraseScript,
-                [RedisKeys.Log(tenant), RedisKeys.LogEventIds(tenant), index],
-                args).WaitAsync(cancellationToken))!;
+            RedisKey[] keys = [RedisKeys.Log(tenant), index, RedisKeys.LogEventIds(tenant), .. Window().Days.Select(day => RedisKeys.LogEventIds(tenant, day))];
+            var result = (RedisResult[])(await db.ScriptEvaluateAsync(EraseScript, keys, args).WaitAsync(cancellationToken))!;
             total += (int)(long)result[0];
             if ((long)result[1] == 0)
             {

@@ -29,6 +29,7 @@ public static class SiloHosting
     {
         services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redisConnectionString));
         services.TryAddSingleton<IWriteBarrier, ServerPolicyBarrier>();
+        services.AddOptions<ClickLogOptions>().BindConfiguration(ClickLogOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IClickLog, RedisClickLog>();
         services.AddSingleton<RedisCatalogueStore>();
         services.AddSingleton<Knowledge.SuggestionBlocklistStore>();

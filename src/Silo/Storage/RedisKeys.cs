@@ -22,7 +22,11 @@ public static class RedisKeys
 
     public static RedisKey LogSequence(string tenant) => $"sr:{{{tenant}}}:log:seq";
 
+    /// <summary>The dedup index before it was bounded (every id forever): still read, expiring one window after the upgrade.</summary>
     public static RedisKey LogEventIds(string tenant) => $"sr:{{{tenant}}}:log:ids";
+
+    /// <summary>The ids that arrived on one UTC day (days since 1970-01-01): the dedup index, one hash per day of the window.</summary>
+    public static RedisKey LogEventIds(string tenant, long day) => $"sr:{{{tenant}}}:log:ids:{day}";
 
     public static RedisKey LogUserIndex(string tenant, string userId) => $"sr:{{{tenant}}}:log:user:{userId}";
 
