@@ -14,22 +14,26 @@ public sealed class RedisServer : IAsyncDisposable
     private readonly string _dir;
     private Process? _process;
 
-    private RedisServer(string dir, int port)
+    private readonly string[] _extraArgs;
+
+    private RedisServer(string dir, int port, string[] extraArgs)
     {
         _dir = dir;
         Port = port;
+        _extraArgs = extraArgs;
     }
 
     public int Port { get; }
 
     public string ConnectionString => $"127.0.0.1:{Port},abortConnect=false,connectTimeout=2000,syncTimeout=5000";
 
-    public static async Task<RedisServer> StartAsync()
+    /// <param name="extraArgs">More redis-server arguments (a cluster node's settings).</param>
+    public static async Task<RedisServer> StartAsync(params string[] extraArgs)
     {
-        var binary = FindBinary() ?? throw new InvalidOperationException(
+        var binary = FindBinary("redis-server") ?? throw new InvalidOperationException(
             "redis-server is not installed: the tests need a real Redis (apt-get install -y redis-server; .ci/run does this).");
         var dir = Directory.CreateTempSubdirectory("sessionrec-redis-").FullName;
-        var server = new RedisServer(dir, EmbeddedGarnet.FreeLoopbackPort()) { Binary = binary };
+        var server = new RedisServer(dir, EmbeddedGarnet.FreeLoopbackPort(), extraArgs) { Binary = binary };
         await server.RestartAsync();
         return server;
     }
@@ -45,12 +49,14 @@ public sealed class RedisServer : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = _dir,
         };
-        foreach (var arg in new[]
-        {
+        string[] args =
+        [
             "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
             "--dir", _dir, "--appendonly", "yes", "--appendfsync", "always", "--save", "",
             "--protected-mode", "yes", "--daemonize", "no",
-        })
+            .. _extraArgs,
+        ];
+        foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
         }
@@ -68,7 +74,8 @@ public sealed class RedisServer : IAsyncDisposable
                 await using var probe = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{Port},connectTimeout=500");
 
                 // PING answers while the AOF is still being replayed; a data command answers LOADING until it is done.
-                await probe.GetDatabase().KeyExistsAsync("sessionrec:probe");
+                // (A cluster node answers only for its slots, so it is asked something that names no key.)
+                await probe.GetServer("127.0.0.1", Port).ExecuteAsync("DBSIZE");
                 return;
             }
             catch (RedisConnectionException) when (DateTime.UtcNow < deadline)
@@ -104,9 +111,10 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    private static string? FindBinary()
+    /// <summary>The path of one of the redis-server package's programs, or null when it is not installed.</summary>
+    public static string? FindBinary(string name)
     {
-        foreach (var candidate in new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" })
+        foreach (var candidate in new[] { $"/usr/bin/{name}", $"/usr/local/bin/{name}" })
         {
             if (File.Exists(candidate))
             {

@@ -1,0 +1,116 @@
+namespace SessionRec.Silo.Tests;
+
+using SessionRec.Abstractions.ClickLog;
+using SessionRec.Silo.ClickLog;
+using SessionRec.Silo.Storage;
+using SessionRec.TestSupport;
+using StackExchange.Redis;
+
+/// <summary>
+/// The click-log contract on a real 3-master Redis Cluster, plus what only a cluster can show: tenants spread over
+/// the masters (each tenant's keys share one hash tag, so its scripts run on one master), and a killed master's
+/// acknowledged records come back with it.
+/// </summary>
+public sealed class ClusterClickLogTests(RedisClusterFixture fixture) : ClickLogContract, IClassFixture<RedisClusterFixture>
+{
+    private readonly RedisCluster _cluster = fixture.Cluster;
+    private readonly ConnectionMultiplexer _redis = fixture.Redis;
+    private readonly IClickLog _log = new RedisClickLog(fixture.Redis, new ServerPolicyBarrier());
+
+    protected override IClickLog Log => _log;
+
+    protected override IDatabase Store => _redis.GetDatabase();
+
+    protected override IClickLog LogAt(TimeProvider time, TimeSpan dedupWindow) =>
+        new RedisClickLog(_redis, new ServerPolicyBarrier(), Microsoft.Extensions.Options.Options.Create(new ClickLogOptions { DedupWindow = dedupWindow }), time);
+
+    [Fact(Timeout = 60_000)]
+    public async Task TenantsLogsSpreadOverTheMasters()
+    {
+        Assert.Equal(3, _redis.GetServers().Count(s => !s.IsReplica));
+        var tenants = Enumerable.Range(0, 24).Select(i => $"spread{i}").ToList();
+        foreach (var tenant in tenants)
+        {
+            Assert.Equal(AppendOutcome.Appended, Assert.Single(await _log.AppendAsync(tenant, [View("e1", "u", "a")])).Outcome);
+        }
+
+        var holders = new HashSet<int>();
+        foreach (var tenant in tenants)
+        {
+            var master = await _cluster.MasterOfAsync(_redis, RedisKeys.Log(tenant));
+            holders.Add(master.Port);
+            Assert.Equal("e1", Assert.Single(await _log.ReadAsync(tenant, 1, 10)).Event.EventId);
+        }
+
+        Assert.Equal(3, holders.Count);
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task AKilledMastersAcknowledgedRecordsComeBackWithIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        const string tenant = "crash";
+        await _log.AppendAsync(tenant, [View("e1", "u", "a"), View("e2", "u", "b")], ct);
+        var master = await _cluster.MasterOfAsync(_redis, RedisKeys.Log(tenant));
+        string elsewhere = "";
+        for (var i = 0; elsewhere.Length == 0; i++)
+        {
+            if ((await _cluster.MasterOfAsync(_redis, RedisKeys.Log($"elsewhere{i}"))).Port != master.Port)
+            {
+                elsewhere = $"elsewhere{i}";
+            }
+        }
+
+        try
+        {
+            await master.KillAsync();
+            await Assert.ThrowsAnyAsync<Exception>(() => _log.AppendAsync(tenant, [View("e3", "u", "c")], ct));
+
+            // Tenants on the other masters keep logging meanwhile.
+            Assert.Equal(AppendOutcome.Appended, Assert.Single(await _log.AppendAsync(elsewhere, [View("x1", "u", "a")], ct)).Outcome);
+        }
+        finally
+        {
+            await master.RestartAsync();
+        }
+
+        await _cluster.WaitUntilOkAsync(TimeSpan.FromSeconds(30), ct);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        IReadOnlyList<AppendResult> retried;
+        while (true)
+        {
+            try
+            {
+                retried = await _log.AppendAsync(tenant, [View("e2", "u", "b"), View("e3", "u", "c")], ct);
+                break;
+            }
+            catch (RedisException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200, ct);
+            }
+        }
+
+        Assert.Equal([AppendOutcome.Duplicate, AppendOutcome.Appended], retried.Select(r => r.Outcome));
+        Assert.Equal(["e1", "e2", "e3"], (await _log.ReadAsync(tenant, 1, 10, ct)).Select(r => r.Event.EventId));
+    }
+}
+
+/// <summary>One 3-master Redis Cluster for a test class (its tests run one at a time; each uses its own tenants).</summary>
+public sealed class RedisClusterFixture : IAsyncLifetime
+{
+    public RedisCluster Cluster { get; private set; } = null!;
+
+    public ConnectionMultiplexer Redis { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        Cluster = await RedisCluster.StartAsync(3);
+        Redis = await ConnectionMultiplexer.ConnectAsync(Cluster.ConnectionString);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Redis.DisposeAsync();
+        await Cluster.DisposeAsync();
+    }
+}
