@@ -11,10 +11,11 @@ public static class SiloProgram
     public static async Task Main(string[] args)
     {
         var builder = Host.CreateApplicationBuilder(args);
-        var redis = builder.Configuration.GetConnectionString("Redis")
+        var redis = builder.Configuration.GetConnectionString(OrleansSettings.RedisConnectionName)
             ?? throw new InvalidOperationException("A silo-only host needs ConnectionStrings:Redis (the cluster's Redis).");
-        var siloPort = builder.Configuration.GetValue("Orleans:SiloPort", 11111);
-        var gatewayPort = builder.Configuration.GetValue("Orleans:GatewayPort", 30000);
+        var settings = OrleansSettings.From(builder.Configuration);
+        var siloPort = settings.SiloPort ?? OrleansSettings.DefaultSiloPort;
+        var gatewayPort = settings.GatewayPort ?? OrleansSettings.DefaultGatewayPort;
 
         builder.AddServiceDefaults();
         builder.Services.AddSessionRecStorage(redis);

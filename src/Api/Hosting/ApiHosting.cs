@@ -43,7 +43,7 @@ public static class ApiHosting
         builder.Services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.SectionName);
 
         var storage = configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
-        var redis = configuration.GetConnectionString("Redis");
+        var redis = configuration.GetConnectionString(OrleansSettings.RedisConnectionName);
         var embedded = string.IsNullOrWhiteSpace(redis);
         if (embedded)
         {
@@ -59,8 +59,8 @@ public static class ApiHosting
         }
 
         builder.Services.AddSessionRecStorage(redis!);
-        var role = configuration["Orleans:Role"] ?? "Silo";
-        if (!embedded && string.Equals(role, "Client", StringComparison.OrdinalIgnoreCase))
+        var orleans = OrleansSettings.From(configuration);
+        if (!embedded && orleans.IsClient)
         {
             builder.UseOrleansClient(client => client
                 .UseRedisClustering(redis!)
@@ -68,7 +68,7 @@ public static class ApiHosting
                 .Configure<Orleans.Configuration.ClientMessagingOptions>(o => o.ResponseTimeout = SiloHosting.ResponseTimeout(configuration))
                 .Configure<Orleans.Configuration.ClusterOptions>(o =>
                 {
-                    o.ClusterId = configuration["Orleans:ClusterId"] ?? SiloHosting.ClusterId;
+                    o.ClusterId = orleans.ClusterId;
                     o.ServiceId = SiloHosting.ServiceId;
                 }));
             builder.Services.TryAddSingleton(TimeProvider.System);
@@ -76,8 +76,8 @@ public static class ApiHosting
         }
         else
         {
-            var siloPort = configuration.GetValue("Orleans:SiloPort", embedded ? EmbeddedGarnet.FreeLoopbackPort() : 11111);
-            var gatewayPort = configuration.GetValue("Orleans:GatewayPort", embedded ? EmbeddedGarnet.FreeLoopbackPort() : 30000);
+            var siloPort = orleans.SiloPort ?? (embedded ? EmbeddedGarnet.FreeLoopbackPort() : OrleansSettings.DefaultSiloPort);
+            var gatewayPort = orleans.GatewayPort ?? (embedded ? EmbeddedGarnet.FreeLoopbackPort() : OrleansSettings.DefaultGatewayPort);
             builder.UseOrleans(silo => silo.ConfigureSessionRecSilo(configuration, redis!, localhostClustering: embedded, siloPort, gatewayPort));
         }
 

@@ -39,8 +39,7 @@ public static class SiloHosting
         return services;
     }
 
-    public static TimeSpan ResponseTimeout(IConfiguration configuration) =>
-        configuration.GetValue("Orleans:ResponseTimeout", TimeSpan.FromSeconds(5));
+    public static TimeSpan ResponseTimeout(IConfiguration configuration) => OrleansSettings.From(configuration).ResponseTimeout;
 
     /// <summary>Grain options, grain storage and (unless <paramref name="localhostClustering"/>) Redis clustering.</summary>
     public static ISiloBuilder ConfigureSessionRecSilo(
@@ -48,10 +47,11 @@ public static class SiloHosting
         IConfiguration configuration,
         string redisConnectionString,
         bool localhostClustering,
-        int siloPort = 11111,
-        int gatewayPort = 30000)
+        int siloPort = OrleansSettings.DefaultSiloPort,
+        int gatewayPort = OrleansSettings.DefaultGatewayPort)
     {
-        var clusterId = configuration["Orleans:ClusterId"] ?? ClusterId;
+        var settings = OrleansSettings.From(configuration);
+        var clusterId = settings.ClusterId;
         silo.Configure<ClusterOptions>(o =>
         {
             o.ClusterId = clusterId;
@@ -67,7 +67,7 @@ public static class SiloHosting
             silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redisConnectionString));
 
             // On one machine silos talk over loopback; in containers each advertises its own host name or IP.
-            var advertised = configuration["Orleans:AdvertisedHost"];
+            var advertised = settings.AdvertisedHost;
             if (string.IsNullOrWhiteSpace(advertised))
             {
                 silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, siloPort, gatewayPort, listenOnAnyHostAddress: false);

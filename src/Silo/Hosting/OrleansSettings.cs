@@ -1,0 +1,41 @@
+namespace SessionRec.Silo.Hosting;
+
+using Microsoft.Extensions.Configuration;
+
+/// <summary>
+/// The <c>Orleans</c> section: how a process joins the cluster. Read once at start-up, before the host's services
+/// exist (the silo and client builders need it), so it is bound from configuration directly, not through IOptions.
+/// </summary>
+public sealed class OrleansSettings
+{
+    public const string SectionName = "Orleans";
+
+    /// <summary>The Redis connection string's name under <c>ConnectionStrings</c> (none: the embedded default).</summary>
+    public const string RedisConnectionName = "Redis";
+
+    /// <summary>The API's role: "Silo" (co-host a silo, the default) or "Client" (join a cluster of silo-only processes).</summary>
+    public string Role { get; set; } = "Silo";
+
+    /// <summary>The cluster every process of one deployment names.</summary>
+    public string ClusterId { get; set; } = SiloHosting.ClusterId;
+
+    /// <summary>The host name or IP a silo advertises to the others (containers); unset: loopback.</summary>
+    public string? AdvertisedHost { get; set; }
+
+    /// <summary>Silo-to-silo and client gateway ports (unset in the embedded default: free loopback ports).</summary>
+    public int? SiloPort { get; set; }
+
+    public int? GatewayPort { get; set; }
+
+    /// <summary>How long a grain call may take before it fails.</summary>
+    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    public const int DefaultSiloPort = 11111;
+
+    public const int DefaultGatewayPort = 30000;
+
+    public bool IsClient => string.Equals(Role, "Client", StringComparison.OrdinalIgnoreCase);
+
+    public static OrleansSettings From(IConfiguration configuration) =>
+        configuration.GetSection(SectionName).Get<OrleansSettings>() ?? new OrleansSettings();
+}
