@@ -89,7 +89,7 @@ public sealed class FusionTuningTests
         Assert.True(released[6] > released[7]);
     }
 
-    private static int FusionTuningTrials => 1 + (FusionTuning.SearchRounds * ((2 * FusionTuning.Grid.Length) + FusionTuning.PopularityGrid.Length + FusionTuning.NewItemGrid.Length));
+    private static int FusionTuningTrials => 1 + (FusionTuning.SearchRounds * ((3 * FusionTuning.Grid.Length) + FusionTuning.PopularityGrid.Length + FusionTuning.NewItemGrid.Length));
 
     private sealed class NoModel : ISequenceScorer
     {

@@ -26,18 +26,8 @@ public sealed record ItemResponse(
     bool Available,
     DateTimeOffset UpdatedAt);
 
-public sealed record EventBody(
-    string? EventId,
-    string? UserId,
-    string? SessionId,
-    string? Type,
-    string? ItemId,
-    string? Query,
-    string? RequestId,
-    int? Position,
-    DateTimeOffset? Timestamp);
-
-public sealed record PostEventsRequest(IReadOnlyList<EventBody?>? Events);
+/// <summary>The events of a POST /v1/events, each as the client sent it (the event contract's shape).</summary>
+public sealed record PostEventsRequest(IReadOnlyList<EventContract.EventFields?>? Events);
 
 public sealed record EventResult(string? EventId, string Status, string? Reason);
 

@@ -25,7 +25,7 @@ public sealed class EventIngestion(IClickLog clickLog, IGrainFactory grains, IOp
     public const string Duplicate = "duplicate";
     public const string Rejected = "rejected";
 
-    public async Task<PostEventsResponse> IngestAsync(string tenant, IReadOnlyList<EventBody?> bodies, CancellationToken cancellationToken)
+    public async Task<PostEventsResponse> IngestAsync(string tenant, IReadOnlyList<EventFields?> bodies, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var results = new EventResult[bodies.Count];
@@ -108,16 +108,15 @@ public sealed class EventIngestion(IClickLog clickLog, IGrainFactory grains, IOp
         return Task.WhenAll(calls);
     }
 
-    private (UserEvent? Event, string? Reason) Validate(EventBody? body, DateTimeOffset now)
+    private (UserEvent? Event, string? Reason) Validate(EventFields? body, DateTimeOffset now)
     {
         if (body is null)
         {
             return (null, "The event is null.");
         }
 
-        var fields = new EventFields(body.EventId, body.UserId, body.SessionId, body.Type, body.ItemId, body.Query, body.RequestId, body.Position, body.Timestamp);
         var window = EventWindow.For(options.Value.MaxEventAge, options.Value.MaxFutureSkew, clickLogOptions.Value.DedupWindow);
-        if (EventRules.Problem(fields, now, window) is { } problem)
+        if (EventRules.Problem(body, now, window) is { } problem)
         {
             return (null, problem);
         }
@@ -132,7 +131,7 @@ public sealed class EventIngestion(IClickLog clickLog, IGrainFactory grains, IOp
             body.Query,
             body.RequestId,
             body.Position,
-            EventRules.Timestamp(fields, now),
+            EventRules.Timestamp(body, now),
             now), null);
     }
 }
