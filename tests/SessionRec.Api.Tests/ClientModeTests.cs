@@ -1,6 +1,9 @@
 namespace SessionRec.Api.Tests;
 
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using SessionRec.Abstractions;
+using SessionRec.Abstractions.Sessions;
 using SessionRec.Api.Contracts;
 using SessionRec.TestSupport;
 
@@ -15,14 +18,14 @@ public sealed class ClientModeTests
             ["Orleans:ResponseTimeout"] = responseTimeout ?? "00:00:05",
         });
 
-    [Fact]
+    [Fact(Timeout = 180_000)]
     public async Task AnApiClientServesRequestsFromASiloOnlyCluster()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var silos = await SiloProcessCluster.StartAsync(2);
         await using var api = ClientOf(silos);
         using var client = api.ClientFor(ApiFactory.KeyA);
-        await WaitForSilosAsync(client, 2, ct);
+        await WaitForSilosAsync(api, client, 2, ct);
 
         await client.PutJson("/v1/items", new { items = new[] { Http.Item("a"), Http.Item("b") } });
         var posted = await (await client.PostJson("/v1/events", new { events = new[] { Http.View("c1", "u", "a") } })).Read<PostEventsResponse>();
@@ -33,23 +36,37 @@ public sealed class ClientModeTests
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/users/u/recommendations", ct)).StatusCode);
     }
 
-    [Fact]
+    [Fact(Timeout = 300_000)]
     public async Task WhenASiloDiesRequestsFailFastWith503AndRecoverByThemselves()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var silos = await SiloProcessCluster.StartAsync(2);
         await using var api = ClientOf(silos, responseTimeout: "00:00:03");
         using var client = api.ClientFor(ApiFactory.KeyA);
-        await WaitForSilosAsync(client, 2, ct);
+        await WaitForSilosAsync(api, client, 2, ct);
 
-        // Users spread over both silos.
+        // Users spread over both silos: where each user's session grain lives is looked up, not hoped for.
         var users = Enumerable.Range(0, 40).Select(i => $"f{i}").ToList();
         foreach (var user in users)
         {
             Assert.Equal(HttpStatusCode.OK, (await client.PostJson("/v1/events", new { events = new[] { Http.View($"{user}-1", user, "a") } })).StatusCode);
         }
 
-        await silos.Silos[0].DisposeAsync(); // SIGKILL: no graceful hand-over
+        var grains = api.Services.GetRequiredService<IGrainFactory>();
+        var management = grains.GetGrain<IManagementGrain>(0);
+        var hosts = new Dictionary<string, int>();
+        foreach (var user in users)
+        {
+            var address = await management.GetActivationAddress(grains.GetGrain<IUserSessionGrain>(TenantKey.For(ApiFactory.TenantA, user)));
+            Assert.NotNull(address);
+            hosts[user] = address.Endpoint.Port;
+        }
+
+        var victim = silos.Silos[0];
+        var onVictim = users.Where(u => hosts[u] == victim.SiloPort).ToList();
+        Assert.True(onVictim.Count > 0 && onVictim.Count < users.Count, $"{onVictim.Count} of {users.Count} users' session grains on the silo to kill");
+
+        await victim.DisposeAsync(); // SIGKILL: no graceful hand-over
 
         // Until the cluster notices, calls to the dead silo's grains fail within the response timeout with 503 and
         // Retry-After, never 500; then every user is served again without anyone restarting anything.
@@ -89,8 +106,8 @@ public sealed class ClientModeTests
         Assert.Equal("a", Assert.Single(session.Current!.Events).ItemId);
     }
 
-    // The client retries its gateway connection until a silo is up.
-    private static async Task WaitForSilosAsync(HttpClient client, int count, CancellationToken ct)
+    // The client retries its gateway connection until a silo is up; then the cluster is polled until all are active.
+    private static async Task WaitForSilosAsync(ApiFactory api, HttpClient client, int count, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while ((await client.GetAsync("/health/ready", ct)).StatusCode != HttpStatusCode.OK)
@@ -99,7 +116,11 @@ public sealed class ClientModeTests
             await Task.Delay(250, ct);
         }
 
-        // Give the second silo time to join so grains spread over both.
-        await Task.Delay(TimeSpan.FromSeconds(count), ct);
+        var management = api.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
+        while ((await management.GetHosts(onlyActive: true)).Count < count)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Fewer than {count} silos became active within 60 s.");
+            await Task.Delay(250, ct);
+        }
     }
 }
