@@ -12,7 +12,7 @@ using SessionRec.TestSupport;
 /// <summary>Two real silo processes on loopback, clustered through a real Redis, as in production.</summary>
 public sealed class SiloProcessClusterTests
 {
-    [Fact]
+    [Fact(Timeout = 180_000)]
     public async Task TwoSiloProcessesFormOneClusterThatServesGrains()
     {
         await using var silos = await SiloProcessCluster.StartAsync(2);
@@ -53,6 +53,17 @@ public sealed class SiloProcessClusterTests
 
         var view = await grains.GetGrain<IUserSessionGrain>(TenantKey.For("t", "u7")).GetAsync();
         Assert.Equal("e7", Assert.Single(view.Current!.Events).EventId);
+
+        // The claim above, checked: the grains live on both silos.
+        var where = new HashSet<SiloAddress>();
+        for (var u = 0; u < 20; u++)
+        {
+            var address = await grains.GetGrain<IManagementGrain>(0).GetActivationAddress(grains.GetGrain<IUserSessionGrain>(TenantKey.For("t", $"u{u}")));
+            Assert.NotNull(address);
+            where.Add(address);
+        }
+
+        Assert.Equal(hosts.Keys.ToHashSet(), where);
         await host.StopAsync(TestContext.Current.CancellationToken);
     }
 }
