@@ -248,11 +248,8 @@ public sealed class SessionNeighbours
     /// <summary>Restores the owners <see cref="WriteOwners"/> wrote (of sessions still held).</summary>
     public void ReadOwners(BinaryReader reader)
     {
-        var count = reader.ReadInt32();
-        for (var i = 0; i < count; i++)
+        foreach (var (number, owner) in ReadOwnerEntries(reader))
         {
-            var number = reader.ReadInt64();
-            var owner = reader.ReadString();
             var slot = (int)(number % MaxSessions);
             if (_numbers[slot] == number)
             {
@@ -262,17 +259,18 @@ public sealed class SessionNeighbours
     }
 
     /// <summary>The owners a <see cref="WriteOwners"/> part names (a scan of the stored checkpoint, for erasure's proof).</summary>
-    public static IEnumerable<string> ReadOwnerNames(BinaryReader reader)
+    public static IEnumerable<string> ReadOwnerNames(BinaryReader reader) => ReadOwnerEntries(reader).Select(e => e.Owner);
+
+    private static List<(long Number, string Owner)> ReadOwnerEntries(BinaryReader reader)
     {
         var count = reader.ReadInt32();
-        var owners = new List<string>(count);
+        var entries = new List<(long, string)>(count);
         for (var i = 0; i < count; i++)
         {
-            reader.ReadInt64();
-            owners.Add(reader.ReadString());
+            entries.Add((reader.ReadInt64(), reader.ReadString()));
         }
 
-        return owners;
+        return entries;
     }
 
     public static SessionNeighbours ReadFrom(BinaryReader reader)
