@@ -127,13 +127,15 @@ public sealed class EmbeddedProcessTests : IAsyncLifetime
         using var admin = new HttpClient { BaseAddress = http.BaseAddress };
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(Path.Combine(_data, "admin-key.txt"), ct)).Trim());
         var keys = await (await admin.GetAsync("/v1/admin/keys", ct)).Read<KeysResponse>();
-        Assert.Equal(["default/generated", "other/configuration"], keys.Keys.Select(k => $"{k.Tenant}/{k.Source}").Order(StringComparer.Ordinal));
+        Assert.Equal(
+            ["default/generated/publishable", "default/generated/secret", "other/configuration/secret"],
+            keys.Keys.Select(k => $"{k.Tenant}/{k.Source}/{k.Scope}").Order(StringComparer.Ordinal));
 
         // The embedded store listens on loopback with a generated password: a local process without it reads nothing.
         var secret = Path.Combine(_data, EmbeddedGarnet.SecretFile);
         if (!OperatingSystem.IsWindows())
         {
-            foreach (var file in new[] { secret, Path.Combine(_data, "admin-key.txt"), Path.Combine(_data, "api-key.txt") })
+            foreach (var file in new[] { secret, Path.Combine(_data, "admin-key.txt"), Path.Combine(_data, "api-key.txt"), Path.Combine(_data, "publishable-key.txt") })
             {
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
             }

@@ -46,7 +46,12 @@ public sealed class ApiKeyAuthenticationHandler(
         }
 
         var identity = new ClaimsIdentity(
-            [key.IsAdmin ? new Claim(RoleClaim, AdminRole) : new Claim(TenantClaim, key.Tenant), new Claim(KeyIdClaim, key.Id)], SchemeName);
+            [
+                key.IsAdmin ? new Claim(RoleClaim, AdminRole) : new Claim(TenantClaim, key.Tenant),
+                new Claim(KeyIdClaim, key.Id),
+                new Claim(KeyScopes.Claim, key.EffectiveScope),
+            ],
+            SchemeName);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
 
@@ -64,14 +69,12 @@ public sealed class ApiKeyAuthenticationHandler(
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
         Response.StatusCode = StatusCodes.Status403Forbidden;
-        var admin = Context.User.HasClaim(RoleClaim, AdminRole);
-        await Results.Problem(
-            statusCode: StatusCodes.Status403Forbidden,
-            title: "Wrong kind of key",
-            detail: admin
-                ? "The admin key opens only /v1/admin routes; use a tenant's API key here."
-                : "This route needs the admin key (Auth:AdminKey; the embedded default keeps one in data/admin-key.txt).")
-            .ExecuteAsync(Context);
+        var detail = Context.User.HasClaim(RoleClaim, AdminRole)
+            ? "The admin key opens only /v1/admin routes; use a tenant's API key here."
+            : Context.User.IsPublishable() && !Request.Path.StartsWithSegments("/v1/admin")
+                ? "A publishable key may only post events and read recommendations, suggestions and items; call this route from a server with a secret key."
+                : "This route needs the admin key (Auth:AdminKey; the embedded default keeps one in data/admin-key.txt).";
+        await Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Wrong kind of key", detail: detail).ExecuteAsync(Context);
     }
 }
 

@@ -19,4 +19,7 @@ public sealed class ApiKeyEntry
     public string Key { get; set; } = "";
 
     public string Tenant { get; set; } = "";
+
+    /// <summary><see cref="KeyScopes.Secret"/> (the default) or <see cref="KeyScopes.Publishable"/>.</summary>
+    public string? Scope { get; set; }
 }

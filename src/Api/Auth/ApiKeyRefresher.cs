@@ -21,6 +21,11 @@ public sealed partial class ApiKeyRefresher(
             await registry.EnsureGeneratedAsync(key, GeneratedKeys.DefaultTenant, time.GetUtcNow());
         }
 
+        if (generated.PublishableKey is { } publishable)
+        {
+            await registry.EnsureGeneratedAsync(publishable, GeneratedKeys.DefaultTenant, time.GetUtcNow(), KeyScopes.Publishable);
+        }
+
         await registry.RefreshAsync(force: true);
         await base.StartAsync(cancellationToken);
     }
@@ -47,9 +52,12 @@ public sealed partial class ApiKeyRefresher(
 }
 
 /// <summary>The keys the embedded default generated in its data folder (none in a cluster).</summary>
-public sealed record GeneratedKeys(string? ApiKey)
+public sealed record GeneratedKeys(string? ApiKey, string? PublishableKey = null)
 {
     public const string DefaultTenant = "default";
     public const string ApiKeyFile = "api-key.txt";
+
+    /// <summary>The tenant "default"'s publishable key, for web pages such as the demo shop.</summary>
+    public const string PublishableKeyFile = "publishable-key.txt";
     public const string AdminKeyFile = "admin-key.txt";
 }

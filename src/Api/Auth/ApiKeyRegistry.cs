@@ -8,10 +8,15 @@ using Microsoft.Extensions.Options;
 using SessionRec.Silo.Storage;
 using StackExchange.Redis;
 
-/// <summary>One API key as the registry knows it: never its text, only its digest's id, tenant and origin.</summary>
-public sealed record ApiKeyInfo(string Id, string Tenant, string? Name, DateTimeOffset? CreatedAt, string Source)
+/// <summary>
+/// One API key as the registry knows it: never its text, only its digest's id, tenant, origin and scope
+/// (<see cref="KeyScopes"/>; null in records stored before scopes existed, which were secret keys).
+/// </summary>
+public sealed record ApiKeyInfo(string Id, string Tenant, string? Name, DateTimeOffset? CreatedAt, string Source, string? Scope = null)
 {
     public bool IsAdmin => Source == ApiKeyRegistry.AdminSource;
+
+    public string EffectiveScope => Scope ?? KeyScopes.Secret;
 }
 
 /// <summary>
@@ -54,8 +59,13 @@ public sealed class ApiKeyRegistry
                 throw new OptionsValidationException(ApiKeyOptions.SectionName, typeof(ApiKeyOptions), [$"Tenant ids are 1-64 letters, digits, '-' or '_' ('{entry.Tenant}' is not)."]);
             }
 
+            if (!KeyScopes.IsKnown(entry.Scope))
+            {
+                throw new OptionsValidationException(ApiKeyOptions.SectionName, typeof(ApiKeyOptions), [$"A key's Scope is {KeyScopes.All} ('{entry.Scope}' is not)."]);
+            }
+
             var digest = Digest(entry.Key.AsSpan().Trim());
-            configured[digest] = new ApiKeyInfo(digest[..12], entry.Tenant, null, null, ConfiguredSource);
+            configured[digest] = new ApiKeyInfo(digest[..12], entry.Tenant, null, null, ConfiguredSource, entry.Scope);
         }
 
         _configured = configured.ToFrozenDictionary(StringComparer.Ordinal);
@@ -81,10 +91,10 @@ public sealed class ApiKeyRegistry
         [.. _configured.Values.Concat(_managed.Values).Where(k => tenant is null || k.Tenant == tenant).OrderBy(k => k.Tenant, StringComparer.Ordinal).ThenBy(k => k.CreatedAt)];
 
     /// <summary>Creates a managed key for the tenant (a new tenant if it had none); returns the key's text, shown once.</summary>
-    public async Task<(string Key, ApiKeyInfo Info)> CreateAsync(string tenant, string? name, DateTimeOffset now)
+    public async Task<(string Key, ApiKeyInfo Info)> CreateAsync(string tenant, string? name, DateTimeOffset now, string scope = KeyScopes.Secret)
     {
-        var key = NewKey();
-        return (key, await AddAsync(key, tenant, name, now, ManagedSource));
+        var key = NewKey(scope);
+        return (key, await AddAsync(key, tenant, name, now, ManagedSource, scope));
     }
 
     /// <summary>Revokes a managed key by id; false when no managed key has it (configured keys live in configuration).</summary>
@@ -105,12 +115,14 @@ public sealed class ApiKeyRegistry
     /// Registers the embedded default's generated key once per store: after that it works like any managed key
     /// (listed, revocable), and a revoked one is not brought back by the next start.
     /// </summary>
-    public async Task EnsureGeneratedAsync(string key, string tenant, DateTimeOffset now)
+    public async Task EnsureGeneratedAsync(string key, string tenant, DateTimeOffset now, string scope = KeyScopes.Secret)
     {
         var id = Digest(key.AsSpan().Trim())[..12];
-        if (await _redis.GetDatabase().StringSetAsync(RedisKeys.GeneratedApiKey, id, when: When.NotExists))
+        var marker = scope == KeyScopes.Secret ? RedisKeys.GeneratedApiKey : RedisKeys.GeneratedPublishableKey;
+        var file = scope == KeyScopes.Secret ? GeneratedKeys.ApiKeyFile : GeneratedKeys.PublishableKeyFile;
+        if (await _redis.GetDatabase().StringSetAsync(marker, id, when: When.NotExists))
         {
-            await AddAsync(key, tenant, "generated at first start (api-key.txt)", now, GeneratedSource);
+            await AddAsync(key, tenant, $"generated at first start ({file})", now, GeneratedSource, scope == KeyScopes.Secret ? null : scope);
         }
     }
 
@@ -148,10 +160,10 @@ public sealed class ApiKeyRegistry
         }
     }
 
-    private async Task<ApiKeyInfo> AddAsync(string key, string tenant, string? name, DateTimeOffset now, string source)
+    private async Task<ApiKeyInfo> AddAsync(string key, string tenant, string? name, DateTimeOffset now, string source, string? scope)
     {
         var digest = Digest(key.AsSpan().Trim());
-        var info = new ApiKeyInfo(digest[..12], tenant, name, now, source);
+        var info = new ApiKeyInfo(digest[..12], tenant, name, now, source, scope);
         await _redis.GetDatabase().HashSetAsync(RedisKeys.ApiKeys, digest, JsonSerializer.Serialize(info));
         await ChangedAsync();
         return info;
@@ -164,7 +176,9 @@ public sealed class ApiKeyRegistry
         await RefreshAsync(force: true);
     }
 
-    public static string NewKey() => "sr_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+    /// <summary>A new key's text; publishable keys start "srp_", so one pasted where a secret key belongs is spotted.</summary>
+    public static string NewKey(string scope = KeyScopes.Secret) =>
+        (scope == KeyScopes.Publishable ? "srp_" : "sr_") + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
 
     private static string Digest(ReadOnlySpan<char> key)
     {

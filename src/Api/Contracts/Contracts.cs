@@ -16,6 +16,9 @@ public sealed record UpsertItemsRequest(IReadOnlyList<ItemBody>? Items);
 
 public sealed record UpsertItemsResponse(int Upserted);
 
+/// <summary>GET /v1/items?ids=…: the items found, in the order asked for.</summary>
+public sealed record ItemsResponse(IReadOnlyList<ItemResponse> Items);
+
 public sealed record ItemResponse(
     string Id,
     string Title,
@@ -155,12 +158,12 @@ public sealed record KnowledgeRecordResponse(DateTimeOffset At, string Source, s
 /// <summary>GET /v1/users/{id}/knowledge: entities newest first, then the memory stream newest first.</summary>
 public sealed record KnowledgeResponse(string UserId, IReadOnlyList<KnowledgeEntityResponse> Entities, IReadOnlyList<KnowledgeRecordResponse> Stream);
 
-public sealed record CreateKeyRequest(string? Tenant, string? Name);
+public sealed record CreateKeyRequest(string? Tenant, string? Name, string? Scope = null);
 
 /// <summary>A new key: <c>key</c> is shown this once; the service keeps only its digest.</summary>
-public sealed record CreatedKeyResponse(string Id, string Tenant, string? Name, DateTimeOffset? CreatedAt, string Key);
+public sealed record CreatedKeyResponse(string Id, string Tenant, string? Name, DateTimeOffset? CreatedAt, string Key, string Scope = SessionRec.Api.Auth.KeyScopes.Secret);
 
-public sealed record KeyResponse(string Id, string Tenant, string? Name, DateTimeOffset? CreatedAt, string Source);
+public sealed record KeyResponse(string Id, string Tenant, string? Name, DateTimeOffset? CreatedAt, string Source, string Scope = SessionRec.Api.Auth.KeyScopes.Secret);
 
 public sealed record KeysResponse(IReadOnlyList<KeyResponse> Keys);
 

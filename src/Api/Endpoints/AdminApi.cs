@@ -35,7 +35,7 @@ public static class AdminApi
             return Problems.BadRequest("Invalid tenant", TenantRule);
         }
 
-        return TypedResults.Ok(new KeysResponse([.. registry.List(tenant).Select(k => new KeyResponse(k.Id, k.Tenant, k.Name, k.CreatedAt, k.Source))]));
+        return TypedResults.Ok(new KeysResponse([.. registry.List(tenant).Select(k => new KeyResponse(k.Id, k.Tenant, k.Name, k.CreatedAt, k.Source, k.EffectiveScope))]));
     }
 
     public static async Task<Results<Created<CreatedKeyResponse>, ProblemHttpResult>> CreateKey(
@@ -51,8 +51,13 @@ public static class AdminApi
             return Problems.BadRequest("Invalid name", nameProblem);
         }
 
-        var (key, info) = await registry.CreateAsync(body.Tenant, body.Name, time.GetUtcNow());
-        return TypedResults.Created($"/v1/admin/keys/{info.Id}", new CreatedKeyResponse(info.Id, info.Tenant, info.Name, info.CreatedAt, key));
+        if (!KeyScopes.IsKnown(body.Scope))
+        {
+            return Problems.BadRequest("Invalid scope", $"scope must be {KeyScopes.All} (publishable: events, recommendations, suggestions and item reads only, for web pages).");
+        }
+
+        var (key, info) = await registry.CreateAsync(body.Tenant, body.Name, time.GetUtcNow(), body.Scope ?? KeyScopes.Secret);
+        return TypedResults.Created($"/v1/admin/keys/{info.Id}", new CreatedKeyResponse(info.Id, info.Tenant, info.Name, info.CreatedAt, key, info.EffectiveScope));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> RevokeKey(string id, ApiKeyRegistry registry)

@@ -14,7 +14,7 @@ public static class EventsApi
     public static RouteGroupBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/events").WithTags("Events").RequireAuthorization();
-        group.MapPost("/", PostEvents).WithName("PostEvents")
+        group.MapPost("/", PostEvents).WithName("PostEvents").AllowPublishableKey()
             .WithSummary("Record a batch of events; each is accepted, a duplicate, or rejected with the reason.");
         return group;
     }

@@ -17,7 +17,9 @@ public static class ItemsApi
     {
         var group = app.MapGroup("/v1/items").WithTags("Catalogue").RequireAuthorization();
         group.MapPut("/", UpsertItems).WithName("UpsertItems").WithSummary("Add or replace items (batch).");
-        group.MapGet("/{id}", GetItem).WithName("GetItem").WithSummary("Read one item.");
+        group.MapGet("/", GetItems).WithName("GetItems").AllowPublishableKey()
+            .WithSummary($"Read up to {MaxIdsPerRead} items by id (ids=a,b,c); ids not in the catalogue are left out.");
+        group.MapGet("/{id}", GetItem).WithName("GetItem").WithSummary("Read one item.").AllowPublishableKey();
         group.MapDelete("/{id}", DeleteItem).WithName("DeleteItem").WithSummary("Remove one item.");
         return group;
     }
@@ -76,6 +78,41 @@ public static class ItemsApi
         return TypedResults.Ok(new UpsertItemsResponse(upserted));
     }
 
+    public const int MaxIdsPerRead = 100;
+
+    /// <summary>
+    /// A page showing a list of recommended ids reads their titles in one call. Reads the store, as
+    /// <see cref="GetItem"/> does; the answer keeps the order asked for.
+    /// </summary>
+    public static async Task<Results<Ok<ItemsResponse>, ProblemHttpResult>> GetItems(
+        string? ids, ClaimsPrincipal user, SessionRec.Silo.Catalogue.RedisCatalogueStore store)
+    {
+        var wanted = (ids ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal).ToList();
+        if (wanted.Count == 0)
+        {
+            return Problems.BadRequest("No ids", "ids must name at least one item id (ids=a,b,c).");
+        }
+
+        if (wanted.Count > MaxIdsPerRead)
+        {
+            return Problems.BadRequest("Too many ids", $"ids takes at most {MaxIdsPerRead} item ids; this request has {wanted.Count}.");
+        }
+
+        foreach (var id in wanted)
+        {
+            if (FieldRules.PathIdProblem("ids", id) is { } problem)
+            {
+                return Problems.BadRequest("Invalid ids", problem);
+            }
+        }
+
+        var found = await store.GetManyAsync(user.Tenant(), wanted);
+        return TypedResults.Ok(new ItemsResponse([.. found.OfType<CatalogueItem>().Select(ToResponse)]));
+    }
+
+    private static ItemResponse ToResponse(CatalogueItem item) =>
+        new(item.Id, item.Title, item.Brand, item.Categories, item.Attributes, item.Price, item.Available, item.UpdatedAt);
+
     /// <summary>Reads the store, not the catalogue grain: a read never waits for a tenant's grain to activate.</summary>
     public static async Task<Results<Ok<ItemResponse>, ProblemHttpResult>> GetItem(
         string id, ClaimsPrincipal user, SessionRec.Silo.Catalogue.RedisCatalogueStore store)
@@ -91,7 +128,7 @@ public static class ItemsApi
             return Problems.NotFound("Item not found", $"No item '{id}' in this tenant's catalogue.");
         }
 
-        return TypedResults.Ok(new ItemResponse(item.Id, item.Title, item.Brand, item.Categories, item.Attributes, item.Price, item.Available, item.UpdatedAt));
+        return TypedResults.Ok(ToResponse(item));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteItem(

@@ -31,7 +31,7 @@ public static class SuggestionsApi
     public static RouteGroupBuilder MapSuggestionsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/users").WithTags("Suggestions").RequireAuthorization();
-        group.MapGet("/{id}/suggestions", GetSuggestions).WithName("GetSuggestions")
+        group.MapGet("/{id}/suggestions", GetSuggestions).WithName("GetSuggestions").AllowPublishableKey()
             .WithSummary("Query suggestions for what the user is typing (q may be empty), grounded in the catalogue's entities and the user's knowledge store.");
         group.MapGet("/{id}/knowledge", GetKnowledge).WithName("GetKnowledge")
             .WithSummary("What the service believes the user knows and cares about: the memory stream and the entity aggregates.");

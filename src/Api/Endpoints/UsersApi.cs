@@ -30,7 +30,7 @@ public static class UsersApi
     {
         var group = app.MapGroup("/v1/users").WithTags("Users").RequireAuthorization();
         group.MapGet("/{id}/session", GetSession).WithName("GetSession").WithSummary("The user's live session and recent sessions.");
-        group.MapGet("/{id}/recommendations", GetRecommendations).WithName("GetRecommendations")
+        group.MapGet("/{id}/recommendations", GetRecommendations).WithName("GetRecommendations").AllowPublishableKey()
             .WithSummary("Recommendations for the user's live session.");
         group.MapDelete("/{id}", EraseUser).WithName("EraseUser")
             .WithSummary("Erase the user's session state, knowledge store and click-log records.");

@@ -51,7 +51,7 @@ public static class ApiHosting
             builder.Services.AddSingleton(garnet);
             builder.Services.AddSingleton<IWriteBarrier, GarnetCommitBarrier>();
             redis = garnet.ConnectionString;
-            builder.Services.AddSingleton(new GeneratedKeys(EnsureKeyFiles(builder, storage.DataPath)));
+            builder.Services.AddSingleton(EnsureKeyFiles(builder, storage.DataPath));
         }
         else
         {
@@ -88,7 +88,9 @@ public static class ApiHosting
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(ApiKeyAuthenticationHandler.AdminPolicy, p => p.RequireClaim(ApiKeyAuthenticationHandler.RoleClaim, ApiKeyAuthenticationHandler.AdminRole))
             .SetDefaultPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder(ApiKeyAuthenticationHandler.SchemeName)
-                .RequireClaim(ApiKeyAuthenticationHandler.TenantClaim).Build());
+                .RequireClaim(ApiKeyAuthenticationHandler.TenantClaim)
+                .AddRequirements(new KeyScopeRequirement())
+                .Build());
         builder.Services.AddSingleton<EventIngestion>();
         builder.Services.AddSingleton<ImpressionLog>();
         builder.Services.AddSingleton<AnalyticsLogCache>();
@@ -179,7 +181,13 @@ public static class ApiHosting
             limiter.AddPolicy(RateLimitPolicy, context =>
             {
                 // One bucket per API key; requests without an accepted key are the global limiter's (and then 401).
+                // A publishable key is shared by every browser of a shop: one bucket per key and client address.
                 var keyId = context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)?.Value;
+                if (keyId is not null && context.User.IsPublishable())
+                {
+                    keyId += "@" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+                }
+
                 return keyId is null ? RateLimitPartition.GetNoLimiter("unauthenticated") : RateLimitPartition.GetTokenBucketLimiter(keyId, _ => new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = options.RateLimitBurst,
@@ -220,21 +228,23 @@ public static class ApiHosting
         context.User.Identity?.IsAuthenticated != true && context.Request.Headers.Authorization.Count > 0;
 
     /// <summary>
-    /// The embedded default keeps two keys in its data folder, made at the first start (mode 600, never logged):
-    /// api-key.txt, a key of the tenant "default" that works beside any configured key until it is revoked (so the
-    /// quick start works without setup), and admin-key.txt, the admin key, unless Auth:AdminKey is set.
+    /// The embedded default keeps its keys in its data folder, made at the first start (mode 600, never logged):
+    /// api-key.txt, a secret key of the tenant "default" that works beside any configured key until it is revoked
+    /// (so the quick start works without setup); publishable-key.txt, the same tenant's publishable key for web
+    /// pages (the demo shop); and admin-key.txt, the admin key, unless Auth:AdminKey is set.
     /// </summary>
-    private static string EnsureKeyFiles(WebApplicationBuilder builder, string dataPath)
+    private static GeneratedKeys EnsureKeyFiles(WebApplicationBuilder builder, string dataPath)
     {
         var folder = Path.GetFullPath(dataPath);
-        var apiKey = SecretFile.ReadOrCreate(Path.Combine(folder, GeneratedKeys.ApiKeyFile), ApiKeyRegistry.NewKey);
+        var apiKey = SecretFile.ReadOrCreate(Path.Combine(folder, GeneratedKeys.ApiKeyFile), () => ApiKeyRegistry.NewKey());
+        var publishableKey = SecretFile.ReadOrCreate(Path.Combine(folder, GeneratedKeys.PublishableKeyFile), () => ApiKeyRegistry.NewKey(KeyScopes.Publishable));
         if (string.IsNullOrWhiteSpace(builder.Configuration[$"{ApiKeyOptions.SectionName}:AdminKey"]))
         {
             var adminKey = SecretFile.ReadOrCreate(Path.Combine(folder, GeneratedKeys.AdminKeyFile), () => "sra_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)));
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [$"{ApiKeyOptions.SectionName}:AdminKey"] = adminKey });
         }
 
-        return apiKey;
+        return new GeneratedKeys(apiKey, publishableKey);
     }
 }
 

@@ -54,4 +54,7 @@ public static class RedisKeys
 
     /// <summary>The id of the embedded default's generated key, once registered (so a revocation sticks).</summary>
     public static RedisKey GeneratedApiKey => "sr:auth:generated";
+
+    /// <summary>The id of the embedded default's generated publishable key, once registered.</summary>
+    public static RedisKey GeneratedPublishableKey => "sr:auth:generated:publishable";
 }
