@@ -138,18 +138,7 @@ public sealed partial class DeploymentTests(ApiFixture api) : IClassFixture<ApiF
         return seen;
     }
 
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "SessionRec.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("SessionRec.sln not found above the test's folder.");
-    }
+    private static string FindRoot() => SessionRec.TestSupport.Repository.Root;
 
     // Environment variables of .NET configuration: Section__Key[__...], in compose maps, lists and comments alike.
     [GeneratedRegex(@"\b[A-Z][A-Za-z0-9]*(?:__[A-Za-z0-9]+)+\b")]

@@ -15,7 +15,7 @@ public sealed class EmbeddedProcessTests : IAsyncLifetime
 {
     private readonly string _data = Directory.CreateTempSubdirectory("sessionrec-embedded-").FullName;
     private readonly int _port = EmbeddedGarnet.FreeLoopbackPort();
-    private Process? _process;
+    private EmbeddedApiProcess? _process;
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
@@ -152,75 +152,13 @@ public sealed class EmbeddedProcessTests : IAsyncLifetime
 
     private async Task<HttpClient> StartAsync(params string[] settings)
     {
-        var dll = FindApiDll();
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        info.ArgumentList.Add(dll);
-        info.ArgumentList.Add($"--Storage:DataPath={_data}");
-        info.ArgumentList.Add($"--Urls=http://127.0.0.1:{_port}");
-        foreach (var setting in settings)
-        {
-            info.ArgumentList.Add(setting);
-        }
-        info.Environment.Remove("ConnectionStrings__Redis");
-        _process = Process.Start(info)!;
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-
-        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}") };
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (true)
-        {
-            Assert.False(_process.HasExited, $"The embedded process exited with {(_process.HasExited ? _process.ExitCode : 0)}.");
-            try
-            {
-                if ((await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK)
-                {
-                    break;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, "The embedded process did not become ready in 90 s.");
-            await Task.Delay(200);
-        }
-
-        var key = (await File.ReadAllTextAsync(Path.Combine(_data, "api-key.txt"))).Trim();
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        return http;
+        _process?.Kill();
+        _process = new EmbeddedApiProcess(_data, _port);
+        await _process.StartAsync(settings);
+        return _process.ClientFor();
     }
 
-    private void Kill()
-    {
-        if (_process is { HasExited: false })
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
-    }
-
-    private static string FindApiDll()
-    {
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SessionRec.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        Assert.NotNull(dir);
-        var dll = Path.Combine(dir.FullName, "src", "Api", "bin", configuration, "net10.0", "SessionRec.Api.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first.");
-        return dll;
-    }
+    private void Kill() => _process?.Kill();
 
     private static async Task<bool> Pause(CancellationToken ct)
     {

@@ -72,11 +72,7 @@ public sealed class LocalClusterScriptTests
 
     private static async Task<(int ExitCode, string Output)> RunAsync(string state, string command)
     {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(root.FullName, "SessionRec.sln")))
-        {
-            root = root.Parent ?? throw new InvalidOperationException("SessionRec.sln not found");
-        }
+        var root = new DirectoryInfo(SessionRec.TestSupport.Repository.Root);
 
         var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root.FullName };
         info.ArgumentList.Add(Path.Combine(root.FullName, "deploy", "local-cluster.sh"));

@@ -38,3 +38,22 @@ public sealed class TempFolder : IDisposable
         }
     }
 }
+
+/// <summary>The checkout the tests run from (the folder holding SessionRec.sln).</summary>
+public static class Repository
+{
+    public static string Root { get; } = FindRoot();
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "SessionRec.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("SessionRec.sln not found above the test's folder.");
+    }
+}
