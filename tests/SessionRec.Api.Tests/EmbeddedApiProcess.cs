@@ -29,6 +29,9 @@ public sealed class EmbeddedApiProcess(string dataPath, int port) : IDisposable
         info.ArgumentList.Add(dll);
         info.ArgumentList.Add($"--Storage:DataPath={dataPath}");
         info.ArgumentList.Add($"--Urls={BaseAddress.ToString().TrimEnd('/')}");
+
+        // A build (unlike a publish) leaves wwwroot in the project: the dashboard and the demo shop are served from there.
+        info.ArgumentList.Add($"--webroot={Path.Combine(SessionRec.TestSupport.Repository.Root, "src", "Api", "wwwroot")}");
         foreach (var setting in settings)
         {
             info.ArgumentList.Add(setting);

@@ -87,6 +87,8 @@ public sealed class SecurityTests(ApiFixture api) : IClassFixture<ApiFixture>
     [InlineData("/scalar/v1")]
     [InlineData("/dashboard/")]
     [InlineData("/dashboard/dashboard.js")]
+    [InlineData("/demo/")]
+    [InlineData("/demo/sessionrec.js")]
     public async Task HealthAndTheApiReferenceNeedNoKey(string path)
     {
         using var client = api.Factory.CreateClient();

@@ -91,6 +91,8 @@ export interface ClientOptions {
     flushOnPageHide?: boolean;
     /** Told of events the service refused, events dropped from a full queue and failed deliveries. */
     onError?: (error: SessionRecError) => void;
+    /** Told of every event as it is queued, with the attribution the client added (a page's own ledger or debugging). */
+    onTrack?: (event: Readonly<TrackedEvent>) => void;
     /** The clock (tests). */
     now?: () => number;
 }
@@ -117,6 +119,7 @@ export declare class SessionRecClient {
     private readonly retryMaxMs;
     private readonly timeoutMs;
     private readonly onError;
+    private readonly onTrack;
     private readonly now;
     private queue;
     private readonly served;

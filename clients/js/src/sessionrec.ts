@@ -110,6 +110,8 @@ export interface ClientOptions {
   flushOnPageHide?: boolean;
   /** Told of events the service refused, events dropped from a full queue and failed deliveries. */
   onError?: (error: SessionRecError) => void;
+  /** Told of every event as it is queued, with the attribution the client added (a page's own ledger or debugging). */
+  onTrack?: (event: Readonly<TrackedEvent>) => void;
   /** The clock (tests). */
   now?: () => number;
 }
@@ -175,6 +177,7 @@ export class SessionRecClient {
   private readonly retryMaxMs: number;
   private readonly timeoutMs: number;
   private readonly onError: (error: SessionRecError) => void;
+  private readonly onTrack: (event: Readonly<TrackedEvent>) => void;
   private readonly now: () => number;
 
   private queue: TrackedEvent[] = [];
@@ -212,6 +215,7 @@ export class SessionRecClient {
     this.retryMaxMs = options.retryMaxMs ?? 30_000;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.onError = options.onError ?? (() => {});
+    this.onTrack = options.onTrack ?? (() => {});
     this.now = options.now ?? (() => Date.now());
     this.userId = options.userId ?? this.storedUserId();
 
@@ -358,6 +362,7 @@ export class SessionRecClient {
     if (position !== undefined) event.position = position;
 
     this.queue.push(event);
+    this.onTrack({ ...event });
     if (this.queue.length > this.maxQueue) {
       const dropped = this.queue.splice(0, this.queue.length - this.maxQueue);
       this.onError(new SessionRecError(0, "Queue full", `${dropped.length} undelivered event(s) dropped: the queue keeps ${this.maxQueue}.`, dropped.map((e) => e.event_id)));

@@ -66,9 +66,11 @@ async function until(condition, what, ms = 5000) {
 
 test("tracked events go out in one batch with ids, the user, the session and the key in the header only", async () => {
   const { fetch, calls } = scriptedFetch(accepted);
-  const c = client(fetch, { userId: "shopper-1" });
+  const seen = [];
+  const c = client(fetch, { userId: "shopper-1", onTrack: (e) => seen.push(e) });
 
   const ids = [c.view("a"), c.addToCart("a"), c.search("red lipstick")];
+  assert.deepEqual(seen.map((e) => e.event_id), ids);
   await until(() => c.pending === 0, "the batch to be acknowledged");
 
   assert.equal(calls.length, 1);

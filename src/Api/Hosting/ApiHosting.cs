@@ -135,14 +135,14 @@ public static class ApiHosting
         app.UseStatusCodePages();
         app.UseMiddleware<RequestTargetLimitMiddleware>();
 
-        // The analyst dashboard's static files (no data in them: every number comes from /v1/analytics with the
-        // analyst's key), served before authentication.
+        // The analyst dashboard's and the demo shop's static files (no data in them: every number comes from the API
+        // with the key the user gives the page), served before authentication.
         // A route would also match "/dashboard/" (routing ignores the trailing slash), hence middleware.
         app.Use((context, next) =>
         {
-            if (context.Request.Path.Value == "/dashboard")
+            if (context.Request.Path.Value is "/dashboard" or "/demo")
             {
-                context.Response.Redirect("/dashboard/");
+                context.Response.Redirect(context.Request.Path.Value + "/");
                 return Task.CompletedTask;
             }
 

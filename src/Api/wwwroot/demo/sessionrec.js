@@ -64,6 +64,7 @@ export class SessionRecClient {
         this.retryMaxMs = options.retryMaxMs ?? 30000;
         this.timeoutMs = options.timeoutMs ?? 10000;
         this.onError = options.onError ?? (() => { });
+        this.onTrack = options.onTrack ?? (() => { });
         this.now = options.now ?? (() => Date.now());
         this.userId = options.userId ?? this.storedUserId();
         // Events an earlier page tracked but could not deliver go first, with their ids (a resend is a duplicate at
@@ -204,6 +205,7 @@ export class SessionRecClient {
         if (position !== undefined)
             event.position = position;
         this.queue.push(event);
+        this.onTrack({ ...event });
         if (this.queue.length > this.maxQueue) {
             const dropped = this.queue.splice(0, this.queue.length - this.maxQueue);
             this.onError(new SessionRecError(0, "Queue full", `${dropped.length} undelivered event(s) dropped: the queue keeps ${this.maxQueue}.`, dropped.map((e) => e.event_id)));
