@@ -127,9 +127,71 @@ public sealed class PublishableKeyTests(ApiFixture api) : IClassFixture<ApiFixtu
         Assert.Contains("at most 100", (await many.ReadProblem()).GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
-    private async Task<string> CreatePublishableKeyAsync(string tenant, CancellationToken ct)
+    [Fact(Timeout = 120_000)]
+    public async Task BrowsersOnConfiguredOriginsMayCallTheStorefrontRoutesOnly()
     {
-        using var admin = api.Factory.ClientFor(ApiFactory.AdminKey);
+        var ct = TestContext.Current.CancellationToken;
+        await using var factory = new ApiFactory(api.Redis.ConnectionString, new Dictionary<string, string?> { ["Api:CorsOrigins:0"] = "https://shop.example" });
+        using var http = factory.CreateClient();
+
+        async Task<HttpResponseMessage> PreflightAsync(string path, string origin, string method)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Options, path);
+            request.Headers.Add("Origin", origin);
+            request.Headers.Add("Access-Control-Request-Method", method);
+            request.Headers.Add("Access-Control-Request-Headers", "authorization,content-type");
+            return await http.SendAsync(request, ct);
+        }
+
+        static string? AllowedOrigin(HttpResponseMessage response) =>
+            response.Headers.TryGetValues("Access-Control-Allow-Origin", out var values) ? values.Single() : null;
+
+        var events = await PreflightAsync("/v1/events", "https://shop.example", "POST");
+        Assert.True(events.IsSuccessStatusCode, $"preflight answered {(int)events.StatusCode}");
+        Assert.Equal("https://shop.example", AllowedOrigin(events));
+        Assert.Equal("https://shop.example", AllowedOrigin(await PreflightAsync("/v1/users/u/suggestions?q=li", "https://shop.example", "GET")));
+        Assert.Null(AllowedOrigin(await PreflightAsync("/v1/events", "https://elsewhere.example", "POST")));
+        Assert.Null(AllowedOrigin(await PreflightAsync("/v1/clicklog", "https://shop.example", "GET")));
+        Assert.Null(AllowedOrigin(await PreflightAsync("/v1/items", "https://shop.example", "PUT")));
+
+        using var browser = factory.ClientFor(await CreatePublishableKeyAsync(ApiFactory.TenantA, ct, factory));
+        using var get = new HttpRequestMessage(HttpMethod.Get, "/v1/users/cors-shopper/recommendations");
+        get.Headers.Add("Origin", "https://shop.example");
+        var recs = await browser.SendAsync(get, ct);
+        Assert.Equal(HttpStatusCode.OK, recs.StatusCode);
+        Assert.Equal("https://shop.example", AllowedOrigin(recs));
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task APublishableKeyHasItsOwnRateLimitPerAddress()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var factory = new ApiFactory(api.Redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Api:PublishableRateLimitPerSecond"] = "1",
+            ["Api:PublishableRateLimitBurst"] = "2",
+        });
+        using var browser = factory.ClientFor(await CreatePublishableKeyAsync(ApiFactory.TenantA, ct, factory));
+        using var server = factory.ClientFor(ApiFactory.KeyA);
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            statuses.Add((await browser.GetAsync("/v1/items?ids=x", ct)).StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+        var limited = await browser.GetAsync("/v1/items?ids=x", ct);
+        Assert.True(limited.Headers.RetryAfter is not null);
+        Assert.Contains("publishable key", (await limited.ReadProblem()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        // The tenant's secret key keeps its own, larger budget.
+        Assert.Equal(HttpStatusCode.OK, (await server.GetAsync("/v1/items?ids=x", ct)).StatusCode);
+    }
+
+    private async Task<string> CreatePublishableKeyAsync(string tenant, CancellationToken ct, ApiFactory? factory = null)
+    {
+        using var admin = (factory ?? api.Factory).ClientFor(ApiFactory.AdminKey);
         var response = await admin.PostJson("/v1/admin/keys", new { tenant, name = "storefront", scope = "publishable" });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return (await response.Read<CreatedKeyResponse>()).Key;

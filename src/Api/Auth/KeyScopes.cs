@@ -28,9 +28,13 @@ public sealed class PublishableKeyAllowed
 
 public static class KeyScopeExtensions
 {
-    /// <summary>Opens the route to publishable keys (browsers) as well as secret ones.</summary>
+    /// <summary>
+    /// Opens the route to publishable keys (browsers) as well as secret ones, and to browsers on the configured
+    /// origins (<c>Api:CorsOrigins</c>).
+    /// </summary>
     public static TBuilder AllowPublishableKey<TBuilder>(this TBuilder builder)
-        where TBuilder : IEndpointConventionBuilder => builder.WithMetadata(PublishableKeyAllowed.Instance);
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(PublishableKeyAllowed.Instance).RequireCors(Hosting.ApiHosting.StorefrontCorsPolicy);
 
     public static bool IsPublishable(this System.Security.Claims.ClaimsPrincipal user) => user.HasClaim(KeyScopes.Claim, KeyScopes.Publishable);
 }

@@ -105,6 +105,7 @@ public static class ApiHosting
         builder.Services.Configure<JsonOptions>(o => ConfigureJson(o.SerializerOptions));
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityScheme>());
         AddRateLimiting(builder);
+        AddStorefrontCors(builder);
 
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -151,6 +152,8 @@ public static class ApiHosting
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseMiddleware<BodySizeLimitMiddleware>();
+        app.UseRouting();
+        app.UseCors();
         app.UseAuthentication();
 
         // Before authorization, so that requests with a refused key are limited before their 401.
@@ -173,6 +176,23 @@ public static class ApiHosting
         return app;
     }
 
+    /// <summary>
+    /// Browsers on the configured origins may call the routes open to publishable keys (and no other: the policy is
+    /// attached to those endpoints alone); preflights are answered before authentication.
+    /// </summary>
+    private static void AddStorefrontCors(WebApplicationBuilder builder)
+    {
+        var origins = builder.Configuration.GetSection($"{ApiOptions.SectionName}:{nameof(ApiOptions.CorsOrigins)}").Get<string[]>() ?? [];
+        builder.Services.AddCors(cors => cors.AddPolicy(StorefrontCorsPolicy, policy => policy
+            .WithOrigins(origins)
+            .WithMethods("GET", "POST")
+            .WithHeaders("authorization", "content-type")
+            .WithExposedHeaders("retry-after")
+            .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
+    }
+
+    public const string StorefrontCorsPolicy = "storefront";
+
     private static void AddRateLimiting(WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(ApiOptions.SectionName).Get<ApiOptions>() ?? new ApiOptions();
@@ -183,15 +203,16 @@ public static class ApiHosting
                 // One bucket per API key; requests without an accepted key are the global limiter's (and then 401).
                 // A publishable key is shared by every browser of a shop: one bucket per key and client address.
                 var keyId = context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)?.Value;
-                if (keyId is not null && context.User.IsPublishable())
+                var publishable = keyId is not null && context.User.IsPublishable();
+                if (publishable)
                 {
                     keyId += "@" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
                 }
 
                 return keyId is null ? RateLimitPartition.GetNoLimiter("unauthenticated") : RateLimitPartition.GetTokenBucketLimiter(keyId, _ => new TokenBucketRateLimiterOptions
                 {
-                    TokenLimit = options.RateLimitBurst,
-                    TokensPerPeriod = options.RateLimitPerSecond,
+                    TokenLimit = publishable ? options.PublishableRateLimitBurst : options.RateLimitBurst,
+                    TokensPerPeriod = publishable ? options.PublishableRateLimitPerSecond : options.RateLimitPerSecond,
                     ReplenishmentPeriod = TimeSpan.FromSeconds(1),
                     QueueLimit = 0,
                     AutoReplenishment = true,
@@ -217,7 +238,9 @@ public static class ApiHosting
                     title: "Too many requests",
                     detail: RefusedKey(context.HttpContext)
                         ? $"Too many requests with a refused API key from this address (limit {options.FailedAuthPerSecond} per second). Retry after {retryAfter} s."
-                        : $"This API key's rate limit is {options.RateLimitPerSecond} requests per second. Retry after {retryAfter} s.")
+                        : context.HttpContext.User.IsPublishable()
+                            ? $"A publishable key's rate limit is {options.PublishableRateLimitPerSecond} requests per second from one address. Retry after {retryAfter} s."
+                            : $"This API key's rate limit is {options.RateLimitPerSecond} requests per second. Retry after {retryAfter} s.")
                     .ExecuteAsync(context.HttpContext);
             };
         });

@@ -42,6 +42,22 @@ public sealed class ApiOptions
     public int RateLimitBurst { get; set; } = 10_000;
 
     /// <summary>
+    /// Requests per second with a publishable key, per key and client address (one shopper's browser; a shared key
+    /// must not let one address use the whole shop's budget), and the bucket size.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int PublishableRateLimitPerSecond { get; set; } = 50;
+
+    [Range(1, 10_000_000)]
+    public int PublishableRateLimitBurst { get; set; } = 200;
+
+    /// <summary>
+    /// Web origins (e.g. https://shop.example.com) whose pages may call the routes open to publishable keys from the
+    /// browser (CORS). Empty by default: only pages the service serves itself (the demo shop) can.
+    /// </summary>
+    public string[] CorsOrigins { get; set; } = [];
+
+    /// <summary>
     /// Requests per second, per client address, that carry an Authorization header the service does not accept
     /// (guessing keys costs a client this rate, and the log stays small); the bucket holds twice as many.
     /// </summary>
