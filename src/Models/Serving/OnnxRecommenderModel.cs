@@ -15,6 +15,7 @@ public sealed class OnnxRecommenderModel : IDisposable
 {
     private const int ItemChunk = 4096;
 
+    private readonly InFlightGuard _calls = new();
     private readonly InferenceSession _items;
     private readonly InferenceSession _sessions;
     private readonly InferenceSession? _rounds;
@@ -144,6 +145,7 @@ public sealed class OnnxRecommenderModel : IDisposable
     /// <summary>Item vectors [items, Dim]: the metadata encoder, plus the trained residual of each item that has one.</summary>
     public float[] EncodeItems(IReadOnlyList<ImportItem> items)
     {
+        using var call = _calls.Enter(this);
         var dim = Dim;
         var result = new float[items.Count * dim];
         for (var start = 0; start < items.Count; start += ItemChunk)
@@ -202,6 +204,7 @@ public sealed class OnnxRecommenderModel : IDisposable
     /// </summary>
     public float[] EncodeSessions(float[] sessionItems, int batch, int length, long[] lastPosition)
     {
+        using var call = _calls.Enter(this);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Manifest.MaxLength);
         using var items = OrtValue.CreateTensorValueFromMemory(sessionItems, [batch, length, Dim]);
         using var last = OrtValue.CreateTensorValueFromMemory(lastPosition, [batch]);
@@ -216,6 +219,7 @@ public sealed class OnnxRecommenderModel : IDisposable
     /// </summary>
     public (float[] Session, float[] User) EncodeSessionsWithUser(float[] sessionItems, int batch, int length, long[] lastPosition)
     {
+        using var call = _calls.Enter(this);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Manifest.MaxLength);
         using var items = OrtValue.CreateTensorValueFromMemory(sessionItems, [batch, length, Dim]);
         using var last = OrtValue.CreateTensorValueFromMemory(lastPosition, [batch]);
@@ -239,6 +243,7 @@ public sealed class OnnxRecommenderModel : IDisposable
     /// </summary>
     public (float[] Session, float[] User, float[] State) EncodeRound(float[] sessionItems, int batch, int length, long[] lastPosition, float[] retrieved, int retrievedCount, float[] previousUser, float[] previousState)
     {
+        using var call = _calls.Enter(this);
         if (_rounds is null || Manifest.MultiRound is not { } settings)
         {
             throw new InvalidOperationException($"Model {Version} has no round encoder.");
@@ -264,8 +269,14 @@ public sealed class OnnxRecommenderModel : IDisposable
         return (outputs[0].GetTensorDataAsSpan<float>().ToArray(), outputs[1].GetTensorDataAsSpan<float>().ToArray(), outputs[2].GetTensorDataAsSpan<float>().ToArray());
     }
 
+    /// <summary>Frees the ONNX Runtime sessions once no call runs (a call after this throws <see cref="ObjectDisposedException"/>).</summary>
     public void Dispose()
     {
+        if (!_calls.Close(TimeSpan.FromSeconds(30)))
+        {
+            return; // a call still runs: leave the sessions to the process rather than free them under it
+        }
+
         _items.Dispose();
         _sessions.Dispose();
         _rounds?.Dispose();

@@ -11,15 +11,20 @@ using SessionRec.KnowledgeStore.Linking;
 public sealed class SemanticEncoder : ITextEncoder, IDisposable
 {
     private readonly Lazy<MiniLmEncoder> _encoder = new(() => new MiniLmEncoder());
+    private readonly Models.Serving.InFlightGuard _calls = new();
 
     public int Dimension => 384;
 
-    public float[][] Encode(IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
-        _encoder.Value.Encode(texts, cancellationToken);
+    public float[][] Encode(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
+    {
+        using var call = _calls.Enter(this);
+        return _encoder.Value.Encode(texts, cancellationToken);
+    }
 
+    /// <summary>The silo stops: frees the encoder once no encoding runs (background knowledge work may still be encoding).</summary>
     public void Dispose()
     {
-        if (_encoder.IsValueCreated)
+        if (_calls.Close(TimeSpan.FromSeconds(30)) && _encoder.IsValueCreated)
         {
             _encoder.Value.Dispose();
         }
