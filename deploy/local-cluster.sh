@@ -4,6 +4,7 @@
 #
 #   deploy/local-cluster.sh up [--redis-cluster]   build (Release), start everything, wait until both APIs are ready
 #   deploy/local-cluster.sh status                 which processes run, and the APIs' readiness
+#   deploy/local-cluster.sh start <name>           start one process again (silo-1..3, api-1..2, redis) as `up` did
 #   deploy/local-cluster.sh down                   stop everything (the data stays in .local-cluster/)
 #
 # The store is one redis-server (AOF, fsync always), or with --redis-cluster a 3-master Redis Cluster. The APIs
@@ -25,7 +26,7 @@ alive() { kill -0 "$1" 2>/dev/null; }
 
 start() { # name, then the command; its output goes to logs/<name>.log, its pid to pids/<name>.pid
   local name="$1"; shift
-  "$@" > "$state/logs/$name.log" 2>&1 &
+  "$@" >> "$state/logs/$name.log" 2>&1 &
   echo $! > "$state/pids/$name.pid"
 }
 
@@ -47,6 +48,15 @@ up() {
   if [[ -n "$(pids)" ]]; then
     for pid in $(pids); do alive "$pid" && { echo "already running (deploy/local-cluster.sh down first)" >&2; exit 1; }; done
   fi
+
+  # A port taken by another process (an earlier cluster left running) would make its process fail to start while
+  # the other one answers in its place: refuse instead.
+  for port in "${redis_ports[@]}" "${silo_ports[@]}" "${gateway_ports[@]}" "${api_ports[@]}"; do
+    if (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "port $port is in use (an earlier cluster still running? deploy/local-cluster.sh down, with its folder)" >&2
+      exit 1
+    fi
+  done
 
   mkdir -p "$state/logs" "$state/pids" "$state/models"
   rm -f "$state"/pids/*.pid
@@ -73,27 +83,14 @@ up() {
     done
     redis="$(IFS=,; echo "${nodes[*]}")"
   else
-    mkdir -p "$state/redis"
-    start redis redis-server --port "${redis_ports[0]}" --bind 127.0.0.1 --dir "$state/redis" --appendonly yes \
-      --appendfsync always --save ""
-    wait_for "redis-server" 10 redis-cli -p "${redis_ports[0]}" ping
+    launch redis
     redis="127.0.0.1:${redis_ports[0]}"
   fi
 
+  echo "$redis" > "$state/redis.txt"
   [[ -f "$state/api-key.txt" ]] || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$state/api-key.txt"
-  local key
-  key="$(cat "$state/api-key.txt")"
-  local common=(ConnectionStrings__Redis="$redis" Orleans__ClusterId=local Models__Path="$state/models")
-
-  for i in 0 1 2; do
-    start "silo-$((i + 1))" env "${common[@]}" OTEL_SERVICE_NAME="sessionrec-silo-$((i + 1))" Orleans__SiloPort="${silo_ports[$i]}" \
-      Orleans__GatewayPort="${gateway_ports[$i]}" dotnet "$root/src/Silo/bin/Release/net10.0/SessionRec.Silo.dll"
-  done
-
-  for i in 0 1; do
-    start "api-$((i + 1))" env "${common[@]}" OTEL_SERVICE_NAME="sessionrec-api-$((i + 1))" Orleans__Role=Client Urls="http://127.0.0.1:${api_ports[$i]}" \
-      Auth__Keys__0__Key="$key" Auth__Keys__0__Tenant=default Storage__DataPath="$state/api-$((i + 1))" \
-      dotnet "$root/src/Api/bin/Release/net10.0/SessionRec.Api.dll"
+  for name in silo-1 silo-2 silo-3 api-1 api-2; do
+    launch "$name"
   done
 
   for port in "${api_ports[@]}"; do
@@ -102,6 +99,46 @@ up() {
 
   echo "up: 3 silos, 2 APIs (http://127.0.0.1:${api_ports[0]}, http://127.0.0.1:${api_ports[1]}), store $redis"
   echo "key: $state/api-key.txt   logs: $state/logs/   stop: deploy/local-cluster.sh down"
+}
+
+# Starts one process of the cluster with the settings `up` gave it (the single redis-server, a silo or an API).
+launch() {
+  local name="$1"
+  local redis key i
+  redis="$(cat "$state/redis.txt" 2>/dev/null || echo "127.0.0.1:${redis_ports[0]}")"
+  key="$(cat "$state/api-key.txt" 2>/dev/null || true)"
+  local common=(ConnectionStrings__Redis="$redis" Orleans__ClusterId=local Models__Path="$state/models")
+  case "$name" in
+    redis)
+      mkdir -p "$state/redis"
+      start redis redis-server --port "${redis_ports[0]}" --bind 127.0.0.1 --dir "$state/redis" --appendonly yes \
+        --appendfsync always --save ""
+      wait_for "redis-server" 10 redis-cli -p "${redis_ports[0]}" ping
+      ;;
+    silo-[123])
+      i=$((${name#silo-} - 1))
+      start "$name" env "${common[@]}" OTEL_SERVICE_NAME="sessionrec-$name" Orleans__SiloPort="${silo_ports[$i]}" \
+        Orleans__GatewayPort="${gateway_ports[$i]}" dotnet "$root/src/Silo/bin/Release/net10.0/SessionRec.Silo.dll"
+      ;;
+    api-[12])
+      i=$((${name#api-} - 1))
+      start "$name" env "${common[@]}" OTEL_SERVICE_NAME="sessionrec-$name" Orleans__Role=Client Urls="http://127.0.0.1:${api_ports[$i]}" \
+        Auth__Keys__0__Key="$key" Auth__Keys__0__Tenant=default Storage__DataPath="$state/$name" \
+        dotnet "$root/src/Api/bin/Release/net10.0/SessionRec.Api.dll"
+      ;;
+    *) echo "no process named '$name' (silo-1..3, api-1..2, redis)" >&2; return 2 ;;
+  esac
+}
+
+start_one() {
+  local name="${1:-}"
+  local file="$state/pids/$name.pid"
+  if [[ -f "$file" ]] && alive "$(cat "$file")"; then
+    echo "$name is running" >&2
+    return 1
+  fi
+  launch "$name"
+  echo "started $name (pid $(cat "$file"))"
 }
 
 status() {
@@ -135,6 +172,7 @@ down() {
 case "${1:-}" in
   up) shift; up "$@" ;;
   status) status ;;
+  start) shift; start_one "$@" ;;
   down) down ;;
-  *) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

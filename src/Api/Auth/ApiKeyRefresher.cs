@@ -39,8 +39,10 @@ public sealed partial class ApiKeyRefresher(
             {
                 await registry.RefreshAsync();
             }
-            catch (RedisException e)
+            catch (Exception e) when (e is RedisException or RedisTimeoutException)
             {
+                // RedisTimeoutException is a TimeoutException, not a RedisException: both mean "the store did not
+                // answer" here, and neither may stop the host (the chaos suite's Redis restart stopped every API).
                 // Keep serving with the keys known; the next tick tries again.
                 LogRefreshFailed(logger, e);
             }

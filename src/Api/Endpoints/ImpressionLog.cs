@@ -94,6 +94,13 @@ public sealed partial class ImpressionLog(IClickLog clickLog, ILogger<Impression
                         LogRetry(logger, e, impressions.Count, attempt);
                         await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5_000, 100 * attempt)), cancellationToken);
                     }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // Minutes of a store that does not answer: the served lists are dropped, the API keeps serving
+                        // (an exception here would stop the host, and every request with it).
+                        LogDropped(logger, e, impressions.Count, attempt);
+                        break;
+                    }
                 }
             }
 
@@ -119,6 +126,9 @@ public sealed partial class ImpressionLog(IClickLog clickLog, ILogger<Impression
             });
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Count} impressions failed {Attempts} times; they are dropped (their lists will not be credited in analytics)")]
+    private static partial void LogDropped(ILogger logger, Exception exception, int count, int attempts);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Writing {Count} impressions failed (attempt {Attempt}); retrying")]
     private static partial void LogRetry(ILogger logger, Exception exception, int count, int attempt);
