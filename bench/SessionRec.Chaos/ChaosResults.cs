@@ -32,6 +32,7 @@ public static class ChaosResults
                 p99_ms_after = r.P99MsAfter,
                 fault_s = r.FaultS,
                 failures = r.Failures,
+                died = r.Died,
             }),
         };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!);
@@ -49,7 +50,8 @@ public static class ChaosResults
         md.AppendLine("Recovery: seconds from the fault until the last failed request ended. \"During\": requests started between the fault and");
         md.AppendLine("recovery (or the end of the fault, if later); \"after\": the rest of the scenario. Lost: acknowledged event ids missing");
         md.AppendLine("from the click log; duplicated: event ids logged more than once. Requests and failures count from the fault on (the fault");
-        md.AppendLine("comes after 3 s without errors); chaos.json lists the first 40 failures of each scenario (time after the fault, API, status).");
+        md.AppendLine("comes after 3 s without errors); chaos.json lists the first 40 failures of each scenario (time after the fault, API, status)");
+        md.AppendLine("and the processes that died of a fault's consequences (none is expected: a process is killed only by the fault itself).");
         md.AppendLine();
         md.AppendLine("| scenario | acknowledged | lost | duplicated | requests | failed (statuses) | recovery s | fault s | p99 ms during | p99 ms after |");
         md.AppendLine("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|");

@@ -10,7 +10,7 @@ public sealed record Scenario(string Name, Func<LocalCluster, CancellationToken,
 /// <summary>One scenario's figures (targets.md, "Chaos results").</summary>
 public sealed record ChaosRow(
     string Scenario, int Acknowledged, int Lost, int Duplicated, int Requests, int FailedRequests, IReadOnlyDictionary<string, int> FailedStatuses,
-    double RecoveryS, double P99MsDuring, double P99MsAfter, double FaultS, IReadOnlyList<string> Failures);
+    double RecoveryS, double P99MsDuring, double P99MsAfter, double FaultS, IReadOnlyList<string> Failures, IReadOnlyList<string> Died);
 
 /// <summary>
 /// Runs scenarios one after another against a running local cluster, each under load: 3 s of load, the fault, then
@@ -39,7 +39,7 @@ public sealed class ChaosRunner(LocalCluster cluster, int clients, Action<string
 
     public async Task<IReadOnlyList<ChaosRow>> RunAsync(IReadOnlyList<Scenario> scenarios, CancellationToken ct)
     {
-        var runs = new List<(Scenario Scenario, string Prefix, Load Load, double FaultAt, double FaultEnd, double End)>();
+        var runs = new List<(Scenario Scenario, string Prefix, Load Load, double FaultAt, double FaultEnd, double End, IReadOnlyList<string> Died)>();
         var run = Guid.NewGuid().ToString("N")[..6];
         for (var i = 0; i < scenarios.Count; i++)
         {
@@ -76,14 +76,14 @@ public sealed class ChaosRunner(LocalCluster cluster, int clients, Action<string
             }
 
             await load.StopAsync(TimeSpan.FromSeconds(60));
-            runs.Add((scenario, prefix, load, faultAt, faultEnd, load.Now));
-            await EnsureAllUpAsync(ct);
+            var died = await EnsureAllUpAsync(ct);
+            runs.Add((scenario, prefix, load, faultAt, faultEnd, load.Now, died));
         }
 
         progress("reading the click log back");
         var logged = await ReadLoggedIdsAsync(ct);
         var rows = new List<ChaosRow>();
-        foreach (var (scenario, prefix, load, faultAt, faultEnd, _) in runs)
+        foreach (var (scenario, prefix, load, faultAt, faultEnd, _, died) in runs)
         {
             var samples = load.Samples.Where(s => s.At >= faultAt).ToList();
             var acknowledged = load.Acknowledged;
@@ -104,21 +104,27 @@ public sealed class ChaosRunner(LocalCluster cluster, int clients, Action<string
                 P99(samples.Where(s => s.At > recoveredAt)),
                 Math.Round(faultEnd - faultAt, 1),
                 [.. failures.Take(40).Select(f => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"+{f.At - faultAt:0.0}s api-{f.Api + 1} {(f.Write ? "POST events" : "GET recs")} {(f.Status == 0 ? "no answer" : f.Status.ToString(System.Globalization.CultureInfo.InvariantCulture))} after {f.Ms:0} ms"))]));
+                    $"+{f.At - faultAt:0.0}s api-{f.Api + 1} {(f.Write ? "POST events" : "GET recs")} {(f.Status == 0 ? "no answer" : f.Status.ToString(System.Globalization.CultureInfo.InvariantCulture))} after {f.Ms:0} ms"))],
+                died));
             await load.DisposeAsync();
         }
 
         return rows;
     }
 
-    /// <summary>Brings back any process a scenario left down, and waits for both APIs.</summary>
-    private async Task EnsureAllUpAsync(CancellationToken ct)
+    /// <summary>
+    /// Brings back any process that is down after the scenario (one the fault did not start again: it died of the
+    /// fault's consequences), and waits for both APIs. Returns the names it had to start.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> EnsureAllUpAsync(CancellationToken ct)
     {
+        var died = new List<string>();
         foreach (var name in new[] { "redis" }.Concat(LocalCluster.Silos).Concat(["api-1", "api-2"]))
         {
             if (!cluster.Alive(name))
             {
-                progress($"    starting {name} again");
+                progress($"    {name} is down: starting it again");
+                died.Add(name);
                 await cluster.StartAsync(name, ct);
             }
         }
@@ -127,6 +133,8 @@ public sealed class ChaosRunner(LocalCluster cluster, int clients, Action<string
         {
             await cluster.WaitReadyAsync(api, TimeSpan.FromSeconds(90), ct);
         }
+
+        return died;
     }
 
     /// <summary>How often each event id of the tenant's log appears in it (impressions, which have server ids, aside).</summary>

@@ -50,6 +50,11 @@ public sealed class LocalClusterScriptTests
                 TestContext.Current.SendDiagnosticMessage($"{row.Scenario}: {row.Acknowledged} acknowledged, {row.FailedRequests} failed requests, recovery {row.RecoveryS} s");
                 Assert.True(row.Acknowledged > 0, $"{row.Scenario}: the load got nothing acknowledged");
                 Assert.Equal((row.Scenario, 0, 0), (row.Scenario, row.Lost, row.Duplicated));
+
+                // No process died of the fault's consequences (every API stopped when Redis timed out, once), and a
+                // store or silo outage is a 503 to retry, never a 500.
+                Assert.Empty(row.Died);
+                Assert.DoesNotContain("500", row.FailedStatuses.Keys);
             }
         }
         finally

@@ -35,7 +35,7 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
 
     private static bool IsWrite(HttpRequest request) => !HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method);
 
-    private static (int Status, string Title, string Detail) Classify(Exception exception, bool write) => exception switch
+    internal static (int Status, string Title, string Detail) Classify(Exception exception, bool write) => exception switch
     {
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
             (413, "Request body too large", exception.Message),
