@@ -47,7 +47,7 @@ public static class ChaosResults
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Machine: {machine}. Command: `{command}`.");
         md.AppendLine();
-        md.AppendLine("Recovery: seconds from the fault until the last failed request ended. \"During\": requests started between the fault and");
+        md.AppendLine("Recovery: seconds from the fault until the last failed request ended (in a rolling restart, the longest of its steps). \"During\": requests started between the fault and");
         md.AppendLine("recovery (or the end of the fault, if later); \"after\": the rest of the scenario. Lost: acknowledged event ids missing");
         md.AppendLine("from the click log; duplicated: event ids logged more than once. Requests and failures count from the fault on (the fault");
         md.AppendLine("comes after 3 s without errors); chaos.json lists the first 40 failures of each scenario (time after the fault, API, status)");

@@ -4,8 +4,11 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 
-/// <summary>A fault: what it does to the cluster; it returns once the fault is over (killed processes started again).</summary>
-public sealed record Scenario(string Name, Func<LocalCluster, CancellationToken, Task> Inject);
+/// <summary>
+/// A fault: what it does to the cluster; it returns once the fault is over (killed processes started again). A fault
+/// of several steps (a rolling restart) calls the mark action as each later step begins: recovery is measured per step.
+/// </summary>
+public sealed record Scenario(string Name, Func<LocalCluster, Action, CancellationToken, Task> Inject);
 
 /// <summary>One scenario's figures (targets.md, "Chaos results").</summary>
 public sealed record ChaosRow(
@@ -39,7 +42,7 @@ public sealed class ChaosRunner(LocalCluster cluster, int clients, Action<string
 
     public async Task<IReadOnlyList<ChaosRow>> RunAsync(IReadOnlyList<Scenario> scenarios, CancellationToken ct)
     {
-        var runs = new List<(Scenario Scenario, string Prefix, Load Load, double FaultAt, double FaultEnd, double End, IReadOnlyList<string> Died)>();
+        var runs = new List<(Scenario Scenario, string Prefix, Load Load, List<double> Steps, double FaultEnd, double End, IReadOnlyList<string> Died)>();
         var run = Guid.NewGuid().ToString("N")[..6];
         for (var i = 0; i < scenarios.Count; i++)
         {
@@ -62,7 +65,8 @@ public sealed class ChaosRunner(LocalCluster cluster, int clients, Action<string
             }
 
             var faultAt = load.Now;
-            await scenario.Inject(cluster, ct);
+            var steps = new List<double> { faultAt };
+            await scenario.Inject(cluster, () => steps.Add(load.Now), ct);
             var faultEnd = load.Now;
             progress($"    fault over after {faultEnd - faultAt:0.0} s; waiting for {QuietAfter.TotalSeconds:0} s without errors");
             while (true)
@@ -77,18 +81,28 @@ public sealed class ChaosRunner(LocalCluster cluster, int clients, Action<string
 
             await load.StopAsync(TimeSpan.FromSeconds(60));
             var died = await EnsureAllUpAsync(ct);
-            runs.Add((scenario, prefix, load, faultAt, faultEnd, load.Now, died));
+            runs.Add((scenario, prefix, load, steps, faultEnd, load.Now, died));
         }
 
         progress("reading the click log back");
         var logged = await ReadLoggedIdsAsync(ct);
         var rows = new List<ChaosRow>();
-        foreach (var (scenario, prefix, load, faultAt, faultEnd, _, died) in runs)
+        foreach (var (scenario, prefix, load, steps, faultEnd, _, died) in runs)
         {
+            var faultAt = steps[0];
             var samples = load.Samples.Where(s => s.At >= faultAt).ToList();
             var acknowledged = load.Acknowledged;
             var failures = samples.Where(s => s.Failed).ToList();
-            var recovery = failures.Count == 0 ? 0 : failures.Max(s => s.At + (s.Ms / 1000)) - faultAt;
+
+            // Per step: from the step until the last failed request started before the next step ended.
+            var recovery = 0.0;
+            for (var i = 0; i < steps.Count; i++)
+            {
+                var next = i + 1 < steps.Count ? steps[i + 1] : double.MaxValue;
+                var inStep = failures.Where(f => f.At >= steps[i] && f.At < next).ToList();
+                recovery = Math.Max(recovery, inStep.Count == 0 ? 0 : inStep.Max(f => f.At + (f.Ms / 1000)) - steps[i]);
+            }
+
             var recoveredAt = faultAt + Math.Max(recovery, faultEnd - faultAt);
             rows.Add(new ChaosRow(
                 scenario.Name,
@@ -171,7 +185,7 @@ public sealed class ChaosRunner(LocalCluster cluster, int clients, Action<string
         return ms.Length == 0 ? 0 : Math.Round(ms[Math.Min(ms.Length - 1, (int)Math.Ceiling(ms.Length * 0.99) - 1)], 1);
     }
 
-    private static Scenario KillSilo(string silo) => new($"kill -9 {silo}", async (c, ct) =>
+    private static Scenario KillSilo(string silo) => new($"kill -9 {silo}", async (c, _, ct) =>
     {
         var starts = c.StartsLogged(silo);
         await c.SignalAsync(silo, "KILL", ct);
@@ -180,7 +194,7 @@ public sealed class ChaosRunner(LocalCluster cluster, int clients, Action<string
         await c.WaitStartedAsync(silo, starts, TimeSpan.FromSeconds(90), ct);
     });
 
-    private static Scenario KillApi(string api) => new($"kill -9 {api}", async (c, ct) =>
+    private static Scenario KillApi(string api) => new($"kill -9 {api}", async (c, _, ct) =>
     {
         await c.SignalAsync(api, "KILL", ct);
         await c.WaitExitAsync(api, TimeSpan.FromSeconds(10), ct);
@@ -188,7 +202,7 @@ public sealed class ChaosRunner(LocalCluster cluster, int clients, Action<string
         await c.WaitReadyAsync(LocalCluster.Apis[int.Parse(api[^1..], System.Globalization.CultureInfo.InvariantCulture) - 1], TimeSpan.FromSeconds(90), ct);
     });
 
-    private static readonly Scenario KillRedis = new("kill -9 redis-server, restart after 2 s", async (c, ct) =>
+    private static readonly Scenario KillRedis = new("kill -9 redis-server, restart after 2 s", async (c, _, ct) =>
     {
         await c.SignalAsync("redis", "KILL", ct);
         await c.WaitExitAsync("redis", TimeSpan.FromSeconds(10), ct);
@@ -200,7 +214,7 @@ public sealed class ChaosRunner(LocalCluster cluster, int clients, Action<string
     /// SIGSTOP past the membership timeout (Orleans declares a silo dead after 3 missed 5-s probes), then SIGCONT: the
     /// silo learns it was declared dead and stops; it is started again.
     /// </summary>
-    private static Scenario PauseSilo(string silo, TimeSpan pause) => new($"SIGSTOP {silo} for {pause.TotalSeconds:0} s, then SIGCONT", async (c, ct) =>
+    private static Scenario PauseSilo(string silo, TimeSpan pause) => new($"SIGSTOP {silo} for {pause.TotalSeconds:0} s, then SIGCONT", async (c, _, ct) =>
     {
         var starts = c.StartsLogged(silo);
         await c.SignalAsync(silo, "STOP", ct);
@@ -213,10 +227,15 @@ public sealed class ChaosRunner(LocalCluster cluster, int clients, Action<string
         }
     });
 
-    private static readonly Scenario RollingRestart = new("rolling restart of every silo (SIGTERM, start, next)", async (c, ct) =>
+    private static readonly Scenario RollingRestart = new("rolling restart of every silo (SIGTERM, start, next)", async (c, mark, ct) =>
     {
         foreach (var silo in LocalCluster.Silos)
         {
+            if (silo != LocalCluster.Silos[0])
+            {
+                mark();
+            }
+
             var starts = c.StartsLogged(silo);
             await c.SignalAsync(silo, "TERM", ct);
             if (!await c.WaitExitAsync(silo, TimeSpan.FromSeconds(30), ct))

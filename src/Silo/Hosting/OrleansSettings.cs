@@ -30,6 +30,20 @@ public sealed class OrleansSettings
     /// <summary>How long a grain call may take before it fails.</summary>
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Failure detection (Orleans's ClusterMembershipOptions): a silo that misses <see cref="MissedProbesLimit"/> probes
+    /// (timeouts adapt between half of <see cref="ProbeTimeout"/> and <see cref="MaxProbeTimeout"/>) is suspected and,
+    /// with enough votes, declared dead and its grains move — unless a message arrived from it within
+    /// MaxProbeTimeout × MissedProbesLimit. Orleans's defaults (5 s, 20 s, 3) take ~20 s to declare a hung silo dead;
+    /// shorter values fail over sooner and risk declaring dead a silo that was only starved of CPU that long (it then
+    /// stops, and is started again). Unset: Orleans's defaults.
+    /// </summary>
+    public TimeSpan? ProbeTimeout { get; set; }
+
+    public TimeSpan? MaxProbeTimeout { get; set; }
+
+    public int? MissedProbesLimit { get; set; }
+
     public const int DefaultSiloPort = 11111;
 
     public const int DefaultGatewayPort = 30000;

@@ -92,6 +92,19 @@ public static class SiloHosting
 
         // A call to a grain on a silo that died fails after this long (then 503 + Retry-After), not Orleans' 30 s.
         silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout(configuration));
+        var settings = OrleansSettings.From(configuration);
+        silo.Configure<ClusterMembershipOptions>(o =>
+        {
+            if (settings.ProbeTimeout is { } probe)
+            {
+                o.ProbeTimeout = probe;
+                o.MinProbeTimeout = probe / 2;
+                o.MaxProbeTimeout = probe * 4;
+            }
+
+            o.MaxProbeTimeout = settings.MaxProbeTimeout ?? o.MaxProbeTimeout;
+            o.NumMissedProbesLimit = settings.MissedProbesLimit ?? o.NumMissedProbesLimit;
+        });
 
         silo.Services.AddOptions<SessionOptions>()
             .Bind(configuration.GetSection(SessionOptions.SectionName))
