@@ -11,19 +11,13 @@ using Microsoft.Playwright;
 [Collection(AnalyticsCollection.Name)]
 public sealed class DashboardBrowserTests(AnalyticsFixture fixture)
 {
-    private const string Chromium = "/usr/bin/chromium";
 
     [Fact]
     public async Task TheDashboardChartsTheLogsNumbersAndDrillsIntoASession()
     {
-        Assert.SkipWhen(!File.Exists(Chromium), $"{Chromium} is not installed (apt-get install chromium; .ci/run does).");
+        HeadlessChromium.SkipWhenAbsent();
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1400 } });
         var errors = new List<string>();
         page.PageError += (_, error) => errors.Add(error);

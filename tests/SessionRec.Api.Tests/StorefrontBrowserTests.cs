@@ -16,7 +16,6 @@ using SessionRec.TestSupport;
 /// </summary>
 public sealed class StorefrontBrowserTests : IDisposable
 {
-    private const string Chromium = "/usr/bin/chromium";
     private readonly string _data = Directory.CreateTempSubdirectory("sessionrec-storefront-").FullName;
     private readonly EmbeddedApiProcess _service;
 
@@ -31,7 +30,7 @@ public sealed class StorefrontBrowserTests : IDisposable
     [Fact(Timeout = 420_000)]
     public async Task AShoppersEventsArriveExactlyOnceAndAttributedThoughTheServiceStopsMidSession()
     {
-        Assert.SkipWhen(!File.Exists(Chromium), $"{Chromium} is not installed (apt-get install chromium; .ci/run does).");
+        HeadlessChromium.SkipWhenAbsent();
         var ct = TestContext.Current.CancellationToken;
         await _service.StartAsync();
         using var secret = _service.ClientFor();
@@ -39,12 +38,7 @@ public sealed class StorefrontBrowserTests : IDisposable
         await SeedAsync(secret, ct);
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
         page.SetDefaultTimeout(30_000);
         var errors = new List<string>();
