@@ -9,13 +9,14 @@ public static class ChaosResults
 {
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    public static void Write(string jsonPath, IReadOnlyList<ChaosRow> rows, string machine, string command)
+    public static void Write(string jsonPath, IReadOnlyList<ChaosRow> rows, string machine, string command, IReadOnlyDictionary<string, string> settings)
     {
         var document = new
         {
             kind = "chaos",
             machine,
             command,
+            settings,
             date = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             load = $"{Load.EventsPerBatch} events per batch plus one recommendation request per turn, closed loop, both APIs",
             rows = rows.Select(r => new
@@ -37,15 +38,19 @@ public static class ChaosResults
         };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!);
         File.WriteAllText(jsonPath, JsonSerializer.Serialize(document, Options) + "\n");
-        File.WriteAllText(Path.ChangeExtension(jsonPath, ".md"), Markdown(rows, machine, command));
+        File.WriteAllText(Path.ChangeExtension(jsonPath, ".md"), Markdown(rows, machine, command, settings));
     }
 
-    public static string Markdown(IReadOnlyList<ChaosRow> rows, string machine, string command)
+    public static string Markdown(IReadOnlyList<ChaosRow> rows, string machine, string command, IReadOnlyDictionary<string, string> settings)
     {
         var md = new StringBuilder();
         md.AppendLine("# Chaos under load (local cluster: 3 silos, 2 APIs as clients, redis-server with AOF fsync always)");
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Machine: {machine}. Command: `{command}`.");
+        md.AppendLine();
+        md.AppendLine(settings.Count == 0
+            ? "Settings: Orleans's defaults (response timeout 5 s, membership probes, gateway list refreshed every minute)."
+            : "Settings of every process: " + string.Join(", ", settings.Select(s => $"`{s.Key}` = {s.Value}")) + ".");
         md.AppendLine();
         md.AppendLine("Recovery: seconds from the fault until the last failed request ended (in a rolling restart, the longest of its steps). \"During\": requests started between the fault and");
         md.AppendLine("recovery (or the end of the fault, if later); \"after\": the rest of the scenario. Lost: acknowledged event ids missing");

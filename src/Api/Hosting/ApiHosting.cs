@@ -66,6 +66,7 @@ public static class ApiHosting
                 .UseRedisClustering(redis!)
                 .AddActivityPropagation()
                 .Configure<Orleans.Configuration.ClientMessagingOptions>(o => o.ResponseTimeout = SiloHosting.ResponseTimeout(configuration))
+                .Configure<Orleans.Configuration.GatewayOptions>(o => o.GatewayListRefreshPeriod = orleans.GatewayListRefreshPeriod ?? o.GatewayListRefreshPeriod)
                 .Configure<Orleans.Configuration.ClusterOptions>(o =>
                 {
                     o.ClusterId = orleans.ClusterId;

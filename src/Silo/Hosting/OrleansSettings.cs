@@ -44,6 +44,12 @@ public sealed class OrleansSettings
 
     public int? MissedProbesLimit { get; set; }
 
+    /// <summary>
+    /// How often an API joined as a client re-reads the silos' gateways (Orleans's default: 1 minute). A silo that
+    /// hangs keeps its connections open, so a client learns it is gone from this list, not from a closed connection.
+    /// </summary>
+    public TimeSpan? GatewayListRefreshPeriod { get; set; }
+
     public const int DefaultSiloPort = 11111;
 
     public const int DefaultGatewayPort = 30000;
