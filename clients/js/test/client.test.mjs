@@ -125,23 +125,19 @@ test("a network failure and a 503 are retried with the same event ids, after Ret
 });
 
 test("429s back off exponentially up to the maximum", async () => {
-  const { fetch, calls } = scriptedFetch(
-    () => problem(429, "Too many requests", "slow down"),
-    () => problem(429, "Too many requests", "slow down"),
-    () => problem(429, "Too many requests", "slow down"),
-    () => problem(429, "Too many requests", "slow down"),
-    accepted,
-  );
-  const c = client(fetch, { retryBaseMs: 40, retryMaxMs: 160 });
+  const tooMany = () => problem(429, "Too many requests", "slow down");
+  const { fetch, calls } = scriptedFetch(tooMany, tooMany, tooMany, tooMany, tooMany, tooMany, accepted);
+  const c = client(fetch, { retryBaseMs: 40, retryMaxMs: 60 });
 
   c.view("a");
-  await until(() => c.pending === 0, "delivery after four 429s", 10_000);
+  await until(() => c.pending === 0, "delivery after six 429s", 10_000);
 
   const gaps = calls.slice(1).map((call, i) => call.at - calls[i].at);
-  // Jittered between half and all of 40, 80, 160, 160 ms.
-  assert.equal(gaps.length, 4);
-  [20, 40, 80, 80].forEach((least, i) => assert.ok(gaps[i] >= least - 2, `gap ${i} was ${gaps[i]} ms, at least ${least}`));
-  assert.ok(gaps[3] < 400, `capped at retryMaxMs (${gaps[3]} ms)`);
+  assert.equal(gaps.length, 6);
+  // Jittered between half and all of 40, then 60 ms (capped): at least 20 and 30 ms.
+  [20, 30, 30, 30, 30, 30].forEach((least, i) => assert.ok(gaps[i] >= least - 2, `gap ${i} was ${gaps[i]} ms, at least ${least}`));
+  // Uncapped, the sixth delay would be 40 × 2^5 = 1,280 ms (at least 640 with jitter).
+  assert.ok(gaps[5] < 600, `capped at retryMaxMs (${gaps[5]} ms)`);
 });
 
 test("events the service refuses are reported and dropped, duplicates count as delivered", async () => {
