@@ -7,6 +7,7 @@ using System.Text.Json;
 /// <summary>docs/results/chaos.json (targets.md, "Chaos results") and its .md rendering.</summary>
 public static class ChaosResults
 {
+    // Rows are written as they are: their snake_case names are the fields of targets.md (recovery_s, p99_ms_during, ...).
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public static void Write(string jsonPath, IReadOnlyList<ChaosRow> rows, string machine, string command, IReadOnlyDictionary<string, string> settings)
@@ -19,22 +20,7 @@ public static class ChaosResults
             settings,
             date = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             load = $"{Load.EventsPerBatch} events per batch plus one recommendation request per turn, closed loop, both APIs",
-            rows = rows.Select(r => new
-            {
-                scenario = r.Scenario,
-                acknowledged = r.Acknowledged,
-                lost = r.Lost,
-                duplicated = r.Duplicated,
-                requests = r.Requests,
-                failed_requests = r.FailedRequests,
-                failed_statuses = r.FailedStatuses,
-                recovery_s = r.RecoveryS,
-                p99_ms_during = r.P99MsDuring,
-                p99_ms_after = r.P99MsAfter,
-                fault_s = r.FaultS,
-                failures = r.Failures,
-                died = r.Died,
-            }),
+            rows,
         };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!);
         File.WriteAllText(jsonPath, JsonSerializer.Serialize(document, Options) + "\n");

@@ -18,6 +18,8 @@ public sealed class LocalCluster(string repositoryRoot, string state)
 
     public Task<(int ExitCode, string Output)> UpAsync(CancellationToken ct) => ScriptAsync(ct, "up");
 
+    public Task<(int ExitCode, string Output)> StatusAsync(CancellationToken ct) => ScriptAsync(ct, "status");
+
     public Task<(int ExitCode, string Output)> DownAsync(CancellationToken ct) => ScriptAsync(ct, "down");
 
     /// <summary>Starts one process again with the settings `up` gave it.</summary>

@@ -19,18 +19,19 @@ public sealed class LocalClusterScriptTests
     public async Task TheLocalClusterServesOneClusterSurvivesASiloKillAndARedisRestartUnderLoadAndStopsCleanly()
     {
         using var state = new TempFolder();
+        var ct = TestContext.Current.CancellationToken;
+        var cluster = new SessionRec.Chaos.LocalCluster(Repository.Root, state.Path);
         try
         {
-            var up = await RunAsync(state.Path, "up");
+            var up = await cluster.UpAsync(ct);
             Assert.True(up.ExitCode == 0, up.Output);
             Assert.Contains("up: 3 silos, 2 APIs", up.Output, StringComparison.Ordinal);
 
-            var status = await RunAsync(state.Path, "status");
+            var status = await cluster.StatusAsync(ct);
             Assert.Equal(6, status.Output.Split('\n').Count(l => l.Contains(" running", StringComparison.Ordinal)));
 
-            var key = (await File.ReadAllTextAsync(Path.Combine(state.Path, "api-key.txt"), TestContext.Current.CancellationToken)).Trim();
-            using var first = Client("http://127.0.0.1:5181", key);
-            using var second = Client("http://127.0.0.1:5182", key);
+            using var first = Client(SessionRec.Chaos.LocalCluster.Apis[0], cluster.Key);
+            using var second = Client(SessionRec.Chaos.LocalCluster.Apis[1], cluster.Key);
             var posted = await first.PostJson("/v1/events", new { events = new[] { Http.View("lc-1", "shopper", "a"), Http.View("lc-2", "shopper", "b") } });
             Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
             Assert.Equal(2, (await posted.Read<PostEventsResponse>()).Accepted);
@@ -42,8 +43,8 @@ public sealed class LocalClusterScriptTests
             Assert.Contains("\"lc-2\"", body, StringComparison.Ordinal);
 
             // Timings are the benchmark's business (docs/results/chaos.md); here: nothing acknowledged is lost or doubled.
-            var chaos = new SessionRec.Chaos.ChaosRunner(new SessionRec.Chaos.LocalCluster(Repository.Root, state.Path), clients: 2, TestContext.Current.SendDiagnosticMessage);
-            var rows = await chaos.RunAsync(SessionRec.Chaos.ChaosRunner.Ci, TestContext.Current.CancellationToken);
+            var chaos = new SessionRec.Chaos.ChaosRunner(cluster, clients: 2, TestContext.Current.SendDiagnosticMessage);
+            var rows = await chaos.RunAsync(SessionRec.Chaos.ChaosRunner.Ci, ct);
             Assert.Equal(2, rows.Count);
             foreach (var row in rows)
             {
@@ -62,7 +63,7 @@ public sealed class LocalClusterScriptTests
             var pids = Directory.Exists(Path.Combine(state.Path, "pids"))
                 ? Directory.GetFiles(Path.Combine(state.Path, "pids")).Select(f => int.Parse(File.ReadAllText(f).Trim(), System.Globalization.CultureInfo.InvariantCulture)).ToList()
                 : [];
-            var down = await RunAsync(state.Path, "down");
+            var down = await cluster.DownAsync(CancellationToken.None);
             Assert.True(down.ExitCode == 0, down.Output);
             Assert.All(pids, pid => Assert.False(Alive(pid), $"process {pid} outlived `down`"));
         }
@@ -86,20 +87,5 @@ public sealed class LocalClusterScriptTests
         {
             return false;
         }
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string state, string command)
-    {
-        var root = new DirectoryInfo(SessionRec.TestSupport.Repository.Root);
-
-        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root.FullName };
-        info.ArgumentList.Add(Path.Combine(root.FullName, "deploy", "local-cluster.sh"));
-        info.ArgumentList.Add(command);
-        info.Environment["SESSIONREC_LOCAL_CLUSTER"] = state;
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
-        return (process.ExitCode, await output + await error);
     }
 }

@@ -584,15 +584,17 @@ export class SessionRecClient {
 
   private currentSession(touch: boolean): StoredSession {
     const now = this.now();
-    let session = this.session ?? readJson<StoredSession>(this.storage, storageKeys.session);
-    if (!session || typeof session.id !== "string" || now - session.last > this.sessionTimeoutMs) {
-      session = { id: newId("s"), last: now };
+    const known = this.session ?? readJson<StoredSession>(this.storage, storageKeys.session);
+    const expired = !known || typeof known.id !== "string" || now - known.last > this.sessionTimeoutMs;
+    if (!expired && !touch) {
+      this.session = known;
+      return known;
     }
 
-    if (touch) session = { id: session.id, last: now };
-    this.session = session;
-    writeJson(this.storage, storageKeys.session, session);
-    return session;
+    // A new session, or the current one used now: written back, so that the next page continues it.
+    this.session = { id: expired ? newId("s") : known.id, last: now };
+    writeJson(this.storage, storageKeys.session, this.session);
+    return this.session;
   }
 
   private storedUserId(): string {

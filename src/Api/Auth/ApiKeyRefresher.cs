@@ -1,7 +1,7 @@
 namespace SessionRec.Api.Auth;
 
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
+using SessionRec.Silo.Storage;
 
 /// <summary>
 /// Loads the managed keys before the API answers (registering the embedded default's generated key the first
@@ -39,10 +39,8 @@ public sealed partial class ApiKeyRefresher(
             {
                 await registry.RefreshAsync();
             }
-            catch (Exception e) when (e is RedisException or RedisTimeoutException)
+            catch (Exception e) when (StoreFailures.IsStoreError(e))
             {
-                // RedisTimeoutException is a TimeoutException, not a RedisException: both mean "the store did not
-                // answer" here, and neither may stop the host (the chaos suite's Redis restart stopped every API).
                 // Keep serving with the keys known; the next tick tries again.
                 LogRefreshFailed(logger, e);
             }

@@ -3,7 +3,7 @@ namespace SessionRec.Api.Errors;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Orleans.Runtime;
-using StackExchange.Redis;
+using SessionRec.Silo.Storage;
 
 /// <summary>
 /// Maps every exception that escapes an endpoint to RFC 7807 ProblemDetails: bad input → 400/413 with what was
@@ -45,18 +45,10 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             (bad.StatusCode, "Bad request", "The request could not be read: send the documented JSON body with content-type: application/json."),
         JsonException json =>
             (400, "Malformed JSON body", JsonDetail(json)),
-        RedisConnectionException or RedisTimeoutException =>
+        _ when StoreFailures.IsUnavailable(exception) || StoreFailures.IsGrainStorageUnavailable(exception) =>
             (503, "Storage unavailable", write
-                ? "The data store did not answer; nothing from this request was acknowledged. Retry it (events with the same event ids: duplicates are recognised)."
-                : "The data store did not answer. Retry shortly."),
-        _ when StoreDidNotAnswer(exception) =>
-            (503, "Storage unavailable", write
-                ? "The data store did not answer; nothing from this request was acknowledged. Retry it (events with the same event ids: duplicates are recognised)."
-                : "The data store did not answer. Retry shortly."),
-        RedisServerException server when TransientServerError(server.Message) =>
-            (503, "Storage unavailable", write
-                ? "The data store is starting or failing over; nothing from this request was acknowledged. Retry it (events with the same event ids: duplicates are recognised)."
-                : "The data store is starting or failing over. Retry shortly."),
+                ? "The data store did not answer, or is starting or failing over; nothing from this request was acknowledged. Retry it (events with the same event ids: duplicates are recognised)."
+                : "The data store did not answer, or is starting or failing over. Retry shortly."),
         SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException or TimeoutException =>
             (503, "Cluster unavailable", write
                 ? "A cluster member did not answer; retry shortly. Events retried with the same event ids are recognised as duplicates."
@@ -67,32 +59,6 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             (503, "Request cancelled", "The request was cancelled before it completed."),
         _ => (500, "Internal error", "An unexpected error occurred."),
     };
-
-    /// <summary>
-    /// A grain whose state could not be read or written because the store did not answer: Orleans wraps the
-    /// storage provider's error (OrleansException → RedisStorageException), and the grain call fails with it.
-    /// </summary>
-    private static bool StoreDidNotAnswer(Exception exception)
-    {
-        for (var e = exception.InnerException; e is not null; e = e.InnerException)
-        {
-            if (e is RedisConnectionException or RedisTimeoutException or Orleans.Persistence.Redis.RedisStorageException)
-            {
-                return exception is OrleansException;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>
-    /// Errors a Redis server answers while it loads its data after a restart or while a cluster fails over: the
-    /// request may succeed a moment later, so they are 503s, not the service's fault (500).
-    /// </summary>
-    private static bool TransientServerError(string message) =>
-        message.StartsWith("LOADING", StringComparison.Ordinal) || message.StartsWith("MASTERDOWN", StringComparison.Ordinal)
-        || message.StartsWith("TRYAGAIN", StringComparison.Ordinal) || message.StartsWith("CLUSTERDOWN", StringComparison.Ordinal)
-        || message.StartsWith("BUSY", StringComparison.Ordinal);
 
     /// <summary>What was wrong, naming the field (its JSON path) and never a .NET type.</summary>
     private static string JsonDetail(JsonException json)

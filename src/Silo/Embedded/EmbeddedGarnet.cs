@@ -65,7 +65,7 @@ public sealed class EmbeddedGarnet : IDisposable
             admin.GetServer("127.0.0.1", Port).Save(background ? StackExchange.Redis.SaveType.BackgroundSave : StackExchange.Redis.SaveType.ForegroundSave);
 #pragma warning restore CS0618
         }
-        catch (Exception e) when (e is StackExchange.Redis.RedisException or StackExchange.Redis.RedisTimeoutException)
+        catch (Exception e) when (Storage.StoreFailures.IsStoreError(e))
         {
             // A checkpoint already running, or the server going down: the AOF still has everything.
         }

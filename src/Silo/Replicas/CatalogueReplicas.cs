@@ -207,7 +207,7 @@ public sealed partial class CatalogueReplicas(
                 ? await store.ChangedAsync(replica.Tenant, snapshot.CatalogueVersion, replica.Version, MaxChangesPerRefresh + 1)
                 : new string[MaxChangesPerRefresh + 1]; // ahead of this replica's items (a store restored from a backup): unusable
         }
-        catch (Exception e) when (e is StackExchange.Redis.RedisException or StackExchange.Redis.RedisTimeoutException)
+        catch (Exception e) when (Storage.StoreFailures.IsStoreError(e))
         {
             changed = new string[MaxChangesPerRefresh + 1];
         }
@@ -329,7 +329,7 @@ public sealed partial class CatalogueReplicas(
             replica.CheckedAt = time.GetUtcNow();
             SaveItemsIfDue(replica, wholeFromStore);
         }
-        catch (Exception e) when (e is StackExchange.Redis.RedisException or StackExchange.Redis.RedisTimeoutException && replica.Loaded)
+        catch (Exception e) when (Storage.StoreFailures.IsStoreError(e) && replica.Loaded)
         {
             // Keep serving what we have; the next poll tries again.
             LogRefreshFailed(logger, e, tenant);

@@ -91,7 +91,7 @@ public abstract class SnapshotReplicas<T>(TimeProvider time, ILogger logger)
             replica.Loaded = true;
             replica.CheckedAt = time.GetUtcNow();
         }
-        catch (Exception e) when (e is StackExchange.Redis.RedisException or StackExchange.Redis.RedisTimeoutException or InvalidDataException or EndOfStreamException)
+        catch (Exception e) when (Storage.StoreFailures.IsStoreError(e) || e is InvalidDataException or EndOfStreamException)
         {
             // Keep serving what we have; the next poll tries again.
             SnapshotLog.LoadFailed(logger, e, Kind, tenant);

@@ -285,7 +285,7 @@ public sealed partial class SuggestionReplicas : ICatalogueReplicaObserver
             replica.BlocklistLoaded = true;
             replica.BlocklistCheckedAt = _time.GetUtcNow();
         }
-        catch (Exception e) when (e is StackExchange.Redis.RedisException or StackExchange.Redis.RedisTimeoutException && replica.BlocklistLoaded)
+        catch (Exception e) when (Storage.StoreFailures.IsStoreError(e) && replica.BlocklistLoaded)
         {
             // Keep the list we have; the next poll tries again.
             replica.BlocklistCheckedAt = _time.GetUtcNow();
