@@ -34,6 +34,28 @@ public class GraphAndLinkingTests
     }
 
     [Fact]
+    public void NormalisationHandlesLongTextsAndKeepsANormalTextAsItIs()
+    {
+        var normal = "red matte lipstick";
+        Assert.Same(normal, TextNormalizer.Normalize(normal));
+        var long_ = string.Join(" ", Enumerable.Repeat("Nail-Polish", 100));
+        Assert.Equal(string.Join(" ", Enumerable.Repeat("nail polish", 100)), TextNormalizer.Normalize(long_));
+    }
+
+    [Fact]
+    public void PrefixCompletionsAreShortestFirstAndFollowTheCatalogue()
+    {
+        var graph = Catalogue();
+        Assert.Equal(["Lips", "Lipstick", "lipstick"], graph.NamesStartingWith("lip", 3).Select(e => e.Name));
+        Assert.Same(graph.NamesStartingWith("lip", 3), graph.NamesStartingWith("lip", 3));
+
+        graph.Upsert(new CatalogueEntry("liner-1", "Lip Liner", "Lipo", ["Makeup"]));
+        Assert.Contains("Lipo", graph.NamesStartingWith("lip", 3).Select(e => e.Name));
+        graph.Remove("liner-1");
+        Assert.DoesNotContain("Lipo", graph.NamesStartingWith("lip", 3).Select(e => e.Name));
+    }
+
+    [Fact]
     public void TheCatalogueBecomesBrandsEveryCategoryLevelProductsAttributesAndFrequentPhrases()
     {
         var graph = Catalogue();

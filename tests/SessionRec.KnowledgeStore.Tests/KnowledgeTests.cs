@@ -73,6 +73,54 @@ public class KnowledgeTests
     }
 
     [Fact]
+    public void RetrievalKeepsTheBestKInTheOrderOfAFullSort()
+    {
+        var random = new Random(7);
+        var knowledge = new UserKnowledge(new KnowledgeOptions { Retention = TimeSpan.FromDays(365) });
+        string[] words = ["red", "lipstick", "nail", "polish", "gloss", "matte", "serum", "brush"];
+        for (var i = 0; i < 300; i++)
+        {
+            var name = $"{words[random.Next(words.Length)]} {words[random.Next(words.Length)]}";
+            knowledge.Add(new MemoryRecord(T0.AddHours(random.Next(0, 24 * 20)), (KnowledgeSource)random.Next(4), name, null, [new EntityMention($"phrase:{i % 120}", name)]));
+        }
+
+        var now = T0.AddDays(21);
+        foreach (var strategy in Enum.GetValues<RetrievalStrategy>())
+        {
+            var all = knowledge.Retrieve(["phrase:3", "phrase:40"], ["lipsticks", "matte"], strategy, now, 1_000);
+            var expected = all.OrderByDescending(r => r.Score).ThenByDescending(r => r.Entity.LastSeen).ThenBy(r => r.Entity.Id, StringComparer.Ordinal).ToList();
+            Assert.Equal(expected.Select(r => r.Entity.Id), all.Select(r => r.Entity.Id));
+            Assert.Equal(expected.Take(7).Select(r => r.Entity.Id), knowledge.Retrieve(["phrase:3", "phrase:40"], ["lipsticks", "matte"], strategy, now, 7).Select(r => r.Entity.Id));
+        }
+    }
+
+    [Fact]
+    public void TheWordProfileDoesNotDependOnWhenItIsAskedAndFollowsChanges()
+    {
+        var knowledge = new UserKnowledge(new KnowledgeOptions { Retention = TimeSpan.FromDays(365) });
+        knowledge.Add(Record(0, KnowledgeSource.Viewed, "nail polish"));
+        knowledge.Add(Record(0, KnowledgeSource.Viewed, "nail polish"));
+        knowledge.Add(Record(5, KnowledgeSource.Searched, "red lipsticks"));
+
+        var early = knowledge.WordProfile(T0.AddDays(6)).ToDictionary();
+        var fresh = new UserKnowledge(new KnowledgeOptions { Retention = TimeSpan.FromDays(365) });
+        foreach (var record in knowledge.Stream)
+        {
+            fresh.Add(record);
+        }
+
+        // Computed anew a month later, the weights are the same: every recency weight scales by the same factor.
+        var later = fresh.WordProfile(T0.AddDays(36));
+        Assert.Equal(early.Keys.Order(), later.Keys.Order());
+        Assert.All(early, w => Assert.Equal(w.Value, later[w.Key], 9));
+        Assert.Equal(0.5, early["nail"], 9); // the top entity's words weigh 0.5 (two views, five days older)
+        Assert.InRange(early["lipstick"], 0.3, 0.49); // singular words
+
+        knowledge.Add(Record(6, KnowledgeSource.Bought, "serum"));
+        Assert.True(knowledge.WordProfile(T0.AddDays(6)).ContainsKey("serum"));
+    }
+
+    [Fact]
     public void RestoringGivesBackTheSameStore()
     {
         var knowledge = new UserKnowledge();

@@ -37,6 +37,23 @@ public class SuggestionTests
     }
 
     [Fact]
+    public void GroundedQueriesAreKeptPerEntityUntilTheGraphChanges()
+    {
+        var graph = GraphAndLinkingTests.Catalogue();
+        var grounded = new GroundedQueries(graph);
+        var nails = graph.Get("category:makeup/nails")!;
+        var first = grounded.For(nails);
+        Assert.Contains(first, q => q.Text == "Essie Nails" && q.Key == "essie nails");
+        Assert.Same(first, grounded.For(nails));
+
+        graph.Upsert(new Graph.CatalogueEntry("nail-2", "Top Coat", "Sally Hansen", ["Makeup", "Nails"]));
+        Assert.Contains(grounded.For(nails), q => q.Text == "Sally Hansen Nails");
+
+        // An entity the graph does not hold (a user's entity since removed) is grounded in its name alone.
+        Assert.Equal(["gone"], grounded.For(new Graph.Entity("phrase:gone", Graph.EntityKind.Phrase, "gone")).Select(q => q.Text));
+    }
+
+    [Fact]
     public void TheLogKnowsWhatPeopleSearchedNext()
     {
         var (_, log) = Engine();

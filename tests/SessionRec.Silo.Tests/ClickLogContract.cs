@@ -41,6 +41,24 @@ public abstract class ClickLogContract
     }
 
     [Fact]
+    public async Task ServedRecordsAreAppendedAfterEventsInOrderPerUserAndTheirIdsStillRefuseACopy()
+    {
+        var tenant = NewTenant();
+        await Log.AppendAsync(tenant, [View("e1", "u", "a")]);
+
+        var sequences = await Log.AppendServedAsync(tenant, [View("imp-1", "u", "a"), View("imp-2", "v", "b"), View("imp-3", "u", "c")]);
+
+        Assert.Equal([2L, 3L, 4L], sequences);
+        Assert.Equal(["e1", "imp-1", "imp-2", "imp-3"], (await Log.ReadAsync(tenant, 1, 100)).Select(r => r.Event.EventId));
+        Assert.Equal(["e1", "imp-1", "imp-3"], (await Log.ReadUserAsync(tenant, "u", 0, 100)).Select(r => r.Event.EventId));
+        Assert.Equal(4, await Log.LastSequenceAsync(tenant));
+
+        // A client that offers a served record's id (it knows the request id) is told it is a duplicate.
+        Assert.Equal(new AppendResult(AppendOutcome.Duplicate, 3), Assert.Single(await Log.AppendAsync(tenant, [View("imp-2", "v", "b")])));
+        Assert.Empty(await Log.AppendServedAsync(tenant, []));
+    }
+
+    [Fact]
     public async Task AnIdIsRememberedForTheDedupWindowAndNoLongerAndEveryDayOfIdsExpires()
     {
         var tenant = NewTenant();

@@ -24,6 +24,13 @@ public interface IClickLog
 {
     Task<IReadOnlyList<AppendResult>> AppendAsync(string tenant, IReadOnlyList<UserEvent> events, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Appends records the service made itself under ids it just generated (the impressions of served lists): no
+    /// earlier record can hold those ids, so they are not looked up, only recorded, so that a client offering one
+    /// later within the dedup window is still told it is a duplicate. Returns the records' sequence numbers, in order.
+    /// </summary>
+    Task<IReadOnlyList<long>> AppendServedAsync(string tenant, IReadOnlyList<UserEvent> records, CancellationToken cancellationToken = default);
+
     /// <summary>Reads records with sequence ≥ <paramref name="fromSequence"/>, in order, at most <paramref name="limit"/>.</summary>
     Task<IReadOnlyList<ClickLogRecord>> ReadAsync(string tenant, long fromSequence, int limit, CancellationToken cancellationToken = default);
 

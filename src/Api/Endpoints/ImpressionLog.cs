@@ -86,7 +86,7 @@ public sealed partial class ImpressionLog(IClickLog clickLog, ILogger<Impression
                 {
                     try
                     {
-                        await clickLog.AppendAsync(group.Key, impressions, cancellationToken);
+                        await clickLog.AppendServedAsync(group.Key, impressions, cancellationToken);
                         break;
                     }
                     catch (Exception e) when (e is not OperationCanceledException && attempt < 60)

@@ -45,6 +45,9 @@ public sealed partial class EntityGraph
     /// <summary>Changes whenever an entity appears or disappears (caches of entity vectors key on it).</summary>
     public long Version { get; private set; }
 
+    /// <summary>Changes with every change of the graph (items, texts), relations included.</summary>
+    public long Revision { get; private set; }
+
     public int Count => _entities.Count;
 
     public IEnumerable<Entity> Entities => _entities.Values;
@@ -79,20 +82,30 @@ public sealed partial class EntityGraph
         return top.Select(r => (Get(r.Id), r.Count)).Where(r => r.Item1 is not null).Select(r => (r.Item1!, r.Count));
     }
 
-    /// <summary>Non-product entities whose name (normal form) starts with the prefix, shortest first.</summary>
-    public IEnumerable<Entity> NamesStartingWith(string normalizedPrefix)
+    /// <summary>
+    /// Up to <paramref name="limit"/> non-product entities whose name (normal form) starts with the prefix, shortest
+    /// first (among the first 2,000 names in order). A search box sends the same short prefixes over and over, so
+    /// answers are kept per graph version (at most <see cref="MaxCachedPrefixes"/>, then the cache starts over).
+    /// </summary>
+    public IReadOnlyList<Entity> NamesStartingWith(string normalizedPrefix, int limit)
     {
-        if (_names.Version != Version)
+        var index = _names;
+        if (index.Version != Version)
         {
             var pairs = _entities.Values.Where(e => e.Kind != EntityKind.Product)
                 .Select(e => (Name: TextNormalizer.Normalize(e.Name), e.Id)).OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Id, StringComparer.Ordinal).ToArray();
-            _names = new NameIndex(Version, [.. pairs.Select(p => p.Name)], [.. pairs.Select(p => p.Id)]);
+            _names = index = new NameIndex(Version, [.. pairs.Select(p => p.Name)], [.. pairs.Select(p => p.Id)]);
         }
 
-        var (_, names, ids) = _names;
-        var index = Array.BinarySearch(names, normalizedPrefix, StringComparer.Ordinal);
+        if (index.Completions.TryGetValue((normalizedPrefix, limit), out var cached))
+        {
+            return cached;
+        }
+
+        var (_, names, ids) = index;
+        var at = Array.BinarySearch(names, normalizedPrefix, StringComparer.Ordinal);
         var matches = new List<(string Name, string Id)>();
-        for (var i = index < 0 ? ~index : index; i < names.Length && names[i].StartsWith(normalizedPrefix, StringComparison.Ordinal); i++)
+        for (var i = at < 0 ? ~at : at; i < names.Length && names[i].StartsWith(normalizedPrefix, StringComparison.Ordinal); i++)
         {
             matches.Add((names[i], ids[i]));
             if (matches.Count == 2_000)
@@ -101,13 +114,24 @@ public sealed partial class EntityGraph
             }
         }
 
-        return matches.OrderBy(m => m.Name.Length).ThenBy(m => m.Id, StringComparer.Ordinal).Select(m => Get(m.Id)).OfType<Entity>();
+        Entity[] result = [.. matches.OrderBy(m => m.Name.Length).ThenBy(m => m.Id, StringComparer.Ordinal).Select(m => Get(m.Id)).OfType<Entity>().Take(limit)];
+        if (index.Completions.Count >= MaxCachedPrefixes)
+        {
+            index.Completions.Clear();
+        }
+
+        index.Completions[(normalizedPrefix, limit)] = result;
+        return result;
     }
+
+    /// <summary>Prefixes whose completions one graph version keeps (a few hundred bytes each).</summary>
+    public const int MaxCachedPrefixes = 10_000;
 
     /// <summary>Adds or replaces a catalogue item and everything it names.</summary>
     public void Upsert(CatalogueEntry item)
     {
         Remove(item.Id);
+        Revision++;
         _items[item.Id] = item;
         var ids = new List<string>();
         var name = string.IsNullOrWhiteSpace(item.Title) ? item.Id : item.Title!;
@@ -148,6 +172,7 @@ public sealed partial class EntityGraph
             return false;
         }
 
+        Revision++;
         var ids = _itemEntities[itemId];
         _itemEntities.Remove(itemId);
         Relate(ids, -1);
@@ -163,6 +188,7 @@ public sealed partial class EntityGraph
     /// <summary>Counts phrases in other texts (a query log, page titles): frequent ones become entities.</summary>
     public void AddTexts(IEnumerable<string> texts)
     {
+        Revision++;
         foreach (var text in texts)
         {
             Relate(CountPhrases(text, +1), +1);
@@ -366,5 +392,8 @@ public sealed partial class EntityGraph
     [GeneratedRegex(@"(?<words>[\p{L}][\p{L}\s\-]{2,80}?)\s*\((?<abbr>[A-Z]{2,6})\)")]
     private static partial Regex Abbreviation();
 
-    private sealed record NameIndex(long Version, string[] Names, string[] Ids);
+    private sealed record NameIndex(long Version, string[] Names, string[] Ids)
+    {
+        public System.Collections.Concurrent.ConcurrentDictionary<(string Prefix, int Limit), Entity[]> Completions { get; } = new();
+    }
 }

@@ -23,6 +23,9 @@ public sealed record SuggestionContext(string Prefix, IReadOnlyList<string> Sess
     public static SuggestionContext ForPrefix(string prefix, DateTimeOffset now) => new(prefix, [], null, now);
 }
 
+/// <summary>Suggestions with what they were drawn from: the context's entities (prefix, page, session) and the user's retrieved entities.</summary>
+public sealed record SuggestionOutcome(IReadOnlyList<Suggestion> Suggestions, IReadOnlyList<Entity> ContextEntities, IReadOnlyList<RetrievedEntity> PersonalEntities);
+
 public sealed record SuggestionOptions
 {
     public double CompletionWeight { get; init; } = 1.0;
@@ -50,24 +53,28 @@ public sealed record SuggestionOptions
 /// re-ranking by overlap with the user's entities and session. Without a store (the non-personalized pipeline)
 /// only the prefix is used.
 /// </summary>
-public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQueryStatistics log, SuggestionOptions? options = null)
+public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQueryStatistics log, SuggestionOptions? options = null, GroundedQueries? grounded = null)
 {
     private readonly SuggestionOptions _options = options ?? new SuggestionOptions();
+    private readonly GroundedQueries _grounded = grounded ?? new GroundedQueries(graph);
 
     public SuggestionOptions Options => _options;
 
     /// <summary>What is never suggested (swapped whole when an operator changes it).</summary>
     public SuggestionBlocklist Blocklist { get; set; } = SuggestionBlocklist.Empty;
 
-    public IReadOnlyList<Suggestion> Suggest(SuggestionContext context, UserKnowledge? user, int k)
+    public IReadOnlyList<Suggestion> Suggest(SuggestionContext context, UserKnowledge? user, int k) => SuggestWithGrounds(context, user, k).Suggestions;
+
+    /// <summary>The suggestions with what they were drawn from: the context's entities and the user's retrieved entities.</summary>
+    public SuggestionOutcome SuggestWithGrounds(SuggestionContext context, UserKnowledge? user, int k)
     {
         var prefix = TextNormalizer.Normalize(context.Prefix);
         var last = user is null ? "" : TextNormalizer.Normalize(context.SessionQueries.LastOrDefault());
         var candidates = new Dictionary<string, Candidate>(StringComparer.Ordinal);
 
-        void Add(string text, string source, double score, string rationale, IEnumerable<EntityMention>? entities = null)
+        void Add(string text, string source, double score, string rationale, IEnumerable<EntityMention>? entities = null, string? normalized = null)
         {
-            var key = TextNormalizer.Normalize(text);
+            var key = normalized ?? TextNormalizer.Normalize(text);
             if (key.Length == 0 || !key.StartsWith(prefix, StringComparison.Ordinal) || key == last || key == prefix && prefix.Length > 0 && source != SuggestionSources.Completion)
             {
                 return;
@@ -112,18 +119,20 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQu
             }
         }
 
-        foreach (var link in contextLinks.DistinctBy(l => l.Entity.Id).Take(8))
+        contextLinks = [.. contextLinks.DistinctBy(l => l.Entity.Id)];
+        IReadOnlyList<RetrievedEntity> personal = [];
+        foreach (var link in contextLinks.Take(8))
         {
-            foreach (var (text, mentions, why) in Grounded(link.Entity))
+            foreach (var query in _grounded.For(link.Entity))
             {
-                Add(text, SuggestionSources.Entity, _options.EntityWeight * link.Score * 0.8, why, mentions);
+                Add(query.Text, SuggestionSources.Entity, _options.EntityWeight * link.Score * 0.8, query.Why, query.Entities, query.Key);
             }
         }
 
         if (prefix.Length > 0 && prefixLinks.Count == 0)
         {
             // Nothing in the graph is named by the prefix yet: complete its last word with entity names.
-            foreach (var entity in CompleteWord(prefix).Take(20))
+            foreach (var entity in CompleteWord(prefix, 20))
             {
                 Add(entity.Name, SuggestionSources.Entity, _options.EntityWeight * 0.5, $"{Entity.KindName(entity.Kind)} in the catalogue", [new EntityMention(entity.Id, entity.Name)]);
             }
@@ -163,106 +172,74 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQu
 
             // 5. Personal entities retrieved for the context, and their grounded queries.
             var words = TextNormalizer.Tokens(string.Join(' ', context.SessionQueries.Append(context.Prefix).Append(context.ContextText ?? "")));
-            var personal = user.Retrieve(contextLinks.Select(l => l.Entity.Id).ToHashSet(StringComparer.Ordinal), words, _options.Strategy, context.Now, _options.PersonalEntities);
+            personal = user.Retrieve(contextLinks.Select(l => l.Entity.Id).ToHashSet(StringComparer.Ordinal), words, _options.Strategy, context.Now, _options.PersonalEntities);
             foreach (var retrieved in personal)
             {
                 var entity = graph.Get(retrieved.Entity.Id) ?? new Entity(retrieved.Entity.Id, EntityKind.Phrase, retrieved.Entity.Name);
                 var why = $"you {Verb(retrieved.Entity)} {retrieved.Entity.Name}";
                 Add(entity.Name, SuggestionSources.Entity, _options.EntityWeight, why, [new EntityMention(entity.Id, entity.Name)]);
-                foreach (var (text, mentions, _) in Grounded(entity).Take(5))
+                foreach (var query in _grounded.For(entity).Take(5))
                 {
-                    Add(text, SuggestionSources.Entity, _options.EntityWeight * 0.7, why, mentions);
+                    Add(query.Text, SuggestionSources.Entity, _options.EntityWeight * 0.7, why, query.Entities, query.Key);
                 }
             }
 
             // 6. Re-rank: overlap with the user's entities (by recency-weighted count) and with the session's words.
-            var profile = PersonalWords(user, context);
+            //    Words of the user's entities weigh up to 0.5 (their recency-weighted share), the session's words 1.
+            var profile = user.WordProfile(context.Now);
+            var session = SessionWords(context);
             foreach (var c in candidates.Values)
             {
-                var tokens = TextNormalizer.Tokens(c.Text).Select(TextNormalizer.Singular).Where(t => !TextNormalizer.IsStopWord(t)).ToArray();
-                if (tokens.Length > 0)
+                var (sum, count) = (0.0, 0);
+                foreach (var token in TextNormalizer.Tokens(c.Text))
                 {
-                    c.Score += _options.PersonalWeight * tokens.Sum(t => profile.GetValueOrDefault(t)) / tokens.Length;
+                    var word = TextNormalizer.Singular(token);
+                    if (!TextNormalizer.IsStopWord(word))
+                    {
+                        sum += session.Contains(word) ? 1 : profile.GetValueOrDefault(word);
+                        count++;
+                    }
+                }
+
+                if (count > 0)
+                {
+                    c.Score += _options.PersonalWeight * sum / count;
                 }
             }
         }
 
         var blocklist = Blocklist;
-        return candidates.Values.Where(c => !blocklist.Blocks(c.Text)).OrderByDescending(c => c.Score).ThenBy(c => c.Text.Length).ThenBy(c => c.Text, StringComparer.Ordinal).Take(k)
-            .Select(c => new Suggestion(c.Text, c.Source, [.. c.Entities.Values], c.Rationale, Math.Round(c.Score, 6))).ToList();
+        List<Suggestion> suggestions = [.. candidates.Values.OrderByDescending(c => c.Score).ThenBy(c => c.Text.Length).ThenBy(c => c.Text, StringComparer.Ordinal)
+            .Where(c => !blocklist.Blocks(c.Text)).Take(k)
+            .Select(c => new Suggestion(c.Text, c.Source, [.. c.Entities.Values], c.Rationale, Math.Round(c.Score, 6)))];
+        return new SuggestionOutcome(suggestions, [.. contextLinks.Select(l => l.Entity)], personal);
     }
 
-    /// <summary>Queries grounded in an entity: its name, brand + top categories, category refinements, frequent companions.</summary>
-    private IEnumerable<(string Text, EntityMention[] Entities, string Why)> Grounded(Entity entity)
-    {
-        var self = new EntityMention(entity.Id, entity.Name);
-        if (entity.Kind != EntityKind.Product)
-        {
-            yield return (entity.Name, [self], $"{Entity.KindName(entity.Kind)} {entity.Name}");
-        }
-
-        foreach (var (other, _) in graph.Related(entity.Id).Take(12))
-        {
-            var mention = new EntityMention(other.Id, other.Name);
-            switch (entity.Kind, other.Kind)
-            {
-                case (EntityKind.Brand, EntityKind.Category):
-                    yield return ($"{entity.Name} {other.Name}", [self, mention], $"{entity.Name} makes {other.Name}");
-                    break;
-                case (EntityKind.Category, EntityKind.Brand):
-                    yield return ($"{other.Name} {entity.Name}", [mention, self], $"{other.Name} is a brand in {entity.Name}");
-                    break;
-                case (EntityKind.Phrase, EntityKind.Phrase):
-                    var words = TextNormalizer.Tokens(other.Name);
-                    if (!TextNormalizer.Tokens(entity.Name).Intersect(words).Any())
-                    {
-                        yield return ($"{entity.Name} {other.Name}", [self, mention], $"often searched together with {entity.Name}");
-                    }
-
-                    break;
-            }
-        }
-
-        if (entity.Kind == EntityKind.Category)
-        {
-            foreach (var child in graph.Children(entity.Id).Take(5))
-            {
-                yield return (child.Name, [new EntityMention(child.Id, child.Name)], $"a kind of {entity.Name}");
-            }
-        }
-    }
-
-    private IEnumerable<Entity> CompleteWord(string prefix)
+    private IEnumerable<Entity> CompleteWord(string prefix, int limit)
     {
         var lastSpace = prefix.LastIndexOf(' ');
         var head = lastSpace < 0 ? "" : prefix[..(lastSpace + 1)];
-        return graph.NamesStartingWith(prefix[head.Length..])
+        return graph.NamesStartingWith(prefix[head.Length..], limit)
             .Select(e => head.Length == 0 ? e : e with { Name = head + TextNormalizer.Normalize(e.Name) });
     }
 
-    /// <summary>Word weights of the user: the session's words (weight 1) and the stored entities' words (recency-weighted, scaled to at most 1).</summary>
-    private Dictionary<string, double> PersonalWords(UserKnowledge user, SuggestionContext context)
+    /// <summary>The session's words (stop words aside), in singular form: each weighs 1 in the personal re-ranking.</summary>
+    private static HashSet<string> SessionWords(SuggestionContext context)
     {
-        var weights = new Dictionary<string, double>(StringComparer.Ordinal);
-        var aggregates = user.Retrieve([], [], RetrievalStrategy.Recency, context.Now, 50);
-        var top = aggregates.Count == 0 ? 1 : aggregates.Max(a => a.Score);
-        foreach (var a in aggregates)
+        var words = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var text in context.SessionQueries.Append(context.ContextText ?? ""))
         {
-            foreach (var t in TextNormalizer.Tokens(a.Entity.Name).Select(TextNormalizer.Singular))
+            foreach (var token in TextNormalizer.Tokens(text))
             {
-                weights[t] = Math.Max(weights.GetValueOrDefault(t), 0.5 * a.Score / top);
+                var word = TextNormalizer.Singular(token);
+                if (!TextNormalizer.IsStopWord(word))
+                {
+                    words.Add(word);
+                }
             }
         }
 
-        foreach (var t in context.SessionQueries.Append(context.ContextText ?? "").SelectMany(TextNormalizer.Tokens).Select(TextNormalizer.Singular))
-        {
-            if (!TextNormalizer.IsStopWord(t))
-            {
-                weights[t] = 1;
-            }
-        }
-
-        return weights;
+        return words;
     }
 
     private static string Verb(EntityAggregate aggregate) =>

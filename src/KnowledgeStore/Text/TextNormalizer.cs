@@ -1,5 +1,6 @@
 namespace SessionRec.KnowledgeStore.Text;
 
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -24,18 +25,27 @@ public static class TextNormalizer
             return "";
         }
 
-        var sb = new StringBuilder(text.Length);
+        // Compatibility forms exist only outside ASCII; most texts (every typed prefix, most titles) skip the pass.
+        if (!System.Text.Ascii.IsValid(text))
+        {
+            text = text.Normalize(NormalizationForm.FormKC);
+        }
+
+        // The normal form is never longer than the text: characters are lowered, dropped, or one space per run.
+        char[]? rented = null;
+        var buffer = text.Length <= 256 ? stackalloc char[text.Length] : (rented = ArrayPool<char>.Shared.Rent(text.Length));
+        var length = 0;
         var space = false;
-        foreach (var ch in text.Normalize(NormalizationForm.FormKC))
+        foreach (var ch in text)
         {
             if (char.IsLetterOrDigit(ch))
             {
-                if (space && sb.Length > 0)
+                if (space && length > 0)
                 {
-                    sb.Append(' ');
+                    buffer[length++] = ' ';
                 }
 
-                sb.Append(char.ToLower(ch, CultureInfo.InvariantCulture));
+                buffer[length++] = char.ToLower(ch, CultureInfo.InvariantCulture);
                 space = false;
             }
             else if (ch is '\'' or '’')
@@ -49,7 +59,14 @@ public static class TextNormalizer
             }
         }
 
-        return sb.ToString();
+        var normal = buffer[..length];
+        var result = normal.SequenceEqual(text) ? text : new string(normal);
+        if (rented is not null)
+        {
+            ArrayPool<char>.Shared.Return(rented);
+        }
+
+        return result;
     }
 
     public static string[] Tokens(string? text) =>

@@ -54,6 +54,29 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         return out
         """;
 
+    // KEYS: log, seq, today's ids, then one user-index key per record. ARGV: today's expiry in seconds, then event id
+    // and record per record. One block of sequence numbers, one write per hash (a served list is logged on every
+    // request: the id checks of AppendScript were most of its cost). Returns the records' sequence numbers.
+    private const string AppendServedScript = """
+        local unpack = unpack or table.unpack
+        local n = math.floor((#ARGV - 1) / 2)
+        local last = redis.call('INCRBY', KEYS[2], n)
+        local ids, records, out = {}, {}, {}
+        for i = 1, n do
+          local seq = last - n + i
+          ids[2 * i - 1] = ARGV[2 * i]
+          ids[2 * i] = seq
+          records[2 * i - 1] = seq
+          records[2 * i] = ARGV[2 * i + 1]
+          redis.call('ZADD', KEYS[3 + i], seq, seq)
+          out[i] = seq
+        end
+        redis.call('HSET', KEYS[3], unpack(ids))
+        redis.call('HSET', KEYS[1], unpack(records))
+        redis.call('EXPIRE', KEYS[3], tonumber(ARGV[1]))
+        return out
+        """;
+
     // KEYS: log, user index, then every dedup hash that may hold the ids (the legacy one and each day of the window).
     // ARGV: sequences, then the event ids of those records (read beforehand).
     // Removes exactly those records and ids; returns { removed, records still indexed for the user }.
@@ -137,6 +160,32 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         }
 
         return outcomes;
+    }
+
+    public async Task<IReadOnlyList<long>> AppendServedAsync(string tenant, IReadOnlyList<UserEvent> records, CancellationToken cancellationToken = default)
+    {
+        if (records.Count == 0)
+        {
+            return [];
+        }
+
+        var keys = new RedisKey[3 + records.Count];
+        keys[0] = RedisKeys.Log(tenant);
+        keys[1] = RedisKeys.LogSequence(tenant);
+        var (days, todayTtl) = Window();
+        keys[2] = RedisKeys.LogEventIds(tenant, days[0]);
+        var args = new RedisValue[1 + (records.Count * 2)];
+        args[0] = todayTtl;
+        for (var i = 0; i < records.Count; i++)
+        {
+            keys[3 + i] = RedisKeys.LogUserIndex(tenant, records[i].UserId);
+            args[1 + (2 * i)] = records[i].EventId;
+            args[2 + (2 * i)] = JsonSerializer.SerializeToUtf8Bytes(records[i], ServiceJson.Options);
+        }
+
+        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(AppendServedScript, keys, args).WaitAsync(cancellationToken))!;
+        await barrier.WaitDurableAsync(cancellationToken);
+        return [.. result.Select(r => (long)r)];
     }
 
     public async Task<long> LastSequenceAsync(string tenant, CancellationToken cancellationToken = default) =>

@@ -63,18 +63,15 @@ public sealed partial class SuggestionReplicas : ICatalogueReplicaObserver
         {
             var graph = replica.Graph;
             var linker = replica.Linker;
-            var engine = new SuggestionEngine(graph, linker, queries, new SuggestionOptions { Strategy = _options.Strategy }) { Blocklist = blocklist };
+            var engine = new SuggestionEngine(graph, linker, queries, new SuggestionOptions { Strategy = _options.Strategy }, replica.Grounded) { Blocklist = blocklist };
             var contextTitle = request.ContextItem is null ? null : graph.Item(request.ContextItem)?.Title;
             var context = new SuggestionContext(request.Prefix, request.SessionQueries, contextTitle, request.Now);
-            var suggestions = engine.Suggest(context, knowledge, request.K);
-            var contextLinks = linker.Link(request.Prefix).Concat(linker.Link(contextTitle, semantic: false))
-                .Select(l => new EntityRef(l.Entity.Id, l.Entity.Name)).DistinctBy(e => e.Id).ToList();
-            var words = TextNormalizer.Tokens(string.Join(' ', request.SessionQueries.Append(request.Prefix).Append(contextTitle ?? "")));
-            var personal = knowledge?.Retrieve(contextLinks.Select(e => e.Id).ToHashSet(StringComparer.Ordinal), words, _options.Strategy, request.Now)
-                .Select(r => new EntityRef(r.Entity.Id, r.Entity.Name)).ToList() ?? [];
+            var outcome = engine.SuggestWithGrounds(context, knowledge, request.K);
             return new SuggestionList(
-                [.. suggestions.Select(s => new SuggestionView(s.Text, s.Source, [.. s.Entities.Select(e => new EntityRef(e.Id, e.Name))], s.Rationale, s.Score))],
-                contextTitle, personal, contextLinks);
+                [.. outcome.Suggestions.Select(s => new SuggestionView(s.Text, s.Source, [.. s.Entities.Select(e => new EntityRef(e.Id, e.Name))], s.Rationale, s.Score))],
+                contextTitle,
+                [.. outcome.PersonalEntities.Select(r => new EntityRef(r.Entity.Id, r.Entity.Name))],
+                [.. outcome.ContextEntities.Select(e => new EntityRef(e.Id, e.Name))]);
         }
         finally
         {
@@ -209,10 +206,13 @@ public sealed partial class SuggestionReplicas : ICatalogueReplicaObserver
             var empty = new EntityGraph();
             return new Replica(empty, NewLinker(empty));
         });
-        Task? build;
-        lock (replica)
+        Task? build = null;
+        if (!replica.Ready)
         {
-            build = replica.Ready ? null : replica.Build is { IsFaulted: false } running ? running : replica.Build = Task.Run(() => BuildAsync(tenant, replica));
+            lock (replica)
+            {
+                build = replica.Ready ? null : replica.Build is { IsFaulted: false } running ? running : replica.Build = Task.Run(() => BuildAsync(tenant, replica));
+            }
         }
 
         if (build is not null)
@@ -264,6 +264,7 @@ public sealed partial class SuggestionReplicas : ICatalogueReplicaObserver
                 replica.DuringBuild.Clear();
                 replica.Graph = graph;
                 replica.Linker = linker;
+                replica.Grounded = new GroundedQueries(graph);
                 replica.Ready = true;
             }
         }
@@ -311,6 +312,7 @@ public sealed partial class SuggestionReplicas : ICatalogueReplicaObserver
         public readonly List<(CatalogueItem? Upserted, string? Removed)> DuringBuild = [];
         public EntityGraph Graph = graph;
         public EntityLinker Linker = linker;
+        public GroundedQueries Grounded = new(graph);
         public Task? Build;
         public volatile bool Ready;
         public volatile SuggestionBlocklist Blocklist = SuggestionBlocklist.Empty;
