@@ -6,6 +6,8 @@
 //   events-1     POST /v1/events, one event per request
 //   events-100   POST /v1/events, batches of 100
 //   suggestions  GET /v1/users/{u}/suggestions?q=<0-3 letters of a common query>
+// --first-touch true: before the suggestions scenario, each user's first request (users 1..N once each, in turn),
+// a row of its own ("suggestions-first-touch"); the scenario that follows then finds every user active.
 // --add-items N first adds N synthetic items with catalogue-like metadata (to measure a larger catalogue).
 // Each scenario runs closed-loop with C concurrent clients for D seconds; latencies are per request.
 // Usage: dotnet run -c Release --project bench/SessionRec.LoadTest -- --url http://127.0.0.1:5080 --key KEY
@@ -28,6 +30,7 @@ var concurrency = int.Parse(options.GetValueOrDefault("concurrency", "16"), Cult
 var users = int.Parse(options.GetValueOrDefault("users", "22363"), CultureInfo.InvariantCulture);
 var items = int.Parse(options.GetValueOrDefault("items", "12101"), CultureInfo.InvariantCulture);
 var only = options.GetValueOrDefault("only");
+var firstTouch = options.GetValueOrDefault("first-touch") == "true";
 
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
 {
@@ -67,6 +70,19 @@ foreach (var (name, perRequest, make) in scenarios)
     if (only is not null && !only.Split(',').Any(o => name.Contains(o, StringComparison.OrdinalIgnoreCase)))
     {
         continue;
+    }
+
+    if (firstTouch && name.StartsWith("suggestions", StringComparison.Ordinal))
+    {
+        // Every user's first request, each user once, in order: what a user whose grains are not active costs.
+        var (touched, touchErrors, touchElapsed) = await FirstTouchAsync(u => new HttpRequestMessage(HttpMethod.Get, $"/v1/users/{u}/suggestions?k=8&q={prefixes[u % prefixes.Length]}"));
+        touched.Sort();
+        double T(double q) => touched.Count == 0 ? double.NaN : touched[Math.Min(touched.Count - 1, (int)(q * touched.Count))];
+        var touchName = $"{name}, first request of each of {users:N0} users";
+        var touchLine = $"| {touchName} | {T(0.5):0.00} | {T(0.99):0.00} | {touched.Count / touchElapsed.TotalSeconds:N0} |  | {touchErrors} |";
+        Console.WriteLine(touchLine);
+        results.Add(touchLine);
+        rows.Add(new BenchRow(BenchResults.ScenarioId(name) + "-first-touch", T(0.5), T(0.99), touched.Count / touchElapsed.TotalSeconds, null, touchErrors));
     }
 
     await Run(name, make, TimeSpan.FromSeconds(3)); // warm-up: grain activations, JIT, connection pools
@@ -124,6 +140,36 @@ HttpRequestMessage Events(Random random, int count)
 
     sb.Append("]}");
     return new HttpRequestMessage(HttpMethod.Post, "/v1/events") { Content = new StringContent(sb.ToString(), Encoding.UTF8, "application/json") };
+}
+
+// Each user 1..users once (the clients take the next user in turn), timed like a scenario.
+async Task<(List<double> Latencies, int Errors, TimeSpan Elapsed)> FirstTouchAsync(Func<int, HttpRequestMessage> make)
+{
+    var all = new List<double>[concurrency];
+    var errors = 0;
+    var next = 0;
+    var stopwatch = Stopwatch.StartNew();
+    var workers = Enumerable.Range(0, concurrency).Select(async w =>
+    {
+        var mine = all[w] = new List<double>(users / concurrency + 1);
+        for (var user = Interlocked.Increment(ref next); user <= users; user = Interlocked.Increment(ref next))
+        {
+            using var request = make(user);
+            var started = Stopwatch.GetTimestamp();
+            using var response = await http.SendAsync(request);
+            await response.Content.LoadIntoBufferAsync();
+            if (response.IsSuccessStatusCode)
+            {
+                mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+            else
+            {
+                Interlocked.Increment(ref errors);
+            }
+        }
+    }).ToArray();
+    await Task.WhenAll(workers);
+    return (all.SelectMany(l => l).ToList(), errors, stopwatch.Elapsed);
 }
 
 async Task<(List<double> Latencies, int Errors, TimeSpan Elapsed)> Run(string name, Func<Random, HttpRequestMessage> make, TimeSpan duration)

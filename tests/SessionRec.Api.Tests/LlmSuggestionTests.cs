@@ -44,6 +44,28 @@ public class LlmFixture : IAsyncLifetime
             new { event_id = $"c{u}b", user_id = $"crowd{u}", type = "search", query = "red nail polish", timestamp = at.AddSeconds(5) },
         }).ToArray();
         Assert.Equal(HttpStatusCode.OK, (await A.PostJson("/v1/events", new { events = searches })).StatusCode);
+
+        // The crowd's searches reach suggestions once the query log's snapshot is published and loaded (seconds
+        // on a busy machine): the tests start when they are offered. The LLM answers well meanwhile (a failure would
+        // count towards the breaker), and the tests see none of these requests.
+        Chat.Answer = _ => (TimeSpan.Zero, 200, """{"suggestions": [{"query": "probe", "rationale": "probe"}]}""");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var probe = await (await A.GetAsync("/v1/users/fixture-probe/suggestions?q=red")).Read<SuggestionsResponse>();
+            if (probe.Suggestions.Count(s => s.Source == "completion") >= 2)
+            {
+                lock (Chat.Requests)
+                {
+                    Chat.Requests.Clear();
+                }
+
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the crowd's searches were not offered within 60 s");
+            await Task.Delay(100);
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -19,7 +19,7 @@ using SessionRec.ServiceDefaults;
 /// retries, the log reports duplicates, and duplicates are forwarded to the session grains again, which apply
 /// each event id once. So nothing acknowledged is lost and nothing is applied twice.
 /// </summary>
-public sealed class EventIngestion(IClickLog clickLog, IGrainFactory grains, IOptions<ApiOptions> options, IOptions<Silo.ClickLog.ClickLogOptions> clickLogOptions, TimeProvider time)
+public sealed class EventIngestion(IClickLog clickLog, IGrainFactory grains, GrainReferences<IUserSessionGrain> sessions, IOptions<ApiOptions> options, IOptions<Silo.ClickLog.ClickLogOptions> clickLogOptions, TimeProvider time)
 {
     public const string Accepted = "accepted";
     public const string Duplicate = "duplicate";
@@ -102,7 +102,7 @@ public sealed class EventIngestion(IClickLog clickLog, IGrainFactory grains, IOp
         var calls = new List<Task>(byUser.Count);
         foreach (var (userId, list) in byUser)
         {
-            calls.Add(grains.GetGrain<IUserSessionGrain>(TenantKey.For(tenant, userId)).RecordAsync(list.Events, list.Sequences));
+            calls.Add(sessions.Get(TenantKey.For(tenant, userId)).RecordAsync(list.Events, list.Sequences));
         }
 
         return Task.WhenAll(calls);

@@ -12,6 +12,7 @@ using SessionRec.Abstractions.Sessions;
 using SessionRec.Api.Auth;
 using SessionRec.Api.Contracts;
 using SessionRec.Api.Errors;
+using SessionRec.Api.Hosting;
 using SessionRec.Api.Suggestions;
 using SessionRec.EventContract;
 using SessionRec.KnowledgeStore.Llm;
@@ -39,7 +40,7 @@ public static class SuggestionsApi
     }
 
     public static async Task<Results<Ok<SuggestionsResponse>, ProblemHttpResult>> GetSuggestions(
-        string id, ClaimsPrincipal user, IGrainFactory grains, ImpressionLog impressions, IOptions<KnowledgeServiceOptions> options,
+        string id, ClaimsPrincipal user, IGrainFactory grains, GrainReferences<IUserSessionGrain> sessions, ImpressionLog impressions, IOptions<KnowledgeServiceOptions> options,
         LlmSuggester llm, TimeProvider time, CancellationToken cancellationToken, string? q = null, string? k = null, string? context_item = null)
     {
         if (FieldRules.PathIdProblem("user id", id) is { } problem)
@@ -76,7 +77,7 @@ public static class SuggestionsApi
 
         // One call: the session grain adds the live session's queries, the user's knowledge grain personalises from
         // its silo's suggestion replicas.
-        var answer = await grains.GetGrain<IUserSessionGrain>(key).SuggestAsync(new SuggestionRequest(q ?? "", [], context_item, size, null, now));
+        var answer = await sessions.Get(key).SuggestAsync(new SuggestionRequest(q ?? "", [], context_item, size, null, now));
         var list = answer.List;
         var sessionQueries = answer.SessionQueries;
 

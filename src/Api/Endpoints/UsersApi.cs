@@ -16,6 +16,7 @@ using SessionRec.Abstractions.Sessions;
 using SessionRec.Api.Auth;
 using SessionRec.Api.Contracts;
 using SessionRec.Api.Errors;
+using SessionRec.Api.Hosting;
 using SessionRec.EventContract;
 using SessionRec.ServiceDefaults;
 using SessionRec.Silo.Sessions;
@@ -68,7 +69,7 @@ public static class UsersApi
         string? rounds,
         string? more,
         ClaimsPrincipal user,
-        IGrainFactory grains,
+        GrainReferences<IUserSessionGrain> sessions,
         ImpressionLog impressions,
         IOptions<RecommendationRequestOptions> options,
         TimeProvider time,
@@ -138,7 +139,7 @@ public static class UsersApi
 
         var started = Stopwatch.GetTimestamp();
         // One call: the session grain adds the session's items and purchases and keeps the round state.
-        var (list, sessionId) = await grains.GetGrain<IUserSessionGrain>(TenantKey.For(tenant, id))
+        var (list, sessionId) = await sessions.Get(TenantKey.For(tenant, id))
             .RecommendAsync(new SessionRecommendationRequest(size, excluded, context_item, roundCount, continuePage));
 
         var requestId = $"r-{Guid.CreateVersion7():N}";

@@ -49,15 +49,19 @@ public sealed class UserKnowledgeGrain(
 
     private string UserId => TenantKey.Split(this.GetPrimaryKeyString()).UserId;
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _knowledge = KnowledgeMapping.ToStore(new UserKnowledgeView(UserId, state.State.Stream, state.State.Aggregates), options.Value.ToStoreOptions());
-        await CatchUpAsync();
+
+        // No log read here: the session grain's calls say how far the user's log goes (and hand over what it
+        // replayed itself), and a read that does not come from it catches up first.
         var interval = sessionOptions.Value.PersistInterval;
         if (interval > TimeSpan.Zero)
         {
             this.RegisterGrainTimer(static (grain, _) => grain.PersistAsync(), this, new GrainTimerCreationOptions(interval, interval) { KeepAlive = false });
         }
+
+        return Task.CompletedTask;
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => PersistAsync();

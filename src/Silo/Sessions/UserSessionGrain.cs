@@ -35,6 +35,8 @@ public sealed partial class UserSessionGrain(
     // Round state of the last multi-round request: in memory only (a deactivated grain starts the rounds over).
     private RoundState? _rounds;
 
+    private IUserKnowledgeGrain? _knowledge;
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _seen.UnionWith(state.State.RecentEventIds);
@@ -50,7 +52,11 @@ public sealed partial class UserSessionGrain(
                 sequences.Add(record.Sequence);
             }
 
+            // What this replay read, the knowledge store needs too (records that reached the log around the
+            // grains: an import, another silo's writes before a failover): handed over, it is not read twice.
+            var after = state.State.AppliedThrough;
             Apply(events, sequences);
+            HandOver(after, events, sequences);
             if (records.Count < ReplayBatch)
             {
                 break;
@@ -136,8 +142,7 @@ public sealed partial class UserSessionGrain(
     {
         var current = state.State.Current;
         List<string> queries = current is null ? [] : [.. current.Events.Where(e => e.Type == EventType.Search && e.Query is not null).Select(e => e.Query!)];
-        var list = await GrainFactory.GetGrain<IUserKnowledgeGrain>(this.GetPrimaryKeyString())
-            .SuggestAsync(request with { SessionQueries = queries, Knowledge = null }, state.State.AppliedThrough);
+        var list = await Knowledge.SuggestAsync(request with { SessionQueries = queries, Knowledge = null }, state.State.AppliedThrough);
         return new SessionSuggestions(list, current?.SessionId, queries);
     }
 
@@ -153,26 +158,32 @@ public sealed partial class UserSessionGrain(
 
     private string UserId => TenantKey.Split(this.GetPrimaryKeyString()).UserId;
 
+    /// <summary>The same user's knowledge store (a grain reference costs reflection to make: made once).</summary>
+    private IUserKnowledgeGrain Knowledge => _knowledge ??= GrainFactory.GetGrain<IUserKnowledgeGrain>(this.GetPrimaryKeyString());
+
     /// <summary>
     /// The user's knowledge store folds new records as they arrive (one-way: ingestion does not wait for it), so a
-    /// suggestion request never folds a history first.
+    /// suggestion request never folds a history first. Impressions go along with what the user did, so the store
+    /// reaches the same position in the log as this grain and a suggestion request finds nothing to read; alone
+    /// they wake no store (there is nothing in them to fold).
     /// </summary>
     private void HandOver(long after, IReadOnlyList<UserEvent> events, IReadOnlyList<long> sequences)
     {
         var fresh = new List<(long Sequence, UserEvent Event)>();
+        var actions = false;
         for (var i = 0; i < events.Count && i < sequences.Count; i++)
         {
-            if (sequences[i] > after && events[i].Type != EventType.Impression)
+            if (sequences[i] > after)
             {
                 fresh.Add((sequences[i], events[i]));
+                actions |= events[i].Type != EventType.Impression;
             }
         }
 
-        if (fresh.Count > 0)
+        if (actions)
         {
             fresh.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
-            _ = GrainFactory.GetGrain<IUserKnowledgeGrain>(this.GetPrimaryKeyString())
-                .FoldAsync(after, [.. fresh.Select(f => f.Event)], [.. fresh.Select(f => f.Sequence)]);
+            _ = Knowledge.FoldAsync(after, [.. fresh.Select(f => f.Event)], [.. fresh.Select(f => f.Sequence)]);
         }
     }
 
