@@ -54,6 +54,46 @@ public sealed class KnowledgeGrainTests(ClusterFixture fixture) : IClassFixture<
         Assert.Empty((await grains.GetGrain<IUserKnowledgeGrain>(TenantKey.For(tenant, "u")).GetAsync()).Aggregates);
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task AStoreAFewRecordsBehindIsRebuiltFromTheLogAndWrittenOnceEnoughWereFolded()
+    {
+        var tenant = NewTenant();
+        var grains = fixture.Cluster.GrainFactory;
+        await grains.GetGrain<ICatalogueGrain>(tenant).UpsertAsync([Item("n-1", "Essie Nail Polish", "Essie", "Makeup", "Nails")]);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
+        var log = new RedisClickLog(redis, new ServerPolicyBarrier());
+        await log.AppendAsync(tenant, [.. Enumerable.Range(0, 3).Select(i => Evt($"a{i}", "u", EventType.View, "n-1", null, i))]);
+        var knowledge = grains.GetGrain<IUserKnowledgeGrain>(TenantKey.For(tenant, "u"));
+        Assert.Equal(3, (await knowledge.GetAsync()).Stream.Count);
+
+        // Deactivated with three records folded (fewer than Knowledge:PersistAfterRecords, 50): nothing is written,
+        // and the next activation folds them again from the log.
+        async Task<bool> StoredAsync()
+        {
+            var server = redis.GetServer(redis.GetEndPoints()[0]);
+            await foreach (var key in server.KeysAsync(pattern: $"*{tenant}*"))
+            {
+                if (!key.ToString().StartsWith("sr:", StringComparison.Ordinal) && key.ToString().Contains("knowledge", StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        await grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        Assert.False(await StoredAsync());
+        Assert.Equal(3, (await knowledge.GetAsync()).Aggregates.Single(a => a.Id == "brand:essie").Sources.Sum(s => s.Count));
+
+        // Fifty more: written when it deactivates (and by the write-behind timer before that).
+        await log.AppendAsync(tenant, [.. Enumerable.Range(0, 50).Select(i => Evt($"b{i}", "u", EventType.View, "n-1", null, 10 + i))]);
+        Assert.Equal(53, (await knowledge.GetAsync()).Aggregates.Single(a => a.Id == "brand:essie").Sources.Sum(s => s.Count));
+        await grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        Assert.True(await StoredAsync());
+        Assert.Equal(53, (await knowledge.GetAsync()).Aggregates.Single(a => a.Id == "brand:essie").Sources.Sum(s => s.Count));
+    }
+
     [Fact]
     public async Task TheStoredKnowledgeIsFoundByAnotherClusterAndContinued()
     {

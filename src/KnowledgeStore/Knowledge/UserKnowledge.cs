@@ -110,7 +110,8 @@ public sealed class UserKnowledge(KnowledgeOptions? options = null)
             sources[record.Source] = sources.TryGetValue(record.Source, out var s)
                 ? new SourceStats(s.Count + 1, record.At < s.FirstSeen ? record.At : s.FirstSeen, record.At > s.LastSeen ? record.At : s.LastSeen)
                 : new SourceStats(1, record.At, record.At);
-            _aggregates[mention.Id] = new Entry(new EntityAggregate(mention.Id, mention.Name, sources));
+            var aggregate = new EntityAggregate(mention.Id, mention.Name, sources);
+            _aggregates[mention.Id] = existing?.Aggregate.Name == mention.Name ? new Entry(aggregate, existing.Words) : new Entry(aggregate);
             _wordProfile = null;
         }
 
@@ -245,13 +246,20 @@ public sealed class UserKnowledge(KnowledgeOptions? options = null)
     {
         private readonly (int Count, DateTimeOffset LastSeen)[] _sources;
 
-        public Entry(EntityAggregate aggregate)
+        public Entry(EntityAggregate aggregate, string[]? words = null)
         {
             Aggregate = aggregate;
-            _sources = [.. aggregate.Sources.Values.Select(s => (s.Count, s.LastSeen))];
-            Count = _sources.Sum(s => s.Count);
-            LastSeen = _sources.Length == 0 ? DateTimeOffset.MinValue : _sources.Max(s => s.LastSeen);
-            Words = [.. TextNormalizer.Tokens(aggregate.Name).Select(TextNormalizer.Singular)];
+            _sources = new (int, DateTimeOffset)[aggregate.Sources.Count];
+            var (i, count, lastSeen) = (0, 0, DateTimeOffset.MinValue);
+            foreach (var source in aggregate.Sources.Values)
+            {
+                _sources[i++] = (source.Count, source.LastSeen);
+                count += source.Count;
+                lastSeen = source.LastSeen > lastSeen ? source.LastSeen : lastSeen;
+            }
+
+            (Count, LastSeen) = (count, lastSeen);
+            Words = words ?? [.. TextNormalizer.Tokens(aggregate.Name).Select(TextNormalizer.Singular)];
         }
 
         public EntityAggregate Aggregate { get; }

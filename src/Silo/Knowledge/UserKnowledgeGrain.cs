@@ -25,11 +25,12 @@ public sealed class UserKnowledgeState
 /// <summary>
 /// One user's knowledge store (searches → searched; views → viewed; clicks and carts → clicked; purchases →
 /// bought), linked to entities by this silo's <see cref="SuggestionReplicas"/>. Records are folded as they arrive
-/// (the session grain hands them over); a hand-over that does not follow the last folded record, an activation,
-/// or a request that knows of later records reads the user's records from the click log instead, so the store is
-/// current whenever it is used. State is written behind (like the session grain's): the click log holds every
-/// record, and an activation replays those after the stored state. Erasure clears the state; the click log's
-/// records are erased by the same request, so nothing replays them.
+/// (the session grain hands them over, its replay at activation too); a hand-over that does not follow the last
+/// folded record, or a request that knows of later records, reads the user's records from the click log instead,
+/// so the store is current whenever it is used. State is written behind (like the session grain's), and only
+/// once enough records were folded since it was last written (<see cref="KnowledgeServiceOptions.PersistAfterRecords"/>):
+/// the click log holds every record, and the store catches up with those after its stored state when it is next
+/// read. Erasure clears the state; the click log's records are erased by the same request, so nothing replays them.
 /// </summary>
 [CollectionAgeLimit(Minutes = 30)]
 public sealed class UserKnowledgeGrain(
@@ -44,6 +45,9 @@ public sealed class UserKnowledgeGrain(
 
     private UserKnowledge _knowledge = null!;
     private bool _dirty;
+
+    // Records folded since the store was last written (KnowledgeServiceOptions.PersistAfterRecords).
+    private int _unwritten;
 
     private string Tenant => TenantKey.Split(this.GetPrimaryKeyString()).Tenant;
 
@@ -104,6 +108,7 @@ public sealed class UserKnowledgeGrain(
     public async Task EraseAsync()
     {
         _dirty = false;
+        _unwritten = 0;
         await state.ClearStateAsync();
         state.State = new UserKnowledgeState();
         _knowledge = new UserKnowledge(options.Value.ToStoreOptions());
@@ -143,6 +148,7 @@ public sealed class UserKnowledgeGrain(
                 return false;
             }
 
+            _unwritten += relevant.Count;
             for (var i = 0; i < relevant.Count; i++)
             {
                 var e = relevant[i];
@@ -161,7 +167,8 @@ public sealed class UserKnowledgeGrain(
 
     private async Task PersistAsync()
     {
-        if (!_dirty)
+        // A store a few records behind its last written form is cheaper to rebuild from the log than to write.
+        if (!_dirty || (_unwritten < options.Value.PersistAfterRecords && sessionOptions.Value.PersistInterval > TimeSpan.Zero))
         {
             return;
         }
@@ -172,6 +179,7 @@ public sealed class UserKnowledgeGrain(
         state.State.Aggregates = [.. view.Aggregates];
         await state.WriteStateAsync();
         _dirty = false;
+        _unwritten = 0;
     }
 
     private static KnowledgeSource? Source(EventType type) => type switch
