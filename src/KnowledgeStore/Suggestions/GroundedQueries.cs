@@ -5,8 +5,8 @@ using SessionRec.KnowledgeStore.Graph;
 using SessionRec.KnowledgeStore.Knowledge;
 using SessionRec.KnowledgeStore.Text;
 
-/// <summary>A query grounded in an entity, with its normal form and the entities it names.</summary>
-public sealed record GroundedQuery(string Text, string Key, EntityMention[] Entities, string Why);
+/// <summary>A query grounded in an entity, with its normal form, its words (singular, no stop words) and the entities it names.</summary>
+public sealed record GroundedQuery(string Text, string Key, string[] Words, EntityMention[] Entities, string Why);
 
 /// <summary>
 /// The queries grounded in each entity of a graph: its name, brand + top categories, category refinements,
@@ -51,10 +51,30 @@ public sealed class GroundedQueries(EntityGraph graph)
         return built;
     }
 
+    /// <summary>The words of a text in normal form, each singular, stop words left out.</summary>
+    public static string[] Words(string normalized)
+    {
+        var words = new List<string>();
+        foreach (var token in normalized.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var word = TextNormalizer.Singular(token);
+            if (!TextNormalizer.IsStopWord(word))
+            {
+                words.Add(word);
+            }
+        }
+
+        return [.. words];
+    }
+
     private GroundedQuery[] Build(Entity entity)
     {
         var queries = new List<GroundedQuery>();
-        void Add(string text, EntityMention[] entities, string why) => queries.Add(new GroundedQuery(text, TextNormalizer.Normalize(text), entities, why));
+        void Add(string text, EntityMention[] entities, string why)
+        {
+            var key = TextNormalizer.Normalize(text);
+            queries.Add(new GroundedQuery(text, key, Words(key), entities, why));
+        }
 
         var self = new EntityMention(entity.Id, entity.Name);
         if (entity.Kind != EntityKind.Product)

@@ -72,7 +72,9 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQu
         var last = user is null ? "" : TextNormalizer.Normalize(context.SessionQueries.LastOrDefault());
         var candidates = new Dictionary<string, Candidate>(StringComparer.Ordinal);
 
-        void Add(string text, string source, double score, string rationale, IEnumerable<EntityMention>? entities = null, string? normalized = null)
+        // A request weighs a few hundred candidates and serves k: what only the served ones show (the rationale of a
+        // completion, the entities' list) is made for those alone.
+        void Add(string text, string source, double score, object rationale, IReadOnlyList<EntityMention>? entities = null, string? normalized = null, string[]? words = null)
         {
             var key = normalized ?? TextNormalizer.Normalize(text);
             if (key.Length == 0 || !key.StartsWith(prefix, StringComparison.Ordinal) || key == last || key == prefix && prefix.Length > 0 && source != SuggestionSources.Completion)
@@ -82,7 +84,7 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQu
 
             if (!candidates.TryGetValue(key, out var c))
             {
-                candidates[key] = c = new Candidate(text.Trim(), source, rationale);
+                candidates[key] = c = new Candidate(text.Trim(), key, source, rationale) { Words = words };
             }
             else if (score > c.BestSourceScore)
             {
@@ -91,9 +93,9 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQu
 
             c.BestSourceScore = Math.Max(c.BestSourceScore, score);
             c.Score += score;
-            foreach (var e in entities ?? [])
+            if (entities is not null)
             {
-                c.Entities[e.Id] = e;
+                c.Mention(entities);
             }
         }
 
@@ -103,8 +105,7 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQu
         {
             var age = Math.Max(0, (context.Now - stats.LastSeen).TotalSeconds);
             var recency = Math.Pow(2, -age / _options.RecencyHalfLife.TotalSeconds);
-            Add(stats.Text, SuggestionSources.Completion, _options.CompletionWeight * (Math.Log(1 + stats.Count) / maxLog) * (0.5 + (0.5 * recency)),
-                $"searched {stats.Count} time{(stats.Count == 1 ? "" : "s")} by {(stats.Users == 1 ? "a shopper" : $"{stats.Users} shoppers")}");
+            Add(stats.Text, SuggestionSources.Completion, _options.CompletionWeight * (Math.Log(1 + stats.Count) / maxLog) * (0.5 + (0.5 * recency)), stats, normalized: stats.Key);
         }
 
         // 2. Entity-grounded queries for the prefix's entities (and, personalised, the context's and the user's).
@@ -125,7 +126,7 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQu
         {
             foreach (var query in _grounded.For(link.Entity))
             {
-                Add(query.Text, SuggestionSources.Entity, _options.EntityWeight * link.Score * 0.8, query.Why, query.Entities, query.Key);
+                Add(query.Text, SuggestionSources.Entity, _options.EntityWeight * link.Score * 0.8, query.Why, query.Entities, query.Key, query.Words);
             }
         }
 
@@ -180,7 +181,7 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQu
                 Add(entity.Name, SuggestionSources.Entity, _options.EntityWeight, why, [new EntityMention(entity.Id, entity.Name)]);
                 foreach (var query in _grounded.For(entity).Take(5))
                 {
-                    Add(query.Text, SuggestionSources.Entity, _options.EntityWeight * 0.7, why, query.Entities, query.Key);
+                    Add(query.Text, SuggestionSources.Entity, _options.EntityWeight * 0.7, why, query.Entities, query.Key, query.Words);
                 }
             }
 
@@ -190,20 +191,16 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQu
             var session = SessionWords(context);
             foreach (var c in candidates.Values)
             {
-                var (sum, count) = (0.0, 0);
-                foreach (var token in TextNormalizer.Tokens(c.Text))
+                var candidateWords = c.Words ??= GroundedQueries.Words(c.Key);
+                if (candidateWords.Length > 0)
                 {
-                    var word = TextNormalizer.Singular(token);
-                    if (!TextNormalizer.IsStopWord(word))
+                    var sum = 0.0;
+                    foreach (var word in candidateWords)
                     {
                         sum += session.Contains(word) ? 1 : profile.GetValueOrDefault(word);
-                        count++;
                     }
-                }
 
-                if (count > 0)
-                {
-                    c.Score += _options.PersonalWeight * sum / count;
+                    c.Score += _options.PersonalWeight * sum / candidateWords.Length;
                 }
             }
         }
@@ -211,7 +208,7 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQu
         var blocklist = Blocklist;
         List<Suggestion> suggestions = [.. candidates.Values.OrderByDescending(c => c.Score).ThenBy(c => c.Text.Length).ThenBy(c => c.Text, StringComparer.Ordinal)
             .Where(c => !blocklist.Blocks(c.Text)).Take(k)
-            .Select(c => new Suggestion(c.Text, c.Source, [.. c.Entities.Values], c.Rationale, Math.Round(c.Score, 6)))];
+            .Select(c => new Suggestion(c.Text, c.Source, c.Entities, Rationale(c.Rationale), Math.Round(c.Score, 6)))];
         return new SuggestionOutcome(suggestions, [.. contextLinks.Select(l => l.Entity)], personal);
     }
 
@@ -251,18 +248,51 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQu
             _ => "bought",
         };
 
-    private sealed class Candidate(string text, string source, string rationale)
+    /// <summary>A rationale as the candidate kept it: a text, or the completion it came from.</summary>
+    private static string Rationale(object rationale) => rationale switch
     {
+        QueryEntry stats => $"searched {stats.Count} time{(stats.Count == 1 ? "" : "s")} by {(stats.Users == 1 ? "a shopper" : $"{stats.Users} shoppers")}",
+        _ => (string)rationale,
+    };
+
+    private sealed class Candidate(string text, string key, string source, object rationale)
+    {
+        private List<EntityMention>? _entities;
+
         public string Text { get; } = text;
+
+        public string Key { get; } = key;
 
         public string Source { get; set; } = source;
 
-        public string Rationale { get; set; } = rationale;
+        /// <summary>A text, or the <see cref="QueryEntry"/> of a completion (its rationale is written if it is served).</summary>
+        public object Rationale { get; set; } = rationale;
 
         public double Score { get; set; }
 
         public double BestSourceScore { get; set; }
 
-        public Dictionary<string, EntityMention> Entities { get; } = new(StringComparer.Ordinal);
+        /// <summary>The key's words in singular form, stop words left out (personal re-ranking).</summary>
+        public string[]? Words { get; set; }
+
+        /// <summary>The entities it is grounded in, each once (a later mention of an entity replaces the earlier one).</summary>
+        public IReadOnlyList<EntityMention> Entities => _entities ?? [];
+
+        public void Mention(IReadOnlyList<EntityMention> entities)
+        {
+            _entities ??= new List<EntityMention>(entities.Count);
+            foreach (var entity in entities)
+            {
+                var at = _entities.FindIndex(e => e.Id == entity.Id);
+                if (at < 0)
+                {
+                    _entities.Add(entity);
+                }
+                else
+                {
+                    _entities[at] = entity;
+                }
+            }
+        }
     }
 }
