@@ -48,6 +48,7 @@ public sealed class UserKnowledgeGrain(
 
     // Records folded since the store was last written (KnowledgeServiceOptions.PersistAfterRecords).
     private int _unwritten;
+    private IGrainTimer? _persistTimer;
 
     private string Tenant => TenantKey.Split(this.GetPrimaryKeyString()).Tenant;
 
@@ -59,12 +60,6 @@ public sealed class UserKnowledgeGrain(
 
         // No log read here: the session grain's calls say how far the user's log goes (and hand over what it
         // replayed itself), and a read that does not come from it catches up first.
-        var interval = sessionOptions.Value.PersistInterval;
-        if (interval > TimeSpan.Zero)
-        {
-            this.RegisterGrainTimer(static (grain, _) => grain.PersistAsync(), this, new GrainTimerCreationOptions(interval, interval) { KeepAlive = false });
-        }
-
         return Task.CompletedTask;
     }
 
@@ -109,6 +104,8 @@ public sealed class UserKnowledgeGrain(
     {
         _dirty = false;
         _unwritten = 0;
+        _persistTimer?.Dispose();
+        _persistTimer = null;
         await state.ClearStateAsync();
         state.State = new UserKnowledgeState();
         _knowledge = new UserKnowledge(options.Value.ToStoreOptions());
@@ -159,6 +156,14 @@ public sealed class UserKnowledgeGrain(
 
         state.State.AppliedThrough = Math.Max(state.State.AppliedThrough, sequences[^1]);
         _dirty = true;
+
+        // The write-behind timer runs only while enough is unwritten (an idle store takes no turns).
+        var interval = sessionOptions.Value.PersistInterval;
+        if (_persistTimer is null && interval > TimeSpan.Zero && _unwritten >= options.Value.PersistAfterRecords)
+        {
+            _persistTimer = this.RegisterGrainTimer(static (grain, _) => grain.PersistAsync(), this, new GrainTimerCreationOptions(interval, interval) { KeepAlive = false });
+        }
+
         return true;
     }
 
@@ -180,6 +185,8 @@ public sealed class UserKnowledgeGrain(
         await state.WriteStateAsync();
         _dirty = false;
         _unwritten = 0;
+        _persistTimer?.Dispose();
+        _persistTimer = null;
     }
 
     private static KnowledgeSource? Source(EventType type) => type switch
