@@ -43,6 +43,10 @@ public class GraphAndLinkingTests
     }
 
     [Fact]
+    public void ContentWordsAreSingularWithoutStopWords() =>
+        Assert.Equal(["red", "lipstick", "nail"], TextNormalizer.ContentWords("The Red Lipsticks for your Nails"));
+
+    [Fact]
     public void PrefixCompletionsAreShortestFirstAndFollowTheCatalogue()
     {
         var graph = Catalogue();

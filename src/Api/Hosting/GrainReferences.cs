@@ -10,17 +10,20 @@ using Orleans.Runtime;
 /// </summary>
 public sealed class GrainReferences<TGrain>(IGrainFactory grains) where TGrain : IGrainWithStringKey
 {
-    private (GrainType Type, GrainInterfaceType Interface)? _types;
+    // One reference, swapped whole: requests on other threads read both types or neither.
+    private Types? _types;
 
     public TGrain Get(string key)
     {
         if (_types is not { } types)
         {
             var first = (GrainReference)(object)grains.GetGrain<TGrain>(key);
-            _types = (first.GrainId.Type, first.InterfaceType);
+            _types = new Types(first.GrainId.Type, first.InterfaceType);
             return (TGrain)(object)first;
         }
 
         return (TGrain)grains.GetGrain(GrainId.Create(types.Type, key), types.Interface);
     }
+
+    private sealed record Types(GrainType Type, GrainInterfaceType Interface);
 }

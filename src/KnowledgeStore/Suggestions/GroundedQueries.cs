@@ -51,29 +51,13 @@ public sealed class GroundedQueries(EntityGraph graph)
         return built;
     }
 
-    /// <summary>The words of a text in normal form, each singular, stop words left out.</summary>
-    public static string[] Words(string normalized)
-    {
-        var words = new List<string>();
-        foreach (var token in normalized.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var word = TextNormalizer.Singular(token);
-            if (!TextNormalizer.IsStopWord(word))
-            {
-                words.Add(word);
-            }
-        }
-
-        return [.. words];
-    }
-
     private GroundedQuery[] Build(Entity entity)
     {
         var queries = new List<GroundedQuery>();
         void Add(string text, EntityMention[] entities, string why)
         {
             var key = TextNormalizer.Normalize(text);
-            queries.Add(new GroundedQuery(text, key, Words(key), entities, why));
+            queries.Add(new GroundedQuery(text, key, TextNormalizer.ContentWords(key), entities, why));
         }
 
         var self = new EntityMention(entity.Id, entity.Name);

@@ -191,7 +191,7 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQu
             var session = SessionWords(context);
             foreach (var c in candidates.Values)
             {
-                var candidateWords = c.Words ??= GroundedQueries.Words(c.Key);
+                var candidateWords = c.Words ??= TextNormalizer.ContentWords(c.Key);
                 if (candidateWords.Length > 0)
                 {
                     var sum = 0.0;
@@ -226,14 +226,7 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQu
         var words = new HashSet<string>(StringComparer.Ordinal);
         foreach (var text in context.SessionQueries.Append(context.ContextText ?? ""))
         {
-            foreach (var token in TextNormalizer.Tokens(text))
-            {
-                var word = TextNormalizer.Singular(token);
-                if (!TextNormalizer.IsStopWord(word))
-                {
-                    words.Add(word);
-                }
-            }
+            words.UnionWith(TextNormalizer.ContentWords(text));
         }
 
         return words;

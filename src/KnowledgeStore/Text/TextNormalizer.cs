@@ -74,6 +74,22 @@ public static class TextNormalizer
 
     public static bool IsStopWord(string token) => StopWords.Contains(token);
 
+    /// <summary>The words that carry meaning: each token in singular form, stop words left out.</summary>
+    public static string[] ContentWords(string? text)
+    {
+        var words = new List<string>();
+        foreach (var token in Tokens(text))
+        {
+            var word = Singular(token);
+            if (!IsStopWord(word))
+            {
+                words.Add(word);
+            }
+        }
+
+        return [.. words];
+    }
+
     public static string Singular(string word)
     {
         if (word.Length <= 3 || word.EndsWith("ss", StringComparison.Ordinal) || word.EndsWith("us", StringComparison.Ordinal) || word.EndsWith("is", StringComparison.Ordinal))

@@ -104,8 +104,7 @@ public sealed class UserKnowledgeGrain(
     {
         _dirty = false;
         _unwritten = 0;
-        _persistTimer?.Dispose();
-        _persistTimer = null;
+        StopPersisting();
         await state.ClearStateAsync();
         state.State = new UserKnowledgeState();
         _knowledge = new UserKnowledge(options.Value.ToStoreOptions());
@@ -159,7 +158,7 @@ public sealed class UserKnowledgeGrain(
 
         // The write-behind timer runs only while enough is unwritten (an idle store takes no turns).
         var interval = sessionOptions.Value.PersistInterval;
-        if (_persistTimer is null && interval > TimeSpan.Zero && _unwritten >= options.Value.PersistAfterRecords)
+        if (_persistTimer is null && interval > TimeSpan.Zero && WorthWriting)
         {
             _persistTimer = this.RegisterGrainTimer(static (grain, _) => grain.PersistAsync(), this, new GrainTimerCreationOptions(interval, interval) { KeepAlive = false });
         }
@@ -170,10 +169,19 @@ public sealed class UserKnowledgeGrain(
     // PersistInterval 0 (tests, and operators who want it) writes on every change, as the session grain does.
     private Task PersistIfWriteThroughAsync() => sessionOptions.Value.PersistInterval == TimeSpan.Zero ? PersistAsync() : Task.CompletedTask;
 
+    // A store a few records behind its last written form is cheaper to rebuild from the log than to write (unless
+    // the operator asked for a write on every change: PersistInterval 0).
+    private bool WorthWriting => _unwritten >= options.Value.PersistAfterRecords || sessionOptions.Value.PersistInterval == TimeSpan.Zero;
+
+    private void StopPersisting()
+    {
+        _persistTimer?.Dispose();
+        _persistTimer = null;
+    }
+
     private async Task PersistAsync()
     {
-        // A store a few records behind its last written form is cheaper to rebuild from the log than to write.
-        if (!_dirty || (_unwritten < options.Value.PersistAfterRecords && sessionOptions.Value.PersistInterval > TimeSpan.Zero))
+        if (!_dirty || !WorthWriting)
         {
             return;
         }
@@ -185,8 +193,7 @@ public sealed class UserKnowledgeGrain(
         await state.WriteStateAsync();
         _dirty = false;
         _unwritten = 0;
-        _persistTimer?.Dispose();
-        _persistTimer = null;
+        StopPersisting();
     }
 
     private static KnowledgeSource? Source(EventType type) => type switch
