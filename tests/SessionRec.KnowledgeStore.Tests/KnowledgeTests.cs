@@ -26,6 +26,31 @@ public class KnowledgeTests
     }
 
     [Fact]
+    public void A_full_store_sheds_its_least_recently_seen_entities_and_counts_a_twice_named_entity_once()
+    {
+        var knowledge = new UserKnowledge(new KnowledgeOptions { MaxEntities = 3, Retention = TimeSpan.FromDays(365) });
+        knowledge.Add(Record(0, KnowledgeSource.Viewed, "a"));
+        knowledge.Add(Record(1, KnowledgeSource.Viewed, "b"));
+        knowledge.Add(Record(2, KnowledgeSource.Viewed, "c", "c"));
+        knowledge.Add(Record(3, KnowledgeSource.Viewed, "b"));
+        knowledge.Add(Record(4, KnowledgeSource.Searched, "d"));
+        Assert.Equal(["phrase:b", "phrase:c", "phrase:d"], knowledge.Aggregates.Select(a => a.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(1, knowledge.Aggregates.Single(a => a.Id == "phrase:c").Count);
+
+        // Two new entities in one record push out the two least recently seen (c at day 2, then b at day 3).
+        knowledge.Add(Record(5, KnowledgeSource.Viewed, "e", "f"));
+        Assert.Equal(["phrase:d", "phrase:e", "phrase:f"], knowledge.Aggregates.Select(a => a.Id).Order(StringComparer.Ordinal));
+
+        // A store restored from its written form keeps counting where it was.
+        var restored = UserKnowledge.Restore(knowledge.Stream, knowledge.Aggregates, new KnowledgeOptions { MaxEntities = 3, Retention = TimeSpan.FromDays(365) });
+        restored.Add(Record(6, KnowledgeSource.Bought, "d"));
+        var d = restored.Aggregates.Single(a => a.Id == "phrase:d");
+        Assert.Equal(2, d.Count);
+        Assert.Equal(new SourceStats(1, T0.AddDays(4), T0.AddDays(4)), d.Sources[KnowledgeSource.Searched]);
+        Assert.Equal(T0.AddDays(6), d.LastSeen);
+    }
+
+    [Fact]
     public void OnlyTheAggregatesOutliveTheRetentionWindow()
     {
         var knowledge = new UserKnowledge(new KnowledgeOptions { Retention = TimeSpan.FromDays(10), MaxRecords = 3 });

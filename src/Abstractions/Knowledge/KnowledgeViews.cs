@@ -78,13 +78,6 @@ public sealed record DescribeInput(
     [property: Id(0)] string? ItemId,
     [property: Id(1)] string? Text);
 
-/// <summary>The text (an item's title, or the text given) and the entities it links to.</summary>
-[GenerateSerializer, Immutable]
-[Alias("SessionRec.Description")]
-public sealed record Description(
-    [property: Id(0)] string Text,
-    [property: Id(1)] IReadOnlyList<EntityRef> Entities);
-
 /// <summary>A tenant's blocked suggestion phrases and patterns (those set by configuration are not in it).</summary>
 [GenerateSerializer, Immutable]
 [Alias("SessionRec.BlocklistView")]

@@ -84,7 +84,8 @@ public sealed class UserKnowledge(KnowledgeOptions? options = null)
 
     public IReadOnlyList<MemoryRecord> Stream => _stream;
 
-    public IReadOnlyCollection<EntityAggregate> Aggregates => [.. _aggregates.Values.Select(e => e.Aggregate)];
+    /// <summary>The aggregate rows (made on each call: the store keeps them in a compact form).</summary>
+    public IReadOnlyCollection<EntityAggregate> Aggregates => [.. _aggregates.Values.Select(e => e.ToAggregate())];
 
     public static UserKnowledge Restore(IEnumerable<MemoryRecord> stream, IEnumerable<EntityAggregate> aggregates, KnowledgeOptions? options = null)
     {
@@ -92,7 +93,7 @@ public sealed class UserKnowledge(KnowledgeOptions? options = null)
         knowledge._stream.AddRange(stream.OrderBy(r => r.At));
         foreach (var aggregate in aggregates)
         {
-            knowledge._aggregates[aggregate.Id] = new Entry(aggregate);
+            knowledge._aggregates[aggregate.Id] = Entry.From(aggregate);
         }
 
         return knowledge;
@@ -102,41 +103,102 @@ public sealed class UserKnowledge(KnowledgeOptions? options = null)
     {
         var at = _stream.Count == 0 || record.At >= _stream[^1].At ? _stream.Count : _stream.FindLastIndex(r => r.At <= record.At) + 1;
         _stream.Insert(at, record);
-        foreach (var mention in record.Entities.DistinctBy(m => m.Id))
+        for (var i = 0; i < record.Entities.Count; i++)
         {
-            var sources = _aggregates.TryGetValue(mention.Id, out var existing)
-                ? new Dictionary<KnowledgeSource, SourceStats>(existing.Aggregate.Sources)
-                : [];
-            sources[record.Source] = sources.TryGetValue(record.Source, out var s)
-                ? new SourceStats(s.Count + 1, record.At < s.FirstSeen ? record.At : s.FirstSeen, record.At > s.LastSeen ? record.At : s.LastSeen)
-                : new SourceStats(1, record.At, record.At);
-            var aggregate = new EntityAggregate(mention.Id, mention.Name, sources);
-            _aggregates[mention.Id] = existing?.Aggregate.Name == mention.Name ? new Entry(aggregate, existing.Words) : new Entry(aggregate);
+            var mention = record.Entities[i];
+            if (NamedEarlier(record.Entities, i))
+            {
+                continue;
+            }
+
+            if (_aggregates.TryGetValue(mention.Id, out var entry))
+            {
+                entry.Rename(mention.Name);
+            }
+            else
+            {
+                _aggregates[mention.Id] = entry = new Entry(mention.Id, mention.Name);
+            }
+
+            entry.Touch(record.Source, record.At);
             _wordProfile = null;
         }
 
         Trim(record.At);
     }
 
+    // A record naming an entity twice counts it once (a record names a dozen entities or so).
+    private static bool NamedEarlier(IReadOnlyList<EntityMention> mentions, int index)
+    {
+        for (var j = 0; j < index; j++)
+        {
+            if (string.Equals(mentions[j].Id, mentions[index].Id, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Drops records past the retention window or the size bound, and the least recently seen entities past their bound.</summary>
     public void Trim(DateTimeOffset now)
     {
+        // The stream is in time order: what left the retention window is a prefix.
         var cutoff = now - _options.Retention;
-        _stream.RemoveAll(r => r.At < cutoff);
-        if (_stream.Count > _options.MaxRecords)
+        var expired = 0;
+        while (expired < _stream.Count && _stream[expired].At < cutoff)
         {
-            _stream.RemoveRange(0, _stream.Count - _options.MaxRecords);
+            expired++;
         }
 
-        if (_aggregates.Count > _options.MaxEntities)
+        _stream.RemoveRange(0, Math.Max(expired, _stream.Count - _options.MaxRecords));
+        var excess = _aggregates.Count - _options.MaxEntities;
+        if (excess > 0)
         {
-            foreach (var stale in _aggregates.Values.OrderBy(a => a.LastSeen).Take(_aggregates.Count - _options.MaxEntities).ToList())
+            foreach (var stale in LeastRecentlySeen(excess))
             {
-                _aggregates.Remove(stale.Aggregate.Id);
+                _aggregates.Remove(stale.Id);
             }
 
             _wordProfile = null;
         }
+    }
+
+    /// <summary>
+    /// The <paramref name="count"/> least recently seen entities (ties: the earlier stored first). A full store
+    /// sheds one record's few entities at a time, so this keeps the few oldest in one pass instead of sorting the
+    /// store on every record.
+    /// </summary>
+    private List<Entry> LeastRecentlySeen(int count)
+    {
+        if (count > 64)
+        {
+            return [.. _aggregates.Values.OrderBy(a => a.LastSeen).Take(count)];
+        }
+
+        var oldest = new List<Entry>(count + 1);
+        foreach (var entry in _aggregates.Values)
+        {
+            if (oldest.Count == count && entry.LastSeen >= oldest[^1].LastSeen)
+            {
+                continue;
+            }
+
+            var at = oldest.Count;
+            while (at > 0 && entry.LastSeen < oldest[at - 1].LastSeen)
+            {
+                at--;
+            }
+
+            oldest.Insert(at, entry);
+            if (oldest.Count > count)
+            {
+                oldest.RemoveAt(count);
+            }
+        }
+
+        return oldest;
     }
 
     /// <summary>
@@ -160,7 +222,7 @@ public sealed class UserKnowledge(KnowledgeOptions? options = null)
         }
 
         // The k best so far, best first: k is small (5 to 50), a user holds up to MaxEntities.
-        var top = new List<RetrievedEntity>(Math.Min(k, _aggregates.Count) + 1);
+        var top = new List<(double Score, Entry Entry, bool InContext)>(Math.Min(k, _aggregates.Count) + 1);
         foreach (var entry in _aggregates.Values)
         {
             var weight = strategy switch
@@ -175,7 +237,7 @@ public sealed class UserKnowledge(KnowledgeOptions? options = null)
                 continue;
             }
 
-            var inContext = contextEntityIds.Count > 0 && contextEntityIds.Contains(entry.Aggregate.Id);
+            var inContext = contextEntityIds.Count > 0 && contextEntityIds.Contains(entry.Id);
             var score = weight * (inContext ? 1 : 0.5 + (0.5 * entry.Overlap(words)));
             if (top.Count == k && !Before(score, entry, top[^1]))
             {
@@ -188,14 +250,14 @@ public sealed class UserKnowledge(KnowledgeOptions? options = null)
                 at--;
             }
 
-            top.Insert(at, new RetrievedEntity(entry.Aggregate, score, inContext) { Words = entry.Words });
+            top.Insert(at, (score, entry, inContext));
             if (top.Count > k)
             {
                 top.RemoveAt(k);
             }
         }
 
-        return top;
+        return [.. top.Select(t => new RetrievedEntity(t.Entry.ToAggregate(), t.Score, t.InContext) { Words = t.Entry.Words })];
     }
 
     /// <summary>
@@ -230,54 +292,104 @@ public sealed class UserKnowledge(KnowledgeOptions? options = null)
     /// <summary>How many entities <see cref="WordProfile"/> draws its words from.</summary>
     public const int ProfileEntities = 50;
 
-    private bool Before(double score, Entry entry, RetrievedEntity other)
+    private static bool Before(double score, Entry entry, (double Score, Entry Entry, bool InContext) other)
     {
         if (score != other.Score)
         {
             return score > other.Score;
         }
 
-        var lastSeen = _aggregates[other.Entity.Id].LastSeen;
-        return entry.LastSeen != lastSeen ? entry.LastSeen > lastSeen : string.CompareOrdinal(entry.Aggregate.Id, other.Entity.Id) < 0;
+        var lastSeen = other.Entry.LastSeen;
+        return entry.LastSeen != lastSeen ? entry.LastSeen > lastSeen : string.CompareOrdinal(entry.Id, other.Entry.Id) < 0;
     }
 
-    /// <summary>An aggregate with what retrieval reads of it, computed once per change.</summary>
+    /// <summary>
+    /// One entity's aggregate in the form the store keeps (a user holds up to <see cref="KnowledgeOptions.MaxEntities"/>):
+    /// per source its stats, with the totals retrieval reads kept as they change. The public
+    /// <see cref="EntityAggregate"/> is made only when asked for (measured: a dictionary per entity was most of a
+    /// store's bytes, ~460 B an entity against ~200 B now).
+    /// </summary>
     private sealed class Entry
     {
-        private readonly (int Count, DateTimeOffset LastSeen)[] _sources;
+        private const int SourceCount = 4;
 
-        public Entry(EntityAggregate aggregate, string[]? words = null)
+        // Indexed by KnowledgeSource; null where that source never touched the entity.
+        private readonly SourceStats?[] _sources = new SourceStats?[SourceCount];
+
+        public Entry(string id, string name)
         {
-            Aggregate = aggregate;
-            _sources = new (int, DateTimeOffset)[aggregate.Sources.Count];
-            var (i, count, lastSeen) = (0, 0, DateTimeOffset.MinValue);
-            foreach (var source in aggregate.Sources.Values)
-            {
-                _sources[i++] = (source.Count, source.LastSeen);
-                count += source.Count;
-                lastSeen = source.LastSeen > lastSeen ? source.LastSeen : lastSeen;
-            }
-
-            (Count, LastSeen) = (count, lastSeen);
-            Words = words ?? [.. TextNormalizer.Tokens(aggregate.Name).Select(TextNormalizer.Singular)];
+            Id = id;
+            Name = name;
+            Words = NameWords.Of(name);
         }
 
-        public EntityAggregate Aggregate { get; }
+        public string Id { get; }
 
-        public int Count { get; }
+        public string Name { get; private set; }
 
-        public DateTimeOffset LastSeen { get; }
+        public int Count { get; private set; }
+
+        public DateTimeOffset LastSeen { get; private set; } = DateTimeOffset.MinValue;
 
         /// <summary>The name's words in singular form.</summary>
-        public string[] Words { get; }
+        public string[] Words { get; private set; }
+
+        public static Entry From(EntityAggregate aggregate)
+        {
+            var entry = new Entry(aggregate.Id, aggregate.Name);
+            foreach (var (source, stats) in aggregate.Sources)
+            {
+                entry._sources[(int)source] = stats;
+                entry.Count += stats.Count;
+                entry.LastSeen = stats.LastSeen > entry.LastSeen ? stats.LastSeen : entry.LastSeen;
+            }
+
+            return entry;
+        }
+
+        public void Rename(string name)
+        {
+            if (!string.Equals(name, Name, StringComparison.Ordinal))
+            {
+                Name = name;
+                Words = NameWords.Of(name);
+            }
+        }
+
+        public void Touch(KnowledgeSource source, DateTimeOffset at)
+        {
+            var s = _sources[(int)source];
+            _sources[(int)source] = s is null
+                ? new SourceStats(1, at, at)
+                : new SourceStats(s.Count + 1, at < s.FirstSeen ? at : s.FirstSeen, at > s.LastSeen ? at : s.LastSeen);
+            Count++;
+            LastSeen = at > LastSeen ? at : LastSeen;
+        }
+
+        public EntityAggregate ToAggregate()
+        {
+            var sources = new Dictionary<KnowledgeSource, SourceStats>(2);
+            for (var i = 0; i < SourceCount; i++)
+            {
+                if (_sources[i] is { } stats)
+                {
+                    sources[(KnowledgeSource)i] = stats;
+                }
+            }
+
+            return new EntityAggregate(Id, Name, sources);
+        }
 
         /// <summary>Σ over sources of count · 2^(−age / half-life).</summary>
         public double RecencyWeight(DateTimeOffset now, TimeSpan halfLife)
         {
             var weight = 0.0;
-            foreach (var (count, lastSeen) in _sources)
+            foreach (var stats in _sources)
             {
-                weight += count * Math.Pow(2, -Math.Max(0, (now - lastSeen).TotalSeconds) / halfLife.TotalSeconds);
+                if (stats is not null)
+                {
+                    weight += stats.Count * Math.Pow(2, -Math.Max(0, (now - stats.LastSeen).TotalSeconds) / halfLife.TotalSeconds);
+                }
             }
 
             return weight;
@@ -302,5 +414,32 @@ public sealed class UserKnowledge(KnowledgeOptions? options = null)
 
             return (double)hits / Words.Length;
         }
+    }
+}
+
+/// <summary>
+/// An entity name's words in singular form, shared by every store that holds the entity (names come from the
+/// tenant's graph, so the same few thousand recur across users). Bounded: past <see cref="MaxNames"/> names a
+/// store gets its own copy.
+/// </summary>
+internal static class NameWords
+{
+    private const int MaxNames = 200_000;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string[]> Shared = new(StringComparer.Ordinal);
+
+    public static string[] Of(string name)
+    {
+        if (Shared.TryGetValue(name, out var words))
+        {
+            return words;
+        }
+
+        words = [.. TextNormalizer.Tokens(name).Select(TextNormalizer.Singular)];
+        if (Shared.Count < MaxNames)
+        {
+            Shared.TryAdd(name, words);
+        }
+
+        return words;
     }
 }

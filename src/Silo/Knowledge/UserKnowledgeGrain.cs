@@ -57,6 +57,7 @@ public sealed class UserKnowledgeGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _knowledge = KnowledgeMapping.ToStore(new UserKnowledgeView(UserId, state.State.Stream, state.State.Aggregates), options.Value.ToStoreOptions());
+        ForgetWrittenForm();
 
         // No log read here: the session grain's calls say how far the user's log goes (and hand over what it
         // replayed itself), and a read that does not come from it catches up first.
@@ -138,8 +139,8 @@ public sealed class UserKnowledgeGrain(
 
         if (relevant.Count > 0)
         {
-            var descriptions = await suggestions.DescribeAsync(Tenant, [.. relevant.Select(e => e.Type == EventType.Search ? new DescribeInput(null, e.Query) : new DescribeInput(e.ItemId, null))]);
-            if (descriptions is null)
+            var linked = await suggestions.LinkAsync(Tenant, [.. relevant.Select(e => e.Type == EventType.Search ? new DescribeInput(null, e.Query) : new DescribeInput(e.ItemId, null))]);
+            if (linked is null)
             {
                 return false;
             }
@@ -148,8 +149,7 @@ public sealed class UserKnowledgeGrain(
             for (var i = 0; i < relevant.Count; i++)
             {
                 var e = relevant[i];
-                _knowledge.Add(new MemoryRecord(e.Timestamp, Source(e.Type)!.Value, descriptions[i].Text, e.Type == EventType.Search ? null : e.ItemId,
-                    [.. descriptions[i].Entities.Select(x => new EntityMention(x.Id, x.Name))]));
+                _knowledge.Add(new MemoryRecord(e.Timestamp, Source(e.Type)!.Value, linked[i].Text, e.Type == EventType.Search ? null : e.ItemId, linked[i].Entities));
             }
         }
 
@@ -190,10 +190,28 @@ public sealed class UserKnowledgeGrain(
         var view = KnowledgeMapping.ToView(UserId, _knowledge);
         state.State.Stream = [.. view.Stream];
         state.State.Aggregates = [.. view.Aggregates];
-        await state.WriteStateAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        finally
+        {
+            ForgetWrittenForm();
+        }
+
         _dirty = false;
         _unwritten = 0;
         StopPersisting();
+    }
+
+    /// <summary>
+    /// The store lives in <see cref="_knowledge"/>; its written form is made for a write and dropped after it (kept,
+    /// it doubled every active store's memory: measured, ~120 KB of a bench user's ~360 KB).
+    /// </summary>
+    private void ForgetWrittenForm()
+    {
+        state.State.Stream = [];
+        state.State.Aggregates = [];
     }
 
     private static KnowledgeSource? Source(EventType type) => type switch

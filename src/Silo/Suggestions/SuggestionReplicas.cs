@@ -27,6 +27,9 @@ public sealed partial class SuggestionReplicas : ICatalogueReplicaObserver
     public static readonly TimeSpan GraphWait = TimeSpan.FromSeconds(1);
 
     private const int MaxEntitiesPerItem = 12;
+
+    // Items whose links are kept per silo and tenant (~200 B each: the title is the catalogue's string).
+    private const int MaxLinkedItems = 100_000;
     private static readonly TimeSpan BlocklistPoll = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrentDictionary<string, Replica> _tenants = new(StringComparer.Ordinal);
@@ -81,9 +84,11 @@ public sealed partial class SuggestionReplicas : ICatalogueReplicaObserver
 
     /// <summary>
     /// Links texts and items to the graph's entities (what a user's knowledge store records); null while the
-    /// tenant's graph is not built on this silo (the caller folds those records later).
+    /// tenant's graph is not built on this silo (the caller folds those records later). An item's link is made once
+    /// per graph revision and shared by every store that records the item (it is immutable): a store of 500
+    /// viewed items would otherwise hold ~5,000 mentions of its own.
     /// </summary>
-    public async Task<IReadOnlyList<Description>?> DescribeAsync(string tenant, IReadOnlyList<DescribeInput> inputs)
+    public async Task<IReadOnlyList<LinkedText>?> LinkAsync(string tenant, IReadOnlyList<DescribeInput> inputs)
     {
         var replica = await ReadyAsync(tenant);
         if (!replica.Ready)
@@ -94,19 +99,20 @@ public sealed partial class SuggestionReplicas : ICatalogueReplicaObserver
         replica.Lock.EnterReadLock();
         try
         {
-            var result = new List<Description>(inputs.Count);
-            foreach (var input in inputs)
+            var items = replica.ItemLinks(replica.Graph.Revision);
+            var result = new LinkedText[inputs.Count];
+            for (var i = 0; i < inputs.Count; i++)
             {
-                if (input.ItemId is not null && replica.Graph.Item(input.ItemId) is { } item)
+                var input = inputs[i];
+                if (input.ItemId is not null && (items.TryGetValue(input.ItemId, out var linked) || replica.Graph.Item(input.ItemId) is not null))
                 {
-                    var entities = replica.Graph.EntitiesOf(input.ItemId).OrderBy(e => e.Kind == EntityKind.Phrase ? 1 : 0).Take(MaxEntitiesPerItem);
-                    result.Add(new Description(item.Title ?? item.Id, [.. entities.Select(e => new EntityRef(e.Id, e.Name))]));
+                    result[i] = linked ?? LinkItem(replica, items, input.ItemId);
                 }
                 else
                 {
                     // Records link by alias only: deterministic, and cheap enough to replay a long history.
                     var text = input.Text ?? input.ItemId ?? "";
-                    result.Add(new Description(text, [.. replica.Linker.Link(text, semantic: false).Select(l => new EntityRef(l.Entity.Id, l.Entity.Name))]));
+                    result[i] = new LinkedText(text, [.. replica.Linker.Link(text, semantic: false).Select(l => new EntityMention(l.Entity.Id, l.Entity.Name))]);
                 }
             }
 
@@ -116,6 +122,19 @@ public sealed partial class SuggestionReplicas : ICatalogueReplicaObserver
         {
             replica.Lock.ExitReadLock();
         }
+    }
+
+    private static LinkedText LinkItem(Replica replica, ConcurrentDictionary<string, LinkedText> items, string itemId)
+    {
+        var item = replica.Graph.Item(itemId)!;
+        var entities = replica.Graph.EntitiesOf(itemId).OrderBy(e => e.Kind == EntityKind.Phrase ? 1 : 0).Take(MaxEntitiesPerItem);
+        var linked = new LinkedText(item.Title ?? item.Id, [.. entities.Select(e => new EntityMention(e.Id, e.Name))]);
+        if (items.Count < MaxLinkedItems)
+        {
+            items.TryAdd(itemId, linked);
+        }
+
+        return linked;
     }
 
     /// <summary>The texts the tenant's blocklist lets through, in order (suggestions made elsewhere: the LLM's).</summary>
@@ -320,5 +339,22 @@ public sealed partial class SuggestionReplicas : ICatalogueReplicaObserver
         public DateTimeOffset BlocklistCheckedAt = DateTimeOffset.MinValue;
         public int BlocklistRefreshing;
         public long Served;
+        private (long Revision, ConcurrentDictionary<string, LinkedText> Items) _itemLinks = (-1, new(StringComparer.Ordinal));
+
+        /// <summary>The items linked so far under this graph revision (a change to the graph starts them over).</summary>
+        public ConcurrentDictionary<string, LinkedText> ItemLinks(long revision)
+        {
+            var current = _itemLinks;
+            if (current.Revision != revision)
+            {
+                current = (revision, new ConcurrentDictionary<string, LinkedText>(StringComparer.Ordinal));
+                _itemLinks = current;
+            }
+
+            return current.Items;
+        }
     }
 }
+
+/// <summary>A text (an item's title, or the text given) and the entities it links to, as a knowledge store records them.</summary>
+public sealed record LinkedText(string Text, IReadOnlyList<EntityMention> Entities);
