@@ -3,8 +3,9 @@
 //   recs         GET /v1/users/{u}/recommendations?k=20 for random users (those without a live session get popular items)
 //   recs-context the same with a random context_item, so a model (when active) scores every request (single pass)
 //   recs-rounds=R the same with R rounds of multi-round retrieval (R = 1..5; a model with a round encoder)
-//   events-1     POST /v1/events, one event per request
+//   events-1     POST /v1/events, one event per request (views of random items by bench-1 .. bench-4999)
 //   events-100   POST /v1/events, batches of 100
+//                (before the first events scenario, each bench user gets one event: the rows measure active users)
 //   suggestions  GET /v1/users/{u}/suggestions?q=<0-3 letters of a common query>
 // --first-touch true: before the suggestions scenario, each user's first request (users 1..N once each, in turn),
 // a row of its own ("suggestions-first-touch"); the scenario that follows then finds every user active.
@@ -31,6 +32,7 @@ var users = int.Parse(options.GetValueOrDefault("users", "22363"), CultureInfo.I
 var items = int.Parse(options.GetValueOrDefault("items", "12101"), CultureInfo.InvariantCulture);
 var only = options.GetValueOrDefault("only");
 var firstTouch = options.GetValueOrDefault("first-touch") == "true";
+const int BenchUsers = 5_000; // events go to users bench-1 .. bench-4999
 
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
 {
@@ -65,6 +67,7 @@ var scenarios = new (string Name, int EventsPerRequest, Func<Random, HttpRequest
 
 var results = new List<string>();
 var rows = new List<BenchRow>();
+var eventUsersActive = false;
 foreach (var (name, perRequest, make) in scenarios)
 {
     if (only is not null && !only.Split(',').Any(o => name.Contains(o, StringComparison.OrdinalIgnoreCase)))
@@ -83,6 +86,14 @@ foreach (var (name, perRequest, make) in scenarios)
         Console.WriteLine(touchLine);
         results.Add(touchLine);
         rows.Add(new BenchRow(BenchResults.ScenarioId(name) + "-first-touch", T(0.5), T(0.99), touched.Count / touchElapsed.TotalSeconds, null, touchErrors));
+    }
+
+    if (perRequest > 0 && !eventUsersActive)
+    {
+        // Events go to bench users 1..4,999: each gets one first, so the scenarios measure active users (a shopper
+        // mid-session), not their grains' first activation, which 3 s of warm-up would leave half done.
+        await ActivateEventUsersAsync();
+        eventUsersActive = true;
     }
 
     await Run(name, make, TimeSpan.FromSeconds(3)); // warm-up: grain activations, JIT, connection pools
@@ -133,13 +144,33 @@ HttpRequestMessage Events(Random random, int count)
         var id = Interlocked.Increment(ref sequence);
         sb.Append(i == 0 ? "" : ",")
             .Append("{\"event_id\":\"bench-").Append(runId).Append('-').Append(id)
-            .Append("\",\"user_id\":\"bench-").Append(random.Next(1, 5_000))
+            .Append("\",\"user_id\":\"bench-").Append(random.Next(1, BenchUsers))
             .Append("\",\"type\":\"view\",\"item_id\":\"").Append(random.Next(1, items + 1))
             .Append("\",\"timestamp\":\"").Append(now).Append("\"}");
     }
 
     sb.Append("]}");
     return new HttpRequestMessage(HttpMethod.Post, "/v1/events") { Content = new StringContent(sb.ToString(), Encoding.UTF8, "application/json") };
+}
+
+// One event for each bench user, in batches of 100.
+async Task ActivateEventUsersAsync()
+{
+    var now = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+    for (var first = 1; first < BenchUsers; first += 100)
+    {
+        var sb = new StringBuilder("{\"events\":[");
+        for (var u = first; u < Math.Min(BenchUsers, first + 100); u++)
+        {
+            sb.Append(u == first ? "" : ",").Append("{\"event_id\":\"bench-").Append(runId).Append("-first-").Append(u)
+                .Append("\",\"user_id\":\"bench-").Append(u).Append("\",\"type\":\"view\",\"item_id\":\"").Append(1 + (u % items))
+                .Append("\",\"timestamp\":\"").Append(now).Append("\"}");
+        }
+
+        sb.Append("]}");
+        using var response = await http.PostAsync("/v1/events", new StringContent(sb.ToString(), Encoding.UTF8, "application/json"));
+        response.EnsureSuccessStatusCode();
+    }
 }
 
 // Each user 1..users once (the clients take the next user in turn), timed like a scenario.
