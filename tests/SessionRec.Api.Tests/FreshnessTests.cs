@@ -35,6 +35,36 @@ public sealed class FreshnessTests(ApiFixture api) : IClassFixture<ApiFixture>
         TestContext.Current.SendDiagnosticMessage($"fresh after {started.ElapsedMilliseconds} ms");
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task The_last_append_of_a_burst_reaches_the_statistics_too()
+    {
+        var ct = TestContext.Current.CancellationToken;
+
+        // Notices to the builders are coalesced per window (LogAdvanceNotices): the burst's last post, whose
+        // co-occurrence the check needs, is only heard of through the notice sent when the window ends.
+        await using var slowTail = new ApiFactory(api.Redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Recommendations:TailInterval"] = "00:10:00",
+        });
+        using var client = slowTail.ClientFor(ApiFactory.KeyA); // its own tenant: the other test counts its tenant's items
+        var w = "burst-" + Guid.NewGuid().ToString("N")[..6];
+        await client.PutJson("/v1/items", new { items = new[] { Http.Item($"{w}-a"), Http.Item($"{w}-b"), Http.Item($"{w}-c"), Http.Item($"{w}-d") } });
+        await client.GetAsync($"/v1/users/{w}-warm/recommendations", ct);
+
+        await client.PostJson("/v1/events", new { events = new[] { Http.View($"{w}-1", $"{w}-alice", $"{w}-a"), Http.View($"{w}-2", $"{w}-alice", $"{w}-b") } });
+        await client.PostJson("/v1/events", new { events = new[] { Http.View($"{w}-3", $"{w}-carol", $"{w}-c"), Http.View($"{w}-4", $"{w}-carol", $"{w}-d") } });
+        await client.PostJson("/v1/events", new { events = new[] { Http.View($"{w}-5", $"{w}-bob", $"{w}-c") } });
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        RecommendationsResponse recs;
+        do
+        {
+            recs = await (await client.GetAsync($"/v1/users/{w}-bob/recommendations", ct)).Read<RecommendationsResponse>();
+        }
+        while (recs.Items[0].Source != "cooccurrence" && started.Elapsed < TimeSpan.FromSeconds(10) && await Delay(ct));
+
+        Assert.Equal(($"{w}-d", "cooccurrence"), (recs.Items[0].ItemId, recs.Items[0].Source));
+    }
+
     private static async Task<bool> Delay(CancellationToken ct)
     {
         await Task.Delay(50, ct);

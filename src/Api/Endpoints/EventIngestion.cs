@@ -19,7 +19,7 @@ using SessionRec.ServiceDefaults;
 /// retries, the log reports duplicates, and duplicates are forwarded to the session grains again, which apply
 /// each event id once. So nothing acknowledged is lost and nothing is applied twice.
 /// </summary>
-public sealed class EventIngestion(IClickLog clickLog, IGrainFactory grains, GrainReferences<IUserSessionGrain> sessions, IOptions<ApiOptions> options, IOptions<Silo.ClickLog.ClickLogOptions> clickLogOptions, TimeProvider time)
+public sealed class EventIngestion(IClickLog clickLog, GrainReferences<IUserSessionGrain> sessions, LogAdvanceNotices notices, IOptions<ApiOptions> options, IOptions<Silo.ClickLog.ClickLogOptions> clickLogOptions, TimeProvider time)
 {
     public const string Accepted = "accepted";
     public const string Duplicate = "duplicate";
@@ -69,12 +69,7 @@ public sealed class EventIngestion(IClickLog clickLog, IGrainFactory grains, Gra
                 last = Math.Max(last, outcome.Sequence);
             }
 
-            // One-way: the builders read the new records now; the request does not wait for them.
-            _ = grains.GetGrain<IStatisticsBuilderGrain>(tenant).LogAdvancedAsync(last);
-            if (valid.Any(e => e.Type == EventType.Search))
-            {
-                _ = grains.GetGrain<ISuggestionGrain>(tenant).LogAdvancedAsync(last);
-            }
+            notices.Advanced(tenant, last, valid.Any(e => e.Type == EventType.Search));
         }
 
         var rejected = bodies.Count - valid.Count;

@@ -93,6 +93,7 @@ public static class ApiHosting
                 .AddRequirements(new KeyScopeRequirement())
                 .Build());
         builder.Services.AddSingleton<EventIngestion>();
+        builder.Services.AddSingleton<LogAdvanceNotices>();
         builder.Services.AddSingleton(typeof(GrainReferences<>));
         builder.Services.AddSingleton<ImpressionLog>();
         builder.Services.AddSingleton<AnalyticsLogCache>();

@@ -83,8 +83,9 @@ public sealed partial class UserSessionGrain(
         return new RecordResult(applied, alreadySeen, state.State.Current?.SessionId);
     }
 
+    // The view is immutable (handed over without a copy): it gets its own list, since closing a session inserts into ours.
     public Task<UserSessionView> GetAsync() =>
-        Task.FromResult(new UserSessionView(UserId, state.State.Current, state.State.Recent));
+        Task.FromResult(new UserSessionView(UserId, state.State.Current, [.. state.State.Recent]));
 
     public Task<SessionContext> GetContextAsync()
     {
