@@ -1,5 +1,6 @@
 namespace SessionRec.Silo.Snapshots;
 
+using System.Collections.Concurrent;
 using StackExchange.Redis;
 
 /// <summary>Where one kind of a tenant's snapshot lives: what replicas load, the log position it covers, and the builder's checkpoint.</summary>
@@ -16,8 +17,8 @@ public sealed class SnapshotStore(IConnectionMultiplexer redis)
 
     public async Task PublishAsync(SnapshotKeys keys, long position, Action<BinaryWriter> published, Action<BinaryWriter> checkpoint)
     {
-        var snapshot = Serialize(position, published);
-        var state = Serialize(position, checkpoint);
+        var snapshot = Serialize(keys.Published, position, published);
+        var state = Serialize(keys.Checkpoint, position, checkpoint);
         var transaction = Db.CreateTransaction();
         _ = transaction.StringSetAsync(keys.Published, snapshot);
         _ = transaction.StringSetAsync(keys.Checkpoint, state);
@@ -27,7 +28,7 @@ public sealed class SnapshotStore(IConnectionMultiplexer redis)
 
     /// <summary>Rewrites only the checkpoint (an erased user's data must leave the store at once).</summary>
     public Task WriteCheckpointAsync(SnapshotKeys keys, long position, Action<BinaryWriter> checkpoint) =>
-        Db.StringSetAsync(keys.Checkpoint, Serialize(position, checkpoint));
+        Db.StringSetAsync(keys.Checkpoint, Serialize(keys.Checkpoint, position, checkpoint));
 
     /// <summary>The log position the published snapshot covers; 0 when there is none.</summary>
     public async Task<long> PositionAsync(SnapshotKeys keys) => (long?)await Db.StringGetAsync(keys.Position) ?? 0;
@@ -51,15 +52,23 @@ public sealed class SnapshotStore(IConnectionMultiplexer redis)
         return (position, read(reader));
     }
 
-    private static byte[] Serialize(long position, Action<BinaryWriter> write)
+    // The size each key's value had when last written: a snapshot is written about as large as its predecessor,
+    // so its buffer is made that large at once and handed to the store as it is. Grown by doubling, then copied
+    // out, a snapshot of N bytes cost about 4N of large-object allocations (Beauty's statistics: 18 MB, every
+    // publish); it costs N now.
+    private readonly ConcurrentDictionary<string, int> _lastSize = new(StringComparer.Ordinal);
+
+    private ReadOnlyMemory<byte> Serialize(RedisKey key, long position, Action<BinaryWriter> write)
     {
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream))
+        var name = key.ToString();
+        var stream = new MemoryStream(_lastSize.TryGetValue(name, out var size) ? size + (size / 16) : 0);
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
             writer.Write(position);
             write(writer);
         }
 
-        return stream.ToArray();
+        _lastSize[name] = (int)stream.Length;
+        return stream.GetBuffer().AsMemory(0, (int)stream.Length);
     }
 }
