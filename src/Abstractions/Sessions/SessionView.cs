@@ -5,6 +5,7 @@ using SessionRec.Abstractions.Events;
 /// <summary>One event as a session remembers it.</summary>
 [GenerateSerializer, Immutable]
 [Alias("SessionRec.SessionEvent")]
+[SuppressReferenceTracking]
 public sealed record SessionEvent(
     [property: Id(0)] string EventId,
     [property: Id(1)] EventType Type,
@@ -15,6 +16,7 @@ public sealed record SessionEvent(
 /// <summary>One session: a run of events with no gap longer than the inactivity timeout.</summary>
 [GenerateSerializer, Immutable]
 [Alias("SessionRec.SessionSummary")]
+[SuppressReferenceTracking]
 public sealed record SessionSummary(
     [property: Id(0)] string SessionId,
     [property: Id(1)] DateTimeOffset StartedAt,
