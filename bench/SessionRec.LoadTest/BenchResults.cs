@@ -53,7 +53,9 @@ internal static class BenchResults
         var floor = rows.FirstOrDefault(r => r.Scenario == "floor")?.Rps;
         foreach (var row in rows)
         {
-            var rowServing = row.Scenario is "floor" or "events-1" or "events-100" ? "none" : serving;
+            // Rows that no recommender serves say "none" in the serving files; an ingestion run names its deployment
+            // instead (--serving "embedded default" or "cluster ..."), so both modes' rows live in one file.
+            var rowServing = row.Scenario is "floor" or "events-1" or "events-100" && serving is "baseline" or "model" or "none" ? "none" : serving;
             foreach (var old in all.Where(o => (string?)o!["scenario"] == row.Scenario && (string?)o!["serving"] == rowServing && (int?)o!["catalogue"] == catalogue && (int?)o!["clients"] == clients).ToList())
             {
                 all.Remove(old);
