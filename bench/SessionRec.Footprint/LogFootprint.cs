@@ -67,7 +67,7 @@ public static class LogFootprint
     {
         var port = FreePort();
         var dir = Directory.CreateTempSubdirectory("sessionrec-footprint-");
-        using var server = Process.Start(new ProcessStartInfo("redis-server", ["--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.FullName])
+        using var server = Process.Start(new ProcessStartInfo("redis-server", ["--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning", "--dir", dir.FullName])
         {
             RedirectStandardOutput = true,
         })!;

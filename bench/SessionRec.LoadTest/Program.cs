@@ -135,42 +135,38 @@ if (options.GetValueOrDefault("out") is { } output)
 
 return;
 
-HttpRequestMessage Events(Random random, int count)
-{
-    var sb = new StringBuilder("{\"events\":[");
-    var now = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
-    for (var i = 0; i < count; i++)
-    {
-        var id = Interlocked.Increment(ref sequence);
-        sb.Append(i == 0 ? "" : ",")
-            .Append("{\"event_id\":\"bench-").Append(runId).Append('-').Append(id)
-            .Append("\",\"user_id\":\"bench-").Append(random.Next(1, BenchUsers))
-            .Append("\",\"type\":\"view\",\"item_id\":\"").Append(random.Next(1, items + 1))
-            .Append("\",\"timestamp\":\"").Append(now).Append("\"}");
-    }
-
-    sb.Append("]}");
-    return new HttpRequestMessage(HttpMethod.Post, "/v1/events") { Content = new StringContent(sb.ToString(), Encoding.UTF8, "application/json") };
-}
+HttpRequestMessage Events(Random random, int count) =>
+    EventsRequest(Enumerable.Range(0, count).Select(_ => (Interlocked.Increment(ref sequence).ToString(CultureInfo.InvariantCulture), random.Next(1, BenchUsers), random.Next(1, items + 1))));
 
 // One event for each bench user, in batches of 100.
 async Task ActivateEventUsersAsync()
 {
-    var now = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
     for (var first = 1; first < BenchUsers; first += 100)
     {
-        var sb = new StringBuilder("{\"events\":[");
-        for (var u = first; u < Math.Min(BenchUsers, first + 100); u++)
-        {
-            sb.Append(u == first ? "" : ",").Append("{\"event_id\":\"bench-").Append(runId).Append("-first-").Append(u)
-                .Append("\",\"user_id\":\"bench-").Append(u).Append("\",\"type\":\"view\",\"item_id\":\"").Append(1 + (u % items))
-                .Append("\",\"timestamp\":\"").Append(now).Append("\"}");
-        }
-
-        sb.Append("]}");
-        using var response = await http.PostAsync("/v1/events", new StringContent(sb.ToString(), Encoding.UTF8, "application/json"));
+        var batch = Enumerable.Range(first, Math.Min(100, BenchUsers - first)).Select(u => ($"first-{u}", u, 1 + (u % items)));
+        using var response = await http.SendAsync(EventsRequest(batch));
         response.EnsureSuccessStatusCode();
     }
+}
+
+// Views of items by bench users, under this run's event ids.
+HttpRequestMessage EventsRequest(IEnumerable<(string Id, int User, int Item)> events)
+{
+    var sb = new StringBuilder("{\"events\":[");
+    var now = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+    var separator = "";
+    foreach (var (id, user, item) in events)
+    {
+        sb.Append(separator)
+            .Append("{\"event_id\":\"bench-").Append(runId).Append('-').Append(id)
+            .Append("\",\"user_id\":\"bench-").Append(user)
+            .Append("\",\"type\":\"view\",\"item_id\":\"").Append(item)
+            .Append("\",\"timestamp\":\"").Append(now).Append("\"}");
+        separator = ",";
+    }
+
+    sb.Append("]}");
+    return new HttpRequestMessage(HttpMethod.Post, "/v1/events") { Content = new StringContent(sb.ToString(), Encoding.UTF8, "application/json") };
 }
 
 // Each user 1..users once (the clients take the next user in turn), timed like a scenario.

@@ -71,13 +71,6 @@ public sealed record SuggestionList(
     [property: Id(2)] IReadOnlyList<EntityRef> PersonalEntities,
     [property: Id(3)] IReadOnlyList<EntityRef> ContextEntities);
 
-/// <summary>A text or an item to describe in the graph's terms.</summary>
-[GenerateSerializer, Immutable]
-[Alias("SessionRec.DescribeInput")]
-public sealed record DescribeInput(
-    [property: Id(0)] string? ItemId,
-    [property: Id(1)] string? Text);
-
 /// <summary>A tenant's blocked suggestion phrases and patterns (those set by configuration are not in it).</summary>
 [GenerateSerializer, Immutable]
 [Alias("SessionRec.BlocklistView")]

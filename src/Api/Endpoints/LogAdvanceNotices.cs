@@ -9,8 +9,9 @@ using SessionRec.Api.Hosting;
 /// Tells a tenant's log followers (the statistics builder, and the query-log builder when searches arrived) how far
 /// the click log has advanced, at most once per <see cref="Window"/> per follower and API process: the last notice of
 /// a burst is sent when its window ends, so a follower still hears of every append within one window. One notice
-/// per request cost a grain call and a log read of one record per event (measured: ~8% of an event's CPU at one
-/// event per request); the followers publish at most every <c>Recommendations:SnapshotInterval</c> anyway.
+/// per request cost a grain call and a log read of one record per event (measured at one event per request: the
+/// service's CPU per event fell from 874-1,084 µs to 591-664 µs without it); the followers publish at most every
+/// <c>Recommendations:SnapshotInterval</c> anyway.
 /// </summary>
 public sealed class LogAdvanceNotices(GrainReferences<IStatisticsBuilderGrain> statistics, GrainReferences<ISuggestionGrain> queryLogs, TimeProvider time)
 {

@@ -139,7 +139,7 @@ public sealed class UserKnowledgeGrain(
 
         if (relevant.Count > 0)
         {
-            var linked = await suggestions.LinkAsync(Tenant, [.. relevant.Select(e => e.Type == EventType.Search ? new DescribeInput(null, e.Query) : new DescribeInput(e.ItemId, null))]);
+            var linked = await suggestions.LinkAsync(Tenant, [.. relevant.Select(e => e.Type == EventType.Search ? new LinkInput(null, e.Query) : new LinkInput(e.ItemId, null))]);
             if (linked is null)
             {
                 return false;

@@ -88,7 +88,7 @@ public sealed partial class SuggestionReplicas : ICatalogueReplicaObserver
     /// per graph revision and shared by every store that records the item (it is immutable): a store of 500
     /// viewed items would otherwise hold ~5,000 mentions of its own.
     /// </summary>
-    public async Task<IReadOnlyList<LinkedText>?> LinkAsync(string tenant, IReadOnlyList<DescribeInput> inputs)
+    public async Task<IReadOnlyList<LinkedText>?> LinkAsync(string tenant, IReadOnlyList<LinkInput> inputs)
     {
         var replica = await ReadyAsync(tenant);
         if (!replica.Ready)
@@ -99,21 +99,15 @@ public sealed partial class SuggestionReplicas : ICatalogueReplicaObserver
         replica.Lock.EnterReadLock();
         try
         {
-            var items = replica.ItemLinks(replica.Graph.Revision);
+            var items = replica.ItemLinks();
             var result = new LinkedText[inputs.Count];
             for (var i = 0; i < inputs.Count; i++)
             {
                 var input = inputs[i];
-                if (input.ItemId is not null && (items.TryGetValue(input.ItemId, out var linked) || replica.Graph.Item(input.ItemId) is not null))
-                {
-                    result[i] = linked ?? LinkItem(replica, items, input.ItemId);
-                }
-                else
-                {
-                    // Records link by alias only: deterministic, and cheap enough to replay a long history.
-                    var text = input.Text ?? input.ItemId ?? "";
-                    result[i] = new LinkedText(text, [.. replica.Linker.Link(text, semantic: false).Select(l => new EntityMention(l.Entity.Id, l.Entity.Name))]);
-                }
+
+                // Records link by alias only: deterministic, and cheap enough to replay a long history.
+                result[i] = (input.ItemId is null ? null : LinkItem(replica.Graph, items, input.ItemId))
+                    ?? LinkText(replica.Linker, input.Text ?? input.ItemId ?? "");
             }
 
             return result;
@@ -124,11 +118,21 @@ public sealed partial class SuggestionReplicas : ICatalogueReplicaObserver
         }
     }
 
-    private static LinkedText LinkItem(Replica replica, ConcurrentDictionary<string, LinkedText> items, string itemId)
+    /// <summary>An item's title and entities, from this graph revision's links; null when the graph has no such item.</summary>
+    private static LinkedText? LinkItem(EntityGraph graph, ConcurrentDictionary<string, LinkedText> items, string itemId)
     {
-        var item = replica.Graph.Item(itemId)!;
-        var entities = replica.Graph.EntitiesOf(itemId).OrderBy(e => e.Kind == EntityKind.Phrase ? 1 : 0).Take(MaxEntitiesPerItem);
-        var linked = new LinkedText(item.Title ?? item.Id, [.. entities.Select(e => new EntityMention(e.Id, e.Name))]);
+        if (items.TryGetValue(itemId, out var linked))
+        {
+            return linked;
+        }
+
+        if (graph.Item(itemId) is not { } item)
+        {
+            return null;
+        }
+
+        var entities = graph.EntitiesOf(itemId).OrderBy(e => e.Kind == EntityKind.Phrase ? 1 : 0).Take(MaxEntitiesPerItem);
+        linked = new LinkedText(item.Title ?? item.Id, [.. entities.Select(e => new EntityMention(e.Id, e.Name))]);
         if (items.Count < MaxLinkedItems)
         {
             items.TryAdd(itemId, linked);
@@ -136,6 +140,9 @@ public sealed partial class SuggestionReplicas : ICatalogueReplicaObserver
 
         return linked;
     }
+
+    private static LinkedText LinkText(EntityLinker linker, string text) =>
+        new(text, [.. linker.Link(text, semantic: false).Select(l => new EntityMention(l.Entity.Id, l.Entity.Name))]);
 
     /// <summary>The texts the tenant's blocklist lets through, in order (suggestions made elsewhere: the LLM's).</summary>
     public async Task<IReadOnlyList<string>> AllowedAsync(string tenant, IReadOnlyList<string> texts)
@@ -339,22 +346,33 @@ public sealed partial class SuggestionReplicas : ICatalogueReplicaObserver
         public DateTimeOffset BlocklistCheckedAt = DateTimeOffset.MinValue;
         public int BlocklistRefreshing;
         public long Served;
-        private (long Revision, ConcurrentDictionary<string, LinkedText> Items) _itemLinks = (-1, new(StringComparer.Ordinal));
+        // Swapped whole (a reference): requests on other threads read a revision and its links together.
+        private ItemLinkCache _itemLinks = new(-1);
 
-        /// <summary>The items linked so far under this graph revision (a change to the graph starts them over).</summary>
-        public ConcurrentDictionary<string, LinkedText> ItemLinks(long revision)
+        /// <summary>The items linked so far under the graph's revision (a change to the graph starts them over). Under the read lock.</summary>
+        public ConcurrentDictionary<string, LinkedText> ItemLinks()
         {
             var current = _itemLinks;
-            if (current.Revision != revision)
+            if (current.Revision != Graph.Revision)
             {
-                current = (revision, new ConcurrentDictionary<string, LinkedText>(StringComparer.Ordinal));
+                current = new ItemLinkCache(Graph.Revision);
                 _itemLinks = current;
             }
 
             return current.Items;
         }
+
+        private sealed class ItemLinkCache(long revision)
+        {
+            public long Revision { get; } = revision;
+
+            public ConcurrentDictionary<string, LinkedText> Items { get; } = new(StringComparer.Ordinal);
+        }
     }
 }
+
+/// <summary>An item, or a text (a query), to link to the graph's entities.</summary>
+public sealed record LinkInput(string? ItemId, string? Text);
 
 /// <summary>A text (an item's title, or the text given) and the entities it links to, as a knowledge store records them.</summary>
 public sealed record LinkedText(string Text, IReadOnlyList<EntityMention> Entities);
