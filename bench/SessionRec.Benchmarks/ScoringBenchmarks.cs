@@ -27,6 +27,7 @@ public class ScoringBenchmarks
     private Models.Pipeline.CandidateQuery _query = null!;
     private InteractionStatistics _statistics = null!;
     private RankingTables _tables = null!;
+    private int[] _queryRows = null!;
 
     [Params(12_000, 100_000)]
     public int Items { get; set; }
@@ -61,18 +62,33 @@ public class ScoringBenchmarks
         {
             var session = new List<string>();
             var anchor = random.Next(Items);
+            var number = statistics.Neighbours.Start();
             for (var n = 0; n < 10; n++)
             {
                 var item = $"item-{(anchor + random.Next(50)) % Items}";
-                statistics.Observe(item, 1, at, session);
+                statistics.Observe(item, 1, at, session, number);
                 session.Add(item);
             }
+        }
+
+        // Requests rank on a replica's copy of the published snapshot, read back as the service reads it.
+        using (var buffer = new MemoryStream())
+        {
+            using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+            {
+                statistics.WriteTo(writer);
+            }
+
+            buffer.Position = 0;
+            using var reader = new BinaryReader(buffer);
+            statistics = InteractionStatistics.ReadFrom(reader);
         }
 
         _cooccurrence = new CooccurrenceSource(statistics);
         _statistics = statistics;
         _tables = RankingTables.Build(_index, statistics);
         _query = new Models.Pipeline.CandidateQuery([.. Enumerable.Range(0, SessionLength).Select(i => $"item-{i * 7}")], null, 100);
+        _queryRows = [.. _query.SessionItems.Select(id => statistics.TryGetIndex(id, out var row) ? row : -1).Where(row => row >= 0)];
     }
 
     [Benchmark(Baseline = true, Description = "baseline: co-occurrence candidates (top-300)")]
@@ -93,13 +109,24 @@ public class ScoringBenchmarks
     [Benchmark(Description = "session encoder (ONNX Runtime, batch 1)")]
     public float[] EncodeSession() => _model.EncodeSessions(_sessionInput, 1, SessionLength, [SessionLength - 1]);
 
-    /// <summary>What the service runs after the encoder: the scan plus the fusion terms (weights as Beauty's tuning chose them), top-100.</summary>
-    [Benchmark(Description = "ranking stage: scan + fusion + top-100")]
+    /// <summary>
+    /// What the service runs after the encoder: the scan plus the fusion terms, session-kNN included (weights as
+    /// Beauty's tuning chose them: README, "Train and evaluate"), top-100.
+    /// </summary>
+    [Benchmark(Description = "ranking stage: scan + fusion + session-kNN + top-100")]
     public int RankingStage()
     {
         var into = new List<Models.Pipeline.Candidate>(100);
-        new ModelRankerSource(_index, _session, _statistics, new FusionWeights(1, 16, 0, 3), _tables).Collect(_query, 100, into);
+        new ModelRankerSource(_index, _session, _statistics, new FusionWeights(2, 16, -0.5f, 2, SessionKnn: 0.25f), _tables).Collect(_query, 100, into);
         return into.Count;
+    }
+
+    [Benchmark(Description = "session-kNN votes alone")]
+    public int SessionKnn()
+    {
+        var votes = new Dictionary<int, float>();
+        _statistics.Neighbours.Score(_queryRows, votes, 0.25f);
+        return votes.Count;
     }
 
     [Benchmark(Description = "score all items + top-100")]

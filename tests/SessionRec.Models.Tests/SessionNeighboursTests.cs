@@ -53,6 +53,54 @@ public sealed class SessionNeighboursTests
         }
     }
 
+    [Fact(Timeout = 30_000)]
+    public void A_copy_read_back_votes_exactly_as_the_pool_it_was_written_from()
+    {
+        // Replicas score on a copy read back (a faster path); it must give the same votes, bit for bit and in the
+        // same order, as the builder's own pool: with every bound cutting in (the ring wraps, sessions outgrow their
+        // length, posting lists are pruned, K and the sample are smaller than the candidates) and sessions
+        // interleaved, as live users' are.
+        var random = new Random(11);
+        var pool = new SessionNeighbours(maxSessions: 400, maxLength: 6, sample: 40, k: 15, minVotes: 2);
+        var open = new List<long>();
+        for (var step = 0; step < 6_000; step++)
+        {
+            if (open.Count < 8 || random.Next(5) == 0)
+            {
+                open.Add(pool.Start());
+            }
+
+            pool.Add(open[random.Next(open.Count)], random.Next(120));
+            if (open.Count > 30)
+            {
+                open.RemoveAt(0);
+            }
+        }
+
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+        {
+            pool.WriteTo(writer);
+        }
+
+        buffer.Position = 0;
+        using var reader = new BinaryReader(buffer);
+        var copy = SessionNeighbours.ReadFrom(reader);
+        var compared = 0;
+        for (var q = 0; q < 200; q++)
+        {
+            int[] query = [.. Enumerable.Range(0, random.Next(1, 12)).Select(_ => random.Next(130))];
+            var expected = new Dictionary<int, float> { [7] = 0.5f };
+            var actual = new Dictionary<int, float> { [7] = 0.5f };
+            pool.Score(query, expected, 0.25f);
+            copy.Score(query, actual, 0.25f);
+            Assert.Equal(expected.ToList(), actual.ToList());
+            compared += expected.Count > 1 ? 1 : 0;
+        }
+
+        Assert.True(compared > 150, $"only {compared} queries got votes: the comparison would prove little");
+    }
+
     [Fact]
     public void With_two_votes_required_an_item_of_one_other_session_alone_gets_none()
     {

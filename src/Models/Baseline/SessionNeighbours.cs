@@ -37,6 +37,13 @@ public sealed class SessionNeighbours
     private readonly Dictionary<int, List<long>> _postings = [];
     private long _next;
 
+    // Set by ReadFrom, cleared by any write: every posting list is then in ascending session order, without
+    // duplicates, and names only held sessions that hold its item — what Score's fast path relies on.
+    private bool _frozen;
+
+    [ThreadStatic]
+    private static Scratch? t_scratch;
+
     public SessionNeighbours(int maxSessions = DefaultMaxSessions, int maxLength = DefaultMaxLength, int sample = DefaultSample, int k = DefaultK, int minVotes = DefaultMinVotes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSessions, 1);
@@ -71,6 +78,7 @@ public sealed class SessionNeighbours
     /// <summary>Starts a session (dropping the oldest when full); its number, for <see cref="Add"/>.</summary>
     public long Start(string? owner = null)
     {
+        _frozen = false;
         var number = _next++;
         var slot = (int)(number % MaxSessions);
         if (_numbers[slot] >= 0)
@@ -88,6 +96,7 @@ public sealed class SessionNeighbours
     /// <summary>Adds an item to a held session (nothing when the session was dropped or already holds it).</summary>
     public void Add(long session, int item)
     {
+        _frozen = false;
         if (Items(session) is not { } items || items.Contains(item))
         {
             return;
@@ -114,6 +123,7 @@ public sealed class SessionNeighbours
     /// <summary>Drops every session of <paramref name="owner"/>; how many there were.</summary>
     public int Forget(string owner)
     {
+        _frozen = false;
         var dropped = 0;
         for (var slot = 0; slot < MaxSessions; slot++)
         {
@@ -155,6 +165,15 @@ public sealed class SessionNeighbours
             return;
         }
 
+        // A session's weight summed from the lists it is found in is complete only when nothing is excluded: a
+        // candidate can then hold no query item whose list was pruned past it (each of those lists names Sample
+        // more recent sessions). Replicas never exclude; offline evaluation does, on the builder's own pool.
+        if (_frozen && exclude < 0)
+        {
+            ScoreFrozen(recent, into, weight);
+            return;
+        }
+
         var positions = new Dictionary<int, float>(recent.Count);
         for (var i = 0; i < recent.Count; i++)
         {
@@ -181,11 +200,16 @@ public sealed class SessionNeighbours
         var neighbours = new List<(long Session, float Similarity)>(Math.Min(candidates.Count, Sample));
         foreach (var session in candidates.Order().TakeLast(Sample))
         {
+            // The shared items' weights summed in the query's order, most recent first (the fast path sums in
+            // this order too, so both give the same floats).
             var held = Items(session)!;
             float dot = 0;
-            foreach (var item in held)
+            foreach (var item in recent)
             {
-                dot += positions.GetValueOrDefault(item);
+                if (held.Contains(item))
+                {
+                    dot += positions[item];
+                }
             }
 
             neighbours.Add((session, dot / MathF.Sqrt(positions.Count * (float)held.Count)));
@@ -207,6 +231,286 @@ public sealed class SessionNeighbours
             {
                 into[item] = into.GetValueOrDefault(item) + (weight * score);
             }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Score"/> on a copy read back (every request of a replica runs this): the same neighbours, votes and
+    /// float sums in the same order, without its per-request sets, sorts and dictionaries. The candidates are the
+    /// <see cref="Sample"/> most recent sessions of a merge of the sorted posting lists, read from their ends, each
+    /// session's similarity summed from the lists it was found in; votes go through a small per-thread table (bounded by <see cref="MaxLength"/> × <see cref="K"/>
+    /// entries, not by the catalogue).
+    /// </summary>
+    private void ScoreFrozen(List<int> recent, Dictionary<int, float> into, float weight)
+    {
+        var scratch = t_scratch ??= new Scratch();
+        var votes = scratch.Votes;
+        try
+        {
+            // A max-heap of the lists' last unread postings (the highest session first; between lists at the same
+            // session, the more recent query item first, so a session's weights add up in the query's order).
+            var heap = scratch.Heap;
+            heap.Clear();
+            var weights = scratch.Weights;
+            weights.Clear();
+            for (var i = 0; i < recent.Count; i++)
+            {
+                if (_postings.TryGetValue(recent[i], out var postings) && postings.Count > 0)
+                {
+                    weights.Add((float)(recent.Count - i) / recent.Count);
+                    heap.Push(postings, weights.Count - 1);
+                }
+            }
+
+            // The Sample highest session numbers over all lists, each once; each session's similarity from the
+            // query items whose lists hold it.
+            var neighbours = scratch.Neighbours;
+            neighbours.Clear();
+            while (neighbours.Count < Sample && heap.Count > 0)
+            {
+                var best = heap.Top;
+                float dot = 0;
+                while (heap.Count > 0 && heap.Top == best)
+                {
+                    dot += weights[heap.TopList];
+                    heap.Advance();
+                }
+
+                neighbours.Add((best, dot / MathF.Sqrt(recent.Count * (float)Items(best)!.Count)));
+            }
+
+            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(neighbours).Sort(default(MostSimilarFirst));
+            for (var n = 0; n < Math.Min(K, neighbours.Count); n++)
+            {
+                var (session, similarity) = neighbours[n];
+                foreach (var item in Items(session)!)
+                {
+                    votes.Add(item, similarity);
+                }
+            }
+
+            for (var e = 0; e < votes.Count; e++)
+            {
+                var (item, score, sessions) = votes.Entry(e);
+                if (sessions >= MinVotes)
+                {
+                    into[item] = into.GetValueOrDefault(item) + (weight * score);
+                }
+            }
+        }
+        finally
+        {
+            votes.Clear();
+        }
+    }
+
+    /// <summary>The most similar first; between equals, the older session (as the ordering of <see cref="Score"/>).</summary>
+    private readonly struct MostSimilarFirst : IComparer<(long Session, float Similarity)>
+    {
+        public int Compare((long Session, float Similarity) a, (long Session, float Similarity) b) =>
+            a.Similarity != b.Similarity ? b.Similarity.CompareTo(a.Similarity) : a.Session.CompareTo(b.Session);
+    }
+
+    /// <summary>One thread's buffers for <see cref="ScoreFrozen"/>, kept between calls.</summary>
+    private sealed class Scratch
+    {
+        public readonly ItemTable Votes = new(4096);
+        public readonly PostingHeap Heap = new();
+        public readonly List<float> Weights = [];
+        public readonly List<(long Session, float Similarity)> Neighbours = [];
+    }
+
+    /// <summary>
+    /// Posting lists (ascending) read from their ends, as a max-heap of each list's last unread session: ties between
+    /// lists go to the one pushed first. At most <see cref="MaxLength"/> lists.
+    /// </summary>
+    private sealed class PostingHeap
+    {
+        private List<long>[] _lists = new List<long>[DefaultMaxLength];
+        private int[] _ids = new int[DefaultMaxLength];
+        private int[] _next = new int[DefaultMaxLength];
+        private long[] _heads = new long[DefaultMaxLength];
+
+        public int Count { get; private set; }
+
+        /// <summary>The highest unread session.</summary>
+        public long Top => _heads[0];
+
+        /// <summary>The id (the order it was pushed in) of the list <see cref="Top"/> came from.</summary>
+        public int TopList => _ids[0];
+
+        public void Clear()
+        {
+            Array.Clear(_lists, 0, Count);
+            Count = 0;
+        }
+
+        public void Push(List<long> list, int id)
+        {
+            if (Count == _lists.Length)
+            {
+                Array.Resize(ref _lists, Count * 2);
+                Array.Resize(ref _ids, Count * 2);
+                Array.Resize(ref _next, Count * 2);
+                Array.Resize(ref _heads, Count * 2);
+            }
+
+            var at = Count++;
+            Set(at, list, id, list.Count - 1);
+            while (at > 0 && !Before((at - 1) >> 1, at))
+            {
+                Swap(at, (at - 1) >> 1);
+                at = (at - 1) >> 1;
+            }
+        }
+
+        /// <summary>Moves the top list to its next unread session (or drops it when it has none).</summary>
+        public void Advance()
+        {
+            var next = _next[0] - 1;
+            if (next >= 0)
+            {
+                _next[0] = next;
+                _heads[0] = _lists[0][next];
+            }
+            else
+            {
+                Count--;
+                Swap(0, Count);
+                _lists[Count] = null!;
+            }
+
+            var at = 0;
+            while (true)
+            {
+                var child = (2 * at) + 1;
+                if (child >= Count)
+                {
+                    return;
+                }
+
+                if (child + 1 < Count && Before(child + 1, child))
+                {
+                    child++;
+                }
+
+                if (Before(at, child))
+                {
+                    return;
+                }
+
+                Swap(at, child);
+                at = child;
+            }
+        }
+
+        /// <summary>Whether entry a comes out before entry b: a higher session, or the same one from an earlier list.</summary>
+        private bool Before(int a, int b) => _heads[a] > _heads[b] || (_heads[a] == _heads[b] && _ids[a] < _ids[b]);
+
+        private void Set(int at, List<long> list, int id, int next)
+        {
+            _lists[at] = list;
+            _ids[at] = id;
+            _next[at] = next;
+            _heads[at] = list[next];
+        }
+
+        private void Swap(int a, int b)
+        {
+            (_lists[a], _lists[b]) = (_lists[b], _lists[a]);
+            (_ids[a], _ids[b]) = (_ids[b], _ids[a]);
+            (_next[a], _next[b]) = (_next[b], _next[a]);
+            (_heads[a], _heads[b]) = (_heads[b], _heads[a]);
+        }
+    }
+
+    /// <summary>
+    /// Item → (sum, how many adds), open addressing over non-negative item numbers, entries kept in first-add order
+    /// (as a Dictionary enumerates them). It grows when half full; <see cref="Clear"/> resets only what was used.
+    /// </summary>
+    private sealed class ItemTable(int capacity)
+    {
+        private int[] _keys = Filled(capacity);
+        private float[] _sums = new float[capacity];
+        private int[] _adds = new int[capacity];
+        private int[] _order = new int[capacity];
+
+        public int Count { get; private set; }
+
+        public void Add(int item, float value)
+        {
+            if (2 * (Count + 1) > _keys.Length)
+            {
+                Grow();
+            }
+
+            var slot = Find(_keys, item);
+            if (_keys[slot] < 0)
+            {
+                _keys[slot] = item;
+                _order[Count++] = slot;
+            }
+
+            _sums[slot] += value;
+            _adds[slot]++;
+        }
+
+        public (int Item, float Sum, int Adds) Entry(int index)
+        {
+            var slot = _order[index];
+            return (_keys[slot], _sums[slot], _adds[slot]);
+        }
+
+        public void Clear()
+        {
+            for (var e = 0; e < Count; e++)
+            {
+                var slot = _order[e];
+                _keys[slot] = -1;
+                _sums[slot] = 0;
+                _adds[slot] = 0;
+            }
+
+            Count = 0;
+        }
+
+        private static int[] Filled(int capacity)
+        {
+            var keys = new int[capacity];
+            Array.Fill(keys, -1);
+            return keys;
+        }
+
+        private static int Find(int[] keys, int item)
+        {
+            // Fibonacci hashing: the product's top bits pick the slot (capacities are powers of two).
+            var mask = keys.Length - 1;
+            var slot = (int)(((uint)item * 2654435769u) >> (32 - System.Numerics.BitOperations.Log2((uint)keys.Length)));
+            while (keys[slot] >= 0 && keys[slot] != item)
+            {
+                slot = (slot + 1) & mask;
+            }
+
+            return slot;
+        }
+
+        private void Grow()
+        {
+            var keys = Filled(_keys.Length * 2);
+            var sums = new float[keys.Length];
+            var adds = new int[keys.Length];
+            var order = new int[keys.Length];
+            for (var e = 0; e < Count; e++)
+            {
+                var old = _order[e];
+                var slot = Find(keys, _keys[old]);
+                keys[slot] = _keys[old];
+                sums[slot] = _sums[old];
+                adds[slot] = _adds[old];
+                order[e] = slot;
+            }
+
+            (_keys, _sums, _adds, _order) = (keys, sums, adds, order);
         }
     }
 
@@ -314,6 +618,8 @@ public sealed class SessionNeighbours
             }
         }
 
+        // Sessions were read in ascending order, each holding its items once: every list is sorted, distinct and live.
+        index._frozen = true;
         return index;
     }
 

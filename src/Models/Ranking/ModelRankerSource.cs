@@ -90,14 +90,9 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
         var lookups = Lookups();
         if (lookups is not null && (weights.Popularity != 0 || weights.NewItem != 0))
         {
-            var prior = lookups.Prior;
-            for (var row = 0; row < Math.Min(prior.Length, scores.Length); row++)
-            {
-                // prior = log(1 + interactions) is 0 exactly for an item without interactions.
-                scores[row] += prior[row] == 0 ? weights.NewItem : weights.Popularity * prior[row];
-            }
-
-            for (var row = prior.Length; row < scores.Length; row++)
+            var terms = lookups.PriorTerms(weights.Popularity, weights.NewItem);
+            VectorMath.AddInPlace(scores[..Math.Min(terms.Length, scores.Length)], terms);
+            for (var row = terms.Length; row < scores.Length; row++)
             {
                 scores[row] += weights.NewItem; // added to the index after the prior was computed: new
             }

@@ -18,12 +18,38 @@ public sealed class RankingTables
         RowOf = rowOf;
     }
 
+    // One reference, swapped whole: a request reads the weights and their terms together.
+    private volatile CachedTerms? _priorTerms;
+
     public ItemVectorIndex Index { get; }
 
     public InteractionStatistics Statistics { get; }
 
     /// <summary>log(1 + interactions) per index row (rows added after the tables were built are past its end).</summary>
     public float[] Prior { get; }
+
+    /// <summary>
+    /// popularity × prior per row, or <paramref name="newItem"/> where the prior is 0 (an item without
+    /// interactions): the fusion's per-item terms, computed once per weights and shared by every request (a
+    /// request adds them in one vector pass instead of a branch per item).
+    /// </summary>
+    public float[] PriorTerms(float popularity, float newItem)
+    {
+        if (_priorTerms is { } cached && cached.Popularity == popularity && cached.NewItem == newItem)
+        {
+            return cached.Terms;
+        }
+
+        var terms = new float[Prior.Length];
+        for (var row = 0; row < terms.Length; row++)
+        {
+            // prior = log(1 + interactions) is 0 exactly for an item without interactions.
+            terms[row] = Prior[row] == 0 ? newItem : popularity * Prior[row];
+        }
+
+        _priorTerms = new CachedTerms(popularity, newItem, terms);
+        return terms;
+    }
 
     /// <summary>The index row of each statistics item, -1 when the index has none.</summary>
     public int[] RowOf { get; }
@@ -47,4 +73,6 @@ public sealed class RankingTables
 
         return new RankingTables(index, statistics, prior, rowOf);
     }
+
+    private sealed record CachedTerms(float Popularity, float NewItem, float[] Terms);
 }

@@ -261,11 +261,6 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
     public void Score(ReadOnlySpan<float> session, Span<float> scores)
     {
         var rows = Math.Min(scores.Length, Count);
-        var matrix = _matrix;
-        var scale = _scale;
-        for (var row = 0; row < rows; row++)
-        {
-            scores[row] = scale[row] * VectorMath.Dot(session, matrix.AsSpan(row * dim, dim));
-        }
+        VectorMath.DotRows(session[..dim], _matrix, _scale, scores[..rows]);
     }
 }
