@@ -130,6 +130,7 @@ public static class SiloHosting
         silo.Services.AddSingleton<Replicas.CatalogueReplicas>();
         silo.Services.AddSingleton<Replicas.ReplicaFanOut>();
         silo.Services.AddSingleton<Recommendations.ServingCache>();
+        silo.Services.AddSingleton<Recommendations.Recommender>();
         silo.Services.AddPlacementDirector<Replicas.SiloPinnedPlacement, Replicas.SiloPinnedPlacementDirector>();
         silo.Services.AddOptions<Knowledge.KnowledgeServiceOptions>().BindConfiguration(Knowledge.KnowledgeServiceOptions.SectionName).ValidateDataAnnotations();
         silo.Services.AddSingleton<Knowledge.SemanticEncoder>();

@@ -10,6 +10,7 @@ using SessionRec.Abstractions.Knowledge;
 using SessionRec.Abstractions.Recommendations;
 using SessionRec.Abstractions.Sessions;
 using SessionRec.EventContract;
+using SessionRec.Silo.Recommendations;
 
 /// <summary>
 /// One user's live session and recent history. Applies each event id once (the API may forward a retried
@@ -23,6 +24,7 @@ using SessionRec.EventContract;
 public sealed partial class UserSessionGrain(
     [PersistentState("session", StorageNames.Sessions)] IPersistentState<UserSessionState> state,
     IClickLog clickLog,
+    Recommender recommender,
     IOptions<SessionOptions> options,
     ILogger<UserSessionGrain> logger) : Grain, IUserSessionGrain
 {
@@ -121,8 +123,10 @@ public sealed partial class UserSessionGrain(
         var context = await GetContextAsync();
         var exclude = request.Exclude.Count == 0 ? context.PurchasedItems : [.. request.Exclude, .. context.PurchasedItems];
         var previous = request.More && request.Rounds != 0 ? _rounds : null;
-        var list = await GrainFactory.GetGrain<IRecommenderGrain>(TenantKey.Split(this.GetPrimaryKeyString()).Tenant)
-            .RecommendAsync(new RecommendationRequest(request.K, context.RecentItems, exclude, request.ContextItem, request.Rounds, previous));
+        // This silo's recommender, in this turn: no grain message per request.
+        var list = await recommender.RecommendAsync(
+            TenantKey.Split(this.GetPrimaryKeyString()).Tenant,
+            new RecommendationRequest(request.K, context.RecentItems, exclude, request.ContextItem, request.Rounds, previous));
         if (list.Rounds is not null)
         {
             // The next "more" request continues from here.
