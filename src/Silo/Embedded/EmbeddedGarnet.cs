@@ -11,7 +11,8 @@ using Garnet;
 /// Settings measured on Debian 12 / Garnet 2.2.8:
 /// - Lua on: Orleans' Redis providers and our click log use EVAL.
 /// - DeviceType RandomAccess: the default native device needs glibc 2.38 and crashes on the first AOF write.
-/// - AOF on with a commit issued per operation, recover at start: a restart replays the AOF. Writes that must be
+/// - AOF on with a commit issued per operation, recover at start: a restart replays the AOF. A checkpoint that
+///   cannot be read stops the start (fail-on-recovery-error) instead of serving part of the store. Writes that must be
 ///   durable before they are acknowledged (click-log appends, catalogue writes) wait for <see cref="CommitAsync"/>
 ///   (see <see cref="Storage.GarnetCommitBarrier"/>); everything else (Orleans grain state, which the click log can
 ///   rebuild) does not wait.
@@ -112,22 +113,30 @@ public sealed class EmbeddedGarnet : IDisposable
             "--aof",
             "--aof-commit-freq", "0",
             "--recover",
+            "--fail-on-recovery-error", "true",
             "--checkpointdir", dir,
             "--device-type", "RandomAccess",
             "--auth", "Password",
             "--password", password,
             "-q",
         };
+        GarnetServer? server = null;
         try
         {
-            var server = new GarnetServer([.. args]);
+            server = new GarnetServer([.. args]);
             server.Start();
             return new EmbeddedGarnet(server, folderLock, port, password, checkpointInterval ?? TimeSpan.Zero);
         }
-        catch
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // A store that cannot be read back must not start half full: its next checkpoint would replace the
+            // unreadable one and trim the append-only file, and the loss would be permanent (seen at 2.8M records).
+            server?.Dispose();
             folderLock.Dispose();
-            throw;
+            throw new InvalidOperationException(
+                $"The embedded store in {dir} could not be recovered ({e.GetBaseException().Message}). Nothing in the folder " +
+                "was changed: restore it from a copy, or move it away to start with an empty store.",
+                e);
         }
     }
 
