@@ -86,7 +86,6 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
 
     private void Rank(CandidateQuery query, int limit, List<Candidate> into, Span<float> scores)
     {
-        var boosted = new HashSet<int>();
         var lookups = Lookups();
         if (lookups is not null && (weights.Popularity != 0 || weights.NewItem != 0))
         {
@@ -109,20 +108,33 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
             }
         }
 
-        if (lookups is not null)
+        // The sparse terms of a row are summed apart, in the order they come, then added to its score: in a
+        // per-row buffer here (a few thousand rows a request; dictionaries cost a tenth of the ranking stage).
+        var sums = ArrayPool<float>.Shared.Rent(Math.Max(1, scores.Length));
+        var named = ArrayPool<bool>.Shared.Rent(Math.Max(1, scores.Length));
+        try
         {
-            var sparse = new Dictionary<int, float>();
-            AddSparse(query, lookups, scores.Length, sparse);
-            foreach (var (row, value) in sparse)
+            Array.Clear(sums, 0, scores.Length);
+            Array.Clear(named, 0, scores.Length);
+            if (lookups is not null)
             {
-                scores[row] += value;
-                boosted.Add(row);
+                var sink = new RowSums(sums, named, []);
+                AddSparse(query, lookups, scores.Length, ref sink);
+                foreach (var row in sink.Rows)
+                {
+                    scores[row] += sums[row];
+                }
+            }
+
+            foreach (var (row, score) in TopK.Select(scores, limit))
+            {
+                into.Add(Emit(row, score, named[row]));
             }
         }
-
-        foreach (var (row, score) in TopK.Select(scores, limit))
+        finally
         {
-            into.Add(Emit(row, score, boosted));
+            ArrayPool<float>.Shared.Return(sums);
+            ArrayPool<bool>.Shared.Return(named);
         }
     }
 
@@ -148,7 +160,8 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
         if (lookups is not null)
         {
             var sparse = new Dictionary<int, float>();
-            AddSparse(query, lookups, count, sparse);
+            var sink = new DictionarySums(sparse);
+            AddSparse(query, lookups, count, ref sink);
             foreach (var (row, value) in sparse)
             {
                 extra[row] = extra.GetValueOrDefault(row) + value;
@@ -180,7 +193,7 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
         scored.Sort(static (a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Row.CompareTo(b.Row));
         for (var i = 0; i < Math.Min(limit, scored.Count); i++)
         {
-            into.Add(Emit(scored[i].Row, scored[i].Score, boosted));
+            into.Add(Emit(scored[i].Row, scored[i].Score, boosted.Contains(scored[i].Row)));
         }
     }
 
@@ -188,7 +201,8 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
     /// The co-occurrence and item-kNN terms over the last <c>lookback</c> session items (nearer ones weigh more), and the
     /// session-kNN term over the session's items (<see cref="SessionNeighbours"/>), per row they name (rows below <paramref name="rows"/>), summed into <paramref name="into"/>.
     /// </summary>
-    private void AddSparse(CandidateQuery query, RankingTables lookups, int rows, Dictionary<int, float> into)
+    private void AddSparse<TSums>(CandidateQuery query, RankingTables lookups, int rows, ref TSums into)
+        where TSums : struct, ISparseSums
     {
         if (statistics is null || (weights.Cooccurrence <= 0 && weights.ItemKnn <= 0 && weights.SessionKnn <= 0))
         {
@@ -212,7 +226,7 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
             {
                 if (lookups.RowOf[item] is var row and >= 0 && row < rows)
                 {
-                    into[row] = into.GetValueOrDefault(row) + value;
+                    into.Add(row, value);
                 }
             }
         }
@@ -232,7 +246,7 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
                 {
                     if (lookups.RowOf[item] is var row and >= 0 && row < rows)
                     {
-                        into[row] = into.GetValueOrDefault(row) + (nearness * weights.Cooccurrence * MathF.Log(1 + count));
+                        into.Add(row, nearness * weights.Cooccurrence * MathF.Log(1 + count));
                     }
                 }
             }
@@ -244,23 +258,52 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
                 {
                     if (lookups.RowOf[item] is var row and >= 0 && row < rows)
                     {
-                        into[row] = into.GetValueOrDefault(row) + (nearness * weights.ItemKnn * together / MathF.Sqrt(anchorCount * statistics.Count(item)));
+                        into.Add(row, nearness * weights.ItemKnn * together / MathF.Sqrt(anchorCount * statistics.Count(item)));
                     }
                 }
             }
         }
     }
 
+    /// <summary>Where <see cref="AddSparse"/> sums each row's sparse terms (each row's sum in the order its terms come).</summary>
+    private interface ISparseSums
+    {
+        void Add(int row, float value);
+    }
+
+    /// <summary>Sums in per-row buffers (cleared, catalogue-sized, rented), the rows named kept in first-named order.</summary>
+    private readonly struct RowSums(float[] sums, bool[] named, List<int> rows) : ISparseSums
+    {
+        public List<int> Rows => rows;
+
+        public void Add(int row, float value)
+        {
+            if (!named[row])
+            {
+                named[row] = true;
+                rows.Add(row);
+            }
+
+            sums[row] += value;
+        }
+    }
+
+    /// <summary>Sums in a dictionary (the candidate path, which scores a few hundred rows, not the catalogue).</summary>
+    private readonly struct DictionarySums(Dictionary<int, float> sums) : ISparseSums
+    {
+        public void Add(int row, float value) => sums[row] = sums.GetValueOrDefault(row) + value;
+    }
+
     /// <summary>The caller's tables when they still describe this index and snapshot, else built now (null: no statistics).</summary>
     private RankingTables? Lookups() =>
         statistics is null ? null : tables is not null && tables.Describe(index, statistics) ? tables : RankingTables.Build(index, statistics);
 
-    private Candidate Emit(int row, double score, HashSet<int> boosted)
+    private Candidate Emit(int row, double score, bool boosted)
     {
-        var reason = boosted.Contains(row) ? "fits the session; often chosen after its items" : "fits the session";
+        var reason = boosted ? "fits the session; often chosen after its items" : "fits the session";
         if (rounds is not null && rounds.TryGetValue(row, out var round))
         {
-            reason = RoundReason(round) + (boosted.Contains(row) ? "; often chosen after its items" : "");
+            reason = RoundReason(round) + (boosted ? "; often chosen after its items" : "");
         }
 
         return new Candidate(index.IdOf(row), score, reason);
