@@ -37,7 +37,8 @@ public sealed class EmbeddedStoreRecoveryTests
 
             var before = Fingerprint(dir);
             var refused = Assert.Throws<InvalidOperationException>(() => EmbeddedGarnet.Start(dir).Dispose());
-            Assert.Contains("could not be recovered", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("did not start", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("Unsupported object type id", refused.Message, StringComparison.Ordinal);
             Assert.Equal(before, Fingerprint(dir));
         }
         finally

@@ -238,8 +238,8 @@ public sealed class SessionNeighbours
     /// <see cref="Score"/> on a copy read back (every request of a replica runs this): the same neighbours, votes and
     /// float sums in the same order, without its per-request sets, sorts and dictionaries. The candidates are the
     /// <see cref="Sample"/> most recent sessions of a merge of the sorted posting lists, read from their ends, each
-    /// session's similarity summed from the lists it was found in; votes go through a small per-thread table (bounded by <see cref="MaxLength"/> × <see cref="K"/>
-    /// entries, not by the catalogue).
+    /// session's similarity summed from the lists it was found in; votes go through a small per-thread table
+    /// (bounded by <see cref="MaxLength"/> × <see cref="K"/> entries, not by the catalogue).
     /// </summary>
     private void ScoreFrozen(List<int> recent, Dictionary<int, float> into, float weight)
     {

@@ -38,7 +38,7 @@ public static class TopK
         }
 
         // A min-heap of the best k so far, worst at the root, on two plain arrays: this runs once per request over
-        // every scored item, where a PriorityQueue with a tuple comparer cost a tenth of the ranking stage.
+        // every scored item, where a PriorityQueue with a tuple comparer took ~2.5% of a model request's CPU (perf).
         // Items come in index order and a tie goes to the lower index, so once the heap is full only a strictly
         // higher score than the root's can enter: one comparison per item.
         var size = Math.Min(k, scores.Length);

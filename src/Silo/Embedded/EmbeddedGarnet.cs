@@ -134,8 +134,8 @@ public sealed class EmbeddedGarnet : IDisposable
             server?.Dispose();
             folderLock.Dispose();
             throw new InvalidOperationException(
-                $"The embedded store in {dir} could not be recovered ({e.GetBaseException().Message}). Nothing in the folder " +
-                "was changed: restore it from a copy, or move it away to start with an empty store.",
+                $"The embedded store in {dir} did not start: {e.GetBaseException().Message} If its data could not be read " +
+                "back, the folder was left as it was: restore it from a copy, or move it away to start with an empty store.",
                 e);
         }
     }
