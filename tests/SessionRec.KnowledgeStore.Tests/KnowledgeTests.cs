@@ -120,6 +120,41 @@ public class KnowledgeTests
     }
 
     [Fact]
+    public void RecencyRetrievalThatStopsEarlyFindsWhatScoringEveryEntityFinds()
+    {
+        // Asking for more entities than the store holds scores every one of them: the reference for a small k,
+        // which stops at the first entity too light to reach the k-th score. Records keep arriving between the
+        // requests (the kept order must follow), and one "now" lies before the latest record (no shortcut then).
+        string[] words = ["red", "lipstick", "nail", "polish", "gloss", "matte", "serum", "brush"];
+        for (var seed = 0; seed < 12; seed++)
+        {
+            var random = new Random(seed);
+            var knowledge = new UserKnowledge(new KnowledgeOptions { Retention = TimeSpan.FromDays(365) });
+            for (var round = 0; round < 6; round++)
+            {
+                for (var i = 0; i < 40; i++)
+                {
+                    var name = $"{words[random.Next(words.Length)]} {words[random.Next(words.Length)]}";
+                    knowledge.Add(new MemoryRecord(T0.AddHours(random.Next(0, 24 * 40)), (KnowledgeSource)random.Next(4), name, null, [new EntityMention($"phrase:{random.Next(90)}", name)]));
+                }
+
+                var latest = knowledge.Aggregates.Max(a => a.LastSeen);
+                foreach (var now in new[] { latest, latest.AddDays(3), latest.AddDays(-2) })
+                {
+                    string[] context = [$"phrase:{random.Next(90)}"];
+                    string[] typed = [words[random.Next(words.Length)]];
+                    var all = knowledge.Retrieve(context, typed, RetrievalStrategy.Recency, now, 10_000);
+                    foreach (var k in new[] { 1, 3, 5, 12 })
+                    {
+                        var best = knowledge.Retrieve(context, typed, RetrievalStrategy.Recency, now, k);
+                        Assert.Equal(all.Take(k).Select(r => (r.Entity.Id, r.Score)), best.Select(r => (r.Entity.Id, r.Score)));
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void TheWordProfileDoesNotDependOnWhenItIsAskedAndFollowsChanges()
     {
         var knowledge = new UserKnowledge(new KnowledgeOptions { Retention = TimeSpan.FromDays(365) });

@@ -1,7 +1,17 @@
 namespace SessionRec.KnowledgeStore.Suggestions;
 
 /// <summary>One offered query: its normal form, the text people typed, searches, distinct users, last search.</summary>
-public readonly record struct QueryEntry(string Key, string Text, int Count, int Users, DateTimeOffset LastSeen);
+public readonly record struct QueryEntry(string Key, string Text, int Count, int Users, DateTimeOffset LastSeen)
+{
+    /// <summary>The key's content words (<see cref="Text.TextNormalizer.ContentWords"/>) where the source keeps them; null where it does not.</summary>
+    public string[]? Words { get; init; }
+
+    // The words follow from the key: two entries of the same query are equal whether or not their source kept them.
+    public bool Equals(QueryEntry other) =>
+        Key == other.Key && Text == other.Text && Count == other.Count && Users == other.Users && LastSeen == other.LastSeen;
+
+    public override int GetHashCode() => HashCode.Combine(Key, Text, Count, Users, LastSeen);
+}
 
 /// <summary>
 /// What the suggestion pipeline reads of a query log: offered queries only (those enough distinct users searched).

@@ -1,5 +1,7 @@
 namespace SessionRec.KnowledgeStore.Suggestions;
 
+using SessionRec.KnowledgeStore.Text;
+
 /// <summary>
 /// An immutable copy of what a <see cref="QueryLog"/> offers: only the queries and transitions enough distinct users
 /// made (k-anonymity is applied when the snapshot is taken, so a snapshot holds no user ids and nothing a single
@@ -7,7 +9,7 @@ namespace SessionRec.KnowledgeStore.Suggestions;
 /// the sorted keys; for the short prefixes that match most of the log (up to <see cref="PrecomputedPrefixLength"/>
 /// characters, the empty one included) the most searched <see cref="PrecomputedPerPrefix"/> are listed when the
 /// snapshot is made or read, so no request scans the log.
-/// Memory: per offered query its key, text and three numbers; per offered transition two ints; the lists of short
+/// Memory: per offered query its key, text, three numbers and, once a request re-ranked it, its content words; per offered transition two ints; the lists of short
 /// prefixes (at most <see cref="PrecomputedPerPrefix"/> ints per distinct prefix).
 /// </summary>
 public sealed class QueryLogSnapshot : IQueryStatistics
@@ -21,6 +23,7 @@ public sealed class QueryLogSnapshot : IQueryStatistics
     private readonly int[] _counts;
     private readonly int[] _users;
     private readonly long[] _lastSeen;
+    private readonly string[]?[] _words;
 
     // Transitions: sources sorted (a source need not be offered itself), each with a range of (target, count).
     private readonly string[] _from;
@@ -32,6 +35,7 @@ public sealed class QueryLogSnapshot : IQueryStatistics
     private QueryLogSnapshot(string[] keys, string[] texts, int[] counts, int[] users, long[] lastSeen, string[] from, int[] fromStart, int[] to, int[] toCount)
     {
         (_keys, _texts, _counts, _users, _lastSeen) = (keys, texts, counts, users, lastSeen);
+        _words = new string[keys.Length][];
         (_from, _fromStart, _to, _toCount) = (from, fromStart, to, toCount);
         foreach (var count in counts)
         {
@@ -249,7 +253,11 @@ public sealed class QueryLogSnapshot : IQueryStatistics
         return new QueryLogSnapshot(keys, texts, counts, users, lastSeen, from, fromStart, [.. to], [.. toCount]);
     }
 
-    private QueryEntry Entry(int i) => new(_keys[i], _texts[i], _counts[i], _users[i], new DateTimeOffset(_lastSeen[i], TimeSpan.Zero));
+    private QueryEntry Entry(int i) => new(_keys[i], _texts[i], _counts[i], _users[i], new DateTimeOffset(_lastSeen[i], TimeSpan.Zero)) { Words = WordsOf(i) };
+
+    // Made on first use and kept (every request that completes a short prefix re-ranks the same queries); two
+    // requests making the same words at once store equal arrays.
+    private string[] WordsOf(int i) => _words[i] ??= TextNormalizer.ContentWords(_keys[i]);
 
     // Most searched first, then by key: the order completion lists are cut in.
     private int Compare(int a, int b)

@@ -105,7 +105,7 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQu
         {
             var age = Math.Max(0, (context.Now - stats.LastSeen).TotalSeconds);
             var recency = Math.Pow(2, -age / _options.RecencyHalfLife.TotalSeconds);
-            Add(stats.Text, SuggestionSources.Completion, _options.CompletionWeight * (Math.Log(1 + stats.Count) / maxLog) * (0.5 + (0.5 * recency)), stats, normalized: stats.Key);
+            Add(stats.Text, SuggestionSources.Completion, _options.CompletionWeight * (Math.Log(1 + stats.Count) / maxLog) * (0.5 + (0.5 * recency)), stats, normalized: stats.Key, words: stats.Words);
         }
 
         // 2. Entity-grounded queries for the prefix's entities (and, personalised, the context's and the user's).
@@ -205,12 +205,57 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQu
             }
         }
 
-        var blocklist = Blocklist;
-        List<Suggestion> suggestions = [.. candidates.Values.OrderByDescending(c => c.Score).ThenBy(c => c.Text.Length).ThenBy(c => c.Text, StringComparer.Ordinal)
-            .Where(c => !blocklist.Blocks(c.Text)).Take(k)
-            .Select(c => new Suggestion(c.Text, c.Source, c.Entities, Rationale(c.Rationale), Math.Round(c.Score, 6)))];
+        var best = Best(candidates.Values, k, Blocklist);
+        var suggestions = new List<Suggestion>(best.Count);
+        foreach (var c in best)
+        {
+            suggestions.Add(new Suggestion(c.Text, c.Source, c.Entities, Rationale(c.Rationale), Math.Round(c.Score, 6)));
+        }
+
         return new SuggestionOutcome(suggestions, [.. contextLinks.Select(l => l.Entity)], personal);
     }
+
+    /// <summary>
+    /// The k best candidates the blocklist lets through, best first: the highest score, then the shorter text, then
+    /// the text in ordinal order (a total order: no two candidates share a text). A request weighs a few hundred
+    /// candidates for k of 5 to 20, so the k best are kept as they come instead of sorting them all, and the
+    /// blocklist is asked only about those that would enter.
+    /// </summary>
+    private static List<Candidate> Best(IEnumerable<Candidate> candidates, int k, SuggestionBlocklist blocklist)
+    {
+        var top = new List<Candidate>(k + 1);
+        if (k <= 0)
+        {
+            return top;
+        }
+
+        foreach (var c in candidates)
+        {
+            if (top.Count == k && !Ahead(c, top[^1]) || blocklist.Blocks(c.Text))
+            {
+                continue;
+            }
+
+            var at = top.Count;
+            while (at > 0 && Ahead(c, top[at - 1]))
+            {
+                at--;
+            }
+
+            top.Insert(at, c);
+            if (top.Count > k)
+            {
+                top.RemoveAt(k);
+            }
+        }
+
+        return top;
+    }
+
+    private static bool Ahead(Candidate a, Candidate b) =>
+        a.Score != b.Score ? a.Score > b.Score
+        : a.Text.Length != b.Text.Length ? a.Text.Length < b.Text.Length
+        : string.CompareOrdinal(a.Text, b.Text) < 0;
 
     private IEnumerable<Entity> CompleteWord(string prefix, int limit)
     {
