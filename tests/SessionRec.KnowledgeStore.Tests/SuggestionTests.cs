@@ -114,6 +114,20 @@ public class SuggestionTests
     }
 
     [Fact]
+    public void APersonalSuggestionSaysWhatTheUserLastDidWithItsEntity()
+    {
+        var (engine, _) = Engine();
+        var user = new UserKnowledge();
+        user.Add(new MemoryRecord(Now.AddDays(-3), KnowledgeSource.Bought, "OPI Red Matte Lipstick", "lip-1", [new EntityMention("brand:opi", "OPI")]));
+        user.Add(new MemoryRecord(Now.AddDays(-1), KnowledgeSource.Viewed, "OPI Red Matte Lipstick", "lip-1", [new EntityMention("brand:opi", "OPI")]));
+        string Why() => engine.Suggest(new SuggestionContext("", [], null, Now), user, 10).First(s => s.Text == "OPI").Rationale;
+        Assert.Equal("you looked at OPI", Why());
+
+        user.Add(new MemoryRecord(Now.AddHours(-1), KnowledgeSource.Searched, "opi", null, [new EntityMention("brand:opi", "OPI")]));
+        Assert.Equal("you searched for OPI", Why());
+    }
+
+    [Fact]
     public void EntityGroundedQueriesCompleteAPrefixTheLogHasNeverSeen()
     {
         var (engine, _) = Engine();

@@ -81,7 +81,18 @@ public static class SuggestionsApi
         var list = answer.List;
         var sessionQueries = answer.SessionQueries;
 
-        var served = list.Items.Select(s => new SuggestionItem(s.Text, 0, s.Source, [.. s.Entities.Select(e => new EntityResponse(e.Id, e.Name))], s.Rationale)).ToList();
+        var served = new List<SuggestionItem>(list.Items.Count);
+        foreach (var s in list.Items)
+        {
+            var entities = new EntityResponse[s.Entities.Count];
+            for (var j = 0; j < entities.Length; j++)
+            {
+                entities[j] = new EntityResponse(s.Entities[j].Id, s.Entities[j].Name);
+            }
+
+            served.Add(new SuggestionItem(s.Text, 0, s.Source, entities, s.Rationale));
+        }
+
         string? llmOutcome = null;
         var version = RetrievalVersion;
         if (llm.Enabled)
@@ -103,10 +114,17 @@ public static class SuggestionsApi
         }
 
         var requestId = $"s-{Guid.CreateVersion7():N}";
-        var items = served.Take(size).Select((s, i) => s with { Position = i + 1 }).ToList();
+        var items = new List<SuggestionItem>(Math.Min(size, served.Count));
+        var texts = new string[items.Capacity];
+        for (var i = 0; i < texts.Length; i++)
+        {
+            items.Add(served[i] with { Position = i + 1 });
+            texts[i] = served[i].Text;
+        }
+
         var impression = new UserEvent(
             $"imp-{requestId}", id, answer.SessionId, EventType.Impression, context_item, q, requestId, null, now, now,
-            Surface, [.. items.Select(i => i.Text)], version);
+            Surface, texts, version);
         await impressions.EnqueueAsync(tenant, impression, cancellationToken);
         SessionRec.ServiceDefaults.Telemetry.SuggestionDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return TypedResults.Ok(new SuggestionsResponse(requestId, version, id, q ?? "", items, llmOutcome));

@@ -17,7 +17,11 @@ public enum EntityKind
 /// </summary>
 public sealed record Entity(string Id, EntityKind Kind, string Name, string? Parent = null)
 {
-    public static string KindName(EntityKind kind) => kind.ToString().ToLowerInvariant();
+    // Written into rationales on every suggestion request: made once per kind.
+    private static readonly string[] KindNames = [.. Enum.GetValues<EntityKind>().Select(k => k.ToString().ToLowerInvariant())];
+
+    public static string KindName(EntityKind kind) =>
+        (uint)kind < (uint)KindNames.Length && KindNames[(int)kind] is { } name ? name : kind.ToString().ToLowerInvariant();
 }
 
 /// <summary>A catalogue item as the knowledge graph reads it.</summary>

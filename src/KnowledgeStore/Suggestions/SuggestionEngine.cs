@@ -135,7 +135,9 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQu
             // Nothing in the graph is named by the prefix yet: complete its last word with entity names.
             foreach (var entity in CompleteWord(prefix, 20))
             {
-                Add(entity.Name, SuggestionSources.Entity, _options.EntityWeight * 0.5, $"{Entity.KindName(entity.Kind)} in the catalogue", [new EntityMention(entity.Id, entity.Name)]);
+                // Past a space the name carries the words typed before it: those are not kept past the request.
+                Add(entity.Name, SuggestionSources.Entity, _options.EntityWeight * 0.5, $"{Entity.KindName(entity.Kind)} in the catalogue", [new EntityMention(entity.Id, entity.Name)],
+                    words: prefix.Contains(' ') ? TextNormalizer.ContentWords(entity.Name) : null);
             }
         }
 
@@ -164,8 +166,11 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQu
                     {
                         if (!last.Contains(TextNormalizer.Normalize(other.Name), StringComparison.Ordinal))
                         {
-                            Add($"{lastText} {other.Name}", SuggestionSources.Entity, _options.EntityWeight * 0.6,
-                                $"narrows \"{lastText}\" with {other.Name}", [new EntityMention(link.Entity.Id, link.Entity.Name), new EntityMention(other.Id, other.Name)]);
+                            // A refinement holds the user's own query: its words are not kept past the request.
+                            var refinement = $"{lastText} {other.Name}";
+                            Add(refinement, SuggestionSources.Entity, _options.EntityWeight * 0.6,
+                                $"narrows \"{lastText}\" with {other.Name}", [new EntityMention(link.Entity.Id, link.Entity.Name), new EntityMention(other.Id, other.Name)],
+                                words: TextNormalizer.ContentWords(refinement));
                         }
                     }
                 }
@@ -191,7 +196,7 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQu
             var session = SessionWords(context);
             foreach (var c in candidates.Values)
             {
-                var candidateWords = c.Words ??= TextNormalizer.ContentWords(c.Key);
+                var candidateWords = c.Words ??= CandidateWords.Of(c.Key);
                 if (candidateWords.Length > 0)
                 {
                     var sum = 0.0;
@@ -277,14 +282,27 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQu
         return words;
     }
 
-    private static string Verb(EntityAggregate aggregate) =>
-        aggregate.Sources.OrderByDescending(s => s.Value.LastSeen).First().Key switch
+    private static string Verb(EntityAggregate aggregate)
+    {
+        // The source that touched the entity last (the first of them on a tie, as sources are listed).
+        KnowledgeSource? latest = null;
+        var seen = DateTimeOffset.MinValue;
+        foreach (var (source, stats) in aggregate.Sources)
+        {
+            if (latest is null || stats.LastSeen > seen)
+            {
+                (latest, seen) = (source, stats.LastSeen);
+            }
+        }
+
+        return latest switch
         {
             KnowledgeSource.Searched => "searched for",
             KnowledgeSource.Viewed => "looked at",
             KnowledgeSource.Clicked => "opened",
             _ => "bought",
         };
+    }
 
     /// <summary>A rationale as the candidate kept it: a text, or the completion it came from.</summary>
     private static string Rationale(object rationale) => rationale switch
@@ -319,9 +337,10 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQu
         public void Mention(IReadOnlyList<EntityMention> entities)
         {
             _entities ??= new List<EntityMention>(entities.Count);
-            foreach (var entity in entities)
+            for (var i = 0; i < entities.Count; i++)
             {
-                var at = _entities.FindIndex(e => e.Id == entity.Id);
+                var entity = entities[i];
+                var at = IndexOf(entity.Id);
                 if (at < 0)
                 {
                     _entities.Add(entity);
@@ -332,5 +351,47 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQu
                 }
             }
         }
+
+        private int IndexOf(string id)
+        {
+            for (var i = 0; i < _entities!.Count; i++)
+            {
+                if (string.Equals(_entities[i].Id, id, StringComparison.Ordinal))
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+    }
+}
+
+/// <summary>
+/// The content words of the candidates that bring none (entity names, and what people searched next, which a
+/// snapshot offers only once enough users searched it), shared across requests: the same few thousand names recur on
+/// every request. A user's own text never enters (a refinement, or a name completed after typed words, brings its
+/// words). Bounded: past
+/// <see cref="MaxTexts"/> texts a request makes its own.
+/// </summary>
+internal static class CandidateWords
+{
+    private const int MaxTexts = 100_000;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string[]> Shared = new(StringComparer.Ordinal);
+
+    public static string[] Of(string normalized)
+    {
+        if (Shared.TryGetValue(normalized, out var words))
+        {
+            return words;
+        }
+
+        words = TextNormalizer.ContentWords(normalized);
+        if (Shared.Count < MaxTexts)
+        {
+            Shared.TryAdd(normalized, words);
+        }
+
+        return words;
     }
 }

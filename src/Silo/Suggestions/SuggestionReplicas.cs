@@ -70,8 +70,21 @@ public sealed partial class SuggestionReplicas : ICatalogueReplicaObserver
             var contextTitle = request.ContextItem is null ? null : graph.Item(request.ContextItem)?.Title;
             var context = new SuggestionContext(request.Prefix, request.SessionQueries, contextTitle, request.Now);
             var outcome = engine.SuggestWithGrounds(context, knowledge, request.K);
+            var items = new SuggestionView[outcome.Suggestions.Count];
+            for (var i = 0; i < items.Length; i++)
+            {
+                var s = outcome.Suggestions[i];
+                var entities = new EntityRef[s.Entities.Count];
+                for (var j = 0; j < entities.Length; j++)
+                {
+                    entities[j] = new EntityRef(s.Entities[j].Id, s.Entities[j].Name);
+                }
+
+                items[i] = new SuggestionView(s.Text, s.Source, entities, s.Rationale, s.Score);
+            }
+
             return new SuggestionList(
-                [.. outcome.Suggestions.Select(s => new SuggestionView(s.Text, s.Source, [.. s.Entities.Select(e => new EntityRef(e.Id, e.Name))], s.Rationale, s.Score))],
+                items,
                 contextTitle,
                 [.. outcome.PersonalEntities.Select(r => new EntityRef(r.Entity.Id, r.Entity.Name))],
                 [.. outcome.ContextEntities.Select(e => new EntityRef(e.Id, e.Name))]);
