@@ -5,6 +5,9 @@ using System.Net;
 
 public sealed class TelemetryTests(ApiFixture api) : IClassFixture<ApiFixture>
 {
+    // Orleans's grain-call activities (its activation and storage activities come without propagation).
+    private static bool GrainCallSource(string source) => source is "Microsoft.Orleans.Runtime" or "Microsoft.Orleans.Application";
+
     [Fact]
     public async Task RequestsEmitHttpAndGrainActivitiesAndAnUnreachableOtlpEndpointDoesNotDisturbThem()
     {
@@ -34,7 +37,7 @@ public sealed class TelemetryTests(ApiFixture api) : IClassFixture<ApiFixture>
         {
             lock (sources)
             {
-                return sources.Contains("Microsoft.AspNetCore") && sources.Any(s => s.StartsWith("Microsoft.Orleans", StringComparison.Ordinal));
+                return sources.Contains("Microsoft.AspNetCore") && sources.Any(GrainCallSource);
             }
         }
 
@@ -44,5 +47,44 @@ public sealed class TelemetryTests(ApiFixture api) : IClassFixture<ApiFixture>
         }
 
         Assert.True(Seen(), string.Join(", ", sources));
+    }
+
+    [Fact]
+    public async Task WithoutAnExporterGrainCallsAreNotTraced()
+    {
+        // Propagating traces into grains costs every grain call a filter; without an exporter nobody would read them.
+        var ct = TestContext.Current.CancellationToken;
+        var sources = new HashSet<string>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = _ => true,
+            Sample = (ref _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a => { lock (sources) { sources.Add(a.Source.Name); } },
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        var response = await api.A.PostJson("/v1/events", new { events = new[] { Http.View("t2", "untraced", "a") } });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var suggestions = await api.A.GetAsync("/v1/users/untraced/suggestions?q=li", ct);
+        Assert.Equal(HttpStatusCode.OK, suggestions.StatusCode);
+
+        bool Served()
+        {
+            lock (sources)
+            {
+                return sources.Contains("Microsoft.AspNetCore");
+            }
+        }
+
+        for (var i = 0; i < 100 && !Served(); i++)
+        {
+            await Task.Delay(50, ct);
+        }
+
+        lock (sources)
+        {
+            Assert.True(Served(), string.Join(", ", sources));
+            Assert.DoesNotContain(sources, GrainCallSource);
+        }
     }
 }

@@ -62,16 +62,23 @@ public static class ApiHosting
         var orleans = OrleansSettings.From(configuration);
         if (!embedded && orleans.IsClient)
         {
-            builder.UseOrleansClient(client => client
-                .UseRedisClustering(redis!)
-                .AddActivityPropagation()
-                .Configure<Orleans.Configuration.ClientMessagingOptions>(o => o.ResponseTimeout = SiloHosting.ResponseTimeout(configuration))
-                .Configure<Orleans.Configuration.GatewayOptions>(o => o.GatewayListRefreshPeriod = orleans.GatewayListRefreshPeriod ?? o.GatewayListRefreshPeriod)
-                .Configure<Orleans.Configuration.ClusterOptions>(o =>
+            builder.UseOrleansClient(client =>
+            {
+                if (ServiceDefaults.ServiceDefaultsExtensions.TracesExported(configuration))
                 {
-                    o.ClusterId = orleans.ClusterId;
-                    o.ServiceId = SiloHosting.ServiceId;
-                }));
+                    client.AddActivityPropagation();
+                }
+
+                client
+                    .UseRedisClustering(redis!)
+                    .Configure<Orleans.Configuration.ClientMessagingOptions>(o => o.ResponseTimeout = SiloHosting.ResponseTimeout(configuration))
+                    .Configure<Orleans.Configuration.GatewayOptions>(o => o.GatewayListRefreshPeriod = orleans.GatewayListRefreshPeriod ?? o.GatewayListRefreshPeriod)
+                    .Configure<Orleans.Configuration.ClusterOptions>(o =>
+                    {
+                        o.ClusterId = orleans.ClusterId;
+                        o.ServiceId = SiloHosting.ServiceId;
+                    });
+            });
             builder.Services.TryAddSingleton(TimeProvider.System);
             builder.Services.AddOptions<Silo.Knowledge.KnowledgeServiceOptions>().BindConfiguration(Silo.Knowledge.KnowledgeServiceOptions.SectionName);
         }
