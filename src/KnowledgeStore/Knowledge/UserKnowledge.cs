@@ -490,27 +490,11 @@ public sealed class UserKnowledge(KnowledgeOptions? options = null)
 
 /// <summary>
 /// An entity name's words in singular form, shared by every store that holds the entity (names come from the
-/// tenant's graph, so the same few thousand recur across users). Bounded: past <see cref="MaxNames"/> names a
-/// store gets its own copy.
+/// tenant's graph, so the same few thousand recur across users). Bounded at 200,000 names.
 /// </summary>
 internal static class NameWords
 {
-    private const int MaxNames = 200_000;
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string[]> Shared = new(StringComparer.Ordinal);
+    private static readonly WordsMemo Memo = new(name => [.. TextNormalizer.Tokens(name).Select(TextNormalizer.Singular)], 200_000);
 
-    public static string[] Of(string name)
-    {
-        if (Shared.TryGetValue(name, out var words))
-        {
-            return words;
-        }
-
-        words = [.. TextNormalizer.Tokens(name).Select(TextNormalizer.Singular)];
-        if (Shared.Count < MaxNames)
-        {
-            Shared.TryAdd(name, words);
-        }
-
-        return words;
-    }
+    public static string[] Of(string name) => Memo.Of(name);
 }

@@ -371,27 +371,11 @@ public sealed class SuggestionEngine(EntityGraph graph, EntityLinker linker, IQu
 /// The content words of the candidates that bring none (entity names, and what people searched next, which a
 /// snapshot offers only once enough users searched it), shared across requests: the same few thousand names recur on
 /// every request. A user's own text never enters (a refinement, or a name completed after typed words, brings its
-/// words). Bounded: past
-/// <see cref="MaxTexts"/> texts a request makes its own.
+/// words). Bounded at 100,000 texts.
 /// </summary>
 internal static class CandidateWords
 {
-    private const int MaxTexts = 100_000;
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string[]> Shared = new(StringComparer.Ordinal);
+    private static readonly WordsMemo Memo = new(TextNormalizer.ContentWords, 100_000);
 
-    public static string[] Of(string normalized)
-    {
-        if (Shared.TryGetValue(normalized, out var words))
-        {
-            return words;
-        }
-
-        words = TextNormalizer.ContentWords(normalized);
-        if (Shared.Count < MaxTexts)
-        {
-            Shared.TryAdd(normalized, words);
-        }
-
-        return words;
-    }
+    public static string[] Of(string normalized) => Memo.Of(normalized);
 }
