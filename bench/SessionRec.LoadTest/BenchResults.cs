@@ -4,7 +4,11 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 
 /// <summary>One scenario of one run: latencies in ms, throughput, events/s for ingestion, failed requests.</summary>
-internal sealed record BenchRow(string Scenario, double P50, double P99, double Rps, double? EventsPerSecond, int Errors);
+internal sealed record BenchRow(string Scenario, double P50, double P99, double Rps, double? EventsPerSecond, int Errors)
+{
+    /// <summary>Every measured run's req/s when the scenario was repeated (the row is the median run); null for one run.</summary>
+    public IReadOnlyList<double>? RpsRuns { get; init; }
+}
 
 /// <summary>
 /// The benchmark results file of targets.md (<c>docs/results/bench-&lt;name&gt;.json</c> and its .md): runs merge
@@ -75,6 +79,11 @@ internal static class BenchResults
                 ["errors"] = row.Errors,
                 ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             });
+            if (row.RpsRuns is { } runs)
+            {
+                all[^1]!["runs"] = runs.Count;
+                all[^1]!["rps_runs"] = new JsonArray([.. runs.Select(r => (JsonNode?)Math.Round(r, 1))]);
+            }
         }
 
         var facts = root["facts"] as JsonObject ?? [];
@@ -90,15 +99,20 @@ internal static class BenchResults
         File.WriteAllText(Path.ChangeExtension(path, ".md"), Markdown(root));
     }
 
+    private static string Runs(JsonNode row) =>
+        row["rps_runs"] is JsonArray { Count: > 0 } runs
+            ? string.Create(CultureInfo.InvariantCulture, $"{runs.Count}: {runs.Min(r => (double)r!):N0}–{runs.Max(r => (double)r!):N0}")
+            : "";
+
     private static string Markdown(JsonObject root)
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"# Benchmark: {root["name"]}\n\nMachine: {root["machine"]}. Last run: {root["date"]}, `{root["command"]}`.\n\n");
-        text.Append("| catalogue | scenario | serving | clients | p50 ms | p99 ms | req/s | events/s | floor req/s (same run) | errors | date |\n");
-        text.Append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+        text.Append("| catalogue | scenario | serving | clients | p50 ms | p99 ms | req/s | events/s | floor req/s (same run) | errors | date | runs (req/s range) |\n");
+        text.Append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var row in root["rows"]!.AsArray().OrderBy(r => (int)r!["catalogue"]!).ThenBy(r => (string?)r!["scenario"] == "floor" ? 0 : 1).ThenBy(r => (string?)r!["scenario"]).ThenBy(r => (string?)r!["serving"]))
         {
-            text.Append(CultureInfo.InvariantCulture, $"| {(int)row!["catalogue"]!:N0} | {row["scenario"]} | {row["serving"]} | {row["clients"]} | {row["p50_ms"]} | {row["p99_ms"]} | {(double)row["rps"]!:N0} | {row["events_per_s"]} | {row["floor_rps"]} | {row["errors"]} | {row["date"]} |\n");
+            text.Append(CultureInfo.InvariantCulture, $"| {(int)row!["catalogue"]!:N0} | {row["scenario"]} | {row["serving"]} | {row["clients"]} | {row["p50_ms"]} | {row["p99_ms"]} | {(double)row["rps"]!:N0} | {row["events_per_s"]} | {row["floor_rps"]} | {row["errors"]} | {row["date"]} | {Runs(row)} |\n");
         }
 
         if (root["facts"] is JsonObject { Count: > 0 } facts)
