@@ -114,9 +114,10 @@ public static class SuggestionsApi
         }
 
         var requestId = $"s-{Guid.CreateVersion7():N}";
-        var items = new List<SuggestionItem>(Math.Min(size, served.Count));
-        var texts = new string[items.Capacity];
-        for (var i = 0; i < texts.Length; i++)
+        var count = Math.Min(size, served.Count);
+        var items = new List<SuggestionItem>(count);
+        var texts = new string[count];
+        for (var i = 0; i < count; i++)
         {
             items.Add(served[i] with { Position = i + 1 });
             texts[i] = served[i].Text;

@@ -90,7 +90,8 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
         if (lookups is not null && (weights.Popularity != 0 || weights.NewItem != 0))
         {
             var terms = lookups.PriorTerms(weights.Popularity, weights.NewItem);
-            VectorMath.AddInPlace(scores[..Math.Min(terms.Length, scores.Length)], terms);
+            var covered = scores[..Math.Min(terms.Length, scores.Length)];
+            System.Numerics.Tensors.TensorPrimitives.Add(covered, terms.AsSpan(0, covered.Length), covered);
             for (var row = terms.Length; row < scores.Length; row++)
             {
                 scores[row] += weights.NewItem; // added to the index after the prior was computed: new

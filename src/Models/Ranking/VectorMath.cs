@@ -84,21 +84,4 @@ public static class VectorMath
             into[r] = scale[r] * Dot(query, matrix.Slice(r * dim, dim));
         }
     }
-
-    /// <summary>into[i] += add[i] for every i of <paramref name="into"/> (the same float adds as a scalar loop).</summary>
-    public static void AddInPlace(Span<float> into, ReadOnlySpan<float> add)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(add.Length, into.Length, nameof(add));
-        var vi = MemoryMarshal.Cast<float, Vector<float>>(into);
-        var va = MemoryMarshal.Cast<float, Vector<float>>(add[..into.Length]);
-        for (var i = 0; i < vi.Length; i++)
-        {
-            vi[i] += va[i];
-        }
-
-        for (var i = vi.Length * Vector<float>.Count; i < into.Length; i++)
-        {
-            into[i] += add[i];
-        }
-    }
 }
