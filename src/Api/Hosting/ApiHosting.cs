@@ -95,7 +95,9 @@ public static class ApiHosting
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(ApiKeyAuthenticationHandler.AdminPolicy, p => p.RequireClaim(ApiKeyAuthenticationHandler.RoleClaim, ApiKeyAuthenticationHandler.AdminRole))
-            .SetDefaultPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder(ApiKeyAuthenticationHandler.SchemeName)
+            // No scheme named in the policy: the API key scheme is the default, so the authentication middleware's
+            // user is the policy's (naming it made every request authenticate twice).
+            .SetDefaultPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder()
                 .RequireClaim(ApiKeyAuthenticationHandler.TenantClaim)
                 .AddRequirements(new KeyScopeRequirement())
                 .Build());
@@ -159,8 +161,11 @@ public static class ApiHosting
 
             return next(context);
         });
-        app.UseDefaultFiles();
-        app.UseStaticFiles();
+        // Only under their folders: outside them the file middlewares would look for a directory on disk for
+        // every GET of the API.
+        app.UseWhen(
+            context => context.Request.Path.StartsWithSegments("/dashboard") || context.Request.Path.StartsWithSegments("/demo"),
+            files => files.UseDefaultFiles().UseStaticFiles());
         app.UseMiddleware<BodySizeLimitMiddleware>();
         app.UseRouting();
         app.UseCors();
@@ -284,17 +289,17 @@ public static class ApiHosting
 /// <summary>Refuses bodies over the limit with 413 before reading them (Kestrel does too; this covers other servers).</summary>
 public sealed class BodySizeLimitMiddleware(RequestDelegate next, Microsoft.Extensions.Options.IOptions<ApiOptions> options)
 {
-    public async Task InvokeAsync(HttpContext context)
+    // Not async: a request within the limit passes on without a state machine of its own.
+    public Task InvokeAsync(HttpContext context)
     {
         var limit = options.Value.MaxRequestBodyBytes;
         if (context.Request.ContentLength > limit)
         {
             context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-            await Results.Problem(
+            return Results.Problem(
                 statusCode: StatusCodes.Status413PayloadTooLarge,
                 title: "Request body too large",
                 detail: $"The body has {context.Request.ContentLength} bytes; the limit is {limit}.").ExecuteAsync(context);
-            return;
         }
 
         var feature = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>();
@@ -303,7 +308,7 @@ public sealed class BodySizeLimitMiddleware(RequestDelegate next, Microsoft.Exte
             feature.MaxRequestBodySize = limit;
         }
 
-        await next(context);
+        return next(context);
     }
 }
 

@@ -10,7 +10,8 @@ public sealed class RequestTargetLimitMiddleware(RequestDelegate next, IOptions<
 {
     public const int ServerRequestLineBytes = 64 * 1024;
 
-    public async Task InvokeAsync(HttpContext context)
+    // Not async: a request within the limit (all but a few) passes on without a state machine of its own.
+    public Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
         var length = request.PathBase.Value?.Length + request.Path.Value?.Length + request.QueryString.Value?.Length ?? 0;
@@ -18,14 +19,13 @@ public sealed class RequestTargetLimitMiddleware(RequestDelegate next, IOptions<
         if (length > limit)
         {
             context.Response.StatusCode = StatusCodes.Status414UriTooLong;
-            await Results.Problem(
+            return Results.Problem(
                 statusCode: StatusCodes.Status414UriTooLong,
                 title: "Request target too long",
                 detail: $"The path and query have {length} characters; the limit is {limit}. Ids are at most 256 characters.")
                 .ExecuteAsync(context);
-            return;
         }
 
-        await next(context);
+        return next(context);
     }
 }
