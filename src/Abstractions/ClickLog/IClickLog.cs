@@ -27,7 +27,10 @@ public interface IClickLog
     /// <summary>
     /// Appends records the service made itself under ids it just generated (the impressions of served lists): no
     /// earlier record can hold those ids, so they are not looked up, only recorded, so that a client offering one
-    /// later within the dedup window is still told it is a duplicate. Returns the records' sequence numbers, in order.
+    /// later within the dedup window is still told it is a duplicate. Returns the records' sequence numbers, in order,
+    /// once the store has them; unlike an append of events it does not wait for them to be durable (nothing is
+    /// acknowledged on them: a served list is answered before its impression is written), they become durable with
+    /// the store's own commits.
     /// </summary>
     Task<IReadOnlyList<long>> AppendServedAsync(string tenant, IReadOnlyList<UserEvent> records, CancellationToken cancellationToken = default);
 

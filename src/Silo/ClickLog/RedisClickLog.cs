@@ -183,8 +183,9 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
             args[2 + (2 * i)] = JsonSerializer.SerializeToUtf8Bytes(records[i], ServiceJson.Options);
         }
 
+        // No durability wait (see IClickLog): the embedded store commits each write on its own, a Redis server per its
+        // AOF policy; waiting for the commit here cost the suggestion path ~2% of its CPU for nothing anyone awaits.
         var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(AppendServedScript, keys, args).WaitAsync(cancellationToken))!;
-        await barrier.WaitDurableAsync(cancellationToken);
         return [.. result.Select(r => (long)r)];
     }
 
