@@ -110,6 +110,44 @@ public abstract class ClickLogContract
     }
 
     [Fact]
+    public async Task ABatchOfNewRepeatedAndEarlierIdsIsLoggedAsIfItsEventsCameOneAtATime()
+    {
+        var tenant = NewTenant();
+        var random = new Random(7);
+        var expected = new Dictionary<string, long>(StringComparer.Ordinal);
+        var last = 0L;
+        var byUser = new Dictionary<string, List<long>>(StringComparer.Ordinal);
+        for (var batch = 0; batch < 3; batch++)
+        {
+            // Ids drawn with repeats from a pool that earlier batches partly logged: some new, some repeated within
+            // the batch, some logged before.
+            var events = Enumerable.Range(0, 300).Select(i => View($"e{random.Next(0, 150 * (batch + 1))}", $"u{random.Next(0, 7)}", $"i{i}")).ToList();
+            var want = new List<AppendResult>();
+            foreach (var e in events)
+            {
+                if (expected.TryGetValue(e.EventId, out var earlier))
+                {
+                    want.Add(new AppendResult(AppendOutcome.Duplicate, earlier));
+                    continue;
+                }
+
+                expected[e.EventId] = ++last;
+                want.Add(new AppendResult(AppendOutcome.Appended, last));
+                (byUser.TryGetValue(e.UserId, out var list) ? list : byUser[e.UserId] = []).Add(last);
+            }
+
+            Assert.Equal(want, await Log.AppendAsync(tenant, events));
+        }
+
+        Assert.Equal(last, await Log.LastSequenceAsync(tenant));
+        Assert.Equal(expected.OrderBy(p => p.Value).Select(p => p.Key), (await Log.ReadAsync(tenant, 1, 1_000)).Select(r => r.Event.EventId));
+        foreach (var (user, sequences) in byUser)
+        {
+            Assert.Equal(sequences, (await Log.ReadUserAsync(tenant, user, 0, 1_000)).Select(r => r.Sequence));
+        }
+    }
+
+    [Fact]
     public async Task TenantsDoNotShareLogsOrEventIds()
     {
         var a = NewTenant();
