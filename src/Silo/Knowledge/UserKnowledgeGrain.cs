@@ -20,6 +20,12 @@ public sealed class UserKnowledgeState
 
     /// <summary>The highest click-log sequence folded in; later records are replayed on the next read.</summary>
     [Id(2)] public long AppliedThrough { get; set; }
+
+    /// <summary>
+    /// The store as <see cref="KnowledgeStateCodec"/> writes it. States written before it hold the store in
+    /// <see cref="Stream"/> and <see cref="Aggregates"/> instead, and still read.
+    /// </summary>
+    [Id(3)] public byte[]? Packed { get; set; }
 }
 
 /// <summary>
@@ -56,7 +62,9 @@ public sealed class UserKnowledgeGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _knowledge = KnowledgeMapping.ToStore(new UserKnowledgeView(UserId, state.State.Stream, state.State.Aggregates), options.Value.ToStoreOptions());
+        _knowledge = state.State.Packed is { } packed
+            ? KnowledgeStateCodec.Read(packed, options.Value.ToStoreOptions())
+            : KnowledgeMapping.ToStore(new UserKnowledgeView(UserId, state.State.Stream, state.State.Aggregates), options.Value.ToStoreOptions());
         ForgetWrittenForm();
 
         // No log read here: the session grain's calls say how far the user's log goes (and hand over what it
@@ -187,9 +195,9 @@ public sealed class UserKnowledgeGrain(
         }
 
         _knowledge.Trim(time.GetUtcNow());
-        var view = KnowledgeMapping.ToView(UserId, _knowledge);
-        state.State.Stream = [.. view.Stream];
-        state.State.Aggregates = [.. view.Aggregates];
+        state.State.Stream = [];
+        state.State.Aggregates = [];
+        state.State.Packed = KnowledgeStateCodec.Write(_knowledge);
         try
         {
             await state.WriteStateAsync();
@@ -212,6 +220,7 @@ public sealed class UserKnowledgeGrain(
     {
         state.State.Stream = [];
         state.State.Aggregates = [];
+        state.State.Packed = null;
     }
 
     private static KnowledgeSource? Source(EventType type) => type switch
