@@ -21,7 +21,7 @@ public sealed record Entity(string Id, EntityKind Kind, string Name, string? Par
     private static readonly string[] KindNames = [.. Enum.GetValues<EntityKind>().Select(k => k.ToString().ToLowerInvariant())];
 
     public static string KindName(EntityKind kind) =>
-        (uint)kind < (uint)KindNames.Length && KindNames[(int)kind] is { } name ? name : kind.ToString().ToLowerInvariant();
+        (uint)kind < (uint)KindNames.Length ? KindNames[(int)kind] : kind.ToString().ToLowerInvariant();
 }
 
 /// <summary>A catalogue item as the knowledge graph reads it.</summary>

@@ -2,13 +2,16 @@ namespace SessionRec.KnowledgeStore.Knowledge;
 
 using SessionRec.KnowledgeStore.Text;
 
-/// <summary>Where a record of the user's memory stream comes from.</summary>
+/// <summary>
+/// Where a record of the user's memory stream comes from. The values are stored (a store's per-source slots, and the
+/// silo's packed state): never renumber them.
+/// </summary>
 public enum KnowledgeSource
 {
-    Searched,
-    Viewed,
-    Clicked,
-    Bought,
+    Searched = 0,
+    Viewed = 1,
+    Clicked = 2,
+    Bought = 3,
 }
 
 /// <summary>One timestamped record of the memory stream: a query, or an item the user viewed, clicked or bought, with the entities it links to.</summary>
