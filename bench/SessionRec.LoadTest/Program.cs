@@ -7,6 +7,8 @@
 //   events-100   POST /v1/events, batches of 100
 //                (before the first events scenario, each bench user gets one event: the rows measure active users)
 //   suggestions  GET /v1/users/{u}/suggestions?q=<0-3 letters of a common query>
+//   analytics    GET /v1/analytics/sessions with the dashboard's queries in turn (after waiting until the tenant's
+//                analytics has read its whole log); a large log comes from `sessionrec generate clicklog`
 // --first-touch true: before the suggestions scenario, each user's first request (users 1..N once each, in turn),
 // a row of its own ("suggestions-first-touch"); the scenario that follows then finds every user active.
 // --add-items N first adds N synthetic items with catalogue-like metadata (to measure a larger catalogue).
@@ -51,6 +53,11 @@ if (options.GetValueOrDefault("add-items") is { } addText)
     await AddItemsAsync(int.Parse(addText, CultureInfo.InvariantCulture));
 }
 
+string[] analyticsQueries =
+[
+    "", "?worst=10", "?compare=baseline-cooc-1,m2trec-synthetic", "?metric=sRBP&worst=25", "?surface=suggestions",
+    $"?from={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddDays(-2).ToString("O", CultureInfo.InvariantCulture))}&metric=nsDCG",
+];
 string[] prefixes = ["", "l", "li", "lip", "n", "na", "nai", "s", "sh", "sha", "m", "ma", "mas", "c", "cr", "cre", "h", "ha", "hai"];
 var scenarios = new (string Name, int EventsPerRequest, Func<Random, HttpRequestMessage> Make)[]
 {
@@ -67,6 +74,8 @@ var scenarios = new (string Name, int EventsPerRequest, Func<Random, HttpRequest
     ("events, 1 per request", 1, r => Events(r, 1)),
     ("events, batches of 100", 100, r => Events(r, 100)),
     ("suggestions k=8", 0, r => new HttpRequestMessage(HttpMethod.Get, $"/v1/users/{r.Next(1, users + 1)}/suggestions?k=8&q={prefixes[r.Next(prefixes.Length)]}")),
+    // What the dashboard asks, in turn: the default report, an A/B readout, other metrics, one surface, the last days.
+    ("analytics sessions", 0, r => new HttpRequestMessage(HttpMethod.Get, "/v1/analytics/sessions" + analyticsQueries[r.Next(analyticsQueries.Length)])),
 };
 
 var results = new List<string>();
@@ -90,6 +99,11 @@ foreach (var (name, perRequest, make) in scenarios)
         Console.WriteLine(touchLine);
         results.Add(touchLine);
         rows.Add(new BenchRow(BenchResults.ScenarioId(name) + "-first-touch", T(0.5), T(0.99), touched.Count / touchElapsed.TotalSeconds, null, touchErrors));
+    }
+
+    if (name.StartsWith("analytics", StringComparison.Ordinal))
+    {
+        await AnalyticsCaughtUpAsync();
     }
 
     if (perRequest > 0 && !eventUsersActive)
@@ -166,6 +180,33 @@ async Task ActivateEventUsersAsync()
         var batch = Enumerable.Range(first, Math.Min(100, BenchUsers - first)).Select(u => ($"first-{u}", u, 1 + (u % items)));
         using var response = await http.SendAsync(EventsRequest(batch));
         response.EnsureSuccessStatusCode();
+    }
+}
+
+// The tenant's analytics reads its whole log on its first activation: wait (with progress, up to an hour) until a
+// report no longer says it is still reading, so the scenario measures reports, not the catch-up.
+async Task AnalyticsCaughtUpAsync()
+{
+    var watch = Stopwatch.StartNew();
+    while (true)
+    {
+        using var response = await http.GetAsync("/v1/analytics/sessions?worst=0");
+        response.EnsureSuccessStatusCode();
+        using var report = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var records = report.RootElement.GetProperty("records_read").GetInt64();
+        if (!report.RootElement.GetProperty("truncated").GetBoolean())
+        {
+            Console.WriteLine($"analytics: caught up with the log in {watch.Elapsed.TotalSeconds:0} s ({records:N0} records in its sessions)");
+            return;
+        }
+
+        if (watch.Elapsed > TimeSpan.FromHours(1))
+        {
+            throw new TimeoutException("the analytics did not catch up with the log within an hour");
+        }
+
+        Console.WriteLine($"analytics: reading the log, {records:N0} records so far ({watch.Elapsed.TotalSeconds:0} s)");
+        await Task.Delay(TimeSpan.FromSeconds(5));
     }
 }
 

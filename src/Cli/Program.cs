@@ -54,6 +54,10 @@ public static class Program
                            [--metric NUM] [--surface s] [--model v] [--compare a,b]   (click-log exports)
                            [--patience 5000] [--snippet 100] [--document 500] [--reformulation-cost 200]
                            [--depth 10] [--decay 0.7] [--rbp-p 0.8] [--rbp-b 0.7] [--replicates 1000]
+        sessionrec generate clicklog --direct [--records 10000000] [--users 200000] [--items 12101] [--days 6] [--seed 7]
+                                                           a synthetic log of served sessions (views, recommendation and
+                                                           suggestion lists from two versions, clicks, carts, purchases)
+                                                           written straight into --data, the service stopped
         sessionrec export clicklog --out <file> [--format ndjson|parquet] [--from <time>] [--to <time>]
 
         Common options:
@@ -163,6 +167,29 @@ public static class Program
 
             case ("eval", "sessions"):
                 return await EvalSessionsCommand.RunAsync(options, "sessionrec " + string.Join(' ', args), cancellationToken);
+
+            case ("generate", "clicklog"):
+                if (!options.ContainsKey("direct"))
+                {
+                    throw new ArgumentException("generate clicklog writes into the embedded default's data folder: add --direct (and --data <folder>) with the service stopped.");
+                }
+
+                var records = long.Parse(options.GetValueOrDefault("records") ?? "10000000", CultureInfo.InvariantCulture);
+                var synthetic = new Generate.SyntheticClickLog(
+                    int.Parse(options.GetValueOrDefault("users") ?? "200000", CultureInfo.InvariantCulture),
+                    int.Parse(options.GetValueOrDefault("items") ?? "12101", CultureInfo.InvariantCulture),
+                    int.Parse(options.GetValueOrDefault("days") ?? "6", CultureInfo.InvariantCulture),
+                    int.Parse(options.GetValueOrDefault("seed") ?? "7", CultureInfo.InvariantCulture));
+                var generateStarted = DateTime.UtcNow;
+                long generated = 0;
+                await AnsiConsole.Progress().StartAsync(async progress =>
+                {
+                    var task = progress.AddTask("click log", maxValue: records);
+                    generated = await new Generate.ClickLogGenerator(options.GetValueOrDefault("data") ?? "data", options.GetValueOrDefault("tenant") ?? "default")
+                        .RunAsync(synthetic, records, written => task.Value = written, cancellationToken);
+                });
+                AnsiConsole.MarkupLineInterpolated($"wrote {generated:N0} records in {(DateTime.UtcNow - generateStarted).TotalSeconds:0.0} s");
+                return 0;
 
             case ("export", "clicklog"):
                 var output = options.GetValueOrDefault("out") ?? throw new ArgumentException("export clicklog needs --out <file>.");

@@ -1,7 +1,10 @@
 namespace SessionRec.Api.Tests;
 
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using SessionRec.Abstractions.Analytics;
 using SessionRec.Api.Contracts;
+using SessionRec.Api.Endpoints;
 using SessionRec.Silo.ClickLog;
 using SessionRec.Silo.Storage;
 using StackExchange.Redis;
@@ -166,15 +169,34 @@ public sealed class RecommendationsTests(ApiFixture api) : IClassFixture<ApiFixt
     {
         var ct = TestContext.Current.CancellationToken;
         var user = Unique("erase");
+
+        // An earlier session (closed and added to the analytics' aggregates, its digest stored) and a live one, whose
+        // recommendations show items (so it is on the analytics' worst-sessions list).
+        await api.B.PutJson("/v1/items", new { items = new[] { Http.Item("a"), Http.Item("b"), Http.Item("c"), Http.Item("d"), Http.Item("e") } });
+        await api.B.PostJson("/v1/events", new { events = new[] { Http.View(Unique("e"), user, "c", at: DateTimeOffset.UtcNow.AddHours(-3)) } });
         await api.B.PostJson("/v1/events", new { events = new[] { Http.View(Unique("e"), user, "a"), Http.View(Unique("e"), user, "b") } });
         await api.B.GetAsync($"/v1/users/{user}/recommendations", ct);
         await api.B.GetAsync($"/v1/users/{user}/suggestions", ct);
+        await api.Factory.Services.GetRequiredService<ImpressionLog>().FlushAsync(ct);
+        var analytics = api.Factory.Services.GetRequiredService<IGrainFactory>().GetGrain<IAnalyticsGrain>(ApiFactory.TenantB);
+        await analytics.CatchUpAsync();
+        await using (var store = await ConnectionMultiplexer.ConnectAsync(api.Redis.ConnectionString))
+        {
+            Assert.True(await store.GetDatabase().KeyExistsAsync(RedisKeys.AnalyticsUser(ApiFactory.TenantB, user)), "the closed session's digest is stored");
+        }
+
+        var before = await (await api.B.GetAsync("/v1/analytics/sessions?worst=100", ct)).Read<AnalyticsSessionsResponse>();
+        Assert.Contains(before.Worst, w => w.UserId == user);
         var knowledge = await (await api.B.GetAsync($"/v1/users/{user}/knowledge", ct)).Read<KnowledgeResponse>();
-        Assert.Equal(2, knowledge.Stream.Count); // the two views, now in the stored knowledge state
+        Assert.Equal(3, knowledge.Stream.Count); // the three views, now in the stored knowledge state
 
         var erased = await (await api.B.DeleteAsync($"/v1/users/{user}", ct)).Read<EraseUserResponse>();
 
-        Assert.Equal(4, erased.ClickLogRecordsErased); // two events and two impressions (recommendations, suggestions)
+        Assert.Equal(5, erased.ClickLogRecordsErased); // three events and two impressions (recommendations, suggestions)
+        var after = await (await api.B.GetAsync("/v1/analytics/sessions?worst=100", ct)).Read<AnalyticsSessionsResponse>();
+        Assert.DoesNotContain(after.Worst, w => w.UserId == user);
+        Assert.Equal(before.Sessions - 1, after.Sessions); // the live session's list; the earlier session had none
+        Assert.Equal(before.RecordsRead - 5, after.RecordsRead);
         Assert.Empty((await (await api.B.GetAsync($"/v1/users/{user}/knowledge", ct)).Read<KnowledgeResponse>()).Stream);
         var session = await (await api.B.GetAsync($"/v1/users/{user}/session", ct)).Read<UserSessionResponse>();
         Assert.Null(session.Current);

@@ -56,17 +56,23 @@ public static class SessionAnalytics
                 continue;
             }
 
-            foreach (var slice in session.Lists.Where(filter.Includes).GroupBy(l => (l.Surface, Model: l.ModelVersion ?? Unknown)))
+            foreach (var slice in Slices(session))
             {
-                var lists = slice.ToHashSet();
+                if ((filter.Surface is not null && !string.Equals(slice.Surface, filter.Surface, StringComparison.Ordinal))
+                    || (filter.Model is not null && !string.Equals(slice.ModelVersion, filter.Model, StringComparison.Ordinal)))
+                {
+                    continue;
+                }
+
+                var lists = slice.Lists;
                 var positions = lists.Select(l => l.Feedback.Select(f => f.Position).ToList()).ToList();
                 scores.Add(new SessionScore(
                     session,
-                    slice.Key.Surface,
-                    slice.Key.Model,
+                    slice.Surface,
+                    slice.ModelVersion,
                     lists.Count,
                     lists.Count(l => l.Clicked),
-                    metric.Compute(session.ToEvalSession(l => lists.Contains(l))),
+                    metric.Compute(session.ToEvalSession(lists.Contains)),
                     positions.Average(p => ListMetrics.HitRate(p, 10)),
                     positions.Average(ListMetrics.ReciprocalRank),
                     lists.Any(l => l.Converted)));
@@ -75,6 +81,15 @@ public static class SessionAnalytics
 
         return scores;
     }
+
+    /// <summary>
+    /// A session's lists with impressions, grouped by surface and model version (lists logged without a version count
+    /// as <see cref="Unknown"/>), in the order each group first appears.
+    /// </summary>
+    public static IEnumerable<(string Surface, string ModelVersion, HashSet<ServedList> Lists)> Slices(LoggedSession session) =>
+        session.Lists.Where(l => l.Shown.Count > 0)
+            .GroupBy(l => (l.Surface, Model: l.ModelVersion ?? Unknown))
+            .Select(g => (g.Key.Surface, g.Key.Model, g.ToHashSet()));
 
     public static AnalyticsReport Summarize(
         IEnumerable<LoggedSession> sessions, AnalyticsFilter filter, MetricOptions options, int worst = 10, (string A, string B)? compare = null)
@@ -91,6 +106,7 @@ public static class SessionAnalytics
                 Ctr(g), RequestMean(g, s => s.HitRate10), RequestMean(g, s => s.Mrr), g.Average(s => s.Converted ? 1.0 : 0)))
             .ToList();
         var worstSessions = scores.OrderBy(s => s.Metric).ThenByDescending(s => s.Requests).ThenBy(s => s.Session.Id, StringComparer.Ordinal)
+            .ThenBy(s => s.Surface, StringComparer.Ordinal).ThenBy(s => s.ModelVersion, StringComparer.Ordinal)
             .Take(worst).ToList();
         Comparison? comparison = null;
         if (compare is { } pair)

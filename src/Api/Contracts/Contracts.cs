@@ -93,7 +93,10 @@ public sealed record ModelsResponse(
 
 public sealed record ModelActivationResponse(string Version, DateTimeOffset At, string Action);
 
-/// <summary>GET /v1/analytics/sessions.</summary>
+/// <summary>
+/// GET /v1/analytics/sessions: <c>records_read</c>, the click-log records in the sessions counted; <c>truncated</c>,
+/// true while the tenant's analytics is still reading its log (newer records are not counted yet).
+/// </summary>
 public sealed record AnalyticsSessionsResponse(
     string Metric,
     DateTimeOffset? From,
@@ -123,7 +126,7 @@ public sealed record AnalyticsModelRow(
 public sealed record AnalyticsSessionRow(
     string SessionId, string UserId, DateTimeOffset Start, DateTimeOffset End, string Surface, string ModelVersion, int Requests, int ClickedRequests, double? Metric);
 
-/// <summary>mean(B) − mean(A) of the session metric with its 95% bootstrap interval.</summary>
+/// <summary>mean(B) − mean(A) of the session metric with its 95% interval (normal, Welch).</summary>
 public sealed record AnalyticsComparison(
     string A, string B, string Metric, int SessionsA, int SessionsB, double? MeanA, double? MeanB, double? Difference, double? Low, double? High);
 

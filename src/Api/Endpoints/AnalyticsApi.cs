@@ -1,14 +1,13 @@
 namespace SessionRec.Api.Endpoints;
 
-using System.Collections.Concurrent;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using SessionRec.Abstractions.Analytics;
 using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Events;
 using SessionRec.Analytics.Metrics;
 using SessionRec.Analytics.Sessions;
-using SessionRec.Analytics.Statistics;
 using SessionRec.Api.Auth;
 using SessionRec.Api.Contracts;
 using SessionRec.Api.Errors;
@@ -16,10 +15,11 @@ using SessionRec.Api.Hosting;
 using SessionRec.EventContract;
 
 /// <summary>
-/// Session-level analytics over the tenant's click log: sessions are rebuilt from the log (per user, 30 minutes
-/// of inactivity or a new session id), scored with NUM (or another session metric) and aggregated per day and
-/// per model version; two versions can be compared (A/B readout with a bootstrap interval). The dashboard under
-/// /dashboard/ draws these.
+/// Session-level analytics over the tenant's click log: the tenant's analytics grain follows the log, splits it into
+/// sessions (the service's session rule and inactivity timeout), scores each with NUM and the other session metrics
+/// and keeps per-day × surface × model aggregates; a report reads those and the sessions still open (never the raw
+/// log); two versions can be compared (A/B readout with a normal interval). One session's drill-down reads that
+/// user's records. The dashboard under /dashboard/ draws these.
 /// </summary>
 public static class AnalyticsApi
 {
@@ -36,7 +36,7 @@ public static class AnalyticsApi
     }
 
     public static async Task<Results<Ok<AnalyticsSessionsResponse>, ProblemHttpResult>> GetSessions(
-        ClaimsPrincipal user, AnalyticsLogCache cache, CancellationToken cancellationToken,
+        ClaimsPrincipal user, IGrainFactory grains, CancellationToken cancellationToken,
         DateTimeOffset? from = null, DateTimeOffset? to = null, string? surface = null, string? model = null,
         string? metric = null, string? compare = null, int? worst = null)
     {
@@ -70,23 +70,21 @@ public static class AnalyticsApi
             pair = (parts[0], parts[1]);
         }
 
-        var log = await cache.GetAsync(user.Tenant(), cancellationToken);
-        var filter = new AnalyticsFilter(from, to, surface, model, metricName);
-        var report = SessionAnalytics.Summarize(log.Sessions, filter, options, worst ?? 10, pair);
-        var lists = log.Sessions.SelectMany(s => s.Lists).Where(l => l.Shown.Count > 0).ToList();
+        var report = await grains.GetGrain<IAnalyticsGrain>(user.Tenant())
+            .ReportAsync(new AnalyticsQueryView(from, to, surface, model, metricName, worst ?? 10, pair?.Item1, pair?.Item2))
+            .WaitAsync(cancellationToken);
         return TypedResults.Ok(new AnalyticsSessionsResponse(
-            report.Metric, from, to, surface, model, report.Sessions, report.Requests, log.Records, log.Truncated,
-            report.ByDay.Select(d => new AnalyticsDayRow(d.Day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), d.Surface, d.ModelVersion,
-                d.Sessions, d.Requests, Finite(d.Metric), d.Ctr, d.HitRate10, d.Mrr, d.Conversion)).ToList(),
-            report.ByModel.Select(m => new AnalyticsModelRow(m.Surface, m.ModelVersion, m.Sessions, m.Requests, Finite(m.Metric.Value), Finite(m.Metric.Low), Finite(m.Metric.High),
-                m.Ctr, m.HitRate10, m.Mrr, m.Conversion)).ToList(),
-            report.Worst.Select(w => new AnalyticsSessionRow(w.Session.Id, w.Session.UserId, w.Session.Start, w.Session.End, w.Surface, w.ModelVersion,
-                w.Requests, w.ClickedRequests, Finite(w.Metric))).ToList(),
-            report.Comparison is { } c ? new AnalyticsComparison(c.A, c.B, c.Metric, c.SessionsA, c.SessionsB, Finite(c.MeanA.Value), Finite(c.MeanB.Value),
+            report.Metric, from, to, surface, model, report.Sessions, report.Requests, report.Records, report.Behind,
+            [.. report.ByDay.Select(d => new AnalyticsDayRow(d.Day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), d.Surface, d.ModelVersion,
+                d.Sessions, d.Requests, Finite(d.Metric), d.Ctr, d.HitRate10, d.Mrr, d.Conversion))],
+            [.. report.ByModel.Select(m => new AnalyticsModelRow(m.Surface, m.ModelVersion, m.Sessions, m.Requests, Finite(m.Metric.Value), Finite(m.Metric.Low), Finite(m.Metric.High),
+                m.Ctr, m.HitRate10, m.Mrr, m.Conversion))],
+            [.. report.Worst.Select(w => new AnalyticsSessionRow(w.SessionId, w.UserId, w.Start, w.End, w.Surface, w.ModelVersion, w.Requests, w.ClickedRequests, Finite(w.Metric)))],
+            report.Comparison is { } c ? new AnalyticsComparison(c.A, c.B, report.Metric, c.SessionsA, c.SessionsB, Finite(c.MeanA.Value), Finite(c.MeanB.Value),
                 Finite(c.Difference.Value), Finite(c.Difference.Low), Finite(c.Difference.High)) : null,
             known,
-            lists.Select(l => l.Surface).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
-            lists.Select(l => l.ModelVersion).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList()));
+            report.Surfaces,
+            report.Models));
     }
 
     public static async Task<Results<Ok<AnalyticsTimelineResponse>, ProblemHttpResult>> GetSession(
@@ -105,7 +103,7 @@ public static class AnalyticsApi
         }
 
         var records = await clickLog.ReadUserAsync(user.Tenant(), userId, 0, apiOptions.Value.AnalyticsMaxRecords, cancellationToken);
-        var session = SessionBuilder.Build(records.Select(AnalyticsLogCache.ToLogEvent), sessionOptions.Value.InactivityTimeout).FirstOrDefault(s => s.FirstSequence == first);
+        var session = SessionBuilder.Build(records.Select(AnalyticsRecords.ToLogEvent), sessionOptions.Value.InactivityTimeout).FirstOrDefault(s => s.FirstSequence == first);
         if (session is null)
         {
             return Problems.NotFound("No such session", $"No session of user '{userId}' starts at sequence {first} (it may have been erased).");
@@ -124,51 +122,9 @@ public static class AnalyticsApi
     private static double? Finite(double value) => double.IsFinite(value) ? Math.Round(value, 6) : null;
 }
 
-/// <summary>
-/// The tenant's click log as rebuilt sessions, cached while the log does not grow, for at most
-/// <see cref="MaxAge"/> (the dashboard asks several times for the same log). Erasing a user through this
-/// instance drops the tenant's snapshot at once; through another API instance, within <see cref="MaxAge"/>.
-/// At most <see cref="ApiOptions.AnalyticsMaxRecords"/> of the newest records are read; the response says when
-/// older ones were left out.
-/// </summary>
-public sealed class AnalyticsLogCache(IClickLog clickLog, IOptions<ApiOptions> options, IOptions<Silo.Sessions.SessionOptions> sessionOptions, TimeProvider time)
+/// <summary>Click-log records as analytics reads them.</summary>
+public static class AnalyticsRecords
 {
-    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(30);
-
-    public sealed record Snapshot(long LastSequence, long Records, bool Truncated, IReadOnlyList<LoggedSession> Sessions, DateTimeOffset BuiltAt);
-
-    private readonly ConcurrentDictionary<string, Snapshot> _snapshots = new(StringComparer.Ordinal);
-
-    public void Invalidate(string tenant) => _snapshots.TryRemove(tenant, out _);
-
-    public async Task<Snapshot> GetAsync(string tenant, CancellationToken cancellationToken)
-    {
-        var last = await clickLog.LastSequenceAsync(tenant, cancellationToken);
-        if (_snapshots.TryGetValue(tenant, out var cached) && cached.LastSequence == last && time.GetUtcNow() - cached.BuiltAt < MaxAge)
-        {
-            return cached;
-        }
-
-        var max = options.Value.AnalyticsMaxRecords;
-        var start = Math.Max(1, last - max + 1);
-        var events = new List<LogEvent>();
-        for (var from = start; from <= last;)
-        {
-            var page = await clickLog.ReadAsync(tenant, from, ClickLogApi.MaxPage, cancellationToken);
-            if (page.Count == 0)
-            {
-                break;
-            }
-
-            events.AddRange(page.Select(ToLogEvent));
-            from = page[^1].Sequence + 1;
-        }
-
-        var snapshot = new Snapshot(last, events.Count, start > 1, SessionBuilder.Build(events, sessionOptions.Value.InactivityTimeout), time.GetUtcNow());
-        _snapshots[tenant] = snapshot;
-        return snapshot;
-    }
-
     public static LogEvent ToLogEvent(ClickLogRecord record)
     {
         var e = record.Event;

@@ -6,6 +6,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using SessionRec.Abstractions;
+using SessionRec.Abstractions.Analytics;
 using SessionRec.Abstractions.Catalogue;
 using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Events;
@@ -164,7 +165,7 @@ public static class UsersApi
     }
 
     public static async Task<Results<Ok<EraseUserResponse>, ProblemHttpResult>> EraseUser(
-        string id, ClaimsPrincipal user, IGrainFactory grains, IClickLog clickLog, ImpressionLog impressions, AnalyticsLogCache analytics, Suggestions.LlmSuggester llm, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal user, IGrainFactory grains, IClickLog clickLog, ImpressionLog impressions, Suggestions.LlmSuggester llm, CancellationToken cancellationToken)
     {
         if (FieldRules.PathIdProblem("user id", id) is { } problem)
         {
@@ -177,7 +178,6 @@ public static class UsersApi
         // The log goes before the grains: a grain replays the user's log records when it activates.
         await impressions.FlushAsync(cancellationToken);
         var erased = await clickLog.EraseUserAsync(tenant, id, cancellationToken);
-        analytics.Invalidate(tenant);
         var sessions = grains.GetGrain<IUserSessionGrain>(TenantKey.For(tenant, id));
         var knowledge = grains.GetGrain<IUserKnowledgeGrain>(TenantKey.For(tenant, id));
         await sessions.EraseAsync();
@@ -185,6 +185,7 @@ public static class UsersApi
         var statisticsClear = await grains.GetGrain<IStatisticsBuilderGrain>(tenant).ForgetUserAsync(id);
         llm.Forget(Suggestions.LlmSuggester.ScopeOf(tenant, id));
         var queryLogClear = await grains.GetGrain<ISuggestionGrain>(tenant).ForgetUserAsync(id);
+        var analyticsClear = await grains.GetGrain<IAnalyticsGrain>(tenant).ForgetUserAsync(id);
 
         // The proof: look again at every place the user's data lived before answering that it is gone.
         var left = new List<string>();
@@ -211,6 +212,11 @@ public static class UsersApi
         if (!statisticsClear)
         {
             left.Add("statistics sessions");
+        }
+
+        if (!analyticsClear)
+        {
+            left.Add("session analytics");
         }
 
         if (left.Count > 0)

@@ -105,7 +105,6 @@ public static class ApiHosting
         builder.Services.AddSingleton<LogAdvanceNotices>();
         builder.Services.AddSingleton(typeof(GrainReferences<>));
         builder.Services.AddSingleton<ImpressionLog>();
-        builder.Services.AddSingleton<AnalyticsLogCache>();
         builder.Services.AddOptions<Suggestions.LlmOptions>().BindConfiguration(Suggestions.LlmOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<Suggestions.LlmSuggester>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ImpressionLog>());

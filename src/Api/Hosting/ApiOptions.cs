@@ -64,7 +64,7 @@ public sealed class ApiOptions
     [Range(1, 1_000_000)]
     public int FailedAuthPerSecond { get; set; } = 20;
 
-    /// <summary>Analytics reads at most this many of the newest click-log records per tenant (older ones are left out, and the response says so).</summary>
+    /// <summary>One session's drill-down (<c>GET /v1/analytics/sessions/{id}</c>) reads at most this many of the user's click-log records.</summary>
     [Range(1_000, 50_000_000)]
     public int AnalyticsMaxRecords { get; set; } = 2_000_000;
 }

@@ -35,6 +35,7 @@ public static class SiloHosting
         services.AddSingleton<Knowledge.SuggestionBlocklistStore>();
         services.AddSingleton<Snapshots.SnapshotStore>();
         services.AddSingleton<Statistics.StatisticsSnapshotStore>();
+        services.AddSingleton<Analytics.AnalyticsStore>();
         services.AddSingleton(TimeProvider.System);
         return services;
     }
@@ -121,6 +122,10 @@ public static class SiloHosting
             .ValidateOnStart();
         silo.Services.AddOptions<ModelOptions>()
             .Bind(configuration.GetSection(ModelOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        silo.Services.AddOptions<Analytics.AnalyticsOptions>()
+            .Bind(configuration.GetSection(Analytics.AnalyticsOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
         silo.Services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.SectionName));

@@ -118,7 +118,7 @@ public abstract class SnapshotBuilderGrain(IClickLog clickLog, TimeProvider time
     /// Reads one batch of the log in this turn (a long log is read as a chain of short turns, one queued step at a
     /// time), then publishes a snapshot when the state changed and the last one is old enough.
     /// </summary>
-    private async Task CatchUpStepAsync()
+    protected async Task CatchUpStepAsync()
     {
         var more = await ReadBatchAsync();
         if (more && !_catchUpQueued)

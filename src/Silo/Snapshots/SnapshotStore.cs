@@ -15,11 +15,13 @@ public sealed class SnapshotStore(IConnectionMultiplexer redis)
 {
     private IDatabase Db => redis.GetDatabase();
 
-    public async Task PublishAsync(SnapshotKeys keys, long position, Action<BinaryWriter> published, Action<BinaryWriter> checkpoint)
+    /// <param name="alongside">More writes of the builder's to commit in the same transaction (keys of the same tenant).</param>
+    public async Task PublishAsync(SnapshotKeys keys, long position, Action<BinaryWriter> published, Action<BinaryWriter> checkpoint, Action<ITransaction>? alongside = null)
     {
         var snapshot = Serialize(keys.Published, position, published);
         var state = Serialize(keys.Checkpoint, position, checkpoint);
         var transaction = Db.CreateTransaction();
+        alongside?.Invoke(transaction);
         _ = transaction.StringSetAsync(keys.Published, snapshot);
         _ = transaction.StringSetAsync(keys.Checkpoint, state);
         _ = transaction.StringSetAsync(keys.Position, position);

@@ -39,6 +39,16 @@ public static class RedisKeys
     public static RedisKey StatisticsSessions(string tenant) => $"sr:{{{tenant}}}:stats:sessions";
 
     /// <summary>The published query-log snapshot (offered queries only, no user ids), its log position, and the builder's checkpoint (the whole log, by user).</summary>
+    /// <summary>Session analytics: the published aggregates, their log position, the open sessions (the builder's checkpoint).</summary>
+    public static RedisKey AnalyticsSnapshot(string tenant) => $"sr:{{{tenant}}}:analytics:snapshot";
+
+    public static RedisKey AnalyticsPosition(string tenant) => $"sr:{{{tenant}}}:analytics:position";
+
+    public static RedisKey AnalyticsCheckpoint(string tenant) => $"sr:{{{tenant}}}:analytics:checkpoint";
+
+    /// <summary>A hash first sequence → digest of each of the user's sessions in the aggregates (what erasure subtracts).</summary>
+    public static RedisKey AnalyticsUser(string tenant, string userId) => $"sr:{{{tenant}}}:analytics:user:{userId}";
+
     public static RedisKey QueryLogSnapshot(string tenant) => $"sr:{{{tenant}}}:queries:snapshot";
 
     public static RedisKey QueryLogPosition(string tenant) => $"sr:{{{tenant}}}:queries:position";

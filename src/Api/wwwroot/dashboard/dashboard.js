@@ -59,7 +59,7 @@ async function load(event) {
   try {
     const report = await api(query({ worst: 20 }));
     render(report);
-    $("status").textContent = `${report.sessions} sessions, ${report.requests} served lists` + (report.truncated ? " (older records left out)" : "");
+    $("status").textContent = `${report.sessions} sessions, ${report.requests} served lists` + (report.truncated ? " (still reading the log: newer records not yet counted)" : "");
   } catch (e) {
     $("status").textContent = "Could not load: " + e.message;
   }

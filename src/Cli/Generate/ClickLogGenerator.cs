@@ -1,0 +1,47 @@
+namespace SessionRec.Cli.Generate;
+
+using SessionRec.Abstractions.Events;
+using SessionRec.Silo.ClickLog;
+using SessionRec.Silo.Embedded;
+using SessionRec.Silo.Storage;
+using StackExchange.Redis;
+
+/// <summary>
+/// Writes a <see cref="SyntheticClickLog"/> straight into the embedded default's data folder (the service stopped),
+/// through the service's own click log, a few batches in flight; the ids are new, so they are recorded for
+/// deduplication without being looked up (as the service logs its impressions).
+/// </summary>
+public sealed class ClickLogGenerator(string dataPath, string tenant)
+{
+    private const int Chunk = 1_000;
+    private const int InFlight = 4;
+
+    public async Task<long> RunAsync(SyntheticClickLog log, long records, Action<long> progress, CancellationToken cancellationToken)
+    {
+        using var garnet = EmbeddedGarnet.Start(dataPath);
+        using var redis = await ConnectionMultiplexer.ConnectAsync(garnet.ConnectionString);
+        var barrier = new GarnetCommitBarrier(garnet);
+        var clickLog = new RedisClickLog(redis, barrier);
+        var pending = new List<Task>();
+        long written = 0;
+        foreach (var batch in log.Batches(records, DateTimeOffset.UtcNow.AddMinutes(-1)))
+        {
+            foreach (var chunk in batch.Chunk(Chunk))
+            {
+                pending.Add(clickLog.AppendServedAsync(tenant, chunk, cancellationToken));
+                written += chunk.Length;
+                if (pending.Count >= InFlight)
+                {
+                    await Task.WhenAll(pending);
+                    pending.Clear();
+                    progress(written);
+                }
+            }
+        }
+
+        await Task.WhenAll(pending);
+        await barrier.WaitDurableAsync(cancellationToken);
+        progress(written);
+        return written;
+    }
+}
