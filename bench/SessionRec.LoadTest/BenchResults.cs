@@ -41,7 +41,7 @@ internal static class BenchResults
         }
 
         var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return line is null ? null : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+        return line is null ? null : double.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
     }
 
     public static void Merge(string path, string name, string command, string serving, int catalogue, int clients, IReadOnlyList<BenchRow> rows, double? rssMb)
