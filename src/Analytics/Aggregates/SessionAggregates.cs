@@ -258,23 +258,28 @@ public sealed class SessionAggregates(IReadOnlyList<string> metrics, int worstPe
 
         writer.Write(Records);
         writer.Write(_cells.Count);
-        foreach (var ((day, surface, model), cell) in _cells)
+        foreach (var (key, cell) in _cells)
         {
-            writer.Write(day);
-            writer.Write(surface);
-            writer.Write(model);
+            WriteKey(writer, key);
             cell.WriteTo(writer);
         }
 
         writer.Write(_sessions.Count);
-        foreach (var ((day, surface, model), count) in _sessions)
+        foreach (var (key, count) in _sessions)
         {
-            writer.Write(day);
-            writer.Write(surface);
-            writer.Write(model);
+            WriteKey(writer, key);
             writer.Write(count);
         }
     }
+
+    private static void WriteKey(BinaryWriter writer, (int Day, string Surface, string Model) key)
+    {
+        writer.Write(key.Day);
+        writer.Write(key.Surface);
+        writer.Write(key.Model);
+    }
+
+    private static (int Day, string Surface, string Model) ReadKey(BinaryReader reader) => (reader.ReadInt32(), reader.ReadString(), reader.ReadString());
 
     /// <summary>Reads aggregates written by <see cref="WriteTo"/>; null when they were kept for other metrics (rebuild them).</summary>
     public static SessionAggregates? ReadFrom(BinaryReader reader, IReadOnlyList<string> metrics, int worstPerCell = 100, int worstDays = 31, int retentionDays = 400)
@@ -299,14 +304,13 @@ public sealed class SessionAggregates(IReadOnlyList<string> metrics, int worstPe
         var cells = reader.ReadInt32();
         for (var i = 0; i < cells; i++)
         {
-            var key = (reader.ReadInt32(), reader.ReadString(), reader.ReadString());
-            aggregates._cells[key] = Cell.ReadFrom(reader, metrics.Count, worstPerCell);
+            aggregates._cells[ReadKey(reader)] = Cell.ReadFrom(reader, metrics.Count, worstPerCell);
         }
 
         var counts = reader.ReadInt32();
         for (var i = 0; i < counts; i++)
         {
-            aggregates._sessions[(reader.ReadInt32(), reader.ReadString(), reader.ReadString())] = reader.ReadInt64();
+            aggregates._sessions[ReadKey(reader)] = reader.ReadInt64();
         }
 
         return aggregates;
