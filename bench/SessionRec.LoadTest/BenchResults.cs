@@ -28,6 +28,7 @@ internal static class BenchResults
         _ when name.StartsWith("events, 1 ", StringComparison.Ordinal) => "events-1",
         _ when name.StartsWith("events, batches", StringComparison.Ordinal) => "events-100",
         _ when name.StartsWith("suggestions", StringComparison.Ordinal) => "suggestions",
+        _ when name.StartsWith("analytics", StringComparison.Ordinal) => "analytics-sessions",
         _ => name,
     };
 
