@@ -51,7 +51,7 @@ public sealed class ImportExportTests(ApiFixture api) : IClassFixture<ApiFixture
         Assert.Equal(n1, n2);
 
         await using var stream = File.OpenRead(parquet);
-        var rows = (await ParquetSerializer.DeserializeAsync<ClickLogExporter.Row>(stream, cancellationToken: ct)).Data;
+        var rows = (await ParquetSerializer.DeserializeAsync<SessionRec.Silo.ClickLog.ClickLogRow>(stream, cancellationToken: ct)).Data;
         Assert.Equal(n1, rows.Count);
         Assert.Equal(
             mine.Select(l => l.GetProperty("event_id").GetString()).Order(),

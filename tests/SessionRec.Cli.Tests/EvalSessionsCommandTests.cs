@@ -3,6 +3,7 @@ namespace SessionRec.Cli.Tests;
 using System.Text.Json;
 using SessionRec.Analytics.Data;
 using SessionRec.Cli.Export;
+using SessionRec.Silo.ClickLog;
 using SessionRec.TestSupport;
 
 /// <summary>`sessionrec eval sessions` on the three kinds of input it accepts.</summary>
@@ -15,16 +16,16 @@ public sealed class EvalSessionsCommandTests
     {
         using var dir = new TempFolder();
         var log = Path.Combine(dir.Path, "log.ndjson");
-        var rows = new List<ClickLogExporter.Row>();
+        var rows = new List<ClickLogRow>();
         long sequence = 0;
         for (var u = 0; u < 30; u++)
         {
             var model = u % 2 == 0 ? "a" : "b";
             var at = T0.AddMinutes(u);
-            rows.Add(new ClickLogExporter.Row { Sequence = ++sequence, EventId = $"imp-{u}", UserId = $"u{u}", Type = "impression", RequestId = $"r{u}", Timestamp = at, ReceivedAt = at, Surface = "recommendations", Shown = ["x", "y", "z"], ModelVersion = model });
+            rows.Add(new ClickLogRow { Sequence = ++sequence, EventId = $"imp-{u}", UserId = $"u{u}", Type = "impression", RequestId = $"r{u}", Timestamp = at, ReceivedAt = at, Surface = "recommendations", Shown = ["x", "y", "z"], ModelVersion = model });
             if (model == "b" || u % 3 == 0)
             {
-                rows.Add(new ClickLogExporter.Row { Sequence = ++sequence, EventId = $"c-{u}", UserId = $"u{u}", Type = "click", ItemId = "x", RequestId = $"r{u}", Position = 1, Timestamp = at.AddSeconds(5), ReceivedAt = at });
+                rows.Add(new ClickLogRow { Sequence = ++sequence, EventId = $"c-{u}", UserId = $"u{u}", Type = "click", ItemId = "x", RequestId = $"r{u}", Position = 1, Timestamp = at.AddSeconds(5), ReceivedAt = at });
             }
         }
 

@@ -43,6 +43,15 @@ public interface IClickLog
     /// <summary>The sequence number of the newest record (0 for an empty log).</summary>
     Task<long> LastSequenceAsync(string tenant, CancellationToken cancellationToken = default);
 
+    /// <summary>The lowest sequence number the log may still hold: records before it were dropped by retention (1 when none were).</summary>
+    Task<long> FirstSequenceAsync(string tenant, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Retention: removes these records (the oldest ones, already archived) from the log and the users' indexes, and
+    /// moves the first sequence past <paramref name="through"/>; readers then start there.
+    /// </summary>
+    Task DropOldestAsync(string tenant, IReadOnlyList<ClickLogRecord> records, long through, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Removes every record of the user, and their event ids; returns how many records were removed. Throws
     /// <see cref="ErasureIncompleteException"/> rather than return while records of the user remain.

@@ -178,6 +178,7 @@ public static class UsersApi
         // The log goes before the grains: a grain replays the user's log records when it activates.
         await impressions.FlushAsync(cancellationToken);
         var erased = await clickLog.EraseUserAsync(tenant, id, cancellationToken);
+        erased += await grains.GetGrain<IClickLogRetentionGrain>(tenant).ForgetUserAsync(id);
         var sessions = grains.GetGrain<IUserSessionGrain>(TenantKey.For(tenant, id));
         var knowledge = grains.GetGrain<IUserKnowledgeGrain>(TenantKey.For(tenant, id));
         await sessions.EraseAsync();

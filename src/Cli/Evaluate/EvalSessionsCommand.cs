@@ -3,6 +3,7 @@ namespace SessionRec.Cli.Evaluate;
 using System.Globalization;
 using System.Text.Json;
 using Parquet.Serialization;
+using SessionRec.Silo.ClickLog;
 using SessionRec.Analytics.Data;
 using SessionRec.Analytics.Metrics;
 using SessionRec.Analytics.Sessions;
@@ -124,11 +125,11 @@ public static class EvalSessionsCommand
     /// <summary>Reads a `sessionrec export clicklog` file (NDJSON or Parquet, the schema of docs/clicklog.md).</summary>
     public static async Task<IReadOnlyList<LogEvent>> ReadExportAsync(string path, CancellationToken cancellationToken)
     {
-        IList<ClickLogExporter.Row> rows;
+        IList<ClickLogRow> rows;
         if (path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase))
         {
             await using var file = File.OpenRead(path);
-            rows = [.. (await ParquetSerializer.DeserializeAsync<ClickLogExporter.Row>(file, cancellationToken: cancellationToken)).Data];
+            rows = [.. (await ParquetSerializer.DeserializeAsync<ClickLogRow>(file, cancellationToken: cancellationToken)).Data];
         }
         else
         {
@@ -144,7 +145,7 @@ public static class EvalSessionsCommand
 
                 try
                 {
-                    rows.Add(JsonSerializer.Deserialize<ClickLogExporter.Row>(line) ?? throw new JsonException("null record"));
+                    rows.Add(JsonSerializer.Deserialize<ClickLogRow>(line) ?? throw new JsonException("null record"));
                 }
                 catch (JsonException e)
                 {

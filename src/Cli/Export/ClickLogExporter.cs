@@ -1,8 +1,8 @@
 namespace SessionRec.Cli.Export;
 
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Parquet.Serialization;
+using SessionRec.Silo.ClickLog;
 
 /// <summary>
 /// Writes a tenant's click log (read through GET /v1/clicklog) as NDJSON or Parquet, the schema of
@@ -10,29 +10,11 @@ using Parquet.Serialization;
 /// </summary>
 public sealed class ClickLogExporter(ServiceClient client)
 {
-    public sealed class Row
-    {
-        [JsonPropertyName("sequence")] public long Sequence { get; set; }
-        [JsonPropertyName("event_id")] public string EventId { get; set; } = "";
-        [JsonPropertyName("user_id")] public string UserId { get; set; } = "";
-        [JsonPropertyName("session_id")] public string? SessionId { get; set; }
-        [JsonPropertyName("type")] public string Type { get; set; } = "";
-        [JsonPropertyName("item_id")] public string? ItemId { get; set; }
-        [JsonPropertyName("query")] public string? Query { get; set; }
-        [JsonPropertyName("request_id")] public string? RequestId { get; set; }
-        [JsonPropertyName("position")] public int? Position { get; set; }
-        [JsonPropertyName("timestamp")] public DateTime Timestamp { get; set; }
-        [JsonPropertyName("received_at")] public DateTime ReceivedAt { get; set; }
-        [JsonPropertyName("surface")] public string? Surface { get; set; }
-        [JsonPropertyName("shown")] public List<string>? Shown { get; set; }
-        [JsonPropertyName("model_version")] public string? ModelVersion { get; set; }
-    }
-
-    private sealed record Page(List<Row> Records, long NextSequence, long LastSequence);
+    private sealed record Page(List<ClickLogRow> Records, long NextSequence, long LastSequence);
 
     public async Task<int> ExportAsync(string path, string format, DateTimeOffset? from, DateTimeOffset? to, Action<long, long>? progress, CancellationToken cancellationToken)
     {
-        var rows = new List<Row>();
+        var rows = new List<ClickLogRow>();
         long next = 1;
         while (true)
         {

@@ -15,4 +15,19 @@ public sealed class ClickLogOptions
     /// </summary>
     [Range(typeof(TimeSpan), "01:00:00", "365.00:00:00")]
     public TimeSpan DedupWindow { get; set; } = EventContract.EventWindow.DefaultDedupWindow;
+
+    /// <summary>
+    /// How long a record stays in the log (by the time it was received). Older records are written to a Parquet file
+    /// under <see cref="ArchivePath"/> and then dropped from the store, so the store holds at most this much of the
+    /// log. Zero keeps every record.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(90);
+
+    /// <summary>Where expired records are archived, a folder per tenant; default <c>&lt;Storage:DataPath&gt;/archive</c>. In a cluster: a folder every silo sees.</summary>
+    public string? ArchivePath { get; set; }
+
+    /// <summary>How often each active tenant's expired records are archived and dropped.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromHours(1);
 }

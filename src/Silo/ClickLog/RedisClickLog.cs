@@ -138,6 +138,25 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         return { removed, left }
         """;
 
+    // KEYS: log, first, then one user-index key per record. ARGV: the new first sequence, then the records' sequences.
+    private const string DropScript = """
+        local unpack = unpack or table.unpack
+        local n = #ARGV - 1
+        if n > 0 then
+          local seqs = {}
+          for i = 1, n do
+            seqs[i] = ARGV[1 + i]
+            redis.call('ZREM', KEYS[2 + i], ARGV[1 + i])
+          end
+          redis.call('HDEL', KEYS[1], unpack(seqs))
+        end
+        local first = tonumber(redis.call('GET', KEYS[2]) or '1')
+        if tonumber(ARGV[1]) > first then
+          redis.call('SET', KEYS[2], ARGV[1])
+        end
+        return 1
+        """;
+
     private readonly TimeSpan _window = options?.Value.DedupWindow ?? EventContract.EventWindow.DefaultDedupWindow;
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
@@ -233,12 +252,35 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
     public async Task<long> LastSequenceAsync(string tenant, CancellationToken cancellationToken = default) =>
         (long?)await redis.GetDatabase().StringGetAsync(RedisKeys.LogSequence(tenant)).WaitAsync(cancellationToken) ?? 0;
 
+    public async Task<long> FirstSequenceAsync(string tenant, CancellationToken cancellationToken = default) =>
+        (long?)await redis.GetDatabase().StringGetAsync(RedisKeys.LogFirst(tenant)).WaitAsync(cancellationToken) ?? 1;
+
+    public async Task DropOldestAsync(string tenant, IReadOnlyList<ClickLogRecord> records, long through, CancellationToken cancellationToken = default)
+    {
+        var keys = new RedisKey[2 + records.Count];
+        keys[0] = RedisKeys.Log(tenant);
+        keys[1] = RedisKeys.LogFirst(tenant);
+        var args = new RedisValue[1 + records.Count];
+        args[0] = through + 1;
+        for (var i = 0; i < records.Count; i++)
+        {
+            keys[2 + i] = RedisKeys.LogUserIndex(tenant, records[i].Event.UserId);
+            args[1 + i] = records[i].Sequence;
+        }
+
+        await redis.GetDatabase().ScriptEvaluateAsync(DropScript, keys, args).WaitAsync(cancellationToken);
+        await barrier.WaitDurableAsync(cancellationToken);
+    }
+
     public async Task<IReadOnlyList<ClickLogRecord>> ReadAsync(string tenant, long fromSequence, int limit, CancellationToken cancellationToken = default)
     {
         var db = redis.GetDatabase();
-        var last = await LastSequenceAsync(tenant, cancellationToken);
+        var bounds = await db.StringGetAsync([RedisKeys.LogSequence(tenant), RedisKeys.LogFirst(tenant)]).WaitAsync(cancellationToken);
+        var last = (long?)bounds[0] ?? 0;
         var records = new List<ClickLogRecord>();
-        var from = Math.Max(1, fromSequence);
+
+        // Records before the first sequence were dropped by retention: a reader behind it starts there.
+        var from = Math.Max(Math.Max(1, fromSequence), (long?)bounds[1] ?? 1);
 
         // Erased records leave gaps; keep reading windows until the limit is filled or the log ends.
         while (records.Count < limit && from <= last)

@@ -124,6 +124,8 @@ public static class SiloHosting
             .Bind(configuration.GetSection(ModelOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        silo.Services.AddSingleton<ClickLogArchive>();
+        silo.Services.AddSingleton<ClickLogRetention>();
         silo.Services.AddOptions<Analytics.AnalyticsOptions>()
             .Bind(configuration.GetSection(Analytics.AnalyticsOptions.SectionName))
             .ValidateDataAnnotations()

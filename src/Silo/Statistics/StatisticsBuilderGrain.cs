@@ -41,6 +41,8 @@ public sealed partial class StatisticsBuilderGrain(
 
     protected override async Task<long?> ResumeAsync()
     {
+        // The tenant is live: its click-log retention runs while this builder does (one-way, nothing waits).
+        _ = GrainFactory.GetGrain<IClickLogRetentionGrain>(Tenant).WakeAsync();
         _sessions = new LiveSessions(sessionOptions.Value.InactivityTimeout, SessionMemory, MaxTrackedSessions);
         if (await snapshots.ReadSnapshotAsync(Tenant) is { } found)
         {

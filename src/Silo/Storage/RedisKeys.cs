@@ -28,6 +28,12 @@ public static class RedisKeys
     /// <summary>The ids that arrived on one UTC day (days since 1970-01-01): the dedup index, one hash per day of the window.</summary>
     public static RedisKey LogEventIds(string tenant, long day) => $"sr:{{{tenant}}}:log:ids:{day}";
 
+    /// <summary>The lowest sequence the log may still hold (retention moves it; absent: 1).</summary>
+    public static RedisKey LogFirst(string tenant) => $"sr:{{{tenant}}}:log:first";
+
+    /// <summary>The archive files (names) that hold records of the user (what erasure rewrites).</summary>
+    public static RedisKey ArchiveUserIndex(string tenant, string userId) => $"sr:{{{tenant}}}:archive:user:{userId}";
+
     public static RedisKey LogUserIndex(string tenant, string userId) => $"sr:{{{tenant}}}:log:user:{userId}";
 
     /// <summary>The published statistics snapshot (what replicas load) and the log position it covers.</summary>
