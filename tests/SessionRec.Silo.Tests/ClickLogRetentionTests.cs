@@ -59,7 +59,7 @@ public sealed class ClickLogRetentionTests : IAsyncLifetime
         var (log, archive, retention) = Parts();
         await AppendAsync(log, tenant);
 
-        Assert.Equal(30, await retention.RunAsync(tenant));
+        Assert.Equal(30, await retention.RunAsync(tenant, 500_000));
 
         // The store holds only the records within the retention; a reader from the start begins after the dropped ones.
         Assert.Equal(31, await log.FirstSequenceAsync(tenant));
@@ -79,7 +79,7 @@ public sealed class ClickLogRetentionTests : IAsyncLifetime
         Assert.Equal("view", rows[7].Type);
 
         // Nothing is older now: the next pass has nothing to do, and appending goes on after the last sequence.
-        Assert.Equal(0, await retention.RunAsync(tenant));
+        Assert.Equal(0, await retention.RunAsync(tenant, 500_000));
         Assert.Equal(40, await log.LastSequenceAsync(tenant));
     }
 
@@ -89,7 +89,7 @@ public sealed class ClickLogRetentionTests : IAsyncLifetime
         var tenant = "t" + Guid.NewGuid().ToString("N")[..8];
         var (log, archive, retention) = Parts();
         await AppendAsync(log, tenant);
-        await retention.RunAsync(tenant);
+        await retention.RunAsync(tenant, 500_000);
         var file = Assert.Single(Directory.GetFiles(archive.Folder(tenant)));
         Assert.True(await archive.HoldsUserAsync(tenant, "u1"));
 

@@ -13,7 +13,7 @@ public sealed class ClickLogRetention(IClickLog log, ClickLogArchive archive, IO
     private const int Batch = 5_000;
 
     /// <summary>Returns how many records were archived and dropped (at most about <paramref name="maxRecords"/>).</summary>
-    public async Task<int> RunAsync(string tenant, int maxRecords = 500_000, CancellationToken cancellationToken = default)
+    public async Task<int> RunAsync(string tenant, int maxRecords, CancellationToken cancellationToken = default)
     {
         var retention = options.Value.Retention;
         if (retention <= TimeSpan.Zero)

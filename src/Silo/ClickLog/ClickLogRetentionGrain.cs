@@ -8,6 +8,10 @@ using SessionRec.Abstractions.ClickLog;
 public sealed partial class ClickLogRetentionGrain(
     ClickLogRetention retention, ClickLogArchive archive, IOptions<ClickLogOptions> options, ILogger<ClickLogRetentionGrain> logger) : Grain, IClickLogRetentionGrain
 {
+    private const int MaxPerPass = 500_000;
+
+    private IGrainTimer? _continuation;
+
     private string Tenant => this.GetPrimaryKeyString();
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -28,10 +32,20 @@ public sealed partial class ClickLogRetentionGrain(
 
     public async Task<int> RunAsync()
     {
-        var archived = await retention.RunAsync(Tenant);
+        var archived = await retention.RunAsync(Tenant, MaxPerPass);
         if (archived > 0)
         {
             LogArchived(logger, Tenant, archived, options.Value.Retention);
+        }
+
+        // A pass stops at its bound to keep its turn short: a log further behind is drained by passes back to back.
+        if (archived >= MaxPerPass)
+        {
+            _continuation?.Dispose();
+            _continuation = this.RegisterGrainTimer(
+                static (grain, _) => grain.RunAsync(),
+                this,
+                new GrainTimerCreationOptions(TimeSpan.FromMilliseconds(100), Timeout.InfiniteTimeSpan) { KeepAlive = true });
         }
 
         return archived;
