@@ -54,10 +54,10 @@ public static class Program
                            [--metric NUM] [--surface s] [--model v] [--compare a,b]   (click-log exports)
                            [--patience 5000] [--snippet 100] [--document 500] [--reformulation-cost 200]
                            [--depth 10] [--decay 0.7] [--rbp-p 0.8] [--rbp-b 0.7] [--replicates 1000]
-        sessionrec generate clicklog --direct [--records 10000000] [--users 200000] [--items 12101] [--days 6] [--seed 7]
+        sessionrec generate clicklog --direct|--redis <conn> [--records 10000000] [--users 200000] [--items 12101] [--days 6] [--seed 7]
                                                            a synthetic log of served sessions (views, recommendation and
                                                            suggestion lists from two versions, clicks, carts, purchases)
-                                                           written straight into --data, the service stopped
+                                                           written straight into --data (the service stopped) or Redis
         sessionrec export clicklog --out <file> [--format ndjson|parquet] [--from <time>] [--to <time>]
 
         Common options:
@@ -169,9 +169,9 @@ public static class Program
                 return await EvalSessionsCommand.RunAsync(options, "sessionrec " + string.Join(' ', args), cancellationToken);
 
             case ("generate", "clicklog"):
-                if (!options.ContainsKey("direct"))
+                if (!options.ContainsKey("direct") && !options.ContainsKey("redis"))
                 {
-                    throw new ArgumentException("generate clicklog writes into the embedded default's data folder: add --direct (and --data <folder>) with the service stopped.");
+                    throw new ArgumentException("generate clicklog writes into the embedded default's data folder (--direct --data <folder>, the service stopped) or into Redis (--redis <connection string>).");
                 }
 
                 var records = long.Parse(options.GetValueOrDefault("records") ?? "10000000", CultureInfo.InvariantCulture);
@@ -185,7 +185,7 @@ public static class Program
                 await AnsiConsole.Progress().StartAsync(async progress =>
                 {
                     var task = progress.AddTask("click log", maxValue: records);
-                    generated = await new Generate.ClickLogGenerator(options.GetValueOrDefault("data") ?? "data", options.GetValueOrDefault("tenant") ?? "default")
+                    generated = await new Generate.ClickLogGenerator(options.GetValueOrDefault("data") ?? "data", options.GetValueOrDefault("tenant") ?? "default", options.GetValueOrDefault("redis"))
                         .RunAsync(synthetic, records, written => task.Value = written, cancellationToken);
                 });
                 AnsiConsole.MarkupLineInterpolated($"wrote {generated:N0} records in {(DateTime.UtcNow - generateStarted).TotalSeconds:0.0} s");

@@ -7,20 +7,22 @@ using SessionRec.Silo.Storage;
 using StackExchange.Redis;
 
 /// <summary>
-/// Writes a <see cref="SyntheticClickLog"/> straight into the embedded default's data folder (the service stopped),
-/// through the service's own click log, a few batches in flight; the ids are new, so they are recorded for
-/// deduplication without being looked up (as the service logs its impressions).
+/// Writes a <see cref="SyntheticClickLog"/> straight into the embedded default's data folder (the service stopped) or
+/// into a Redis server (cluster mode), through the service's own click log, a few batches in flight; the ids are new,
+/// so they are recorded for deduplication without being looked up (as the service logs its impressions).
 /// </summary>
-public sealed class ClickLogGenerator(string dataPath, string tenant)
+/// <param name="dataPath">The embedded default's data folder; used when <paramref name="redisConnection"/> is null.</param>
+/// <param name="redisConnection">A Redis connection string (cluster mode).</param>
+public sealed class ClickLogGenerator(string dataPath, string tenant, string? redisConnection = null)
 {
     private const int Chunk = 1_000;
     private const int InFlight = 4;
 
     public async Task<long> RunAsync(SyntheticClickLog log, long records, Action<long> progress, CancellationToken cancellationToken)
     {
-        using var garnet = EmbeddedGarnet.Start(dataPath);
-        using var redis = await ConnectionMultiplexer.ConnectAsync(garnet.ConnectionString);
-        var barrier = new GarnetCommitBarrier(garnet);
+        using var garnet = redisConnection is null ? EmbeddedGarnet.Start(dataPath) : null;
+        using var redis = await ConnectionMultiplexer.ConnectAsync(redisConnection ?? garnet!.ConnectionString);
+        IWriteBarrier barrier = garnet is null ? new ServerPolicyBarrier() : new GarnetCommitBarrier(garnet);
         var clickLog = new RedisClickLog(redis, barrier);
         var pending = new List<Task>();
         long written = 0;
