@@ -16,11 +16,67 @@ public sealed class InvertedFileIndex
     private readonly float[] _centroids;
     private readonly int[][] _lists;
 
-    private InvertedFileIndex(int dim, float[] centroids, int[][] lists)
+    // The rows' scored vectors (as ItemVectorIndex scores them), stored list after list, so a probe reads each list
+    // as one contiguous block; _starts[c] is list c's first position in it, _rows maps positions back to rows.
+    private readonly float[] _vectors;
+    private readonly int[] _starts;
+    private readonly int[] _rows;
+    private readonly int _vectorDim;
+
+    private InvertedFileIndex(int dim, float[] centroids, int[][] lists, ItemVectorIndex index)
     {
         _dim = dim;
         _centroids = centroids;
         _lists = lists;
+        _vectorDim = index.Dim;
+        _starts = new int[lists.Length + 1];
+        _rows = new int[lists.Sum(l => l.Length)];
+        _vectors = new float[_rows.Length * _vectorDim];
+        var at = 0;
+        for (var c = 0; c < lists.Length; c++)
+        {
+            _starts[c] = at;
+            foreach (var row in lists[c])
+            {
+                _rows[at] = row;
+                index.ScoredVector(row).CopyTo(_vectors.AsSpan(at * _vectorDim, _vectorDim));
+                at++;
+            }
+        }
+
+        _starts[lists.Length] = at;
+    }
+
+    /// <summary>
+    /// The <paramref name="count"/> highest-scoring rows among the <paramref name="probe"/> best lists, each list's
+    /// vectors read as one block; <paramref name="scanned"/> is how many rows were scored.
+    /// </summary>
+    public List<(int Row, float Score)> Search(float[] query, int probe, int count, out int scanned)
+    {
+        var augmented = new float[_dim];
+        query.CopyTo(augmented, 0);
+        var lists = _lists.Length;
+        var centroidScores = new float[lists];
+        for (var c = 0; c < lists; c++)
+        {
+            centroidScores[c] = TensorPrimitives.Dot(_centroids.AsSpan(c * _dim, _dim), augmented);
+        }
+
+        var best = SessionRec.Models.Baseline.TopK.Select(centroidScores, probe);
+        scanned = best.Sum(b => _starts[b.Item + 1] - _starts[b.Item]);
+        var scores = new float[scanned];
+        var positions = new int[scanned];
+        var n = 0;
+        foreach (var (list, _) in best)
+        {
+            for (var at = _starts[list]; at < _starts[list + 1]; at++)
+            {
+                scores[n] = TensorPrimitives.Dot(_vectors.AsSpan(at * _vectorDim, _vectorDim), query);
+                positions[n++] = at;
+            }
+        }
+
+        return [.. SessionRec.Models.Baseline.TopK.Select(scores, count).Select(t => (_rows[positions[t.Item]], (float)t.Score))];
     }
 
     public int Lists => _lists.Length;
@@ -78,29 +134,7 @@ public sealed class InvertedFileIndex
             members[owner[row]].Add(row);
         }
 
-        return new InvertedFileIndex(dim, centroids, [.. members.Select(m => m.ToArray())]);
-    }
-
-    /// <summary>The rows of the <paramref name="probe"/> lists whose centroids score highest against the query.</summary>
-    public List<int> Candidates(ReadOnlySpan<float> query, int probe)
-    {
-        var q = new float[_dim];
-        query.CopyTo(q);
-        var lists = _lists.Length;
-        var scores = new float[lists];
-        for (var c = 0; c < lists; c++)
-        {
-            scores[c] = TensorPrimitives.Dot(_centroids.AsSpan(c * _dim, _dim), q);
-        }
-
-        var order = Enumerable.Range(0, lists).OrderByDescending(c => scores[c]).Take(probe);
-        var rows = new List<int>();
-        foreach (var c in order)
-        {
-            rows.AddRange(_lists[c]);
-        }
-
-        return rows;
+        return new InvertedFileIndex(dim, centroids, [.. members.Select(m => m.ToArray())], index);
     }
 
     private static int Nearest(float[] centroids, int lists, int dim, ReadOnlySpan<float> vector)
