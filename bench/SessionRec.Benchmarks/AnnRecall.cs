@@ -112,7 +112,7 @@ public static class AnnRecall
         var lists = int.Parse(options.GetValueOrDefault("lists", "1024"), CultureInfo.InvariantCulture);
         var probes = options.GetValueOrDefault("probe", "16,32,64").Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
         var watch = Stopwatch.StartNew();
-        var ivf = InvertedFileIndex.Build(index, lists);
+        var ivf = InvertedFileIndex.Build(index, index.Count, lists);
         Console.WriteLine($"inverted file over {index.Count:N0} rows, {ivf.Lists} lists, built in {watch.Elapsed.TotalSeconds:0.0} s");
         var random = new Random(1);
         var users = dataset.Interactions.GroupBy(i => i.UserId).Select(g => g.Select(i => i.ItemId).ToList()).Where(s => s.Count >= 3).OrderBy(_ => random.Next()).Take(queries).ToList();
@@ -129,10 +129,10 @@ public static class AnnRecall
             for (var p = 0; p < probes.Length; p++)
             {
                 var started = Stopwatch.GetTimestamp();
-                var best = ivf.Search(session, probes[p], 100, out var rowsScored);
+                var best = ivf.Search(session, 100, probes[p], out var rowsScored);
                 millis[p] += Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                 scanned[p] += rowsScored;
-                recall[p] += Math.Min(100, best.Count(c => scores[c.Row] >= hundredth)) / 100.0;
+                recall[p] += Math.Min(100, best.Count(row => scores[row] >= hundredth)) / 100.0;
             }
         }
 

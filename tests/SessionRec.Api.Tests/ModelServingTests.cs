@@ -138,8 +138,9 @@ public sealed class ModelServingTests : IAsyncLifetime
                 Write("v1", Train(seed: 1));
                 Assert.Equal(HttpStatusCode.OK, (await client.PutJson("/v1/models", new { active = "v1" })).StatusCode);
 
-                // Encoded once, then indexed: the snapshot is saved after each (polled: both are written in the background).
-                var built = await PollReplicaAsync(first, client, r => r.AnnRows > 0 && File.Exists(snapshot) && File.Exists(Path.Combine(Path.GetDirectoryName(snapshot)!, "ann.usearch")), ct);
+                // Encoded once, then indexed (an inverted file, the default): the snapshot is saved after each (polled: both
+                // are written in the background).
+                var built = await PollReplicaAsync(first, client, r => r.AnnRows > 0 && File.Exists(snapshot) && File.Exists(Path.Combine(Path.GetDirectoryName(snapshot)!, "ann.ivf")), ct);
                 Assert.Equal((1, 0, catalogue.Count), (built.IndexBuilds, built.IndexRestores, built.AnnRows));
             }
 

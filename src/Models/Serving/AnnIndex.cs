@@ -14,7 +14,7 @@ using Cloud.Unum.USearch;
 /// Native memory: ~(4·(dim + 1) + 2·connectivity·4) bytes per distinct vector, released by <see cref="Dispose"/>;
 /// managed: 4 bytes per duplicate row.
 /// </summary>
-public sealed class AnnIndex : IDisposable
+public sealed class AnnIndex : IApproximateIndex
 {
     private readonly USearchIndex _index;
     private readonly SemaphoreSlim _slots = new(Environment.ProcessorCount, Environment.ProcessorCount);
@@ -257,22 +257,7 @@ public sealed class AnnIndex : IDisposable
     /// Recall@<paramref name="k"/> against the exact scan of the rows it holds, with <paramref name="samples"/> item
     /// vectors (rows spread over the index) as queries: a check of this index on this catalogue before it serves.
     /// </summary>
-    public double MeasureRecall(ItemVectorIndex index, int samples = 20, int k = 100)
-    {
-        var scores = new float[Rows];
-        double found = 0;
-        var queries = Math.Min(samples, Rows);
-        for (var q = 0; q < queries; q++)
-        {
-            var query = index.Vector((int)((long)q * Rows / queries)).ToArray();
-            index.Score(query, scores);
-            var exact = Baseline.TopK.Select(scores, k);
-            var threshold = (float)exact[^1].Score - 1e-5f;
-            found += Math.Min(exact.Count, Search(query, k).Count(row => scores[row] >= threshold)) / (double)exact.Count;
-        }
-
-        return queries == 0 ? 1 : found / queries;
-    }
+    public double MeasureRecall(ItemVectorIndex index, int samples = 20, int k = 100) => ApproximateIndexCheck.MeasureRecall(this, index, samples, k);
 
     /// <summary>Frees the native index once no search runs (a search after this throws).</summary>
     public void Dispose()

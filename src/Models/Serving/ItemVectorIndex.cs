@@ -65,7 +65,7 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
 
     /// <summary>
     /// The approximate index over these rows, if one is attached, with the rows whose vectors changed since it was
-    /// built (rows at or past its <see cref="AnnIndex.Rows"/> are new since: scan them exactly too).
+    /// built (rows at or past its <see cref="IApproximateIndex.Rows"/> are new since: scan them exactly too).
     /// </summary>
     public AnnView? Ann => _ann;
 
@@ -77,7 +77,7 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
     public AnnView? ServingAnn => _ann is { } ann && Count - ann.Index.Rows + ann.Changed.Length <= Math.Max(10_000, ann.Index.Rows / 10) ? ann : null;
 
     /// <summary>An approximate index and the rows it no longer describes (changed since its build began).</summary>
-    public sealed record AnnView(AnnIndex Index, int[] Changed)
+    public sealed record AnnView(IApproximateIndex Index, int[] Changed)
     {
         /// <summary>
         /// The rows to score exactly for <paramref name="query"/>: the index's (about) <paramref name="count"/> nearest,
@@ -126,7 +126,7 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
     /// Serves with <paramref name="ann"/> from now on (from the writer); returns the index it replaces, for the caller
     /// to dispose once requests are done with it.
     /// </summary>
-    public AnnIndex? AttachAnn(AnnIndex ann, AnnBuild build)
+    public IApproximateIndex? AttachAnn(IApproximateIndex ann, AnnBuild build)
     {
         // Rows changed after the build began may have been read old: they stay scanned exactly.
         _changed = _changed[build.ChangesSeen..];
@@ -137,10 +137,10 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
 
     /// <summary>
     /// Serves with an approximate index read from a snapshot (from the writer, before any change is applied): it
-    /// describes the first <see cref="AnnIndex.Rows"/> rows but <paramref name="changed"/>, which were changed after
+    /// describes the first <see cref="IApproximateIndex.Rows"/> rows but <paramref name="changed"/>, which were changed after
     /// its build when the snapshot was taken. Changes from here on are recorded as for a built one.
     /// </summary>
-    public void RestoreAnn(AnnIndex ann, int[] changed)
+    public void RestoreAnn(IApproximateIndex ann, int[] changed)
     {
         _tracking = true;
         _changed = changed;
@@ -161,7 +161,7 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
     /// Detaches the approximate index, or gives up a build (from the writer): every row is scanned again and changes
     /// are no longer recorded. Returns the detached index, for the caller to dispose.
     /// </summary>
-    public AnnIndex? DetachAnn()
+    public IApproximateIndex? DetachAnn()
     {
         var previous = _ann;
         _ann = null;

@@ -71,4 +71,4 @@ public sealed class CatalogueReplica(string tenant)
 }
 
 /// <summary>A copy of a replica's item vectors (and its approximate index) at one catalogue version, to be saved.</summary>
-internal sealed record PendingSnapshot(string ModelVersion, bool Cosine, int Dim, long CatalogueVersion, string[] Ids, float[] Vectors, AnnIndex? Ann, int[] Changed);
+internal sealed record PendingSnapshot(string ModelVersion, bool Cosine, int Dim, long CatalogueVersion, string[] Ids, float[] Vectors, IApproximateIndex? Ann, int[] Changed);

@@ -500,11 +500,13 @@ public sealed partial class CatalogueReplicas(
         _ = Task.Run(async () =>
         {
             var started = time.GetTimestamp();
-            AnnIndex? built = null;
+            IApproximateIndex? built = null;
             var recall = 0.0;
             try
             {
-                built = AnnIndex.Build(index, build.Rows, expansionSearch: _options.AnnExpansion);
+                built = _options.AnnKind == RecommenderOptions.GraphIndex
+                    ? AnnIndex.Build(index, build.Rows, expansionSearch: _options.AnnExpansion)
+                    : InvertedFileIndex.Build(index, build.Rows);
 
                 // Checked against the exact scan before it serves: an index that misses on this catalogue is
                 // dropped (the full scan serves) and not tried again until the catalogue doubles.
@@ -526,7 +528,7 @@ public sealed partial class CatalogueReplicas(
                 built.Dispose();
             }
 
-            AnnIndex? retired;
+            IApproximateIndex? retired;
             var followedOn = false;
             await replica.Gate.WaitAsync();
             try
@@ -581,7 +583,7 @@ public sealed partial class CatalogueReplicas(
     }
 
     /// <summary>Frees a replaced approximate index once requests that still hold it are done (they take milliseconds).</summary>
-    private void DisposeLater(AnnIndex? ann)
+    private void DisposeLater(IApproximateIndex? ann)
     {
         if (ann is not null)
         {

@@ -18,14 +18,17 @@ public sealed record ItemVectorSnapshot(long CatalogueVersion, ItemVectorIndex I
 /// items, and a quarter of an hour more for the approximate index). Written to a temporary folder and moved into
 /// place whole, so a reader sees the old snapshot or the new one; only the newest snapshot of the newest model
 /// version is kept per tenant. A snapshot names the catalogue's change feed (<see cref="Catalogue.RedisCatalogueStore.EpochAsync"/>)
-/// and version it reflects: a restart encodes only the items changed since, and a snapshot of another feed is ignored. Disk: (4·dim + id length) bytes per item, plus the approximate index's ~(4·(dim + 1)
-/// + 128) bytes per item. A snapshot that cannot be read is ignored (and the catalogue encoded).
+/// and version it reflects: a restart encodes only the items changed since, and a snapshot of another feed is ignored. Disk: (4·dim + id length) bytes per item, plus the approximate index: the graph's ~(4·(dim + 1)
+/// + 128) bytes per item, or the inverted file's 4 bytes per item and its centroids. A snapshot that cannot be read is ignored (and the catalogue encoded).
 /// </summary>
 public sealed partial class ItemVectorSnapshots(IOptions<StorageOptions> storage, ILogger<ItemVectorSnapshots> logger)
 {
     private const string VectorsFile = "vectors.bin";
     private const string AnnFile = "ann.usearch";
-    private const int Format = 2;
+    private const string InvertedFile = "ann.ivf";
+
+    // 3: the approximate index's kind follows the rows it holds (2: always the graph).
+    private const int Format = 3;
 
     /// <summary>The folder of every tenant's snapshots.</summary>
     public string Root { get; } = Path.GetFullPath(Path.Combine(storage.Value.DataPath, "snapshots"));
@@ -34,7 +37,7 @@ public sealed partial class ItemVectorSnapshots(IOptions<StorageOptions> storage
     /// Writes <paramref name="ids"/> and <paramref name="vectors"/> (as <see cref="ItemVectorIndex.Copy"/> gives them)
     /// and <paramref name="ann"/> with the rows it no longer describes, as the tenant's snapshot under the model.
     /// </summary>
-    public void Save(string tenant, string modelVersion, bool cosine, int dim, string epoch, long catalogueVersion, string[] ids, float[] vectors, AnnIndex? ann, int[] changed)
+    public void Save(string tenant, string modelVersion, bool cosine, int dim, string epoch, long catalogueVersion, string[] ids, float[] vectors, IApproximateIndex? ann, int[] changed)
     {
         var folder = Folder(tenant, modelVersion);
         var staging = $"{folder}.{Guid.NewGuid():N}.tmp";
@@ -64,14 +67,24 @@ public sealed partial class ItemVectorSnapshots(IOptions<StorageOptions> storage
                     writer.Write(row);
                 }
 
-                // The approximate index holds each distinct vector once: which row stands for which.
-                foreach (var row in ann?.Representatives() ?? [])
+                writer.Write(ann is InvertedFileIndex);
+
+                // The graph holds each distinct vector once: which row stands for which.
+                foreach (var row in (ann as AnnIndex)?.Representatives() ?? [])
                 {
                     writer.Write(row);
                 }
             }
 
-            ann?.Save(Path.Combine(staging, AnnFile));
+            switch (ann)
+            {
+                case AnnIndex graph:
+                    graph.Save(Path.Combine(staging, AnnFile));
+                    break;
+                case InvertedFileIndex inverted:
+                    inverted.Save(Path.Combine(staging, InvertedFile));
+                    break;
+            }
 
             // The old snapshot of this model goes first: a crash between the two moves leaves none, never a torn one.
             if (Directory.Exists(folder))
@@ -111,12 +124,13 @@ public sealed partial class ItemVectorSnapshots(IOptions<StorageOptions> storage
             return null;
         }
 
-        AnnIndex? ann = null;
+        IApproximateIndex? ann = null;
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
             using var reader = new BinaryReader(stream, Encoding.UTF8);
-            if (reader.ReadInt32() != Format || reader.ReadString() != modelVersion || reader.ReadBoolean() != cosine || reader.ReadInt32() != dim || reader.ReadString() != epoch)
+            var format = reader.ReadInt32();
+            if (format is not (Format or 2) || reader.ReadString() != modelVersion || reader.ReadBoolean() != cosine || reader.ReadInt32() != dim || reader.ReadString() != epoch)
             {
                 return null;
             }
@@ -137,8 +151,9 @@ public sealed partial class ItemVectorSnapshots(IOptions<StorageOptions> storage
                 changed[i] = reader.ReadInt32();
             }
 
-            var representatives = new int[annRows];
-            for (var i = 0; i < annRows; i++)
+            var inverted = format >= 3 && reader.ReadBoolean();
+            var representatives = new int[inverted ? 0 : annRows];
+            for (var i = 0; i < representatives.Length; i++)
             {
                 representatives[i] = reader.ReadInt32();
             }
@@ -147,7 +162,9 @@ public sealed partial class ItemVectorSnapshots(IOptions<StorageOptions> storage
             index.Set(ids, vectors);
             if (annRows > 0)
             {
-                ann = AnnIndex.Load(Path.Combine(folder, AnnFile), representatives, dim, annExpansion);
+                ann = inverted
+                    ? InvertedFileIndex.Load(Path.Combine(folder, InvertedFile), index)
+                    : AnnIndex.Load(Path.Combine(folder, AnnFile), representatives, dim, annExpansion);
                 index.RestoreAnn(ann, changed);
             }
 

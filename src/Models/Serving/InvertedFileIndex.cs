@@ -1,0 +1,267 @@
+namespace SessionRec.Models.Serving;
+
+using System.Numerics.Tensors;
+
+/// <summary>
+/// Approximate highest inner products by an inverted file. Rows are mapped to unit vectors with the transform of
+/// <see cref="AnnIndex"/> ((v, √(M² − |v|²)) / M, M the longest row) and clustered by spherical k-means on a sample;
+/// a query scores every centroid, then scores exactly the rows of the best lists, enough of them to read about
+/// <see cref="ProbeRows"/> rows. Partitions do not care whether a query lies near the rows' manifold: on a trained
+/// model's vectors, sessions found 0.973 of the exact top 100 at 1M rows (the proximity graph: 0.46), built in 13 s
+/// (the graph: 4–12 minutes). Each list's vectors (as the index scores them) are kept as one block, so a search reads
+/// a few contiguous blocks. Managed memory: the rows' vectors once more (4·dim bytes a row), their row numbers, and
+/// the centroids.
+/// </summary>
+public sealed class InvertedFileIndex : IApproximateIndex
+{
+    private const int Format = 1;
+
+    private readonly int _dim;
+    private readonly float[] _centroids;
+    private readonly int[] _starts;
+    private readonly int[] _rows;
+    private readonly float[] _vectors;
+    private readonly int _probe;
+
+    private InvertedFileIndex(int dim, float[] centroids, int[] starts, int[] rows, ItemVectorIndex index)
+    {
+        _dim = dim;
+        _centroids = centroids;
+        _starts = starts;
+        _rows = rows;
+        Rows = rows.Length;
+        _vectors = new float[rows.Length * dim];
+        for (var at = 0; at < rows.Length; at++)
+        {
+            index.ScoredVector(rows[at]).CopyTo(_vectors.AsSpan(at * dim, dim));
+        }
+
+        var lists = starts.Length - 1;
+        _probe = Math.Clamp((int)Math.Ceiling(ProbeRows(Rows) / Math.Max(1.0, (double)Rows / lists)), 1, lists);
+    }
+
+    public int Rows { get; }
+
+    /// <summary>How many lists it has.</summary>
+    public int Lists => _starts.Length - 1;
+
+    /// <summary>How many lists a search reads.</summary>
+    public int Probe => _probe;
+
+    /// <summary>
+    /// Rows a search aims to score: 2% of the index, at least 8,000 (measured on Beauty's sessions: 0.973 recall@100
+    /// at 1M rows scoring ~20,000, 0.988 at 100k scoring ~7,300).
+    /// </summary>
+    public static int ProbeRows(int rows) => Math.Max(8_000, rows / 50);
+
+    /// <summary>The number of lists by default: about the square root of the rows.</summary>
+    public static int DefaultLists(int rows) => Math.Clamp((int)Math.Round(Math.Sqrt(rows)), 16, 4_096);
+
+    /// <summary>Indexes the first <paramref name="rows"/> rows of <paramref name="index"/> as they are scored.</summary>
+    public static InvertedFileIndex Build(ItemVectorIndex index, int rows, int? lists = null, int sample = 60_000, int iterations = 8, int seed = 3)
+    {
+        var count = lists ?? DefaultLists(rows);
+        count = Math.Clamp(count, 1, Math.Max(1, rows));
+        var dim = index.Dim + 1;
+        var unit = Transform(index, rows);
+        var random = new Random(seed);
+        var sampled = Enumerable.Range(0, rows).OrderBy(_ => random.Next()).Take(Math.Min(sample, rows)).ToArray();
+        var centroids = new float[count * dim];
+        for (var c = 0; c < count; c++)
+        {
+            unit.AsSpan(sampled[c % sampled.Length] * dim, dim).CopyTo(centroids.AsSpan(c * dim, dim));
+        }
+
+        var assignment = new int[sampled.Length];
+        for (var iteration = 0; iteration < iterations; iteration++)
+        {
+            var current = centroids;
+            Parallel.For(0, sampled.Length, i => assignment[i] = Nearest(current, count, dim, unit.AsSpan(sampled[i] * dim, dim)));
+            var sums = new float[count * dim];
+            var members = new int[count];
+            for (var i = 0; i < sampled.Length; i++)
+            {
+                var sum = sums.AsSpan(assignment[i] * dim, dim);
+                TensorPrimitives.Add(sum, unit.AsSpan(sampled[i] * dim, dim), sum);
+                members[assignment[i]]++;
+            }
+
+            for (var c = 0; c < count; c++)
+            {
+                var centroid = sums.AsSpan(c * dim, dim);
+                if (members[c] == 0)
+                {
+                    unit.AsSpan(sampled[random.Next(sampled.Length)] * dim, dim).CopyTo(centroid);
+                }
+
+                TensorPrimitives.Divide(centroid, Math.Max(TensorPrimitives.Norm(centroid), 1e-12f), centroid);
+            }
+
+            centroids = sums;
+        }
+
+        var owner = new int[rows];
+        var final = centroids;
+        Parallel.For(0, rows, row => owner[row] = Nearest(final, count, dim, unit.AsSpan(row * dim, dim)));
+        var (starts, order) = Group(owner, count);
+        return new InvertedFileIndex(index.Dim, centroids, starts, order, index);
+    }
+
+    /// <summary>The rows of (about) the <paramref name="count"/> highest inner products with <paramref name="query"/>, best first.</summary>
+    public int[] Search(float[] query, int count) => Search(query, count, _probe, out _);
+
+    /// <summary>As <see cref="Search(float[], int)"/>, reading the <paramref name="probe"/> best lists; <paramref name="scanned"/>: rows scored.</summary>
+    public int[] Search(float[] query, int count, int probe, out int scanned)
+    {
+        var augmented = new float[_dim + 1];
+        query.AsSpan(0, _dim).CopyTo(augmented);
+        var lists = Lists;
+        var centroidScores = new float[lists];
+        for (var c = 0; c < lists; c++)
+        {
+            centroidScores[c] = TensorPrimitives.Dot(_centroids.AsSpan(c * (_dim + 1), _dim + 1), augmented);
+        }
+
+        var probed = Baseline.TopK.Select(centroidScores, Math.Clamp(probe, 1, lists));
+        scanned = 0;
+        foreach (var (list, _) in probed)
+        {
+            scanned += _starts[list + 1] - _starts[list];
+        }
+
+        var scores = new float[scanned];
+        var positions = new int[scanned];
+        var n = 0;
+        var q = query.AsSpan(0, _dim);
+        foreach (var (list, _) in probed)
+        {
+            for (var at = _starts[list]; at < _starts[list + 1]; at++)
+            {
+                scores[n] = TensorPrimitives.Dot(_vectors.AsSpan(at * _dim, _dim), q);
+                positions[n++] = at;
+            }
+        }
+
+        var best = Baseline.TopK.Select(scores, count);
+        var result = new int[best.Count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = _rows[positions[best[i].Item]];
+        }
+
+        return result;
+    }
+
+    public double MeasureRecall(ItemVectorIndex index, int samples = 20, int k = 100) => ApproximateIndexCheck.MeasureRecall(this, index, samples, k);
+
+    /// <summary>Writes the centroids and the lists (not the vectors: <see cref="Load"/> reads them from the index again).</summary>
+    public void Save(string path)
+    {
+        using var writer = new BinaryWriter(new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20));
+        writer.Write(Format);
+        writer.Write(_dim);
+        writer.Write(Lists);
+        writer.Write(Rows);
+        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_centroids.AsSpan()));
+        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_starts.AsSpan()));
+        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_rows.AsSpan()));
+    }
+
+    /// <summary>Reads an index <see cref="Save"/> wrote, over the same rows of <paramref name="index"/> (as they were then).</summary>
+    public static InvertedFileIndex Load(string path, ItemVectorIndex index)
+    {
+        using var reader = new BinaryReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20));
+        if (reader.ReadInt32() != Format)
+        {
+            throw new InvalidDataException("Unknown inverted-file format.");
+        }
+
+        var dim = reader.ReadInt32();
+        var lists = reader.ReadInt32();
+        var rows = reader.ReadInt32();
+        if (dim != index.Dim || rows > index.Count || lists < 1)
+        {
+            throw new InvalidDataException("The inverted file does not describe these item vectors.");
+        }
+
+        var centroids = new float[lists * (dim + 1)];
+        reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(centroids.AsSpan()));
+        var starts = new int[lists + 1];
+        reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(starts.AsSpan()));
+        var order = new int[rows];
+        reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(order.AsSpan()));
+        if (starts[0] != 0 || starts[^1] != rows || order.Any(r => r < 0 || r >= rows))
+        {
+            throw new InvalidDataException("The inverted file's lists are inconsistent.");
+        }
+
+        return new InvertedFileIndex(dim, centroids, starts, order, index);
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private static (int[] Starts, int[] Order) Group(int[] owner, int lists)
+    {
+        var starts = new int[lists + 1];
+        foreach (var list in owner)
+        {
+            starts[list + 1]++;
+        }
+
+        for (var c = 0; c < lists; c++)
+        {
+            starts[c + 1] += starts[c];
+        }
+
+        var next = starts[..^1].ToArray();
+        var order = new int[owner.Length];
+        for (var row = 0; row < owner.Length; row++)
+        {
+            order[next[owner[row]]++] = row;
+        }
+
+        return (starts, order);
+    }
+
+    private static int Nearest(float[] centroids, int lists, int dim, ReadOnlySpan<float> vector)
+    {
+        var best = 0;
+        var bestScore = float.NegativeInfinity;
+        for (var c = 0; c < lists; c++)
+        {
+            var score = TensorPrimitives.Dot(centroids.AsSpan(c * dim, dim), vector);
+            if (score > bestScore)
+            {
+                bestScore = score;
+                best = c;
+            }
+        }
+
+        return best;
+    }
+
+    // Each row as a unit vector of dim + 1 whose cosine with (q, 0) orders rows as q · v does.
+    private static float[] Transform(ItemVectorIndex index, int rows)
+    {
+        var dim = index.Dim + 1;
+        var longest = 1e-12f;
+        for (var row = 0; row < rows; row++)
+        {
+            longest = Math.Max(longest, TensorPrimitives.Norm(index.ScoredVector(row)));
+        }
+
+        var unit = new float[rows * dim];
+        for (var row = 0; row < rows; row++)
+        {
+            var vector = index.ScoredVector(row);
+            var target = unit.AsSpan(row * dim, dim);
+            var norm = TensorPrimitives.Norm(vector);
+            TensorPrimitives.Divide(vector, longest, target[..^1]);
+            target[^1] = MathF.Sqrt(Math.Max(0, (longest * longest) - (norm * norm))) / longest;
+        }
+
+        return unit;
+    }
+}
