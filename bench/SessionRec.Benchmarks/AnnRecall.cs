@@ -54,7 +54,7 @@ public static class AnnRecall
         using var ann = AnnIndex.Build(index, index.Count, expansionSearch: expansion, collapseDuplicates: collapse);
         var buildSeconds = watch.Elapsed.TotalSeconds;
         var selfCheck = ann.MeasureRecall(index);
-        Console.WriteLine($"approximate index over {index.Count:N0} rows ({ann.Distinct:N0} distinct vectors) built in {buildSeconds:0.0} s; its self-check (20 item vectors as queries): recall@100 {selfCheck:0.000}");
+        Console.WriteLine($"approximate index over {index.Count:N0} rows ({ann.Distinct:N0} distinct vectors) built in {buildSeconds:0.0} s; its self-check (10 item vectors and 10 session-like means as queries): recall@100 {selfCheck:0.000}");
 
         // Sessions: each sampled user's items but the last (at most the model's length), encoded as the service does.
         var random = new Random(1);

@@ -80,7 +80,8 @@ public sealed class RecommenderOptions
     public int AnnExpansion { get; set; } = 256;
 
     /// <summary>
-    /// The recall@100 against the exact scan an approximate index must show on its own catalogue (20 item vectors as
+    /// The recall@100 against the exact scan an approximate index must show on its own catalogue (10 item vectors and
+    /// 10 session-like means of four, as
     /// queries) before it serves; below it the replica keeps scanning every item.
     /// </summary>
     [Range(0.0, 1.0)]
