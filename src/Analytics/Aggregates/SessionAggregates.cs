@@ -496,46 +496,33 @@ public sealed class SessionAggregates(IReadOnlyList<string> metrics, int worstPe
         // The sample variance of the session values; NaN below two sessions.
         private double Variance => Sessions < 2 ? double.NaN : Math.Max(0, (Squares - (Metric * Metric / Sessions)) / (Sessions - 1));
 
-        public void Add(Cell cell, int metric)
-        {
-            Sessions += cell.Sessions;
-            Requests += cell.Requests;
-            Clicked += cell.Clicked;
-            Converted += cell.Converted;
-            Hits += cell.Hits;
-            Reciprocal += cell.Reciprocal;
-            Metric += cell.MetricSum[metric];
-            Squares += cell.MetricSquares[metric];
-        }
+        public void Add(Cell cell, int metric) =>
+            Add(cell.Sessions, cell.Requests, cell.Clicked, cell.Converted, cell.Hits, cell.Reciprocal, cell.MetricSum[metric], cell.MetricSquares[metric]);
 
-        public void Add(SliceDigest slice, int metric)
-        {
-            Sessions++;
-            Requests += slice.Requests;
-            Clicked += slice.ClickedRequests;
-            Converted += slice.Converted ? 1 : 0;
-            Hits += slice.HitRate10Sum;
-            Reciprocal += slice.MrrSum;
-            Metric += slice.Metrics[metric];
-            Squares += slice.Metrics[metric] * slice.Metrics[metric];
-        }
+        public void Add(SliceDigest slice, int metric) =>
+            Add(1, slice.Requests, slice.ClickedRequests, slice.Converted ? 1 : 0, slice.HitRate10Sum, slice.MrrSum, slice.Metrics[metric], slice.Metrics[metric] * slice.Metrics[metric]);
 
         public static Sum Of(IEnumerable<Sum> parts)
         {
             var total = new Sum();
             foreach (var p in parts)
             {
-                total.Sessions += p.Sessions;
-                total.Requests += p.Requests;
-                total.Clicked += p.Clicked;
-                total.Converted += p.Converted;
-                total.Hits += p.Hits;
-                total.Reciprocal += p.Reciprocal;
-                total.Metric += p.Metric;
-                total.Squares += p.Squares;
+                total.Add(p.Sessions, p.Requests, p.Clicked, p.Converted, p.Hits, p.Reciprocal, p.Metric, p.Squares);
             }
 
             return total;
+        }
+
+        private void Add(long sessions, long requests, long clicked, long converted, double hits, double reciprocal, double metric, double squares)
+        {
+            Sessions += sessions;
+            Requests += requests;
+            Clicked += clicked;
+            Converted += converted;
+            Hits += hits;
+            Reciprocal += reciprocal;
+            Metric += metric;
+            Squares += squares;
         }
 
         /// <summary>The mean with its normal 95% interval (undefined bounds below two sessions).</summary>

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using SessionRec.Abstractions.Analytics;
 using SessionRec.Abstractions.ClickLog;
-using SessionRec.Abstractions.Events;
 using SessionRec.Analytics.Metrics;
 using SessionRec.Analytics.Sessions;
 using SessionRec.Api.Auth;
@@ -103,7 +102,7 @@ public static class AnalyticsApi
         }
 
         var records = await clickLog.ReadUserAsync(user.Tenant(), userId, 0, apiOptions.Value.AnalyticsMaxRecords, cancellationToken);
-        var session = SessionBuilder.Build(records.Select(AnalyticsRecords.ToLogEvent), sessionOptions.Value.InactivityTimeout).FirstOrDefault(s => s.FirstSequence == first);
+        var session = SessionBuilder.Build(records.Select(Silo.Analytics.AnalyticsRecords.ToLogEvent), sessionOptions.Value.InactivityTimeout).FirstOrDefault(s => s.FirstSequence == first);
         if (session is null)
         {
             return Problems.NotFound("No such session", $"No session of user '{userId}' starts at sequence {first} (it may have been erased).");
@@ -120,15 +119,4 @@ public static class AnalyticsApi
 
     // JSON has no NaN: an undefined statistic (an empty group) is null.
     private static double? Finite(double value) => double.IsFinite(value) ? Math.Round(value, 6) : null;
-}
-
-/// <summary>Click-log records as analytics reads them.</summary>
-public static class AnalyticsRecords
-{
-    public static LogEvent ToLogEvent(ClickLogRecord record)
-    {
-        var e = record.Event;
-        return new LogEvent(record.Sequence, e.UserId, e.SessionId, e.Type.ToWire(), e.ItemId, e.Query, e.RequestId, e.Position, e.Timestamp,
-            e.Surface, e.Shown, e.ModelVersion, e.EventId);
-    }
 }

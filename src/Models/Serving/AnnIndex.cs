@@ -228,7 +228,7 @@ public sealed class AnnIndex : IApproximateIndex
         return [.. result];
     }
 
-    private static float SquaredLength(float[] vector)
+    internal static float SquaredLength(float[] vector)
     {
         var sum = 0f;
         foreach (var x in vector)
@@ -239,8 +239,11 @@ public sealed class AnnIndex : IApproximateIndex
         return sum;
     }
 
-    /// <summary>(v, √(M² − |v|²)) / M for M² = <paramref name="longest"/>: unit length, and q · v / M against (q, 0).</summary>
-    private static float[] Augmented(float[] vector, float longest)
+    /// <summary>
+    /// (v, √(M² − |v|²)) / M for M² = <paramref name="longest"/>: unit length, and q · v / M against (q, 0). The
+    /// inverted file clusters rows in the same form.
+    /// </summary>
+    internal static float[] Augmented(float[] vector, float longest)
     {
         var scale = 1f / MathF.Sqrt(longest);
         var augmented = new float[vector.Length + 1];
@@ -252,12 +255,6 @@ public sealed class AnnIndex : IApproximateIndex
         augmented[^1] = MathF.Sqrt(MathF.Max(0, longest - SquaredLength(vector))) * scale;
         return augmented;
     }
-
-    /// <summary>
-    /// Recall@<paramref name="k"/> against the exact scan of the rows it holds, with <paramref name="samples"/> item
-    /// vectors (rows spread over the index) as queries: a check of this index on this catalogue before it serves.
-    /// </summary>
-    public double MeasureRecall(ItemVectorIndex index, int samples = 20, int k = 100) => ApproximateIndexCheck.MeasureRecall(this, index, samples, k);
 
     /// <summary>Frees the native index once no search runs (a search after this throws).</summary>
     public void Dispose()

@@ -12,9 +12,6 @@ public interface IApproximateIndex : IDisposable
 
     /// <summary>The rows of (about) the <paramref name="count"/> highest inner products with <paramref name="query"/>, best first.</summary>
     int[] Search(float[] query, int count);
-
-    /// <summary>Recall@<paramref name="k"/> against the exact scan, over item vectors and session-like queries (a check before it serves; <see cref="ApproximateIndexCheck"/>).</summary>
-    double MeasureRecall(ItemVectorIndex index, int samples = 20, int k = 100);
 }
 
 /// <summary>The self-check both kinds of index run before they serve.</summary>
@@ -26,7 +23,7 @@ public static class ApproximateIndexCheck
     /// the mean of four rows' vectors, which lies off the rows' manifold as session vectors do (item vectors alone
     /// passed a graph that real sessions found 0.46 of the way at 1M rows).
     /// </summary>
-    public static double MeasureRecall(IApproximateIndex ann, ItemVectorIndex index, int samples, int k)
+    public static double MeasureRecall(this IApproximateIndex ann, ItemVectorIndex index, int samples = 20, int k = 100)
     {
         var rows = ann.Rows;
         var scores = new float[rows];

@@ -152,8 +152,6 @@ public sealed class InvertedFileIndex : IApproximateIndex
         return result;
     }
 
-    public double MeasureRecall(ItemVectorIndex index, int samples = 20, int k = 100) => ApproximateIndexCheck.MeasureRecall(this, index, samples, k);
-
     /// <summary>Writes the centroids and the lists (not the vectors: <see cref="Load"/> reads them from the index again).</summary>
     public void Save(string path)
     {
@@ -242,24 +240,20 @@ public sealed class InvertedFileIndex : IApproximateIndex
         return best;
     }
 
-    // Each row as a unit vector of dim + 1 whose cosine with (q, 0) orders rows as q · v does.
+    // Each row as a unit vector of dim + 1 whose cosine with (q, 0) orders rows as q · v does (AnnIndex's form).
     private static float[] Transform(ItemVectorIndex index, int rows)
     {
         var dim = index.Dim + 1;
         var longest = 1e-12f;
         for (var row = 0; row < rows; row++)
         {
-            longest = Math.Max(longest, TensorPrimitives.Norm(index.ScoredVector(row)));
+            longest = Math.Max(longest, AnnIndex.SquaredLength(index.ScoredVector(row)));
         }
 
         var unit = new float[rows * dim];
         for (var row = 0; row < rows; row++)
         {
-            var vector = index.ScoredVector(row);
-            var target = unit.AsSpan(row * dim, dim);
-            var norm = TensorPrimitives.Norm(vector);
-            TensorPrimitives.Divide(vector, longest, target[..^1]);
-            target[^1] = MathF.Sqrt(Math.Max(0, (longest * longest) - (norm * norm))) / longest;
+            AnnIndex.Augmented(index.ScoredVector(row), longest).CopyTo(unit.AsSpan(row * dim, dim));
         }
 
         return unit;

@@ -4,10 +4,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SessionRec.Abstractions.Analytics;
 using SessionRec.Abstractions.ClickLog;
-using SessionRec.Abstractions.Events;
 using SessionRec.Analytics.Aggregates;
 using SessionRec.Analytics.Metrics;
-using SessionRec.Analytics.Sessions;
 using SessionRec.Analytics.Statistics;
 using SessionRec.Silo.Snapshots;
 
@@ -58,7 +56,7 @@ public sealed partial class AnalyticsBuilderGrain(
     {
         if (await store.ReadAsync(Tenant, MetricNames, _options, NewOpen) is { } found)
         {
-            _aggregates = found.Aggregates!;
+            _aggregates = found.Aggregates;
             _open = found.Open;
             LogResumed(logger, Tenant, found.Position, _aggregates.CellCount, _open.Users);
             return found.Position;
@@ -71,9 +69,7 @@ public sealed partial class AnalyticsBuilderGrain(
 
     protected override void Observe(ClickLogRecord record)
     {
-        var e = record.Event;
-        _open.Add(new LogEvent(record.Sequence, e.UserId, e.SessionId, e.Type.ToWire(), e.ItemId, e.Query, e.RequestId, e.Position, e.Timestamp,
-            e.Surface, e.Shown, e.ModelVersion, e.EventId));
+        _open.Add(AnalyticsRecords.ToLogEvent(record));
         if (++_sinceClose >= CloseEvery)
         {
             AddClosed();

@@ -34,7 +34,7 @@ public sealed class AnalyticsStore(SnapshotStore store, IConnectionMultiplexer r
             }
         });
 
-    public async Task<(long Position, SessionAggregates? Aggregates, OpenSessions Open)?> ReadAsync(
+    public async Task<(long Position, SessionAggregates Aggregates, OpenSessions Open)?> ReadAsync(
         string tenant, IReadOnlyList<string> metrics, AnalyticsOptions options, Func<OpenSessions> newOpen)
     {
         var published = await store.ReadPublishedAsync(Keys(tenant), reader =>
