@@ -150,6 +150,24 @@ public sealed class SessionNeighbours
     /// <param name="exclude">A session that is not a neighbour (the query's own, offline).</param>
     public void Score(ReadOnlySpan<int> query, Dictionary<int, float> into, float weight = 1, long exclude = -1)
     {
+        var sink = new DictionaryVotes(into);
+        Score(query, ref sink, weight, exclude);
+    }
+
+    /// <summary>Where <see cref="Score{TVotes}"/> hands each item's weighted vote: once per item, in first-vote order.</summary>
+    public interface IVotes
+    {
+        void Add(int item, float vote);
+    }
+
+    /// <summary>
+    /// <see cref="Score(ReadOnlySpan{int}, Dictionary{int, float}, float, long)"/> handing each item's weighted vote to
+    /// <paramref name="into"/> instead of a dictionary, in the order that dictionary would enumerate them: the ranking
+    /// stage maps items to its own rows without a per-request dictionary of a few thousand votes.
+    /// </summary>
+    public void Score<TVotes>(ReadOnlySpan<int> query, ref TVotes into, float weight = 1, long exclude = -1)
+        where TVotes : struct, IVotes
+    {
         // The last MaxLength distinct items, weighted as V-SKNN: the most recent 1, the oldest of n 1/n.
         var recent = new List<int>(Math.Min(query.Length, MaxLength));
         for (var p = query.Length - 1; p >= 0 && recent.Count < MaxLength; p--)
@@ -170,7 +188,7 @@ public sealed class SessionNeighbours
         // more recent sessions). Replicas never exclude; offline evaluation does, on the builder's own pool.
         if (_frozen && exclude < 0)
         {
-            ScoreFrozen(recent, into, weight);
+            ScoreFrozen(recent, ref into, weight);
             return;
         }
 
@@ -229,9 +247,15 @@ public sealed class SessionNeighbours
         {
             if (sessions >= MinVotes)
             {
-                into[item] = into.GetValueOrDefault(item) + (weight * score);
+                into.Add(item, weight * score);
             }
         }
+    }
+
+    /// <summary>Votes added to a dictionary's entries (what <see cref="Score(ReadOnlySpan{int}, Dictionary{int, float}, float, long)"/> returns).</summary>
+    private readonly struct DictionaryVotes(Dictionary<int, float> into) : IVotes
+    {
+        public void Add(int item, float vote) => into[item] = into.GetValueOrDefault(item) + vote;
     }
 
     /// <summary>
@@ -241,7 +265,8 @@ public sealed class SessionNeighbours
     /// session's similarity summed from the lists it was found in; votes go through a small per-thread table
     /// (bounded by <see cref="MaxLength"/> × <see cref="K"/> entries, not by the catalogue).
     /// </summary>
-    private void ScoreFrozen(List<int> recent, Dictionary<int, float> into, float weight)
+    private void ScoreFrozen<TVotes>(List<int> recent, ref TVotes into, float weight)
+        where TVotes : struct, IVotes
     {
         var scratch = t_scratch ??= new Scratch();
         var votes = scratch.Votes;
@@ -294,7 +319,7 @@ public sealed class SessionNeighbours
                 var (item, score, sessions) = votes.Entry(e);
                 if (sessions >= MinVotes)
                 {
-                    into[item] = into.GetValueOrDefault(item) + (weight * score);
+                    into.Add(item, weight * score);
                 }
             }
         }

@@ -59,7 +59,9 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
         // request (at 100k items it would be a 400 KB large-object allocation each time).
         var count = index.Count;
         float[]? rented = null;
+        float[]? rentedBounds = null;
         Span<float> scores;
+        Span<float> bounds = default;
         if (sessionScores is not null && sessionScores.Length == count)
         {
             scores = sessionScores;
@@ -67,34 +69,55 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
         else
         {
             rented = ArrayPool<float>.Shared.Rent(Math.Max(1, count));
+            rentedBounds = ArrayPool<float>.Shared.Rent(Math.Max(1, count));
             scores = rented.AsSpan(0, count);
-            index.Score(session, scores);
+
+            // The int8 first pass reads a quarter of the bytes; the rows it cannot rule out are rescored exactly.
+            if (index.ScoreBounded(session, scores, rentedBounds.AsSpan(0, count)))
+            {
+                bounds = rentedBounds.AsSpan(0, count);
+            }
+            else
+            {
+                index.Score(session, scores);
+            }
         }
 
         try
         {
-            Rank(query, limit, into, scores);
+            Rank(query, limit, into, scores, bounds);
         }
         finally
         {
             if (rented is not null)
             {
                 ArrayPool<float>.Shared.Return(rented);
+                ArrayPool<float>.Shared.Return(rentedBounds!);
             }
         }
     }
 
-    private void Rank(CandidateQuery query, int limit, List<Candidate> into, Span<float> scores)
+    /// <param name="bounds">Empty when <paramref name="scores"/> are the exact scan's; else how far each approximate
+    /// score may lie from it (<see cref="ItemVectorIndex.ScoreBounded"/>), and the rows that may reach the top are rescored.</param>
+    private void Rank(CandidateQuery query, int limit, List<Candidate> into, Span<float> scores, Span<float> bounds)
     {
         var lookups = Lookups();
+        float[]? prior = null;
         if (lookups is not null && (weights.Popularity != 0 || weights.NewItem != 0))
         {
-            var terms = lookups.PriorTerms(weights.Popularity, weights.NewItem);
+            var terms = prior = lookups.PriorTerms(weights.Popularity, weights.NewItem);
             var covered = scores[..Math.Min(terms.Length, scores.Length)];
             System.Numerics.Tensors.TensorPrimitives.Add(covered, terms.AsSpan(0, covered.Length), covered);
             for (var row = terms.Length; row < scores.Length; row++)
             {
                 scores[row] += weights.NewItem; // added to the index after the prior was computed: new
+            }
+
+            if (!bounds.IsEmpty)
+            {
+                // The sums round in proportion to their terms, not only to their result (a negative prior can cancel).
+                AddMagnitude(terms.AsSpan(0, covered.Length), 2e-6f, bounds[..covered.Length]);
+                System.Numerics.Tensors.TensorPrimitives.Add(bounds[covered.Length..], MathF.Abs(weights.NewItem) * 2e-6f, bounds[covered.Length..]);
             }
         }
 
@@ -127,15 +150,116 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
                 }
             }
 
-            foreach (var (row, score) in TopK.Select(scores, limit))
+            if (bounds.IsEmpty)
             {
-                into.Add(Emit(row, score, named[row]));
+                foreach (var (row, score) in TopK.Select(scores, limit))
+                {
+                    into.Add(Emit(row, score, named[row]));
+                }
+            }
+            else
+            {
+                var rescore = new ExactRows(index, session, prior, weights, rounds, trainedRounds, sums, named);
+                foreach (var (row, score) in SelectBounded(scores, bounds, limit, rescore))
+                {
+                    into.Add(Emit(row, score, named[row]));
+                }
             }
         }
         finally
         {
             ArrayPool<float>.Shared.Return(sums);
             ArrayPool<bool>.Shared.Return(named);
+        }
+    }
+
+    /// <summary>into[i] += factor × |values[i]|.</summary>
+    private static void AddMagnitude(ReadOnlySpan<float> values, float factor, Span<float> into)
+    {
+        var width = System.Numerics.Vector<float>.Count;
+        var i = 0;
+        for (; i + width <= values.Length; i += width)
+        {
+            (new System.Numerics.Vector<float>(into[i..]) + (System.Numerics.Vector.Abs(new System.Numerics.Vector<float>(values[i..])) * factor)).CopyTo(into[i..]);
+        }
+
+        for (; i < values.Length; i++)
+        {
+            into[i] += factor * MathF.Abs(values[i]);
+        }
+    }
+
+    /// <summary>
+    /// The <paramref name="limit"/> best rows by exact score, as <see cref="TopK.Select(ReadOnlySpan{float}, int)"/> picks
+    /// them from the exact scan, given approximate scores within their bounds: the limit-th highest lower bound is a
+    /// score the exact limit-th reaches, so only rows whose upper bound reaches it are rescored.
+    /// </summary>
+    private static List<(int Row, double Score)> SelectBounded(Span<float> approx, Span<float> bounds, int limit, ExactRows exact)
+    {
+        // Widened by a millionth of the score: the terms' own sums round (the prior's were added to the bound).
+        var rows = approx.Length;
+        var lower = ArrayPool<float>.Shared.Rent(Math.Max(1, rows));
+        try
+        {
+            var width = System.Numerics.Vector<float>.Count;
+            var r = 0;
+            for (; r + width <= rows; r += width)
+            {
+                var a = new System.Numerics.Vector<float>(approx[r..]);
+                var margin = (new System.Numerics.Vector<float>(bounds[r..]) * 1.02f) + (System.Numerics.Vector.Abs(a) * 1e-6f);
+                margin.CopyTo(bounds[r..]);
+                (a - margin).CopyTo(lower.AsSpan(r));
+            }
+
+            for (; r < rows; r++)
+            {
+                bounds[r] = (bounds[r] * 1.02f) + (MathF.Abs(approx[r]) * 1e-6f);
+                lower[r] = approx[r] - bounds[r];
+            }
+
+            var cut = TopK.Select(lower.AsSpan(0, rows), limit);
+            var threshold = cut.Count < limit ? float.NegativeInfinity : (float)cut[^1].Score;
+            var scored = new List<(int Row, double Score)>(limit * 2);
+            for (var row = 0; row < rows; row++)
+            {
+                if (approx[row] + bounds[row] >= threshold && exact.Score(row) is var score && !float.IsNaN(score))
+                {
+                    scored.Add((row, score));
+                }
+            }
+
+            // Highest first; a tie goes to the lower row, as in the exact scan.
+            scored.Sort(static (a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Row.CompareTo(b.Row));
+            if (scored.Count > limit)
+            {
+                scored.RemoveRange(limit, scored.Count - limit);
+            }
+
+            return scored;
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(lower);
+        }
+    }
+
+    /// <summary>A row's full score as <see cref="Rank"/> sums it over the exact scan: the same terms in the same order.</summary>
+    private readonly struct ExactRows(ItemVectorIndex index, float[] session, float[]? prior, FusionWeights weights, IReadOnlyDictionary<int, int>? rounds, int trainedRounds, float[] sums, bool[] named)
+    {
+        public float Score(int row)
+        {
+            var score = index.ScoreRow(session, row);
+            if (prior is not null)
+            {
+                score += row < prior.Length ? prior[row] : weights.NewItem;
+            }
+
+            if (rounds is not null && weights.MultiRound != 0 && rounds.TryGetValue(row, out var round))
+            {
+                score += weights.MultiRound * Membership(round, trainedRounds);
+            }
+
+            return named[row] ? score + sums[row] : score;
         }
     }
 
@@ -221,15 +345,8 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
                 }
             }
 
-            var votes = new Dictionary<int, float>();
-            statistics.Neighbours.Score(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(known), votes, weights.SessionKnn);
-            foreach (var (item, value) in votes)
-            {
-                if (lookups.RowOf[item] is var row and >= 0 && row < rows)
-                {
-                    into.Add(row, value);
-                }
-            }
+            var votes = new RowVotes<TSums>(lookups.RowOf, rows, into);
+            statistics.Neighbours.Score(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(known), ref votes, weights.SessionKnn);
         }
 
         var anchors = 0;
@@ -286,6 +403,19 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
             }
 
             sums[row] += value;
+        }
+    }
+
+    /// <summary>Session-kNN votes per item, summed into the rows of the items this index holds (rows below <paramref name="rows"/>).</summary>
+    private readonly struct RowVotes<TSums>(int[] rowOf, int rows, TSums into) : SessionNeighbours.IVotes
+        where TSums : struct, ISparseSums
+    {
+        public void Add(int item, float vote)
+        {
+            if (rowOf[item] is var row and >= 0 && row < rows)
+            {
+                into.Add(row, vote);
+            }
         }
     }
 

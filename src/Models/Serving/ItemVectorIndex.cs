@@ -17,6 +17,7 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
     private float[] _scale = new float[1024];
     private string[] _ids = new string[1024];
     private float[] _matrix = new float[1024 * dim];
+    private readonly ItemCodes _codes = new(dim);
     private int _count;
     private int[] _changed = [];
     private bool _tracking;
@@ -183,6 +184,7 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
             {
                 vector.CopyTo(_matrix.AsSpan(row * dim, dim));
                 _scale[row] = scale;
+                _codes.Set(row, vector, scale);
 
                 (changed ??= []).Add(row);
                 continue;
@@ -203,6 +205,7 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
 
             vector.CopyTo(_matrix.AsSpan(row * dim, dim));
             _scale[row] = scale;
+            _codes.Set(row, vector, scale);
             _ids[row] = ids[i];
             _rows[ids[i]] = row;
             Volatile.Write(ref _count, row + 1);
@@ -263,4 +266,14 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
         var rows = Math.Min(scores.Length, Count);
         VectorMath.DotRows(session[..dim], _matrix, _scale, scores[..rows]);
     }
+
+    /// <summary>
+    /// A first pass over the rows of <paramref name="approx"/> (sized as for <see cref="Score"/>) from their int8 codes
+    /// (<see cref="ItemCodes"/>, a quarter of the matrix's bytes): approx[r] near what <see cref="Score"/> gives and
+    /// bound[r] ≥ the distance to it, for the caller to rescore exactly (<see cref="ScoreRow"/>) only the rows whose
+    /// bound reaches its cut. False (nothing written) for a session vector that is all zeros or not finite. A row
+    /// replaced while a request reads it may be read with its old codes by that one request, as its vector may.
+    /// </summary>
+    public bool ScoreBounded(ReadOnlySpan<float> session, Span<float> approx, Span<float> bound) =>
+        _codes.Score(session[..dim], approx[..Math.Min(approx.Length, Count)], bound);
 }

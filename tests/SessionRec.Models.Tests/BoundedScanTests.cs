@@ -1,0 +1,126 @@
+namespace SessionRec.Models.Tests;
+
+using SessionRec.Models.Baseline;
+using SessionRec.Models.Pipeline;
+using SessionRec.Models.Ranking;
+using SessionRec.Models.Serving;
+
+/// <summary>
+/// The int8 first pass over the catalogue (<see cref="ItemVectorIndex.ScoreBounded"/>): every exact score lies within
+/// its bound, the bounds are narrow enough to rule rows out, and the ranking stage built on it gives the exact scan's
+/// list, scores and reasons.
+/// </summary>
+public sealed class BoundedScanTests
+{
+    private static ItemVectorIndex Index(int items, int dim, bool cosine, Random random)
+    {
+        var centres = Enumerable.Range(0, 30).Select(_ => Enumerable.Range(0, dim).Select(_ => (float)random.NextDouble() * 2 - 1).ToArray()).ToArray();
+        var index = new ItemVectorIndex("v", dim, cosine);
+        var vectors = new float[items * dim];
+        for (var i = 0; i < items; i++)
+        {
+            var centre = centres[random.Next(centres.Length)];
+            var size = (float)Math.Exp(random.NextDouble() * 4 - 2); // rows of very different lengths
+            for (var d = 0; d < dim; d++)
+            {
+                vectors[(i * dim) + d] = size * (centre[d] + ((float)random.NextDouble() - 0.5f));
+            }
+        }
+
+        index.Set([.. Enumerable.Range(0, items).Select(i => $"i{i}")], vectors);
+        return index;
+    }
+
+    private static float[] Query(int dim, Random random, float scale) =>
+        [.. Enumerable.Range(0, dim).Select(_ => scale * ((float)random.NextDouble() - 0.5f))];
+
+    [Theory(Timeout = 60_000)]
+    [InlineData(64, false)]
+    [InlineData(64, true)]
+    [InlineData(24, false)] // not a multiple of the vector width: the portable loop
+    [InlineData(16, true)]
+    public void Every_exact_score_lies_within_its_bound_and_the_bounds_rule_rows_out(int dim, bool cosine)
+    {
+        var random = new Random(dim);
+        var index = Index(3_000, dim, cosine, random);
+        var exact = new float[index.Count];
+        var approx = new float[index.Count];
+        var bound = new float[index.Count];
+        foreach (var scale in new[] { 1e-3f, 1f, 300f })
+        {
+            for (var q = 0; q < 10; q++)
+            {
+                var query = Query(dim, random, scale);
+                index.Score(query, exact);
+                Assert.True(index.ScoreBounded(query, approx, bound));
+                for (var r = 0; r < exact.Length; r++)
+                {
+                    Assert.True(Math.Abs(exact[r] - approx[r]) <= bound[r], $"row {r}: exact {exact[r]}, approx {approx[r]} ± {bound[r]}");
+                }
+
+                // Useful: the typical bound is a small part of how far the scores spread.
+                var spread = exact.Max() - exact.Min();
+                Assert.True(bound.Order().ElementAt(bound.Length / 2) < 0.02 * spread, $"median bound {bound.Order().ElementAt(bound.Length / 2)} of a spread {spread}");
+            }
+        }
+    }
+
+    [Fact(Timeout = 10_000)]
+    public void A_query_of_zeros_or_not_a_number_is_left_to_the_exact_scan()
+    {
+        var index = Index(100, 16, false, new Random(1));
+        var approx = new float[100];
+        var bound = new float[100];
+        Assert.False(index.ScoreBounded(new float[16], approx, bound));
+        var nan = new float[16];
+        nan[3] = float.NaN;
+        Assert.False(index.ScoreBounded(nan, approx, bound));
+    }
+
+    [Theory(Timeout = 60_000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_ranking_over_the_first_pass_equals_the_ranking_over_the_exact_scan(bool cosine)
+    {
+        const int Dim = 32;
+        var random = new Random(11);
+        var index = Index(4_000, Dim, cosine, random);
+        var statistics = new InteractionStatistics(TimeSpan.FromDays(7));
+        var at = DateTimeOffset.UtcNow;
+        for (var s = 0; s < 400; s++)
+        {
+            var previous = new List<string>();
+            for (var step = 0; step < 5; step++)
+            {
+                var item = $"i{random.Next(400)}";
+                statistics.Observe(item, 1, at, previous);
+                previous.Add(item);
+            }
+        }
+
+        // Added after the statistics: new items, past the prior's rows.
+        index.Set(["new-1", "new-2"], [.. Query(Dim, random, 1), .. Query(Dim, random, 1)]);
+
+        // Every term: co-occurrence, item-kNN, a negative popularity (its sums can cancel), new items, multi-round.
+        var weights = new FusionWeights(2f, 16f, -0.5f, 2f, MultiRound: 0.3f);
+        var rounds = Enumerable.Range(0, 20).ToDictionary(i => i * 37, i => 1 + (i % 3));
+        for (var q = 0; q < 25; q++)
+        {
+            var session = Query(Dim, random, q % 5 == 0 ? 50f : 1f);
+            string[] items = [$"i{random.Next(400)}", $"i{random.Next(400)}", $"i{random.Next(4_000)}"];
+            var query = new CandidateQuery(items, null, 20);
+            var exactScores = new float[index.Count];
+            index.Score(session, exactScores);
+
+            var overExact = new List<Candidate>();
+            new ModelRankerSource(index, session, statistics, weights, rounds: rounds, trainedRounds: 3, sessionScores: exactScores)
+                .Collect(query, 70, overExact);
+            var overFirstPass = new List<Candidate>();
+            new ModelRankerSource(index, session, statistics, weights, rounds: rounds, trainedRounds: 3)
+                .Collect(query, 70, overFirstPass);
+
+            Assert.Equal(70, overExact.Count);
+            Assert.Equal(overExact, overFirstPass); // item, score and reason, bit for bit
+        }
+    }
+}
