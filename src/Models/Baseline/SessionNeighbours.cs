@@ -41,6 +41,9 @@ public sealed class SessionNeighbours
     // duplicates, and names only held sessions that hold its item — what Score's fast path relies on.
     private bool _frozen;
 
+    // While frozen, each slot's item count: a candidate's similarity reads it here, not from its list.
+    private int[]? _frozenLengths;
+
     [ThreadStatic]
     private static Scratch? t_scratch;
 
@@ -270,6 +273,7 @@ public sealed class SessionNeighbours
     {
         var scratch = t_scratch ??= new Scratch();
         var votes = scratch.Votes;
+        var lengths = _frozenLengths!;
         try
         {
             // A max-heap of the lists' last unread postings (the highest session first; between lists at the same
@@ -301,10 +305,10 @@ public sealed class SessionNeighbours
                     heap.Advance();
                 }
 
-                neighbours.Add((best, dot / MathF.Sqrt(recent.Count * (float)Items(best)!.Count)));
+                neighbours.Add((best, dot / MathF.Sqrt(recent.Count * (float)lengths[(int)(best % MaxSessions)])));
             }
 
-            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(neighbours).Sort(default(MostSimilarFirst));
+            MostSimilarFirst.SelectSorted(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(neighbours), K);
             for (var n = 0; n < Math.Min(K, neighbours.Count); n++)
             {
                 var (session, similarity) = neighbours[n];
@@ -334,6 +338,63 @@ public sealed class SessionNeighbours
     {
         public int Compare((long Session, float Similarity) a, (long Session, float Similarity) b) =>
             a.Similarity != b.Similarity ? b.Similarity.CompareTo(a.Similarity) : a.Session.CompareTo(b.Session);
+
+        /// <summary>
+        /// Moves the <paramref name="k"/> first in this order to the front, in order (what a full sort leaves there):
+        /// a heap of the k best so far, the worst at its root, instead of sorting every candidate (Sample of them).
+        /// </summary>
+        public static void SelectSorted(Span<(long Session, float Similarity)> all, int k)
+        {
+            var order = default(MostSimilarFirst);
+            if (all.Length > k)
+            {
+                var heap = all[..k];
+                for (var i = (k / 2) - 1; i >= 0; i--)
+                {
+                    SiftDown(heap, i);
+                }
+
+                for (var i = k; i < all.Length; i++)
+                {
+                    if (order.Compare(all[i], heap[0]) < 0)
+                    {
+                        (all[i], heap[0]) = (heap[0], all[i]);
+                        SiftDown(heap, 0);
+                    }
+                }
+
+                all = heap;
+            }
+
+            all.Sort(order);
+        }
+
+        /// <summary>Restores the heap below <paramref name="at"/>: a parent comes after (is worse than) its children.</summary>
+        private static void SiftDown(Span<(long Session, float Similarity)> heap, int at)
+        {
+            var order = default(MostSimilarFirst);
+            while (true)
+            {
+                var child = (2 * at) + 1;
+                if (child >= heap.Length)
+                {
+                    return;
+                }
+
+                if (child + 1 < heap.Length && order.Compare(heap[child + 1], heap[child]) > 0)
+                {
+                    child++;
+                }
+
+                if (order.Compare(heap[at], heap[child]) >= 0)
+                {
+                    return;
+                }
+
+                (heap[at], heap[child]) = (heap[child], heap[at]);
+                at = child;
+            }
+        }
     }
 
     /// <summary>One thread's buffers for <see cref="ScoreFrozen"/>, kept between calls.</summary>
@@ -644,6 +705,7 @@ public sealed class SessionNeighbours
         }
 
         // Sessions were read in ascending order, each holding its items once: every list is sorted, distinct and live.
+        index._frozenLengths = [.. index._items.Select(items => items?.Count ?? 0)];
         index._frozen = true;
         return index;
     }
