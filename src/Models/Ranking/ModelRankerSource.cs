@@ -160,7 +160,7 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
             else
             {
                 var rescore = new ExactRows(index, session, prior, weights, rounds, trainedRounds, sums, named);
-                foreach (var (row, score) in SelectBounded(scores, bounds, limit, rescore))
+                foreach (var (row, score) in BoundedTopK.Select(scores, bounds, limit, rescore))
                 {
                     into.Add(Emit(row, score, named[row]));
                 }
@@ -189,62 +189,8 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
         }
     }
 
-    /// <summary>
-    /// The <paramref name="limit"/> best rows by exact score, as <see cref="TopK.Select(ReadOnlySpan{float}, int)"/> picks
-    /// them from the exact scan, given approximate scores within their bounds: the limit-th highest lower bound is a
-    /// score the exact limit-th reaches, so only rows whose upper bound reaches it are rescored.
-    /// </summary>
-    private static List<(int Row, double Score)> SelectBounded(Span<float> approx, Span<float> bounds, int limit, ExactRows exact)
-    {
-        // Widened by a millionth of the score: the terms' own sums round (the prior's were added to the bound).
-        var rows = approx.Length;
-        var lower = ArrayPool<float>.Shared.Rent(Math.Max(1, rows));
-        try
-        {
-            var width = System.Numerics.Vector<float>.Count;
-            var r = 0;
-            for (; r + width <= rows; r += width)
-            {
-                var a = new System.Numerics.Vector<float>(approx[r..]);
-                var margin = (new System.Numerics.Vector<float>(bounds[r..]) * 1.02f) + (System.Numerics.Vector.Abs(a) * 1e-6f);
-                margin.CopyTo(bounds[r..]);
-                (a - margin).CopyTo(lower.AsSpan(r));
-            }
-
-            for (; r < rows; r++)
-            {
-                bounds[r] = (bounds[r] * 1.02f) + (MathF.Abs(approx[r]) * 1e-6f);
-                lower[r] = approx[r] - bounds[r];
-            }
-
-            var cut = TopK.Select(lower.AsSpan(0, rows), limit);
-            var threshold = cut.Count < limit ? float.NegativeInfinity : (float)cut[^1].Score;
-            var scored = new List<(int Row, double Score)>(limit * 2);
-            for (var row = 0; row < rows; row++)
-            {
-                if (approx[row] + bounds[row] >= threshold && exact.Score(row) is var score && !float.IsNaN(score))
-                {
-                    scored.Add((row, score));
-                }
-            }
-
-            // Highest first; a tie goes to the lower row, as in the exact scan.
-            scored.Sort(static (a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Row.CompareTo(b.Row));
-            if (scored.Count > limit)
-            {
-                scored.RemoveRange(limit, scored.Count - limit);
-            }
-
-            return scored;
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(lower);
-        }
-    }
-
     /// <summary>A row's full score as <see cref="Rank"/> sums it over the exact scan: the same terms in the same order.</summary>
-    private readonly struct ExactRows(ItemVectorIndex index, float[] session, float[]? prior, FusionWeights weights, IReadOnlyDictionary<int, int>? rounds, int trainedRounds, float[] sums, bool[] named)
+    private readonly struct ExactRows(ItemVectorIndex index, float[] session, float[]? prior, FusionWeights weights, IReadOnlyDictionary<int, int>? rounds, int trainedRounds, float[] sums, bool[] named) : BoundedTopK.IExactScores
     {
         public float Score(int row)
         {

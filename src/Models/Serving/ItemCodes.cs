@@ -17,17 +17,17 @@ using System.Runtime.Intrinsics.X86;
 /// Written by the index's one writer, read without a lock, grown as new arrays (as the matrix is).
 /// </para>
 /// </summary>
-internal sealed class ItemCodes(int dim)
+internal sealed class ItemCodes(int dim, int capacity = 1024)
 {
     // The query's codes are 16-bit; a row's dot product of codes must stay inside an int (127 × QueryMax × dim).
     private readonly int _queryMax = Math.Max(1, Math.Min(short.MaxValue, int.MaxValue / (127 * Math.Max(1, dim))));
 
-    private sbyte[] _codes = new sbyte[1024 * dim];
+    private sbyte[] _codes = new sbyte[Math.Max(1, capacity) * dim];
 
     // Per row, with the index's row scale s folded in (a = largest |component| / 127, L1 = Σ|component|):
     // _step = s × a (one code's worth of score), _magnitude = s × L1 (Σ|v·q| ≤ _magnitude × |q|max).
-    private float[] _step = new float[1024];
-    private float[] _magnitude = new float[1024];
+    private float[] _step = new float[Math.Max(1, capacity)];
+    private float[] _magnitude = new float[Math.Max(1, capacity)];
 
     /// <summary>Writes row <paramref name="row"/>'s codes (a new row must be the next one); <paramref name="scale"/> is the index's row scale.</summary>
     public void Set(int row, ReadOnlySpan<float> vector, float scale)
@@ -69,12 +69,11 @@ internal sealed class ItemCodes(int dim)
         _magnitude[row] = scale * l1;
     }
 
-    /// <summary>
-    /// For the first approx.Length rows: approx[r] ≈ the row's scaled dot product with <paramref name="query"/>, and
-    /// bound[r] ≥ |exact − approx[r]|, where exact is the float scan's value. False (nothing written) for a query that is
-    /// not finite or is all zeros: the caller scans exactly.
-    /// </summary>
-    public bool Score(ReadOnlySpan<float> query, Span<float> approx, Span<float> bound)
+    /// <summary>A query as 16-bit codes of one step, with what each row's bound takes from it.</summary>
+    public sealed record Query(short[] Codes, float Step, float PerMagnitude, float PerStep);
+
+    /// <summary>The query's codes; null for a query that is not finite or is all zeros (the caller scores exactly).</summary>
+    public Query? Encode(ReadOnlySpan<float> query)
     {
         float largest = 0;
         foreach (var x in query)
@@ -84,7 +83,7 @@ internal sealed class ItemCodes(int dim)
 
         if (!float.IsFinite(largest) || largest == 0)
         {
-            return false;
+            return null;
         }
 
         // The query as 16-bit codes of step b: |q_i − b·c_i| ≤ b/2.
@@ -100,12 +99,33 @@ internal sealed class ItemCodes(int dim)
         // |Σv·q − a·b·Σc_v·c_q| ≤ Σ|v|·b/2 + (a/2)·b·Σ|c_q|, scaled by s: (b/2)·_magnitude + (b·Σ|c_q|/2)·_step. The
         // float scan rounds each of its products and sums (≤ (dim + 2)·2⁻²³ of Σ|v·q| ≤ _magnitude·|q|max), and this
         // pass rounds too (the codes' sum as a float, the products here): a percent and 10⁻⁶ of the value cover it.
-        var perMagnitude = (1.01f * b / 2) + ((dim + 2) * 1.2e-7f * largest);
-        var perStep = 1.01f * b * codeSum / 2;
+        return new Query(codes, b, (1.01f * b / 2) + ((dim + 2) * 1.2e-7f * largest), 1.01f * b * codeSum / 2);
+    }
+
+    /// <summary>
+    /// For the first approx.Length rows: approx[r] ≈ the row's scaled dot product with <paramref name="query"/>, and
+    /// bound[r] ≥ |exact − approx[r]|, where exact is the float scan's value. False (nothing written) for a query that is
+    /// not finite or is all zeros: the caller scans exactly.
+    /// </summary>
+    public bool Score(ReadOnlySpan<float> query, Span<float> approx, Span<float> bound)
+    {
+        if (Encode(query) is not { } codes)
+        {
+            return false;
+        }
+
+        Score(codes, 0, approx, bound);
+        return true;
+    }
+
+    /// <summary>As <see cref="Score(ReadOnlySpan{float}, Span{float}, Span{float})"/>, for the rows from <paramref name="start"/> on.</summary>
+    public void Score(Query query, int start, Span<float> approx, Span<float> bound)
+    {
         var rows = approx.Length;
-        DotRows(codes, rows, approx);
-        var step = _step.AsSpan(0, rows);
-        var magnitude = _magnitude.AsSpan(0, rows);
+        DotRows(query.Codes, start, approx);
+        var step = _step.AsSpan(start, rows);
+        var magnitude = _magnitude.AsSpan(start, rows);
+        var (b, perMagnitude, perStep) = (query.Step, query.PerMagnitude, query.PerStep);
         var width = Vector<float>.Count;
         var r = 0;
         for (; r + width <= rows; r += width)
@@ -122,18 +142,17 @@ internal sealed class ItemCodes(int dim)
             approx[r] = value;
             bound[r] = (magnitude[r] * perMagnitude) + (step[r] * perStep) + (MathF.Abs(value) * 1e-6f) + 1e-30f;
         }
-
-        return true;
     }
 
     /// <summary>into[r] = Σ codes of row r × <paramref name="query"/>, an int of at most 31 bits, as the nearest float.</summary>
-    private void DotRows(short[] query, int rows, Span<float> into)
+    private void DotRows(short[] query, int start, Span<float> into)
     {
-        var codes = _codes;
+        var rows = into.Length;
+        var codes = _codes.AsSpan(start * dim);
         if (Avx2.IsSupported && dim % 16 == 0)
         {
             ref var q = ref MemoryMarshal.GetArrayDataReference(query);
-            ref var c = ref MemoryMarshal.GetArrayDataReference(codes);
+            ref var c = ref MemoryMarshal.GetReference(codes);
             var chunks = dim / 16;
             for (var r = 0; r < rows; r++)
             {
@@ -153,7 +172,7 @@ internal sealed class ItemCodes(int dim)
 
         for (var r = 0; r < rows; r++)
         {
-            var row = codes.AsSpan(r * dim, dim);
+            var row = codes.Slice(r * dim, dim);
             var sum = 0;
             for (var i = 0; i < dim; i++)
             {
