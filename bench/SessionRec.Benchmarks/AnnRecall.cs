@@ -109,7 +109,7 @@ public static class AnnRecall
     // against the same exact scan and the same sessions as the proximity graph's run.
     private static int RunInvertedFile(Dictionary<string, string> options, OnnxRecommenderModel model, Dataset dataset, ItemVectorIndex index, int queries)
     {
-        var lists = int.Parse(options.GetValueOrDefault("lists", "1024"), CultureInfo.InvariantCulture);
+        var lists = int.Parse(options.GetValueOrDefault("lists", InvertedFileIndex.DefaultLists(index.Count).ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         var probes = options.GetValueOrDefault("probe", "16,32,64").Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
         var watch = Stopwatch.StartNew();
         var ivf = InvertedFileIndex.Build(index, index.Count, lists);
@@ -138,8 +138,13 @@ public static class AnnRecall
 
         for (var p = 0; p < probes.Length; p++)
         {
+            // The service's self-check (half item vectors, half means of four) at this probe: with its 20 queries, and with 400.
+            var probe = probes[p];
+            var check = ivf.MeasureRecall(index, search: (q, k) => ivf.Search(q, k, probe, out _));
+            var checkWide = ivf.MeasureRecall(index, samples: 400, search: (q, k) => ivf.Search(q, k, probe, out _));
             Console.WriteLine($"{index.Count:N0} items, {users.Count} sessions, probe {probes[p]} of {ivf.Lists}: recall@100 {recall[p] / users.Count:0.0000}, " +
-                $"{scanned[p] / users.Count:N0} rows scored, {millis[p] / users.Count:0.000} ms per query (vectors stored by list)");
+                $"{scanned[p] / users.Count:N0} rows scored, {millis[p] / users.Count:0.000} ms per query (vectors stored by list); " +
+                $"self-check {check:0.000} (20 queries), {checkWide:0.000} (400)");
         }
 
         return 0;

@@ -55,6 +55,33 @@ public sealed class InvertedFileIndexTests
     }
 
     [Fact(Timeout = 120_000)]
+    public void AnIndexShortOfTheRecallFloorReadsMoreListsUpToAQuarterAndKeepsThatProbeWhenSaved()
+    {
+        var index = Clustered(40_000, 5);
+        var ivf = InvertedFileIndex.Build(index, index.Count);
+        var probe = ivf.Probe;
+        Assert.True(probe < ivf.Lists / 4, $"probe {probe} of {ivf.Lists}");
+
+        // A floor it passes: the probe stays. One no index can pass: it widens to a quarter of the lists, no further.
+        var atDefault = ivf.Calibrate(index, 0.5);
+        Assert.Equal(probe, ivf.Probe);
+        var widened = ivf.Calibrate(index, 1.01);
+        Assert.Equal(ivf.Lists / 4, ivf.Probe);
+        Assert.True(widened >= atDefault, $"{widened} < {atDefault}");
+
+        var path = Path.Combine(Path.GetTempPath(), $"ivf-{Guid.NewGuid():N}");
+        try
+        {
+            ivf.Save(path);
+            Assert.Equal(ivf.Lists / 4, InvertedFileIndex.Load(path, index).Probe);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact(Timeout = 120_000)]
     public void SessionLikeQueriesFindTheExactTopHundredReadingAShareOfTheRows()
     {
         var index = Clustered(60_000, 1);

@@ -510,7 +510,8 @@ public sealed partial class CatalogueReplicas(
 
                 // Checked against the exact scan before it serves: an index that misses on this catalogue is
                 // dropped (the full scan serves) and not tried again until the catalogue doubles.
-                recall = built.MeasureRecall(index);
+                // An inverted file first widens its search until it passes, where this catalogue needs it.
+                recall = built is InvertedFileIndex ivf ? ivf.Calibrate(index, _options.AnnMinRecall) : built.MeasureRecall(index);
             }
             catch (Exception e)
             {
