@@ -115,7 +115,8 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
 
             if (!bounds.IsEmpty)
             {
-                // The sums round in proportion to their terms, not only to their result (a negative prior can cancel).
+                // The sums round in proportion to their terms, not only to their result (a negative prior can cancel):
+                // each term widens its row's bound by two millionths of itself (here, and below for the others).
                 AddMagnitude(terms.AsSpan(0, covered.Length), 2e-6f, bounds[..covered.Length]);
                 System.Numerics.Tensors.TensorPrimitives.Add(bounds[covered.Length..], MathF.Abs(weights.NewItem) * 2e-6f, bounds[covered.Length..]);
             }
@@ -127,7 +128,12 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
             {
                 if (row < scores.Length)
                 {
-                    scores[row] += weights.MultiRound * Membership(round, trainedRounds);
+                    var term = weights.MultiRound * Membership(round, trainedRounds);
+                    scores[row] += term;
+                    if (!bounds.IsEmpty)
+                    {
+                        bounds[row] += 2e-6f * MathF.Abs(term);
+                    }
                 }
             }
         }
@@ -147,6 +153,10 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
                 foreach (var row in sink.Rows)
                 {
                     scores[row] += sums[row];
+                    if (!bounds.IsEmpty)
+                    {
+                        bounds[row] += 2e-6f * MathF.Abs(sums[row]);
+                    }
                 }
             }
 
