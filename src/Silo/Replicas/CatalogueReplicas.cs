@@ -542,7 +542,8 @@ public sealed partial class CatalogueReplicas(
                 else if (replica.Index is { IsCompletedSuccessfully: true } current && ReferenceEquals(current.Result, index))
                 {
                     retired = index.AttachAnn(built!, build);
-                    LogAnnBuilt(logger, index.ModelVersion, build.Rows, time.GetElapsedTime(started).TotalSeconds);
+                    var search = built is InvertedFileIndex ivf ? $", reading {ivf.Probe} of its {ivf.Lists} lists" : "";
+                    LogAnnBuilt(logger, index.ModelVersion, build.Rows, time.GetElapsedTime(started).TotalSeconds, recall, search);
                     SaveLater(replica, index);
                 }
                 else
@@ -610,8 +611,8 @@ public sealed partial class CatalogueReplicas(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {Tenant}: the item vector snapshot could not be saved; a restart encodes the catalogue")]
     private static partial void LogSaveFailed(ILogger logger, Exception exception, string tenant);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Approximate index of model {Version} built over {Rows} items in {Seconds:0.0} s")]
-    private static partial void LogAnnBuilt(ILogger logger, string version, int rows, double seconds);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Approximate index of model {Version} built over {Rows} items in {Seconds:0.0} s; its self-check found {Recall:0.000} of the exact top 100{Search}")]
+    private static partial void LogAnnBuilt(ILogger logger, string version, int rows, double seconds, double recall, string search);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Approximate index of model {Version} over {Rows} items found {Recall:0.000} of the exact top 100 (at least {Minimum} needed): not used; requests scan every item")]
     private static partial void LogAnnRefused(ILogger logger, string version, int rows, double recall, double minimum);
