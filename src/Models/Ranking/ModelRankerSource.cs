@@ -116,9 +116,9 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
             if (!bounds.IsEmpty)
             {
                 // The sums round in proportion to their terms, not only to their result (a negative prior can cancel):
-                // each term widens its row's bound by two millionths of itself (here, and below for the others).
-                AddMagnitude(terms.AsSpan(0, covered.Length), 2e-6f, bounds[..covered.Length]);
-                System.Numerics.Tensors.TensorPrimitives.Add(bounds[covered.Length..], MathF.Abs(weights.NewItem) * 2e-6f, bounds[covered.Length..]);
+                // every bound widens by two millionths of the largest prior term (and below, a row's by its other terms).
+                var largest = MathF.Max(terms.Length == 0 ? 0 : MathF.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(terms)), MathF.Abs(weights.NewItem));
+                System.Numerics.Tensors.TensorPrimitives.Add(bounds, 2e-6f * largest, bounds);
             }
         }
 
@@ -180,22 +180,6 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
         {
             ArrayPool<float>.Shared.Return(sums);
             ArrayPool<bool>.Shared.Return(named);
-        }
-    }
-
-    /// <summary>into[i] += factor × |values[i]|.</summary>
-    private static void AddMagnitude(ReadOnlySpan<float> values, float factor, Span<float> into)
-    {
-        var width = System.Numerics.Vector<float>.Count;
-        var i = 0;
-        for (; i + width <= values.Length; i += width)
-        {
-            (new System.Numerics.Vector<float>(into[i..]) + (System.Numerics.Vector.Abs(new System.Numerics.Vector<float>(values[i..])) * factor)).CopyTo(into[i..]);
-        }
-
-        for (; i < values.Length; i++)
-        {
-            into[i] += factor * MathF.Abs(values[i]);
         }
     }
 
