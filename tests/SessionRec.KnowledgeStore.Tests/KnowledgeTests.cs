@@ -51,6 +51,31 @@ public class KnowledgeTests
     }
 
     [Fact]
+    public void A_large_full_store_sheds_a_sixteenth_of_its_bound_at_once_keeping_the_most_recently_seen()
+    {
+        var knowledge = new UserKnowledge(new KnowledgeOptions { MaxEntities = 64, Retention = TimeSpan.FromDays(365) });
+        for (var i = 0; i < 64; i++)
+        {
+            knowledge.Add(Record(i, KnowledgeSource.Viewed, $"e{i}"));
+        }
+
+        Assert.Equal(64, knowledge.Aggregates.Count);
+
+        // One more: the store sheds to 64 − 64/16 = 60, the five least recently seen leaving; the next three fit.
+        knowledge.Add(Record(64, KnowledgeSource.Viewed, "e64"));
+        Assert.Equal(60, knowledge.Aggregates.Count);
+        Assert.DoesNotContain(knowledge.Aggregates, a => a.Id is "phrase:e0" or "phrase:e4");
+        Assert.Contains(knowledge.Aggregates, a => a.Id == "phrase:e5");
+        for (var i = 65; i < 69; i++)
+        {
+            knowledge.Add(Record(i, KnowledgeSource.Viewed, $"e{i}"));
+        }
+
+        Assert.Equal(64, knowledge.Aggregates.Count);
+        Assert.Contains(knowledge.Aggregates, a => a.Id == "phrase:e68");
+    }
+
+    [Fact]
     public void OnlyTheAggregatesOutliveTheRetentionWindow()
     {
         var knowledge = new UserKnowledge(new KnowledgeOptions { Retention = TimeSpan.FromDays(10), MaxRecords = 3 });

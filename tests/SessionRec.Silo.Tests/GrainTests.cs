@@ -83,21 +83,44 @@ public sealed class GrainTests(ClusterFixture fixture) : IClassFixture<ClusterFi
         Assert.Equal(["b"], context.PurchasedItems);
     }
 
-    [Fact]
-    public async Task SessionStateIsWrittenBehindToRedis()
+    [Fact(Timeout = 120_000)]
+    public async Task SessionStateIsWrittenBehindOnceEnoughEventsAreUnwrittenAndWhenTheGrainDeactivates()
     {
         var tenant = NewTenant();
-        await Session(tenant, "u").RecordAsync([Evt("1", "u", EventType.View, "a", TimeSpan.Zero)], []);
+        var grain = Session(tenant, "u");
         await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
         var server = redis.GetServer(redis.GetEndPoints()[0]);
-
-        // The persist interval is 2 s: the state shows up in Redis within a few seconds without any other call.
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!server.Keys(pattern: $"*{tenant}*").Any())
+        RedisKey? Stored() => server.Keys(pattern: $"*{tenant}*").Cast<RedisKey?>().FirstOrDefault();
+        async Task<RedisKey> WaitStoredAsync(string what)
         {
-            Assert.True(DateTime.UtcNow < deadline, "The session state was never written.");
-            await Task.Delay(100, TestContext.Current.CancellationToken);
+            for (var deadline = DateTime.UtcNow.AddSeconds(15); ; await Task.Delay(100, TestContext.Current.CancellationToken))
+            {
+                if (Stored() is { } key)
+                {
+                    return key;
+                }
+
+                Assert.True(DateTime.UtcNow < deadline, what);
+            }
         }
+
+        // Three events (fewer than Sessions:PersistAfterEvents, 50): two persist intervals (2 s) later nothing is
+        // written; the click log would replay them.
+        await grain.RecordAsync([.. Enumerable.Range(0, 3).Select(i => Evt($"a{i}", "u", EventType.View, "a", TimeSpan.FromSeconds(i)))], []);
+        await Task.Delay(4_500, TestContext.Current.CancellationToken);
+        Assert.Null(Stored());
+
+        // Fifty more: the write-behind timer writes the state without any other call.
+        await grain.RecordAsync([.. Enumerable.Range(0, 50).Select(i => Evt($"b{i}", "u", EventType.View, "b", TimeSpan.FromSeconds(10 + i)))], []);
+        var key = await WaitStoredAsync("the session state was not written within 15 s of 53 unwritten events");
+        var written = (byte[])(await redis.GetDatabase().HashGetAllAsync(key)).Single(e => e.Value.Length() > 100).Value!;
+
+        // One more, then the grain deactivates: what was unwritten is written then.
+        await grain.RecordAsync([Evt("c", "u", EventType.View, "c", TimeSpan.FromSeconds(100))], []);
+        await fixture.Cluster.GrainFactory.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        var rewritten = (byte[])(await redis.GetDatabase().HashGetAllAsync(key)).Single(e => e.Value.Length() > 100).Value!;
+        Assert.NotEqual(written, rewritten);
+        Assert.Equal(54, (await Session(tenant, "u").GetAsync()).Current!.Events.Count);
     }
 
     [Fact]
@@ -178,17 +201,20 @@ public sealed class GrainTests(ClusterFixture fixture) : IClassFixture<ClusterFi
     {
         var tenant = NewTenant();
         var grain = Session(tenant, "u");
-        await grain.RecordAsync([Evt("1", "u", EventType.View, "a", TimeSpan.Zero)], []);
-
-        await Task.Delay(2_500, TestContext.Current.CancellationToken); // let the write-behind store it
+        await grain.RecordAsync([.. Enumerable.Range(0, 50).Select(i => Evt($"{i}", "u", EventType.View, "a", TimeSpan.FromSeconds(i)))], []);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
+        var server = redis.GetServer(redis.GetEndPoints()[0]);
+        for (var deadline = DateTime.UtcNow.AddSeconds(15); !server.Keys(pattern: $"*{tenant}*").Any(); await Task.Delay(100, TestContext.Current.CancellationToken))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the write-behind did not store the state within 15 s");
+        }
 
         await grain.EraseAsync();
 
         var view = await Session(tenant, "u").GetAsync();
         Assert.Null(view.Current);
         Assert.Empty(view.Recent);
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
-        var keys = redis.GetServer(redis.GetEndPoints()[0]).Keys(pattern: $"*{tenant}*").ToList();
+        var keys = server.Keys(pattern: $"*{tenant}*").ToList();
         Assert.Empty(keys);
     }
 

@@ -61,7 +61,11 @@ public sealed record KnowledgeOptions
 
     public TimeSpan HalfLife { get; init; } = TimeSpan.FromDays(7);
 
-    /// <summary>At most this many entities are kept in the aggregate store (the least recently seen leave first).</summary>
+    /// <summary>
+    /// At most this many entities are kept in the aggregate store (the least recently seen leave first). A full
+    /// store sheds down to MaxEntities − MaxEntities/16, so finding the least recently seen (a pass over every
+    /// entity) runs once per MaxEntities/16 new entities instead of on every record.
+    /// </summary>
     public int MaxEntities { get; init; } = 2_000;
 }
 
@@ -164,6 +168,11 @@ public sealed class UserKnowledge(KnowledgeOptions? options = null)
         var excess = _aggregates.Count - _options.MaxEntities;
         if (excess > 0)
         {
+            excess += _options.MaxEntities / 16;
+        }
+
+        if (excess > 0)
+        {
             foreach (var stale in LeastRecentlySeen(excess))
             {
                 _aggregates.Remove(stale.Id);
@@ -182,7 +191,7 @@ public sealed class UserKnowledge(KnowledgeOptions? options = null)
     {
         if (count > 64)
         {
-            return [.. _aggregates.Values.OrderBy(a => a.LastSeen).Take(count)];
+            return LeastRecentlySeenBySorting(count);
         }
 
         var oldest = new List<Entry>(count + 1);
@@ -207,6 +216,50 @@ public sealed class UserKnowledge(KnowledgeOptions? options = null)
         }
 
         return oldest;
+    }
+
+    // Many at once (a full store shedding a sixteenth of its bound): the count-th oldest time from a sorted copy of
+    // the times, then the entities older than it and, in store order, as many of those seen at it as are needed.
+    private List<Entry> LeastRecentlySeenBySorting(int count)
+    {
+        var times = System.Buffers.ArrayPool<long>.Shared.Rent(_aggregates.Count);
+        try
+        {
+            var n = 0;
+            foreach (var entry in _aggregates.Values)
+            {
+                times[n++] = entry.LastSeen.UtcTicks;
+            }
+
+            Array.Sort(times, 0, n);
+            var threshold = times[Math.Min(count, n) - 1];
+            var older = 0;
+            while (older < n && times[older] < threshold)
+            {
+                older++;
+            }
+
+            var ties = Math.Min(count, n) - older;
+            var oldest = new List<Entry>(Math.Min(count, n));
+            foreach (var entry in _aggregates.Values)
+            {
+                if (entry.LastSeen.UtcTicks < threshold)
+                {
+                    oldest.Add(entry);
+                }
+                else if (entry.LastSeen.UtcTicks == threshold && ties > 0)
+                {
+                    oldest.Add(entry);
+                    ties--;
+                }
+            }
+
+            return oldest;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<long>.Shared.Return(times);
+        }
     }
 
     /// <summary>
