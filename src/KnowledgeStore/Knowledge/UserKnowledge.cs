@@ -168,12 +168,7 @@ public sealed class UserKnowledge(KnowledgeOptions? options = null)
         var excess = _aggregates.Count - _options.MaxEntities;
         if (excess > 0)
         {
-            excess += _options.MaxEntities / 16;
-        }
-
-        if (excess > 0)
-        {
-            foreach (var stale in LeastRecentlySeen(excess))
+            foreach (var stale in LeastRecentlySeen(excess + (_options.MaxEntities / 16)))
             {
                 _aggregates.Remove(stale.Id);
             }
@@ -183,44 +178,12 @@ public sealed class UserKnowledge(KnowledgeOptions? options = null)
     }
 
     /// <summary>
-    /// The <paramref name="count"/> least recently seen entities (ties: the earlier stored first). A full store
-    /// sheds one record's few entities at a time, so this keeps the few oldest in one pass instead of sorting the
-    /// store on every record.
+    /// The <paramref name="count"/> least recently seen entities (ties: the earlier stored first): the count-th oldest
+    /// time from a sorted copy of the times, then the entities older than it and, in store order, as many of those seen
+    /// at it as are needed. A full store sheds a sixteenth of its bound at once, so this runs once per that many new
+    /// entities.
     /// </summary>
     private List<Entry> LeastRecentlySeen(int count)
-    {
-        if (count > 64)
-        {
-            return LeastRecentlySeenBySorting(count);
-        }
-
-        var oldest = new List<Entry>(count + 1);
-        foreach (var entry in _aggregates.Values)
-        {
-            if (oldest.Count == count && entry.LastSeen >= oldest[^1].LastSeen)
-            {
-                continue;
-            }
-
-            var at = oldest.Count;
-            while (at > 0 && entry.LastSeen < oldest[at - 1].LastSeen)
-            {
-                at--;
-            }
-
-            oldest.Insert(at, entry);
-            if (oldest.Count > count)
-            {
-                oldest.RemoveAt(count);
-            }
-        }
-
-        return oldest;
-    }
-
-    // Many at once (a full store shedding a sixteenth of its bound): the count-th oldest time from a sorted copy of
-    // the times, then the entities older than it and, in store order, as many of those seen at it as are needed.
-    private List<Entry> LeastRecentlySeenBySorting(int count)
     {
         var times = System.Buffers.ArrayPool<long>.Shared.Rent(_aggregates.Count);
         try

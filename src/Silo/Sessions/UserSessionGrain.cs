@@ -33,9 +33,7 @@ public sealed partial class UserSessionGrain(
 
     private readonly SessionOptions _options = options.Value;
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
-    private bool _dirty;
-
-    // Events applied since the state was last written (SessionOptions.PersistAfterEvents).
+    // Events applied since the state was last written (SessionOptions.PersistAfterEvents); none: nothing to write.
     private int _unwritten;
     private IGrainTimer? _persistTimer;
 
@@ -154,7 +152,6 @@ public sealed partial class UserSessionGrain(
     {
         _rounds = null;
         _seen.Clear();
-        _dirty = false;
         _unwritten = 0;
         StopPersisting();
         await state.ClearStateAsync();
@@ -236,7 +233,7 @@ public sealed partial class UserSessionGrain(
 
     private async Task PersistAsync(bool force)
     {
-        if (!_dirty || (!force && _unwritten < _options.PersistAfterEvents))
+        if (_unwritten == 0 || (!force && _unwritten < _options.PersistAfterEvents))
         {
             return;
         }
@@ -244,7 +241,6 @@ public sealed partial class UserSessionGrain(
         var writing = _unwritten;
         try
         {
-            _dirty = false;
             _unwritten = 0;
             await state.WriteStateAsync();
             if (_unwritten < _options.PersistAfterEvents)
@@ -255,7 +251,6 @@ public sealed partial class UserSessionGrain(
         catch (Exception e)
         {
             // Try again at the next tick; until then the click log still holds everything.
-            _dirty = true;
             _unwritten += writing;
             LogPersistFailed(logger, e, this.GetPrimaryKeyString());
         }
@@ -268,7 +263,6 @@ public sealed partial class UserSessionGrain(
     /// </summary>
     private void MarkDirty()
     {
-        _dirty = true;
         _unwritten++;
         if (_persistTimer is null && _options.PersistInterval > TimeSpan.Zero && _unwritten >= _options.PersistAfterEvents)
         {
