@@ -207,9 +207,12 @@ public static class Program
                     await AnsiConsole.Progress().StartAsync(async progress =>
                     {
                         var task = progress.AddTask("click log", maxValue: 1);
-                        count = await new ClickLogExporter(client).ExportAsync(output, kind, from, to, (read, last) =>
+                        // A partitioned log has no one last sequence to count to: the bar counts records, full at the end.
+                        task.IsIndeterminate = true;
+                        count = await new ClickLogExporter(client).ExportAsync(output, kind, from, to, (read, more) =>
                         {
-                            task.MaxValue = Math.Max(1, last);
+                            task.IsIndeterminate = more;
+                            task.MaxValue = Math.Max(1, read);
                             task.Value = read;
                         }, cancellationToken);
                     });

@@ -1,5 +1,6 @@
 namespace SessionRec.Api.Tests;
 
+using SessionRec.Abstractions.ClickLog;
 using System.Net;
 using System.Text;
 using SessionRec.Api.Contracts;
@@ -14,7 +15,7 @@ public sealed class EventsTests(ApiFixture api) : IClassFixture<ApiFixture>
     private async Task<List<string>> LoggedEventIds(string tenant)
     {
         await using var redis = await ConnectionMultiplexer.ConnectAsync(api.Redis.ConnectionString);
-        var records = await new RedisClickLog(redis, new ServerPolicyBarrier()).ReadAsync(tenant, 1, 1_000_000);
+        var records = await new RedisClickLog(redis, new ServerPolicyBarrier()).ReadAllAsync(tenant);
         return records.Select(r => r.Event.EventId).ToList();
     }
 

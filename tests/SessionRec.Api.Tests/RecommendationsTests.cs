@@ -1,5 +1,6 @@
 namespace SessionRec.Api.Tests;
 
+using SessionRec.Abstractions.ClickLog;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using SessionRec.Abstractions.Analytics;
@@ -125,7 +126,7 @@ public sealed class RecommendationsTests(ApiFixture api) : IClassFixture<ApiFixt
         for (var i = 0; i < 100 && !log.Any(r => r.Event.RequestId == recs.RequestId); i++)
         {
             await Task.Delay(50, TestContext.Current.CancellationToken);
-            log = await new RedisClickLog(redis, new ServerPolicyBarrier()).ReadAsync(ApiFactory.TenantB, 1, 1_000_000);
+            log = await new RedisClickLog(redis, new ServerPolicyBarrier()).ReadAllAsync(ApiFactory.TenantB);
         }
 
         var impression = Assert.Single(log, r => r.Event.RequestId == recs.RequestId).Event;

@@ -193,16 +193,16 @@ public sealed class StorefrontBrowserTests : IDisposable
     private static async Task<IReadOnlyList<ClickLogRecordResponse>> ReadLogAsync(HttpClient secret, string userId, CancellationToken ct)
     {
         var records = new List<ClickLogRecordResponse>();
-        for (long from = 1; ;)
+        for (var cursor = "0"; ;)
         {
-            var page = await (await secret.GetAsync($"/v1/clicklog?from_sequence={from}&limit=1000", ct)).Read<ClickLogPageResponse>();
+            var page = await (await secret.GetAsync($"/v1/clicklog?cursor={cursor}&limit=1000", ct)).Read<ClickLogPageResponse>();
             records.AddRange(page.Records.Where(r => r.UserId == userId));
-            if (page.Records.Count == 0 || page.NextSequence > page.LastSequence)
+            if (!page.More)
             {
                 return records;
             }
 
-            from = page.NextSequence;
+            cursor = page.NextCursor;
         }
     }
 

@@ -3,12 +3,14 @@ namespace SessionRec.Silo.Tests;
 using Microsoft.Extensions.Time.Testing;
 using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Events;
+using SessionRec.Silo.ClickLog;
 using SessionRec.Silo.Storage;
 using StackExchange.Redis;
 
 /// <summary>
-/// The click-log contract, run against every store the service supports (a real redis-server, and the
-/// embedded default's in-process Garnet).
+/// The click-log contract, run against every store the service supports (a real redis-server, the embedded default's
+/// in-process Garnet, a Redis Cluster) and partition counts (one, as a single server has by default; more, as a
+/// cluster has). Sequence numbers are per partition: <see cref="Sequences"/> says which each record should get.
 /// </summary>
 public abstract class ClickLogContract
 {
@@ -27,6 +29,21 @@ public abstract class ClickLogContract
 
     private static string NewTenant() => "t" + Guid.NewGuid().ToString("N")[..12];
 
+    /// <summary>The sequence numbers records of these users should get, appended in this order to a new log of the tenant.</summary>
+    private async Task<Func<string, long>> Sequences(string tenant)
+    {
+        var partitions = await Log.PartitionsAsync(tenant);
+        var counters = new long[partitions];
+        return user => ++counters[LogPartitioning.Of(user, partitions)];
+    }
+
+    /// <summary>The hash tag of the user's partition of the tenant's log.</summary>
+    private async Task<string> TagOf(string tenant, string user)
+    {
+        var partitions = await Log.PartitionsAsync(tenant);
+        return RedisKeys.LogTag(tenant, LogPartitioning.Of(user, partitions), partitions);
+    }
+
     [Fact]
     public async Task AppendedEventsAreReadBackInOrderWithSequences()
     {
@@ -34,10 +51,10 @@ public abstract class ClickLogContract
         var outcomes = (await Log.AppendAsync(tenant, [View("e1", "u", "a"), View("e2", "u", "b", 1)])).Select(r => r.Outcome);
 
         Assert.Equal([AppendOutcome.Appended, AppendOutcome.Appended], outcomes);
-        var records = await Log.ReadAsync(tenant, 1, 100);
+        var records = await Log.ReadAllAsync(tenant);
         Assert.Equal([1L, 2L], records.Select(r => r.Sequence));
         Assert.Equal(View("e2", "u", "b", 1), records[1].Event with { Shown = null });
-        Assert.Equal(2, await Log.LastSequenceAsync(tenant));
+        Assert.Equal(2, (await Log.LastPositionAsync(tenant)).Total);
     }
 
     [Fact]
@@ -45,16 +62,19 @@ public abstract class ClickLogContract
     {
         var tenant = NewTenant();
         await Log.AppendAsync(tenant, [View("e1", "u", "a")]);
+        var next = await Sequences(tenant);
+        next("u");
 
         var sequences = await Log.AppendServedAsync(tenant, [View("imp-1", "u", "a"), View("imp-2", "v", "b"), View("imp-3", "u", "c")]);
 
-        Assert.Equal([2L, 3L, 4L], sequences);
-        Assert.Equal(["e1", "imp-1", "imp-2", "imp-3"], (await Log.ReadAsync(tenant, 1, 100)).Select(r => r.Event.EventId));
+        long[] expected = [next("u"), next("v"), next("u")];
+        Assert.Equal(expected, sequences);
+        Assert.Equal(["e1", "imp-1", "imp-2", "imp-3"], (await Log.ReadAllAsync(tenant)).Select(r => r.Event.EventId).Order());
         Assert.Equal(["e1", "imp-1", "imp-3"], (await Log.ReadUserAsync(tenant, "u", 0, 100)).Select(r => r.Event.EventId));
-        Assert.Equal(4, await Log.LastSequenceAsync(tenant));
+        Assert.Equal(4, (await Log.LastPositionAsync(tenant)).Total);
 
         // A client that offers a served record's id (it knows the request id) is told it is a duplicate.
-        Assert.Equal(new AppendResult(AppendOutcome.Duplicate, 3), Assert.Single(await Log.AppendAsync(tenant, [View("imp-2", "v", "b")])));
+        Assert.Equal(new AppendResult(AppendOutcome.Duplicate, expected[1]), Assert.Single(await Log.AppendAsync(tenant, [View("imp-2", "v", "b")])));
         Assert.Empty(await Log.AppendServedAsync(tenant, []));
     }
 
@@ -72,7 +92,7 @@ public abstract class ClickLogContract
 
         // The first day's ids live until a day after the window leaves them, and then go.
         var firstDay = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds() / 86_400;
-        var ttl = await Store.KeyTimeToLiveAsync(RedisKeys.LogEventIds(tenant, firstDay));
+        var ttl = await Store.KeyTimeToLiveAsync(RedisKeys.LogEventIds(await TagOf(tenant, "u"), firstDay));
         Assert.NotNull(ttl);
         Assert.InRange(ttl.Value, TimeSpan.FromHours(1), TimeSpan.FromDays(4));
 
@@ -84,7 +104,9 @@ public abstract class ClickLogContract
     [Fact]
     public async Task IdsOfTheUnboundedIndexOfBeforeAreStillRecognisedUntilItExpires()
     {
+        // Only a log written before partitions can have that index: its counter is there, so it has one partition.
         var tenant = NewTenant();
+        await Store.StringSetAsync(RedisKeys.LogSequence(tenant), 7);
         await Store.HashSetAsync(RedisKeys.LogEventIds(tenant), "old", 7);
         Assert.Null(await Store.KeyTimeToLiveAsync(RedisKeys.LogEventIds(tenant)));
 
@@ -105,7 +127,7 @@ public abstract class ClickLogContract
         var retry = await Log.AppendAsync(tenant, [View("e1", "u", "a"), View("e2", "u", "b"), View("e2", "u", "b")]);
 
         Assert.Equal([new AppendResult(AppendOutcome.Duplicate, 1), new AppendResult(AppendOutcome.Appended, 2), new AppendResult(AppendOutcome.Duplicate, 2)], retry);
-        var records = await Log.ReadAsync(tenant, 1, 100);
+        var records = await Log.ReadAllAsync(tenant);
         Assert.Equal(["e1", "e2"], records.Select(r => r.Event.EventId));
     }
 
@@ -113,15 +135,16 @@ public abstract class ClickLogContract
     public async Task ABatchOfNewRepeatedAndEarlierIdsIsLoggedAsIfItsEventsCameOneAtATime()
     {
         var tenant = NewTenant();
+        var next = await Sequences(tenant);
         var random = new Random(7);
         var expected = new Dictionary<string, long>(StringComparer.Ordinal);
-        var last = 0L;
+        var order = new List<string>();
         var byUser = new Dictionary<string, List<long>>(StringComparer.Ordinal);
         for (var batch = 0; batch < 3; batch++)
         {
             // Ids drawn with repeats from a pool that earlier batches partly logged: some new, some repeated within
-            // the batch, some logged before.
-            var events = Enumerable.Range(0, 300).Select(i => View($"e{random.Next(0, 150 * (batch + 1))}", $"u{random.Next(0, 7)}", $"i{i}")).ToList();
+            // the batch, some logged before. A repeat is a retry, so it carries its first attempt's user.
+            var events = Enumerable.Range(0, 300).Select(i => random.Next(0, 150 * (batch + 1))).Select((id, i) => View($"e{id}", $"u{id % 7}", $"i{i}")).ToList();
             var want = new List<AppendResult>();
             foreach (var e in events)
             {
@@ -131,16 +154,17 @@ public abstract class ClickLogContract
                     continue;
                 }
 
-                expected[e.EventId] = ++last;
-                want.Add(new AppendResult(AppendOutcome.Appended, last));
-                (byUser.TryGetValue(e.UserId, out var list) ? list : byUser[e.UserId] = []).Add(last);
+                var sequence = expected[e.EventId] = next(e.UserId);
+                order.Add(e.EventId);
+                want.Add(new AppendResult(AppendOutcome.Appended, sequence));
+                (byUser.TryGetValue(e.UserId, out var list) ? list : byUser[e.UserId] = []).Add(sequence);
             }
 
             Assert.Equal(want, await Log.AppendAsync(tenant, events));
         }
 
-        Assert.Equal(last, await Log.LastSequenceAsync(tenant));
-        Assert.Equal(expected.OrderBy(p => p.Value).Select(p => p.Key), (await Log.ReadAsync(tenant, 1, 1_000)).Select(r => r.Event.EventId));
+        Assert.Equal(order.Count, (await Log.LastPositionAsync(tenant)).Total);
+        Assert.Equal(order.Order(StringComparer.Ordinal), (await Log.ReadAllAsync(tenant)).Select(r => r.Event.EventId).Order(StringComparer.Ordinal));
         foreach (var (user, sequences) in byUser)
         {
             Assert.Equal(sequences, (await Log.ReadUserAsync(tenant, user, 0, 1_000)).Select(r => r.Sequence));
@@ -157,8 +181,8 @@ public abstract class ClickLogContract
         var inB = (await Log.AppendAsync(b, [View("same", "u", "y")])).Select(r => r.Outcome);
 
         Assert.Equal([AppendOutcome.Appended], inB);
-        Assert.Equal("x", Assert.Single(await Log.ReadAsync(a, 1, 10)).Event.ItemId);
-        Assert.Equal("y", Assert.Single(await Log.ReadAsync(b, 1, 10)).Event.ItemId);
+        Assert.Equal("x", Assert.Single(await Log.ReadAllAsync(a)).Event.ItemId);
+        Assert.Equal("y", Assert.Single(await Log.ReadAllAsync(b)).Event.ItemId);
     }
 
     [Fact]
@@ -170,7 +194,7 @@ public abstract class ClickLogContract
         var removed = await Log.EraseUserAsync(tenant, "gone");
 
         Assert.Equal(2, removed);
-        var left = await Log.ReadAsync(tenant, 1, 100);
+        var left = await Log.ReadAllAsync(tenant);
         Assert.Equal(["e2"], left.Select(r => r.Event.EventId));
         // The erased ids are forgotten too: nothing about the user is left to find.
         Assert.Equal(AppendOutcome.Appended, Assert.Single(await Log.AppendAsync(tenant, [View("e1", "gone", "a")])).Outcome);
@@ -184,24 +208,39 @@ public abstract class ClickLogContract
         await Log.AppendAsync(tenant, events);
         await Log.EraseUserAsync(tenant, "gone");
 
-        var page = await Log.ReadAsync(tenant, 1, 150);
-        var rest = await Log.ReadAsync(tenant, page[^1].Sequence + 1, 1000);
+        // Pages of at most 150 from a position on, each non-empty while the log has more, until all 200 are read.
+        var position = LogPosition.Start(await Log.PartitionsAsync(tenant));
+        var read = new List<ClickLogRecord>();
+        ClickLogPage page;
+        do
+        {
+            page = await Log.ReadAsync(tenant, position, 150);
+            Assert.InRange(page.Records.Count, 1, 150);
+            read.AddRange(page.Records);
+            foreach (var record in page.Records)
+            {
+                position = position.With(record.Partition, record.Sequence);
+            }
+        }
+        while (page.More);
 
-        Assert.Equal(150, page.Count);
-        Assert.Equal(50, rest.Count);
-        Assert.DoesNotContain(page.Concat(rest), r => r.Event.UserId == "gone");
+        Assert.Equal(events.Where(e => e.UserId == "kept").Select(e => e.EventId), read.Select(r => r.Event.EventId));
+        Assert.Empty((await Log.ReadAsync(tenant, position, 150)).Records);
     }
 
     [Fact]
     public async Task OneUsersRecordsAreReadAfterAGivenSequence()
     {
         var tenant = NewTenant();
+        var next = await Sequences(tenant);
         await Log.AppendAsync(tenant, [View("e1", "u", "a"), View("e2", "v", "b"), View("e3", "u", "c"), View("e4", "u", "d")]);
+        var first = next("u");
+        next("v");
 
-        var after1 = await Log.ReadUserAsync(tenant, "u", 1, 10);
+        var after1 = await Log.ReadUserAsync(tenant, "u", first, 10);
         var limited = await Log.ReadUserAsync(tenant, "u", 0, 2);
 
-        Assert.Equal([3L, 4L], after1.Select(r => r.Sequence));
+        Assert.Equal([next("u"), next("u")], after1.Select(r => r.Sequence));
         Assert.Equal(["c", "d"], after1.Select(r => r.Event.ItemId));
         Assert.Equal(["e1", "e3"], limited.Select(r => r.Event.EventId));
         Assert.Empty(await Log.ReadUserAsync(tenant, "nobody", 0, 10));
@@ -215,7 +254,7 @@ public abstract class ClickLogContract
             "recommendations", ["a", "b", "c"], "baseline-cooc-1");
         await Log.AppendAsync(tenant, [impression]);
 
-        var read = Assert.Single(await Log.ReadAsync(tenant, 1, 10)).Event;
+        var read = Assert.Single(await Log.ReadAllAsync(tenant)).Event;
 
         Assert.Equal(["a", "b", "c"], read.Shown!);
         Assert.Equal("recommendations", read.Surface);

@@ -1,6 +1,7 @@
 namespace SessionRec.Silo.Tests;
 
 using Microsoft.Extensions.Options;
+using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Events;
 using SessionRec.Silo.ClickLog;
 using SessionRec.Silo.Hosting;
@@ -62,9 +63,9 @@ public sealed class ClickLogRetentionTests : IAsyncLifetime
         Assert.Equal(30, await retention.RunAsync(tenant, 500_000));
 
         // The store holds only the records within the retention; a reader from the start begins after the dropped ones.
-        Assert.Equal(31, await log.FirstSequenceAsync(tenant));
+        Assert.Equal(31, await log.FirstSequenceAsync(tenant, 0));
         Assert.Equal(10, await _redis.GetDatabase().HashLengthAsync(RedisKeys.Log(tenant)));
-        var left = await log.ReadAsync(tenant, 1, 1_000);
+        var left = await log.ReadAllAsync(tenant);
         Assert.Equal(Enumerable.Range(31, 10).Select(i => (long)i), left.Select(r => r.Sequence));
         Assert.Equal(5, await log.CountUserAsync(tenant, "u0"));
         Assert.Equal(0, await log.CountUserAsync(tenant, "u2"));
@@ -80,7 +81,7 @@ public sealed class ClickLogRetentionTests : IAsyncLifetime
 
         // Nothing is older now: the next pass has nothing to do, and appending goes on after the last sequence.
         Assert.Equal(0, await retention.RunAsync(tenant, 500_000));
-        Assert.Equal(40, await log.LastSequenceAsync(tenant));
+        Assert.Equal(LogPosition.Of(40), await log.LastPositionAsync(tenant));
     }
 
     [Fact(Timeout = 60_000)]

@@ -7,9 +7,9 @@ using SessionRec.TestSupport;
 using StackExchange.Redis;
 
 /// <summary>
-/// The click-log contract on a real 3-master Redis Cluster, plus what only a cluster can show: tenants spread over
-/// the masters (each tenant's keys share one hash tag, so its scripts run on one master), and a killed master's
-/// acknowledged records come back with it.
+/// The click-log contract on a real 3-master Redis Cluster, plus what only a cluster can show: one tenant's log spread
+/// over the masters (a cluster gives a new log <see cref="ClickLogOptions.ClusterPartitions"/> partitions, each its own
+/// hash tag), and a killed master's acknowledged records come back with it while the tenant's other partitions go on.
 /// </summary>
 public sealed class ClusterClickLogTests(RedisClusterFixture fixture) : ClickLogContract, IClassFixture<RedisClusterFixture>
 {
@@ -24,25 +24,27 @@ public sealed class ClusterClickLogTests(RedisClusterFixture fixture) : ClickLog
     protected override IClickLog LogAt(TimeProvider time, TimeSpan dedupWindow) =>
         new RedisClickLog(_redis, new ServerPolicyBarrier(), Microsoft.Extensions.Options.Options.Create(new ClickLogOptions { DedupWindow = dedupWindow }), time);
 
+    private static RedisKey LogOf(string tenant, string user) =>
+        RedisKeys.Log(RedisKeys.LogTag(tenant, LogPartitioning.Of(user, ClickLogOptions.ClusterPartitions), ClickLogOptions.ClusterPartitions));
+
     [Fact(Timeout = 60_000)]
-    public async Task TenantsLogsSpreadOverTheMasters()
+    public async Task OneTenantsLogSpreadsOverTheMasters()
     {
         Assert.Equal(3, _redis.GetServers().Count(s => !s.IsReplica));
-        var tenants = Enumerable.Range(0, 24).Select(i => $"spread{i}").ToList();
-        foreach (var tenant in tenants)
-        {
-            Assert.Equal(AppendOutcome.Appended, Assert.Single(await _log.AppendAsync(tenant, [View("e1", "u", "a")])).Outcome);
-        }
+        const string tenant = "spread";
+        var users = Enumerable.Range(0, 64).Select(u => $"user{u}").ToList();
+        var appended = await _log.AppendAsync(tenant, [.. users.Select((u, i) => View($"e{i}", u, "a"))]);
 
+        Assert.All(appended, r => Assert.Equal(AppendOutcome.Appended, r.Outcome));
+        Assert.Equal(ClickLogOptions.ClusterPartitions, await _log.PartitionsAsync(tenant));
         var holders = new HashSet<int>();
-        foreach (var tenant in tenants)
+        foreach (var user in users)
         {
-            var master = await _cluster.MasterOfAsync(_redis, RedisKeys.Log(tenant));
-            holders.Add(master.Port);
-            Assert.Equal("e1", Assert.Single(await _log.ReadAsync(tenant, 1, 10)).Event.EventId);
+            holders.Add((await _cluster.MasterOfAsync(_redis, LogOf(tenant, user))).Port);
         }
 
         Assert.Equal(3, holders.Count);
+        Assert.Equal(users.Count, (await _log.ReadAllAsync(tenant)).Count);
     }
 
     [Fact(Timeout = 90_000)]
@@ -51,13 +53,15 @@ public sealed class ClusterClickLogTests(RedisClusterFixture fixture) : ClickLog
         var ct = TestContext.Current.CancellationToken;
         const string tenant = "crash";
         await _log.AppendAsync(tenant, [View("e1", "u", "a"), View("e2", "u", "b")], ct);
-        var master = await _cluster.MasterOfAsync(_redis, RedisKeys.Log(tenant));
+        var master = await _cluster.MasterOfAsync(_redis, LogOf(tenant, "u"));
+
+        // A user of the same tenant whose partition another master holds.
         string elsewhere = "";
         for (var i = 0; elsewhere.Length == 0; i++)
         {
-            if ((await _cluster.MasterOfAsync(_redis, RedisKeys.Log($"elsewhere{i}"))).Port != master.Port)
+            if ((await _cluster.MasterOfAsync(_redis, LogOf(tenant, $"other{i}"))).Port != master.Port)
             {
-                elsewhere = $"elsewhere{i}";
+                elsewhere = $"other{i}";
             }
         }
 
@@ -66,8 +70,8 @@ public sealed class ClusterClickLogTests(RedisClusterFixture fixture) : ClickLog
             await master.KillAsync();
             await Assert.ThrowsAnyAsync<Exception>(() => _log.AppendAsync(tenant, [View("e3", "u", "c")], ct));
 
-            // Tenants on the other masters keep logging meanwhile.
-            Assert.Equal(AppendOutcome.Appended, Assert.Single(await _log.AppendAsync(elsewhere, [View("x1", "u", "a")], ct)).Outcome);
+            // The tenant's partitions on the other masters keep logging meanwhile.
+            Assert.Equal(AppendOutcome.Appended, Assert.Single(await _log.AppendAsync(tenant, [View("x1", elsewhere, "a")], ct)).Outcome);
         }
         finally
         {
@@ -91,7 +95,8 @@ public sealed class ClusterClickLogTests(RedisClusterFixture fixture) : ClickLog
         }
 
         Assert.Equal([AppendOutcome.Duplicate, AppendOutcome.Appended], retried.Select(r => r.Outcome));
-        Assert.Equal(["e1", "e2", "e3"], (await _log.ReadAsync(tenant, 1, 10, ct)).Select(r => r.Event.EventId));
+        Assert.Equal(["e1", "e2", "e3"], (await _log.ReadUserAsync(tenant, "u", 0, 10, ct)).Select(r => r.Event.EventId));
+        Assert.Equal(["e1", "e2", "e3", "x1"], (await _log.ReadAllAsync(tenant, cancellationToken: ct)).Select(r => r.Event.EventId).Order());
     }
 }
 

@@ -74,9 +74,15 @@ public sealed record ClickLogRecordResponse(
     DateTimeOffset ReceivedAt,
     string? Surface,
     IReadOnlyList<string>? Shown,
-    string? ModelVersion);
+    string? ModelVersion,
+    int Partition = 0);
 
-public sealed record ClickLogPageResponse(IReadOnlyList<ClickLogRecordResponse> Records, long NextSequence, long LastSequence);
+/// <summary>
+/// A page of the click log. <c>next_cursor</c> continues the read; <c>more</c> says whether the log held records
+/// after the page. <c>next_sequence</c> and <c>last_sequence</c> are there for a log of one partition (null otherwise),
+/// where a sequence number is a place in the whole log.
+/// </summary>
+public sealed record ClickLogPageResponse(IReadOnlyList<ClickLogRecordResponse> Records, long? NextSequence, long? LastSequence, string NextCursor, bool More);
 
 /// <summary>PUT /v1/models: <c>active</c> names the version to serve (null: the baseline); <c>rollback</c> serves the previous one.</summary>
 public sealed record SetActiveModelRequest(string? Active = null, bool? Rollback = null);

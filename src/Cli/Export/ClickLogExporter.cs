@@ -10,15 +10,16 @@ using SessionRec.Silo.ClickLog;
 /// </summary>
 public sealed class ClickLogExporter(ServiceClient client)
 {
-    private sealed record Page(List<ClickLogRow> Records, long NextSequence, long LastSequence);
+    private sealed record Page(List<ClickLogRow> Records, string NextCursor, bool More);
 
-    public async Task<int> ExportAsync(string path, string format, DateTimeOffset? from, DateTimeOffset? to, Action<long, long>? progress, CancellationToken cancellationToken)
+    public async Task<int> ExportAsync(string path, string format, DateTimeOffset? from, DateTimeOffset? to, Action<long, bool>? progress, CancellationToken cancellationToken)
     {
         var rows = new List<ClickLogRow>();
-        long next = 1;
+        string? cursor = null;
+        long read = 0;
         while (true)
         {
-            var query = $"/v1/clicklog?from_sequence={next}&limit=5000";
+            var query = "/v1/clicklog?limit=5000" + (cursor is null ? string.Empty : "&cursor=" + Uri.EscapeDataString(cursor));
             if (from is not null)
             {
                 query += "&from=" + Uri.EscapeDataString(from.Value.ToString("O"));
@@ -31,13 +32,14 @@ public sealed class ClickLogExporter(ServiceClient client)
 
             var page = await client.SendAsync<Page>(HttpMethod.Get, query, null, cancellationToken);
             rows.AddRange(page.Records);
-            progress?.Invoke(Math.Min(page.NextSequence - 1, page.LastSequence), page.LastSequence);
-            if (page.NextSequence <= next || page.NextSequence > page.LastSequence)
+            read += page.Records.Count;
+            progress?.Invoke(read, page.More);
+            if (!page.More || page.NextCursor == cursor)
             {
                 break;
             }
 
-            next = page.NextSequence;
+            cursor = page.NextCursor;
         }
 
         foreach (var row in rows)

@@ -52,13 +52,13 @@ public sealed partial class AnalyticsBuilderGrain(
     private OpenSessions NewOpen() =>
         new(sessionOptions.Value.InactivityTimeout, _options.CloseGrace, _options.MaxOpenUsers);
 
-    protected override async Task<long?> ResumeAsync()
+    protected override async Task<LogPosition?> ResumeAsync()
     {
         if (await store.ReadAsync(Tenant, MetricNames, _options, NewOpen) is { } found)
         {
             _aggregates = found.Aggregates;
             _open = found.Open;
-            LogResumed(logger, Tenant, found.Position, _aggregates.CellCount, _open.Users);
+            LogResumed(logger, Tenant, found.Position.ToString(), _aggregates.CellCount, _open.Users);
             return found.Position;
         }
 
@@ -87,7 +87,7 @@ public sealed partial class AnalyticsBuilderGrain(
         }
     }
 
-    protected override async Task WriteAsync(long position)
+    protected override async Task WriteAsync(LogPosition position)
     {
         AddClosed();
         if (_open.Clock != DateTimeOffset.MinValue)
@@ -105,13 +105,13 @@ public sealed partial class AnalyticsBuilderGrain(
     {
         await CatchUpStepAsync();
         AddClosed();
-        var last = await _log.LastSequenceAsync(Tenant);
+        var last = await _log.LastPositionAsync(Tenant);
         var report = _aggregates.Report(
             new AggregateQuery(query.From, query.To, query.Surface, query.Model, query.Metric, query.Worst,
                 query.CompareA is { } a && query.CompareB is { } b ? (a, b) : null),
             _open.Digests(Metrics));
         return new AnalyticsReportView(
-            report.Metric, report.Sessions, report.Requests, report.Records, Position, Position < last,
+            report.Metric, report.Sessions, report.Requests, report.Records, Position.Total, Position.IsBehind(last),
             [.. report.ByDay.Select(d => new AnalyticsDayView(d.Day, d.Surface, d.ModelVersion, d.Sessions, d.Requests, d.Metric, d.Ctr, d.HitRate10, d.Mrr, d.Conversion))],
             [.. report.ByModel.Select(m => new AnalyticsModelView(m.Surface, m.ModelVersion, m.Sessions, m.Requests, View(m.Metric), m.Ctr, m.HitRate10, m.Mrr, m.Conversion))],
             [.. report.Worst.Select(w => new AnalyticsWorstView(w.SessionId, w.UserId, w.Start, w.End, w.Surface, w.ModelVersion, w.Requests, w.ClickedRequests, w.Metric))],
@@ -151,5 +151,5 @@ public sealed partial class AnalyticsBuilderGrain(
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Tenant {Tenant}: analytics resumed from the aggregates at log position {Position} ({Cells} day cells, {Users} users with open sessions)")]
-    private static partial void LogResumed(ILogger logger, string tenant, long position, int cells, int users);
+    private static partial void LogResumed(ILogger logger, string tenant, string position, int cells, int users);
 }

@@ -1,5 +1,6 @@
 namespace SessionRec.Silo.Analytics;
 
+using SessionRec.Abstractions.ClickLog;
 using SessionRec.Analytics.Aggregates;
 using SessionRec.Silo.Snapshots;
 using SessionRec.Silo.Storage;
@@ -17,7 +18,7 @@ public sealed class AnalyticsStore(SnapshotStore store, IConnectionMultiplexer r
         new(RedisKeys.AnalyticsSnapshot(tenant), RedisKeys.AnalyticsPosition(tenant), RedisKeys.AnalyticsCheckpoint(tenant));
 
     public Task PublishAsync(
-        string tenant, long position, SessionAggregates aggregates, OpenSessions open, IReadOnlyCollection<SessionDigest> added, TimeSpan digestLifetime,
+        string tenant, LogPosition position, SessionAggregates aggregates, OpenSessions open, IReadOnlyCollection<SessionDigest> added, TimeSpan digestLifetime,
         string? erasedUser = null) =>
         store.PublishAsync(Keys(tenant), position, aggregates.WriteTo, open.WriteTo, transaction =>
         {
@@ -34,7 +35,7 @@ public sealed class AnalyticsStore(SnapshotStore store, IConnectionMultiplexer r
             }
         });
 
-    public async Task<(long Position, SessionAggregates Aggregates, OpenSessions Open)?> ReadAsync(
+    public async Task<(LogPosition Position, SessionAggregates Aggregates, OpenSessions Open)?> ReadAsync(
         string tenant, IReadOnlyList<string> metrics, AnalyticsOptions options, Func<OpenSessions> newOpen)
     {
         var published = await store.ReadPublishedAsync(Keys(tenant), reader =>
@@ -50,7 +51,7 @@ public sealed class AnalyticsStore(SnapshotStore store, IConnectionMultiplexer r
             open.ReadFrom(reader);
             return true;
         });
-        return checkpoint?.Position == found.Position ? (found.Position, aggregates, open) : null;
+        return found.Position.Equals(checkpoint?.Position) ? (found.Position, aggregates, open) : null;
     }
 
     /// <summary>The digests of the user's sessions in the published aggregates.</summary>

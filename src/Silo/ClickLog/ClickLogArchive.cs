@@ -9,7 +9,8 @@ using StackExchange.Redis;
 
 /// <summary>
 /// Expired click-log records as Parquet files (the export schema, <see cref="ClickLogRow"/>), one file per
-/// retention batch: <c>&lt;archive&gt;/&lt;tenant&gt;/&lt;first sequence&gt;-&lt;last sequence&gt;.parquet</c>. The store keeps, per user, the
+/// retention batch of one partition: <c>&lt;archive&gt;/&lt;tenant&gt;/&lt;first sequence&gt;-&lt;last sequence&gt;.parquet</c> for partition 0
+/// (every log of one partition), <c>p&lt;partition&gt;-&lt;first&gt;-&lt;last&gt;.parquet</c> for the others. The store keeps, per user, the
 /// names of the files holding the user's records, so an erasure rewrites those files only.
 /// </summary>
 public sealed class ClickLogArchive(IConnectionMultiplexer redis, IOptions<ClickLogOptions> options, IOptions<StorageOptions> storage)
@@ -23,7 +24,8 @@ public sealed class ClickLogArchive(IConnectionMultiplexer redis, IOptions<Click
     {
         var folder = Folder(tenant);
         Directory.CreateDirectory(folder);
-        var name = $"{records[0].Sequence:D12}-{records[^1].Sequence:D12}.parquet";
+        var partition = records[0].Partition == 0 ? string.Empty : $"p{records[0].Partition}-";
+        var name = $"{partition}{records[0].Sequence:D12}-{records[^1].Sequence:D12}.parquet";
         await WriteRowsAsync(Path.Combine(folder, name), [.. records.Select(ClickLogRow.From)], cancellationToken);
         var batch = redis.GetDatabase().CreateBatch();
         var writes = records.Select(r => r.Event.UserId).Distinct(StringComparer.Ordinal)

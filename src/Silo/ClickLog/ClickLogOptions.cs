@@ -17,6 +17,19 @@ public sealed class ClickLogOptions
     public TimeSpan DedupWindow { get; set; } = EventContract.EventWindow.DefaultDedupWindow;
 
     /// <summary>
+    /// How many partitions (by user) a new tenant's log gets: each has its own sequence, dedup index and hash tag, so
+    /// a Redis Cluster spreads one tenant's appends over its shards. 0 (the default): 1 on a single server (the
+    /// embedded default, where more partitions only add work) and <see cref="ClusterPartitions"/> on a Redis Cluster.
+    /// A tenant keeps the count its first record was written with; a log written before partitions has one. Every
+    /// process should have the same setting; `sessionrec log repartition` is not built yet (see the README).
+    /// </summary>
+    [Range(0, 256)]
+    public int Partitions { get; set; }
+
+    /// <summary>What <see cref="Partitions"/> 0 gives on a Redis Cluster: a few per master of a typical 3–8 master cluster.</summary>
+    public const int ClusterPartitions = 16;
+
+    /// <summary>
     /// How long a record stays in the log (by the time it was received). Older records are written to a Parquet file
     /// under <see cref="ArchivePath"/> and then dropped from the store, so the store holds at most this much of the
     /// log. Zero keeps every record.

@@ -1,5 +1,6 @@
 namespace SessionRec.Silo.ClickLog;
 
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using SessionRec.Abstractions.ClickLog;
@@ -8,12 +9,14 @@ using SessionRec.Silo.Storage;
 using StackExchange.Redis;
 
 /// <summary>
-/// The click log on any Redis-protocol server with Lua (Redis 6+, Garnet with Lua enabled). Per tenant:
-/// a hash sequence → record, a counter, the dedup index — one hash event id → sequence per UTC day of arrival, each
-/// expiring a day after it leaves <see cref="ClickLogOptions.DedupWindow"/> — and a sorted set of sequences per user
-/// (for erasure and for replaying one user's records). One Lua script checks the event id against every day of the
-/// window and appends, so a retry within the window can never append twice; the API refuses events older than the
-/// window (<c>EventWindow.For</c>), so no retry can outlive its id.
+/// The click log on any Redis-protocol server with Lua (Redis 6+, Garnet with Lua enabled). A tenant's log is
+/// <see cref="ClickLogOptions.Partitions"/> partitions by user (<see cref="LogPartitioning"/>), each under its own
+/// hash tag with: a hash sequence → record, a counter, the dedup index — one hash event id → sequence per UTC day of
+/// arrival, each expiring a day after it leaves <see cref="ClickLogOptions.DedupWindow"/> — and a sorted set of
+/// sequences per user (for erasure and for replaying one user's records). One Lua script per partition checks the
+/// event ids against every day of the window and appends, so a retry within the window can never append twice; the
+/// API refuses events older than the window (<c>EventWindow.For</c>), so no retry can outlive its id. A batch's
+/// partitions are appended in parallel (on a Redis Cluster, on their own shards), then made durable together.
 /// Streams are not used because Garnet, the embedded default's server, has none.
 /// </summary>
 public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier barrier, IOptions<ClickLogOptions>? options = null, TimeProvider? time = null) : IClickLog
@@ -139,6 +142,22 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         """;
 
     // KEYS: log, first, then one user-index key per record. ARGV: the new first sequence, then the records' sequences.
+    // KEYS: the tenant's partition count, its log's counter before partitions. ARGV: the count a new log gets.
+    // A log that already has records and no count was written before partitions: it has one.
+    private const string PartitionsScript = """
+        local p = redis.call('GET', KEYS[1])
+        if p then
+          return tonumber(p)
+        end
+        if redis.call('EXISTS', KEYS[2]) == 1 then
+          p = 1
+        else
+          p = tonumber(ARGV[1])
+        end
+        redis.call('SET', KEYS[1], p)
+        return p
+        """;
+
     private const string DropScript = """
         local unpack = unpack or table.unpack
         local n = #ARGV - 1
@@ -158,7 +177,11 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         """;
 
     private readonly TimeSpan _window = options?.Value.DedupWindow ?? EventContract.EventWindow.DefaultDedupWindow;
+    private readonly int _configuredPartitions = options?.Value.Partitions ?? 0;
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    // A tenant's count never changes once set: read once per process.
+    private readonly ConcurrentDictionary<string, int> _partitions = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The dedup hashes of the window: today's first, then one per earlier day back to the day the window starts
@@ -181,6 +204,28 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
 
     private const int MaxErasePasses = 20;
 
+    public async Task<int> PartitionsAsync(string tenant, CancellationToken cancellationToken = default)
+    {
+        if (_partitions.TryGetValue(tenant, out var known))
+        {
+            return known;
+        }
+
+        var wanted = _configuredPartitions > 0 ? _configuredPartitions
+            : redis.GetServers().Any(s => s.ServerType == ServerType.Cluster) ? ClickLogOptions.ClusterPartitions : 1;
+        var count = (int)(long)(await redis.GetDatabase().ScriptEvaluateAsync(
+            PartitionsScript, [RedisKeys.LogPartitions(tenant), RedisKeys.LogSequence(tenant)], [wanted]).WaitAsync(cancellationToken));
+        return _partitions.GetOrAdd(tenant, count);
+    }
+
+    /// <summary>The hash tag of the user's partition, and its index.</summary>
+    private async Task<(string Tag, int Partition)> UserPartitionAsync(string tenant, string userId, CancellationToken cancellationToken)
+    {
+        var partitions = await PartitionsAsync(tenant, cancellationToken);
+        var partition = LogPartitioning.Of(userId, partitions);
+        return (RedisKeys.LogTag(tenant, partition, partitions), partition);
+    }
+
     public async Task<IReadOnlyList<AppendResult>> AppendAsync(string tenant, IReadOnlyList<UserEvent> events, CancellationToken cancellationToken = default)
     {
         if (events.Count == 0)
@@ -188,15 +233,34 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
             return [];
         }
 
+        var partitions = await PartitionsAsync(tenant, cancellationToken);
+        var outcomes = new AppendResult[events.Count];
+        if (partitions == 1)
+        {
+            await AppendToPartitionAsync(tenant, events, null, outcomes, cancellationToken);
+        }
+        else
+        {
+            await Task.WhenAll(LogPartitioning.Split(events, e => e.UserId, partitions).Select(part =>
+                AppendToPartitionAsync(RedisKeys.LogTag(tenant, part.Partition, partitions), part.Items, part.Indexes, outcomes, cancellationToken)));
+        }
+
+        await barrier.WaitDurableAsync(cancellationToken);
+        return outcomes;
+    }
+
+    // Appends events of one partition (tag); their outcomes go to outcomes[indexes[i]] (indexes null: in order).
+    private async Task AppendToPartitionAsync(string tag, IReadOnlyList<UserEvent> events, IReadOnlyList<int>? indexes, AppendResult[] outcomes, CancellationToken cancellationToken)
+    {
         var (days, todayTtl) = Window();
         var users = 3 + days.Length;
         var keys = new RedisKey[users + events.Count];
-        keys[0] = RedisKeys.Log(tenant);
-        keys[1] = RedisKeys.LogSequence(tenant);
-        keys[2] = RedisKeys.LogEventIds(tenant);
+        keys[0] = RedisKeys.Log(tag);
+        keys[1] = RedisKeys.LogSequence(tag);
+        keys[2] = RedisKeys.LogEventIds(tag);
         for (var d = 0; d < days.Length; d++)
         {
-            keys[3 + d] = RedisKeys.LogEventIds(tenant, days[d]);
+            keys[3 + d] = RedisKeys.LogEventIds(tag, days[d]);
         }
 
         var args = new RedisValue[3 + (events.Count * 2)];
@@ -205,21 +269,17 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         args[2] = (long)Math.Ceiling((_window + TimeSpan.FromDays(1)).TotalSeconds);
         for (var i = 0; i < events.Count; i++)
         {
-            keys[users + i] = RedisKeys.LogUserIndex(tenant, events[i].UserId);
+            keys[users + i] = RedisKeys.LogUserIndex(tag, events[i].UserId);
             args[3 + (2 * i)] = events[i].EventId;
             args[4 + (2 * i)] = JsonSerializer.SerializeToUtf8Bytes(events[i], ServiceJson.Options);
         }
 
         var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(AppendScript, keys, args).WaitAsync(cancellationToken))!;
-        await barrier.WaitDurableAsync(cancellationToken);
-        var outcomes = new AppendResult[events.Count];
-        for (var i = 0; i < outcomes.Length; i++)
+        for (var i = 0; i < events.Count; i++)
         {
             var seq = (long)result[i];
-            outcomes[i] = seq > 0 ? new AppendResult(AppendOutcome.Appended, seq) : new AppendResult(AppendOutcome.Duplicate, -seq);
+            outcomes[indexes?[i] ?? i] = seq > 0 ? new AppendResult(AppendOutcome.Appended, seq) : new AppendResult(AppendOutcome.Duplicate, -seq);
         }
-
-        return outcomes;
     }
 
     public async Task<IReadOnlyList<long>> AppendServedAsync(string tenant, IReadOnlyList<UserEvent> records, CancellationToken cancellationToken = default)
@@ -229,16 +289,33 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
             return [];
         }
 
+        var partitions = await PartitionsAsync(tenant, cancellationToken);
+        var sequences = new long[records.Count];
+        if (partitions == 1)
+        {
+            await AppendServedToPartitionAsync(tenant, records, null, sequences, cancellationToken);
+        }
+        else
+        {
+            await Task.WhenAll(LogPartitioning.Split(records, e => e.UserId, partitions).Select(part =>
+                AppendServedToPartitionAsync(RedisKeys.LogTag(tenant, part.Partition, partitions), part.Items, part.Indexes, sequences, cancellationToken)));
+        }
+
+        return sequences;
+    }
+
+    private async Task AppendServedToPartitionAsync(string tag, IReadOnlyList<UserEvent> records, IReadOnlyList<int>? indexes, long[] sequences, CancellationToken cancellationToken)
+    {
         var keys = new RedisKey[3 + records.Count];
-        keys[0] = RedisKeys.Log(tenant);
-        keys[1] = RedisKeys.LogSequence(tenant);
+        keys[0] = RedisKeys.Log(tag);
+        keys[1] = RedisKeys.LogSequence(tag);
         var (days, todayTtl) = Window();
-        keys[2] = RedisKeys.LogEventIds(tenant, days[0]);
+        keys[2] = RedisKeys.LogEventIds(tag, days[0]);
         var args = new RedisValue[1 + (records.Count * 2)];
         args[0] = todayTtl;
         for (var i = 0; i < records.Count; i++)
         {
-            keys[3 + i] = RedisKeys.LogUserIndex(tenant, records[i].UserId);
+            keys[3 + i] = RedisKeys.LogUserIndex(tag, records[i].UserId);
             args[1 + (2 * i)] = records[i].EventId;
             args[2 + (2 * i)] = JsonSerializer.SerializeToUtf8Bytes(records[i], ServiceJson.Options);
         }
@@ -246,25 +323,38 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         // No durability wait (see IClickLog): the embedded store commits each write on its own, a Redis server per its
         // AOF policy; waiting for the commit here cost the suggestion path ~2% of its CPU for nothing anyone awaits.
         var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(AppendServedScript, keys, args).WaitAsync(cancellationToken))!;
-        return [.. result.Select(r => (long)r)];
+        for (var i = 0; i < records.Count; i++)
+        {
+            sequences[indexes?[i] ?? i] = (long)result[i];
+        }
     }
 
-    public async Task<long> LastSequenceAsync(string tenant, CancellationToken cancellationToken = default) =>
-        (long?)await redis.GetDatabase().StringGetAsync(RedisKeys.LogSequence(tenant)).WaitAsync(cancellationToken) ?? 0;
-
-    public async Task<long> FirstSequenceAsync(string tenant, CancellationToken cancellationToken = default) =>
-        (long?)await redis.GetDatabase().StringGetAsync(RedisKeys.LogFirst(tenant)).WaitAsync(cancellationToken) ?? 1;
-
-    public async Task DropOldestAsync(string tenant, IReadOnlyList<ClickLogRecord> records, long through, CancellationToken cancellationToken = default)
+    public async Task<LogPosition> LastPositionAsync(string tenant, CancellationToken cancellationToken = default)
     {
+        var partitions = await PartitionsAsync(tenant, cancellationToken);
+        var db = redis.GetDatabase();
+        var last = await Task.WhenAll(Enumerable.Range(0, partitions).Select(async p =>
+            (long?)await db.StringGetAsync(RedisKeys.LogSequence(RedisKeys.LogTag(tenant, p, partitions))) ?? 0)).WaitAsync(cancellationToken);
+        return LogPosition.Of(last);
+    }
+
+    public async Task<long> FirstSequenceAsync(string tenant, int partition, CancellationToken cancellationToken = default)
+    {
+        var partitions = await PartitionsAsync(tenant, cancellationToken);
+        return (long?)await redis.GetDatabase().StringGetAsync(RedisKeys.LogFirst(RedisKeys.LogTag(tenant, partition, partitions))).WaitAsync(cancellationToken) ?? 1;
+    }
+
+    public async Task DropOldestAsync(string tenant, int partition, IReadOnlyList<ClickLogRecord> records, long through, CancellationToken cancellationToken = default)
+    {
+        var tag = RedisKeys.LogTag(tenant, partition, await PartitionsAsync(tenant, cancellationToken));
         var keys = new RedisKey[2 + records.Count];
-        keys[0] = RedisKeys.Log(tenant);
-        keys[1] = RedisKeys.LogFirst(tenant);
+        keys[0] = RedisKeys.Log(tag);
+        keys[1] = RedisKeys.LogFirst(tag);
         var args = new RedisValue[1 + records.Count];
         args[0] = through + 1;
         for (var i = 0; i < records.Count; i++)
         {
-            keys[2 + i] = RedisKeys.LogUserIndex(tenant, records[i].Event.UserId);
+            keys[2 + i] = RedisKeys.LogUserIndex(tag, records[i].Event.UserId);
             args[1 + i] = records[i].Sequence;
         }
 
@@ -272,59 +362,110 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         await barrier.WaitDurableAsync(cancellationToken);
     }
 
-    public async Task<IReadOnlyList<ClickLogRecord>> ReadAsync(string tenant, long fromSequence, int limit, CancellationToken cancellationToken = default)
+    public async Task<ClickLogPage> ReadAsync(string tenant, LogPosition after, int limit, CancellationToken cancellationToken = default)
+    {
+        var partitions = await PartitionsAsync(tenant, cancellationToken);
+        if (after.Partitions != partitions)
+        {
+            throw new ArgumentException($"The position has {after.Partitions} partitions; the tenant's log has {partitions}.", nameof(after));
+        }
+
+        if (partitions == 1)
+        {
+            var (records, more) = await ReadWindowAsync(tenant, 0, after[0] + 1, limit, await BoundsAsync(tenant, cancellationToken), cancellationToken);
+            return new ClickLogPage(records, more);
+        }
+
+        // Each partition reads a share of the limit in proportion to what it holds after the position (at least one
+        // record): the merge then stops where the first page with more behind it runs out, so it never passes
+        // records a partition has not read yet, and the shares make that late in the page when partitions are uneven.
+        var tags = Enumerable.Range(0, partitions).Select(p => RedisKeys.LogTag(tenant, p, partitions)).ToArray();
+        var bounds = await Task.WhenAll(tags.Select(tag => BoundsAsync(tag, cancellationToken)));
+        var from = new long[partitions];
+        var behind = new long[partitions];
+        for (var p = 0; p < partitions; p++)
+        {
+            from[p] = Math.Max(after[p] + 1, bounds[p].First);
+            behind[p] = Math.Max(0, bounds[p].Last - from[p] + 1);
+        }
+
+        var total = behind.Sum();
+        var pages = await Task.WhenAll(Enumerable.Range(0, partitions).Select(p =>
+        {
+            var share = total == 0 ? 1 : (int)Math.Max(1, Math.Ceiling((double)limit * behind[p] / total));
+            return ReadWindowAsync(tags[p], p, from[p], share, bounds[p], cancellationToken);
+        }));
+        return LogMerge.Merge(pages, limit);
+    }
+
+    public async Task<IReadOnlyList<ClickLogRecord>> ReadPartitionAsync(string tenant, int partition, long fromSequence, int limit, CancellationToken cancellationToken = default)
+    {
+        var tag = RedisKeys.LogTag(tenant, partition, await PartitionsAsync(tenant, cancellationToken));
+        return (await ReadWindowAsync(tag, partition, fromSequence, limit, await BoundsAsync(tag, cancellationToken), cancellationToken)).Records;
+    }
+
+    // A partition's last sequence and first still held (retention drops records before it).
+    private async Task<(long Last, long First)> BoundsAsync(string tag, CancellationToken cancellationToken)
+    {
+        var bounds = await redis.GetDatabase().StringGetAsync([RedisKeys.LogSequence(tag), RedisKeys.LogFirst(tag)]).WaitAsync(cancellationToken);
+        return ((long?)bounds[0] ?? 0, (long?)bounds[1] ?? 1);
+    }
+
+    // One partition's records from fromSequence on (at most limit), and whether it holds more after them.
+    private async Task<(List<ClickLogRecord> Records, bool More)> ReadWindowAsync(
+        string tag, int partition, long fromSequence, int limit, (long Last, long First) bounds, CancellationToken cancellationToken)
     {
         var db = redis.GetDatabase();
-        var bounds = await db.StringGetAsync([RedisKeys.LogSequence(tenant), RedisKeys.LogFirst(tenant)]).WaitAsync(cancellationToken);
-        var last = (long?)bounds[0] ?? 0;
         var records = new List<ClickLogRecord>();
 
         // Records before the first sequence were dropped by retention: a reader behind it starts there.
-        var from = Math.Max(Math.Max(1, fromSequence), (long?)bounds[1] ?? 1);
+        var from = Math.Max(Math.Max(1, fromSequence), bounds.First);
 
         // Erased records leave gaps; keep reading windows until the limit is filled or the log ends.
-        while (records.Count < limit && from <= last)
+        while (records.Count < limit && from <= bounds.Last)
         {
-            var count = (int)Math.Min(Math.Max(limit - records.Count, 64), last - from + 1);
+            var count = (int)Math.Min(Math.Max(limit - records.Count, 64), bounds.Last - from + 1);
             var fields = new RedisValue[count];
             for (var i = 0; i < count; i++)
             {
                 fields[i] = from + i;
             }
 
-            var values = await db.HashGetAsync(RedisKeys.Log(tenant), fields).WaitAsync(cancellationToken);
-            for (var i = 0; i < values.Length && records.Count < limit; i++)
+            var values = await db.HashGetAsync(RedisKeys.Log(tag), fields).WaitAsync(cancellationToken);
+            var used = 0;
+            for (; used < values.Length && records.Count < limit; used++)
             {
-                if (!values[i].IsNull)
+                if (!values[used].IsNull)
                 {
-                    var evt = JsonSerializer.Deserialize<UserEvent>((byte[])values[i]!, ServiceJson.Options)!;
-                    records.Add(new ClickLogRecord(from + i, evt));
+                    var evt = JsonSerializer.Deserialize<UserEvent>((byte[])values[used]!, ServiceJson.Options)!;
+                    records.Add(new ClickLogRecord(from + used, evt) { Partition = partition });
                 }
             }
 
-            from += count;
+            from += used;
         }
 
-        return records;
+        return (records, from <= bounds.Last);
     }
 
     public async Task<IReadOnlyList<ClickLogRecord>> ReadUserAsync(string tenant, string userId, long afterSequence, int limit, CancellationToken cancellationToken = default)
     {
+        var (tag, partition) = await UserPartitionAsync(tenant, userId, cancellationToken);
         var db = redis.GetDatabase();
         var seqs = await db.SortedSetRangeByScoreAsync(
-            RedisKeys.LogUserIndex(tenant, userId), afterSequence, double.PositiveInfinity, Exclude.Start, take: limit).WaitAsync(cancellationToken);
+            RedisKeys.LogUserIndex(tag, userId), afterSequence, double.PositiveInfinity, Exclude.Start, take: limit).WaitAsync(cancellationToken);
         if (seqs.Length == 0)
         {
             return [];
         }
 
-        var values = await db.HashGetAsync(RedisKeys.Log(tenant), seqs).WaitAsync(cancellationToken);
+        var values = await db.HashGetAsync(RedisKeys.Log(tag), seqs).WaitAsync(cancellationToken);
         var records = new List<ClickLogRecord>(values.Length);
         for (var i = 0; i < values.Length; i++)
         {
             if (!values[i].IsNull)
             {
-                records.Add(new ClickLogRecord((long)seqs[i], JsonSerializer.Deserialize<UserEvent>((byte[])values[i]!, ServiceJson.Options)!));
+                records.Add(new ClickLogRecord((long)seqs[i], JsonSerializer.Deserialize<UserEvent>((byte[])values[i]!, ServiceJson.Options)!) { Partition = partition });
             }
         }
 
@@ -335,8 +476,9 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
     {
         // Records appended while an erasure runs join the user's index after it was read: erase in passes until
         // the index is empty, and fail rather than report an erasure that left records behind.
+        var (tag, _) = await UserPartitionAsync(tenant, userId, cancellationToken);
         var db = redis.GetDatabase();
-        var index = RedisKeys.LogUserIndex(tenant, userId);
+        var index = RedisKeys.LogUserIndex(tag, userId);
         var total = 0;
         for (var pass = 0; pass < MaxErasePasses; pass++)
         {
@@ -344,7 +486,7 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
             var args = new RedisValue[seqs.Length * 2];
             if (seqs.Length > 0)
             {
-                var values = await db.HashGetAsync(RedisKeys.Log(tenant), seqs).WaitAsync(cancellationToken);
+                var values = await db.HashGetAsync(RedisKeys.Log(tag), seqs).WaitAsync(cancellationToken);
                 for (var i = 0; i < seqs.Length; i++)
                 {
                     args[i] = seqs[i];
@@ -356,7 +498,7 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
                 }
             }
 
-            RedisKey[] keys = [RedisKeys.Log(tenant), index, RedisKeys.LogEventIds(tenant), .. Window().Days.Select(day => RedisKeys.LogEventIds(tenant, day))];
+            RedisKey[] keys = [RedisKeys.Log(tag), index, RedisKeys.LogEventIds(tag), .. Window().Days.Select(day => RedisKeys.LogEventIds(tag, day))];
             var result = (RedisResult[])(await db.ScriptEvaluateAsync(EraseScript, keys, args).WaitAsync(cancellationToken))!;
             total += (int)(long)result[0];
             if ((long)result[1] == 0)
@@ -370,6 +512,9 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
     }
 
     /// <summary>How many click-log records the user has (the per-user index: erasure's proof that none is left).</summary>
-    public async Task<long> CountUserAsync(string tenant, string userId, CancellationToken cancellationToken = default) =>
-        await redis.GetDatabase().SortedSetLengthAsync(RedisKeys.LogUserIndex(tenant, userId)).WaitAsync(cancellationToken);
+    public async Task<long> CountUserAsync(string tenant, string userId, CancellationToken cancellationToken = default)
+    {
+        var (tag, _) = await UserPartitionAsync(tenant, userId, cancellationToken);
+        return await redis.GetDatabase().SortedSetLengthAsync(RedisKeys.LogUserIndex(tag, userId)).WaitAsync(cancellationToken);
+    }
 }

@@ -14,8 +14,9 @@ public abstract class SnapshotBuilderGrain(IClickLog clickLog, TimeProvider time
     // Also the most records one turn reads: ~15 µs a record, so a turn stays near 0.1 s.
     private const int ReadBatch = 5_000;
 
-    private long _nextSequence = 1;
-    private long _published = -1;
+    // Per partition of the tenant's log, the last sequence folded in (mutable here; a LogPosition outside).
+    private long[] _last = [0];
+    private LogPosition? _published;
     private DateTimeOffset _publishedAt = DateTimeOffset.MinValue;
     private bool _catchUpQueued;
     private IGrainTimer? _publishLater;
@@ -24,7 +25,7 @@ public abstract class SnapshotBuilderGrain(IClickLog clickLog, TimeProvider time
     protected string Tenant => this.GetPrimaryKeyString();
 
     /// <summary>The last log position folded in.</summary>
-    protected long Position => _nextSequence - 1;
+    protected LogPosition Position => LogPosition.Of(_last);
 
     protected abstract TimeSpan SnapshotInterval { get; }
 
@@ -33,28 +34,36 @@ public abstract class SnapshotBuilderGrain(IClickLog clickLog, TimeProvider time
     protected abstract long RebuildMaxEvents { get; }
 
     /// <summary>Loads the checkpoint; its log position, or null when there is none (the state then starts empty).</summary>
-    protected abstract Task<long?> ResumeAsync();
+    protected abstract Task<LogPosition?> ResumeAsync();
 
     /// <summary>Folds one log record into the state.</summary>
     protected abstract void Observe(ClickLogRecord record);
 
     /// <summary>Writes the snapshot and checkpoint at <paramref name="position"/> (called off the grain's turn's CPU, inside it).</summary>
-    protected abstract Task WriteAsync(long position);
+    protected abstract Task WriteAsync(LogPosition position);
 
     /// <summary>Asks this grain, one-way, for its next catch-up step (<see cref="ContinueCatchUpAsync"/> through the grain interface).</summary>
     protected abstract void QueueContinue();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (await ResumeAsync() is { } position)
+        var partitions = await clickLog.PartitionsAsync(Tenant, cancellationToken);
+        if (await ResumeAsync() is { } position && position.Partitions == partitions)
         {
-            _nextSequence = position + 1;
+            _last = position.ToArray();
             _published = position;
         }
         else
         {
-            var last = await clickLog.LastSequenceAsync(Tenant, cancellationToken);
-            _nextSequence = Math.Max(1, last - RebuildMaxEvents + 1);
+            // A first activation reads the most recent RebuildMaxEvents records, a share from each partition.
+            // (A checkpoint of another partition count is of a log that has been repartitioned: the state resumed
+            // with it is kept, and the log is read from the rebuild window again.)
+            _last = (await clickLog.LastPositionAsync(Tenant, cancellationToken)).ToArray();
+            var share = RebuildMaxEvents / partitions;
+            for (var p = 0; p < partitions; p++)
+            {
+                _last[p] = Math.Max(0, _last[p] - share);
+            }
         }
 
         _resumed = true;
@@ -73,15 +82,31 @@ public abstract class SnapshotBuilderGrain(IClickLog clickLog, TimeProvider time
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_resumed && Position != _published)
+        if (_resumed && !Position.Equals(_published))
         {
             await PublishAsync();
         }
     }
 
+    /// <summary>
+    /// A notice that records up to <paramref name="lastSequence"/> (in some partition) were appended: read unless
+    /// every partition has read past it already.
+    /// </summary>
     public Task LogAdvancedAsync(long lastSequence) =>
-        lastSequence < _nextSequence ? Task.CompletedTask : CatchUpStepAsync();
+        lastSequence < LowestNext() ? Task.CompletedTask : CatchUpStepAsync();
 
+    private long LowestNext()
+    {
+        var lowest = long.MaxValue;
+        foreach (var last in _last)
+        {
+            lowest = Math.Min(lowest, last + 1);
+        }
+
+        return lowest;
+    }
+
+    /// <summary>Reads the log to its end and publishes; the position reached, as its <see cref="LogPosition.Total"/>.</summary>
     public async Task<long> CatchUpAsync()
     {
         while (await ReadBatchAsync())
@@ -90,7 +115,7 @@ public abstract class SnapshotBuilderGrain(IClickLog clickLog, TimeProvider time
 
         await PublishAsync();
         await CaughtUpAsync();
-        return Position;
+        return Position.Total;
     }
 
     /// <summary>After a <see cref="CatchUpAsync"/> published: a builder may have every silo load the snapshot now.</summary>
@@ -111,8 +136,8 @@ public abstract class SnapshotBuilderGrain(IClickLog clickLog, TimeProvider time
         _publishedAt = time.GetUtcNow();
     }
 
-    /// <summary>The log position of the last snapshot written.</summary>
-    protected long Published => _published;
+    /// <summary>The log position of the last snapshot written (null: none yet).</summary>
+    protected LogPosition? Published => _published;
 
     /// <summary>
     /// Reads one batch of the log in this turn (a long log is read as a chain of short turns, one queued step at a
@@ -132,7 +157,7 @@ public abstract class SnapshotBuilderGrain(IClickLog clickLog, TimeProvider time
 
     private async Task PublishIfChangedAsync()
     {
-        if (Position == _published)
+        if (Position.Equals(_published))
         {
             return;
         }
@@ -151,13 +176,13 @@ public abstract class SnapshotBuilderGrain(IClickLog clickLog, TimeProvider time
     /// <summary>Reads the next batch of records; true when the log has more.</summary>
     private async Task<bool> ReadBatchAsync()
     {
-        var records = await clickLog.ReadAsync(Tenant, _nextSequence, ReadBatch);
-        foreach (var record in records)
+        var page = await clickLog.ReadAsync(Tenant, Position, ReadBatch);
+        foreach (var record in page.Records)
         {
             Observe(record);
-            _nextSequence = record.Sequence + 1;
+            _last[record.Partition] = record.Sequence;
         }
 
-        return records.Count == ReadBatch;
+        return page.More;
     }
 }

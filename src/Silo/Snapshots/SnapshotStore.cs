@@ -1,6 +1,7 @@
 namespace SessionRec.Silo.Snapshots;
 
 using System.Collections.Concurrent;
+using SessionRec.Abstractions.ClickLog;
 using StackExchange.Redis;
 
 /// <summary>Where one kind of a tenant's snapshot lives: what replicas load, the log position it covers, and the builder's checkpoint.</summary>
@@ -9,14 +10,15 @@ public sealed record SnapshotKeys(RedisKey Published, RedisKey Position, RedisKe
 /// <summary>
 /// The store side of the snapshot mechanism every builder and replica share (statistics, query logs): a builder
 /// publishes an immutable snapshot together with its own checkpoint in one transaction, replicas poll the position
-/// and load the snapshot when it moved. Each value is prefixed with the log position it covers.
+/// (its <see cref="LogPosition.Total"/>, which grows with every record read) and load the snapshot when it moved. Each
+/// value is prefixed with the log position it covers (<see cref="LogPosition.WriteTo"/>).
 /// </summary>
 public sealed class SnapshotStore(IConnectionMultiplexer redis)
 {
     private IDatabase Db => redis.GetDatabase();
 
     /// <param name="alongside">More writes of the builder's to commit in the same transaction (keys of the same tenant).</param>
-    public async Task PublishAsync(SnapshotKeys keys, long position, Action<BinaryWriter> published, Action<BinaryWriter> checkpoint, Action<ITransaction>? alongside = null)
+    public async Task PublishAsync(SnapshotKeys keys, LogPosition position, Action<BinaryWriter> published, Action<BinaryWriter> checkpoint, Action<ITransaction>? alongside = null)
     {
         var snapshot = Serialize(keys.Published, position, published);
         var state = Serialize(keys.Checkpoint, position, checkpoint);
@@ -24,24 +26,24 @@ public sealed class SnapshotStore(IConnectionMultiplexer redis)
         alongside?.Invoke(transaction);
         _ = transaction.StringSetAsync(keys.Published, snapshot);
         _ = transaction.StringSetAsync(keys.Checkpoint, state);
-        _ = transaction.StringSetAsync(keys.Position, position);
+        _ = transaction.StringSetAsync(keys.Position, position.Total);
         await transaction.ExecuteAsync();
     }
 
     /// <summary>Rewrites only the checkpoint (an erased user's data must leave the store at once).</summary>
-    public Task WriteCheckpointAsync(SnapshotKeys keys, long position, Action<BinaryWriter> checkpoint) =>
+    public Task WriteCheckpointAsync(SnapshotKeys keys, LogPosition position, Action<BinaryWriter> checkpoint) =>
         Db.StringSetAsync(keys.Checkpoint, Serialize(keys.Checkpoint, position, checkpoint));
 
-    /// <summary>The log position the published snapshot covers; 0 when there is none.</summary>
+    /// <summary>The log position the published snapshot covers, as its total; 0 when there is none.</summary>
     public async Task<long> PositionAsync(SnapshotKeys keys) => (long?)await Db.StringGetAsync(keys.Position) ?? 0;
 
     /// <summary>The published snapshot, or null when there is none yet.</summary>
-    public Task<(long Position, T Value)?> ReadPublishedAsync<T>(SnapshotKeys keys, Func<BinaryReader, T> read) => ReadAsync(keys.Published, read);
+    public Task<(LogPosition Position, T Value)?> ReadPublishedAsync<T>(SnapshotKeys keys, Func<BinaryReader, T> read) => ReadAsync(keys.Published, read);
 
     /// <summary>The builder's checkpoint, or null when there is none yet.</summary>
-    public Task<(long Position, T Value)?> ReadCheckpointAsync<T>(SnapshotKeys keys, Func<BinaryReader, T> read) => ReadAsync(keys.Checkpoint, read);
+    public Task<(LogPosition Position, T Value)?> ReadCheckpointAsync<T>(SnapshotKeys keys, Func<BinaryReader, T> read) => ReadAsync(keys.Checkpoint, read);
 
-    private async Task<(long Position, T Value)?> ReadAsync<T>(RedisKey key, Func<BinaryReader, T> read)
+    private async Task<(LogPosition Position, T Value)?> ReadAsync<T>(RedisKey key, Func<BinaryReader, T> read)
     {
         var bytes = (byte[]?)await Db.StringGetAsync(key);
         if (bytes is null)
@@ -50,7 +52,7 @@ public sealed class SnapshotStore(IConnectionMultiplexer redis)
         }
 
         using var reader = new BinaryReader(new MemoryStream(bytes, writable: false));
-        var position = reader.ReadInt64();
+        var position = LogPosition.ReadFrom(reader);
         return (position, read(reader));
     }
 
@@ -60,13 +62,13 @@ public sealed class SnapshotStore(IConnectionMultiplexer redis)
     // publish); it costs N now.
     private readonly ConcurrentDictionary<string, int> _lastSize = new(StringComparer.Ordinal);
 
-    private ReadOnlyMemory<byte> Serialize(RedisKey key, long position, Action<BinaryWriter> write)
+    private ReadOnlyMemory<byte> Serialize(RedisKey key, LogPosition position, Action<BinaryWriter> write)
     {
         var name = key.ToString();
         var stream = new MemoryStream(_lastSize.TryGetValue(name, out var size) ? size + (size / 16) : 0);
         using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
-            writer.Write(position);
+            position.WriteTo(writer);
             write(writer);
         }
 

@@ -39,7 +39,7 @@ public sealed partial class StatisticsBuilderGrain(
 
     protected override long RebuildMaxEvents => _options.RebuildMaxEvents;
 
-    protected override async Task<long?> ResumeAsync()
+    protected override async Task<LogPosition?> ResumeAsync()
     {
         // The tenant is live: its click-log retention runs while this builder does (one-way, nothing waits).
         _ = GrainFactory.GetGrain<IClickLogRetentionGrain>(Tenant).WakeAsync();
@@ -48,7 +48,7 @@ public sealed partial class StatisticsBuilderGrain(
         {
             _statistics = found.Value;
             await snapshots.ReadSessionsAsync(Tenant, _sessions, _statistics.Neighbours);
-            LogResumed(logger, Tenant, found.Position, _statistics.ItemCount, _sessions.Count);
+            LogResumed(logger, Tenant, found.Position.ToString(), _statistics.ItemCount, _sessions.Count);
             return found.Position;
         }
 
@@ -56,7 +56,7 @@ public sealed partial class StatisticsBuilderGrain(
         return null;
     }
 
-    protected override Task WriteAsync(long position) =>
+    protected override Task WriteAsync(LogPosition position) =>
         // Serialising a large tenant's statistics takes a while: off the scheduler (the turn stays open, so
         // nothing writes them meanwhile).
         Task.Run(() => snapshots.PublishAsync(Tenant, position, _statistics, _sessions));
@@ -75,7 +75,7 @@ public sealed partial class StatisticsBuilderGrain(
         }
         else if (live)
         {
-            await snapshots.WriteSessionsAsync(Tenant, Published, _sessions, _statistics.Neighbours);
+            await snapshots.WriteSessionsAsync(Tenant, Published ?? Position, _sessions, _statistics.Neighbours);
         }
 
         return !await snapshots.HoldsUserAsync(Tenant, userId);
@@ -107,5 +107,5 @@ public sealed partial class StatisticsBuilderGrain(
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Tenant {Tenant}: statistics resumed from the snapshot at log position {Position} ({Items} items, {Sessions} live sessions)")]
-    private static partial void LogResumed(ILogger logger, string tenant, long position, int items, int sessions);
+    private static partial void LogResumed(ILogger logger, string tenant, string position, int items, int sessions);
 }

@@ -27,7 +27,8 @@ public sealed class StatisticsReplicas(
 
     protected override Task<long> PublishedPositionAsync(string tenant) => store.PositionAsync(tenant);
 
-    protected override Task<(long Position, InteractionStatistics Value)?> ReadAsync(string tenant) => store.ReadSnapshotAsync(tenant);
+    protected override async Task<(long Position, InteractionStatistics Value)?> ReadAsync(string tenant) =>
+        await store.ReadSnapshotAsync(tenant) is { } found ? (found.Position.Total, found.Value) : null;
 
     protected override void NothingPublished(string tenant) =>
         _ = grains.GetGrain<IStatisticsBuilderGrain>(tenant).LogAdvancedAsync(long.MaxValue);

@@ -1,5 +1,6 @@
 namespace SessionRec.Silo.Statistics;
 
+using SessionRec.Abstractions.ClickLog;
 using SessionRec.Models.Baseline;
 using SessionRec.Silo.Snapshots;
 using SessionRec.Silo.Storage;
@@ -13,25 +14,25 @@ public sealed class StatisticsSnapshotStore(SnapshotStore store)
     public static SnapshotKeys Keys(string tenant) =>
         new(RedisKeys.StatisticsSnapshot(tenant), RedisKeys.StatisticsPosition(tenant), RedisKeys.StatisticsSessions(tenant));
 
-    public Task PublishAsync(string tenant, long position, InteractionStatistics statistics, LiveSessions sessions) =>
+    public Task PublishAsync(string tenant, LogPosition position, InteractionStatistics statistics, LiveSessions sessions) =>
         store.PublishAsync(Keys(tenant), position, statistics.WriteTo, writer => WriteCheckpoint(writer, sessions, statistics.Neighbours));
 
     /// <summary>Rewrites only the checkpoint (an erased user's live session must leave the store at once).</summary>
-    public Task WriteSessionsAsync(string tenant, long position, LiveSessions sessions, SessionNeighbours neighbours) =>
+    public Task WriteSessionsAsync(string tenant, LogPosition position, LiveSessions sessions, SessionNeighbours neighbours) =>
         store.WriteCheckpointAsync(Keys(tenant), position, writer => WriteCheckpoint(writer, sessions, neighbours));
 
     /// <summary>The log position the published snapshot covers; 0 when there is none.</summary>
     public Task<long> PositionAsync(string tenant) => store.PositionAsync(Keys(tenant));
 
     /// <summary>The published snapshot, or null when there is none yet.</summary>
-    public Task<(long Position, InteractionStatistics Value)?> ReadSnapshotAsync(string tenant) =>
+    public Task<(LogPosition Position, InteractionStatistics Value)?> ReadSnapshotAsync(string tenant) =>
         store.ReadPublishedAsync(Keys(tenant), InteractionStatistics.ReadFrom);
 
     /// <summary>
     /// Loads the live sessions into <paramref name="sessions"/> and the owners of the neighbour pool's sessions into
     /// <paramref name="neighbours"/> (when given); the position they were written at, or null.
     /// </summary>
-    public async Task<long?> ReadSessionsAsync(string tenant, LiveSessions sessions, SessionNeighbours? neighbours = null) =>
+    public async Task<LogPosition?> ReadSessionsAsync(string tenant, LiveSessions sessions, SessionNeighbours? neighbours = null) =>
         (await store.ReadCheckpointAsync(Keys(tenant), reader =>
         {
             sessions.ReadFrom(reader);

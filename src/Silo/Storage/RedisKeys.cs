@@ -18,6 +18,17 @@ public static class RedisKeys
     /// <summary>A random id of this catalogue's change feed: a store wiped or replaced starts another, so a silo's saved item vectors are not applied to it.</summary>
     public static RedisKey ItemsEpoch(string tenant) => $"sr:{{{tenant}}}:items:epoch";
 
+    /// <summary>
+    /// The hash tag of one partition of a tenant's click log, what the Log* keys below take for their tenant: the
+    /// tenant itself for a log of one partition (every log before partitions), else <c>tenant:p</c>, so that each
+    /// partition hashes to a slot of its own (tenant names cannot hold a colon).
+    /// </summary>
+    public static string LogTag(string tenant, int partition, int partitions) =>
+        partitions == 1 ? tenant : $"{tenant}:{partition}";
+
+    /// <summary>How many partitions the tenant's log has: set once, when its first record is written.</summary>
+    public static RedisKey LogPartitions(string tenant) => $"sr:{{{tenant}}}:log:partitions";
+
     public static RedisKey Log(string tenant) => $"sr:{{{tenant}}}:log";
 
     public static RedisKey LogSequence(string tenant) => $"sr:{{{tenant}}}:log:seq";

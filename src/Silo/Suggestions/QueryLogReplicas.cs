@@ -31,8 +31,8 @@ public sealed class QueryLogReplicas(
 
     protected override Task<long> PublishedPositionAsync(string tenant) => store.PositionAsync(Keys(tenant));
 
-    protected override Task<(long Position, QueryLogSnapshot Value)?> ReadAsync(string tenant) =>
-        store.ReadPublishedAsync(Keys(tenant), QueryLogSnapshot.ReadFrom);
+    protected override async Task<(long Position, QueryLogSnapshot Value)?> ReadAsync(string tenant) =>
+        await store.ReadPublishedAsync(Keys(tenant), QueryLogSnapshot.ReadFrom) is { } found ? (found.Position.Total, found.Value) : null;
 
     protected override void NothingPublished(string tenant) =>
         _ = grains.GetGrain<ISuggestionGrain>(tenant).LogAdvancedAsync(long.MaxValue);

@@ -44,7 +44,7 @@ public sealed class SuggestionGrain(
 
     protected override long RebuildMaxEvents => recommenderOptions.Value.RebuildMaxEvents;
 
-    protected override async Task<long?> ResumeAsync()
+    protected override async Task<LogPosition?> ResumeAsync()
     {
         var checkpoint = await store.ReadCheckpointAsync(QueryLogReplicas.Keys(Tenant), QueryLog.ReadFrom);
         _log = checkpoint?.Value ?? new QueryLog();
@@ -87,7 +87,7 @@ public sealed class SuggestionGrain(
         }
     }
 
-    protected override Task WriteAsync(long position)
+    protected override Task WriteAsync(LogPosition position)
     {
         _log.Trim(options.Value.MaxQueries);
 
