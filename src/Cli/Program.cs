@@ -58,6 +58,10 @@ public static class Program
                                                            a synthetic log of served sessions (views, recommendation and
                                                            suggestion lists from two versions, clicks, carts, purchases)
                                                            written straight into --data (the service stopped) or Redis
+        sessionrec log repartition --partitions <n> --direct|--redis <conn> [--tenant default]
+                                                           splits a tenant's log of one partition into n by user (the
+                                                           service stopped; records keep their sequence numbers; a run
+                                                           cut short is run again)
         sessionrec export clicklog --out <file> [--format ndjson|parquet] [--from <time>] [--to <time>]
 
         Common options:
@@ -189,6 +193,35 @@ public static class Program
                         .RunAsync(synthetic, records, written => task.Value = written, cancellationToken);
                 });
                 AnsiConsole.MarkupLineInterpolated($"wrote {generated:N0} records in {(DateTime.UtcNow - generateStarted).TotalSeconds:0.0} s");
+                return 0;
+
+            case ("log", "repartition"):
+                if (!options.ContainsKey("direct") && !options.ContainsKey("redis"))
+                {
+                    throw new ArgumentException("log repartition works on the embedded default's data folder (--direct --data <folder>, the service stopped) or on Redis (--redis <connection string>, every service process stopped).");
+                }
+
+                var partitionCount = int.Parse(options.GetValueOrDefault("partitions") ?? throw new ArgumentException("log repartition needs --partitions <n>."), CultureInfo.InvariantCulture);
+                var repartitionTenant = options.GetValueOrDefault("tenant") ?? "default";
+                Silo.ClickLog.RepartitionResult? repartitioned = null;
+                await AnsiConsole.Progress().StartAsync(async progress =>
+                {
+                    var task = progress.AddTask("click log", maxValue: 1);
+                    repartitioned = await Log.LogRepartitionCommand.RunAsync(
+                        options.GetValueOrDefault("data") ?? "data", options.GetValueOrDefault("redis"), repartitionTenant, partitionCount, (done, total) =>
+                        {
+                            task.MaxValue = Math.Max(1, total);
+                            task.Value = done;
+                        }, cancellationToken);
+                });
+                if (repartitioned!.AlreadyDone)
+                {
+                    AnsiConsole.MarkupLineInterpolated($"tenant {repartitionTenant}: its log already has {repartitioned.Partitions} partitions");
+                }
+                else
+                {
+                    AnsiConsole.MarkupLineInterpolated($"tenant {repartitionTenant}: {repartitioned.Records:N0} records now in {repartitioned.Partitions} partitions");
+                }
                 return 0;
 
             case ("export", "clicklog"):

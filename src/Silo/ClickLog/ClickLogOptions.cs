@@ -21,7 +21,7 @@ public sealed class ClickLogOptions
     /// a Redis Cluster spreads one tenant's appends over its shards. 0 (the default): 1 on a single server (the
     /// embedded default, where more partitions only add work) and <see cref="ClusterPartitions"/> on a Redis Cluster.
     /// A tenant keeps the count its first record was written with; a log written before partitions has one. Every
-    /// process should have the same setting; `sessionrec log repartition` is not built yet (see the README).
+    /// process should have the same setting. `sessionrec log repartition` splits an existing log of one partition.
     /// </summary>
     [Range(0, 256)]
     public int Partitions { get; set; }

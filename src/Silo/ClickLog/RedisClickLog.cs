@@ -142,8 +142,10 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         """;
 
     // KEYS: log, first, then one user-index key per record. ARGV: the new first sequence, then the records' sequences.
-    // KEYS: the tenant's partition count, its log's counter before partitions. ARGV: the count a new log gets.
+    // KEYS: the tenant's partition count, its log's counter before partitions. ARGV: the count a new log gets, and
+    // 1 to fix it (a writer) or 0 (a reader of a log not started: it reads nothing either way, and leaves no key).
     // A log that already has records and no count was written before partitions: it has one.
+    // Returns the count, negative when it is not fixed in the store.
     private const string PartitionsScript = """
         local p = redis.call('GET', KEYS[1])
         if p then
@@ -151,8 +153,10 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         end
         if redis.call('EXISTS', KEYS[2]) == 1 then
           p = 1
-        else
+        elseif ARGV[2] == '1' then
           p = tonumber(ARGV[1])
+        else
+          return -tonumber(ARGV[1])
         end
         redis.call('SET', KEYS[1], p)
         return p
@@ -204,7 +208,9 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
 
     private const int MaxErasePasses = 20;
 
-    public async Task<int> PartitionsAsync(string tenant, CancellationToken cancellationToken = default)
+    public Task<int> PartitionsAsync(string tenant, CancellationToken cancellationToken = default) => PartitionsAsync(tenant, write: false, cancellationToken);
+
+    private async Task<int> PartitionsAsync(string tenant, bool write, CancellationToken cancellationToken)
     {
         if (_partitions.TryGetValue(tenant, out var known))
         {
@@ -214,8 +220,8 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         var wanted = _configuredPartitions > 0 ? _configuredPartitions
             : redis.GetServers().Any(s => s.ServerType == ServerType.Cluster) ? ClickLogOptions.ClusterPartitions : 1;
         var count = (int)(long)(await redis.GetDatabase().ScriptEvaluateAsync(
-            PartitionsScript, [RedisKeys.LogPartitions(tenant), RedisKeys.LogSequence(tenant)], [wanted]).WaitAsync(cancellationToken));
-        return _partitions.GetOrAdd(tenant, count);
+            PartitionsScript, [RedisKeys.LogPartitions(tenant), RedisKeys.LogSequence(tenant)], [wanted, write ? 1 : 0]).WaitAsync(cancellationToken));
+        return count > 0 ? _partitions.GetOrAdd(tenant, count) : -count;
     }
 
     /// <summary>The hash tag of the user's partition, and its index.</summary>
@@ -233,7 +239,7 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
             return [];
         }
 
-        var partitions = await PartitionsAsync(tenant, cancellationToken);
+        var partitions = await PartitionsAsync(tenant, write: true, cancellationToken);
         var outcomes = new AppendResult[events.Count];
         if (partitions == 1)
         {
@@ -289,7 +295,7 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
             return [];
         }
 
-        var partitions = await PartitionsAsync(tenant, cancellationToken);
+        var partitions = await PartitionsAsync(tenant, write: true, cancellationToken);
         var sequences = new long[records.Count];
         if (partitions == 1)
         {

@@ -1,0 +1,133 @@
+namespace SessionRec.Silo.Tests;
+
+using Microsoft.Extensions.Options;
+using SessionRec.Abstractions.ClickLog;
+using SessionRec.Abstractions.Events;
+using SessionRec.Silo.ClickLog;
+using SessionRec.Silo.Embedded;
+using SessionRec.Silo.Snapshots;
+using SessionRec.Silo.Statistics;
+using SessionRec.Silo.Storage;
+using StackExchange.Redis;
+
+/// <summary>
+/// `sessionrec log repartition` on the embedded default's store: a log of one partition (every log written before
+/// partitions) split into four keeps every record under its sequence, its dedup ids and each user's order, moves a
+/// snapshot's position to the same sequence in every partition, leaves no key of the old log, and can be run again.
+/// </summary>
+public sealed class LogRepartitioningTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
+
+    private string _dir = null!;
+    private EmbeddedGarnet _garnet = null!;
+    private ConnectionMultiplexer _redis = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _dir = Directory.CreateTempSubdirectory("sessionrec-repartition-").FullName;
+        _garnet = EmbeddedGarnet.Start(_dir);
+        _redis = await ConnectionMultiplexer.ConnectAsync(_garnet.ConnectionString);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _redis.DisposeAsync();
+        _garnet.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    // A new log instance each time: a process that starts after the repartitioning (counts are cached per process).
+    private RedisClickLog NewLog(int partitions = 0) =>
+        new(_redis, new GarnetCommitBarrier(_garnet), Options.Create(new ClickLogOptions { Partitions = partitions }));
+
+    private static UserEvent View(string id, string user, int minute) =>
+        new(id, user, null, EventType.View, $"i{minute}", null, null, null, Now.AddMinutes(minute - 600), Now.AddMinutes(minute - 600));
+
+    [Fact(Timeout = 60_000)]
+    public async Task ALogOfOnePartitionIsSplitByUserKeepingEverySequenceIdAndPosition()
+    {
+        const string tenant = "legacy";
+        var before = NewLog();
+        var events = Enumerable.Range(0, 300).Select(i => View($"e{i}", $"user{i % 23}", i)).ToList();
+        foreach (var batch in events.Chunk(50))
+        {
+            await before.AppendAsync(tenant, batch);
+        }
+
+        await before.EraseUserAsync(tenant, "user5");
+        var old = await before.ReadAllAsync(tenant);
+        Assert.Equal(1, await before.PartitionsAsync(tenant));
+
+        // The statistics snapshot was published at sequence 150 (the builder had read that far).
+        var snapshots = new StatisticsSnapshotStore(new SnapshotStore(_redis));
+        var statistics = new Models.Baseline.InteractionStatistics(TimeSpan.FromDays(7));
+        await snapshots.PublishAsync(tenant, LogPosition.Of(150), statistics, new LiveSessions(TimeSpan.FromMinutes(30), 5, 100));
+
+        var result = await new LogRepartitioning(_redis, new GarnetCommitBarrier(_garnet), new ClickLogOptions()).RunAsync(tenant, 4);
+
+        Assert.Equal(new RepartitionResult(old.Count, 4, AlreadyDone: false), result);
+        var after = NewLog();
+        Assert.Equal(4, await after.PartitionsAsync(tenant));
+
+        // Every record, under its sequence, in its user's partition; each user's records in their order.
+        var moved = await after.ReadAllAsync(tenant);
+        Assert.Equal(old.Select(r => (r.Sequence, r.Event.EventId)).Order(), moved.Select(r => (r.Sequence, r.Event.EventId)).Order());
+        Assert.All(moved, r => Assert.Equal(LogPartitioning.Of(r.Event.UserId, 4), r.Partition));
+        foreach (var user in old.Select(r => r.Event.UserId).Distinct())
+        {
+            Assert.Equal(old.Where(r => r.Event.UserId == user).Select(r => r.Sequence), (await after.ReadUserAsync(tenant, user, 0, 1_000)).Select(r => r.Sequence));
+        }
+
+        Assert.Equal(0, await after.CountUserAsync(tenant, "user5"));
+
+        // Ids are remembered where their users' retries now land; a new record comes after every old one.
+        Assert.Equal(new AppendResult(AppendOutcome.Duplicate, 8), Assert.Single(await after.AppendAsync(tenant, [View("e7", "user7", 7)])));
+        var fresh = Assert.Single(await after.AppendAsync(tenant, [View("new", "user1", 301)]));
+        Assert.Equal(new AppendResult(AppendOutcome.Appended, 301), fresh);
+
+        // The snapshot covers sequence 150 in every partition: exactly the records it had read, wherever they went.
+        var (position, _) = (await snapshots.ReadSnapshotAsync(tenant))!.Value;
+        Assert.Equal(LogPosition.Of(150, 150, 150, 150), position);
+        Assert.Equal(600, await snapshots.PositionAsync(tenant));
+        var unread = await ReadAfterAsync(after, tenant, position);
+        Assert.Equal(old.Where(r => r.Sequence > 150).Select(r => r.Event.EventId).Append("new").Order(), unread.Select(r => r.Event.EventId).Order());
+
+        // Nothing of the old log is left; a second run has nothing to do.
+        var server = _redis.GetServer(_redis.GetEndPoints()[0]);
+        Assert.Equal([RedisKeys.LogPartitions(tenant).ToString()], server.Keys(pattern: $"sr:{{{tenant}}}:log*").Select(k => k.ToString()));
+        Assert.True((await new LogRepartitioning(_redis, new GarnetCommitBarrier(_garnet), new ClickLogOptions()).RunAsync(tenant, 4)).AlreadyDone);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => new LogRepartitioning(_redis, new GarnetCommitBarrier(_garnet), new ClickLogOptions()).RunAsync(tenant, 8));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task AnExistingLogKeepsOnePartitionWhateverTheSettingUntilRepartitioned()
+    {
+        await NewLog().AppendAsync("old", [View("e1", "u", 1)]);
+
+        var configured = NewLog(partitions: 8);
+        await configured.AppendAsync("old", [View("e2", "u", 2)]);
+        await configured.AppendAsync("new", [View("e1", "u", 1)]);
+
+        Assert.Equal(1, await configured.PartitionsAsync("old"));
+        Assert.Equal(8, await configured.PartitionsAsync("new"));
+    }
+
+    private static async Task<List<ClickLogRecord>> ReadAfterAsync(IClickLog log, string tenant, LogPosition position)
+    {
+        var read = new List<ClickLogRecord>();
+        ClickLogPage page;
+        do
+        {
+            page = await log.ReadAsync(tenant, position, 100);
+            foreach (var record in page.Records)
+            {
+                read.Add(record);
+                position = position.With(record.Partition, record.Sequence);
+            }
+        }
+        while (page.More);
+
+        return read;
+    }
+}
