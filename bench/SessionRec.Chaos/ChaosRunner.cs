@@ -13,7 +13,8 @@ public sealed record Scenario(string Name, Func<LocalCluster, Action, Cancellati
 /// <summary>One scenario's figures (targets.md, "Chaos results").</summary>
 public sealed record ChaosRow(
     string Scenario, int Acknowledged, int Lost, int Duplicated, int Requests, int FailedRequests, IReadOnlyDictionary<string, int> FailedStatuses,
-    double RecoveryS, double P99MsDuring, double P99MsAfter, double FaultS, IReadOnlyList<string> Failures, IReadOnlyList<string> Died);
+    double RecoveryS, double P99MsDuring, double P99MsAfter, double FaultS, IReadOnlyList<string> Failures, IReadOnlyList<string> Died,
+    IReadOnlyList<string>? ServerErrors = null);
 
 /// <summary>
 /// Runs scenarios one after another against a running local cluster, each under load: 3 s of load, the fault, then
@@ -119,7 +120,8 @@ public sealed class ChaosRunner(LocalCluster cluster, int clients, Action<string
                 Math.Round(faultEnd - faultAt, 1),
                 [.. failures.Take(40).Select(f => string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"+{f.At - faultAt:0.0}s api-{f.Api + 1} {(f.Write ? "POST events" : "GET recs")} {(f.Status == 0 ? "no answer" : f.Status.ToString(System.Globalization.CultureInfo.InvariantCulture))} after {f.Ms:0} ms"))],
-                died));
+                died,
+                load.ServerErrors));
             await load.DisposeAsync();
         }
 
@@ -158,9 +160,10 @@ public sealed class ChaosRunner(LocalCluster cluster, int clients, Action<string
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", cluster.Key);
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-        for (long from = 1; ;)
+        for (var cursor = string.Empty; ;)
         {
-            var page = await http.GetFromJsonAsync<LogPage>($"/v1/clicklog?from_sequence={from}&limit=5000", json, ct)
+            // Cursor pages: on a Redis Cluster the tenant's log is partitioned, and a sequence number is no place in it.
+            var page = await http.GetFromJsonAsync<LogPage>($"/v1/clicklog?limit=5000{(cursor.Length == 0 ? "" : "&cursor=" + cursor)}", json, ct)
                 ?? throw new InvalidOperationException("The click log answered nothing.");
             foreach (var record in page.Records)
             {
@@ -170,12 +173,12 @@ public sealed class ChaosRunner(LocalCluster cluster, int clients, Action<string
                 }
             }
 
-            if (page.Records.Count == 0 || page.NextSequence > page.LastSequence)
+            if (!page.More)
             {
                 return counts;
             }
 
-            from = page.NextSequence;
+            cursor = page.NextCursor;
         }
     }
 
@@ -249,7 +252,7 @@ public sealed class ChaosRunner(LocalCluster cluster, int clients, Action<string
         }
     });
 
-    private sealed record LogPage(List<LogRecord> Records, long NextSequence, long LastSequence);
+    private sealed record LogPage(List<LogRecord> Records, string NextCursor, bool More);
 
     private sealed record LogRecord(string EventId, string Type);
 }

@@ -29,6 +29,7 @@ public sealed class Load : IAsyncDisposable
     private readonly ConcurrentBag<Sample> _samples = [];
     private readonly ConcurrentDictionary<string, byte> _acknowledged = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _sent = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _serverErrors = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Task[] _clients;
@@ -55,6 +56,12 @@ public sealed class Load : IAsyncDisposable
     public IReadOnlyCollection<string> Sent => [.. _sent.Keys];
 
     public IReadOnlyList<Sample> Samples => [.. _samples.OrderBy(s => s.At)];
+
+    /// <summary>
+    /// The first few answers that were a server error other than 503 (what a client retries): the route and the problem
+    /// body, so that one seen once in CI can be explained from the test's output.
+    /// </summary>
+    public IReadOnlyList<string> ServerErrors => [.. _serverErrors];
 
     /// <summary>
     /// Stops starting new batches; a batch in flight keeps being retried until acknowledged or until
@@ -139,6 +146,7 @@ public sealed class Load : IAsyncDisposable
                 }
 
                 _samples.Add(new Sample(started, watch.Elapsed.TotalMilliseconds, status, true, api, true));
+                await KeepServerErrorAsync(response, $"+{started:0.0}s api-{api + 1} POST /v1/events");
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
@@ -159,12 +167,25 @@ public sealed class Load : IAsyncDisposable
         {
             using var response = await _apis[api].GetAsync($"/v1/users/{user}/recommendations?k=10");
             _samples.Add(new Sample(started, watch.Elapsed.TotalMilliseconds, (int)response.StatusCode, !response.IsSuccessStatusCode, api, false));
+            await KeepServerErrorAsync(response, $"+{started:0.0}s api-{api + 1} GET /v1/users/{user}/recommendations");
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
             _samples.Add(new Sample(started, watch.Elapsed.TotalMilliseconds, 0, true, api, false));
             Avoid(api);
         }
+    }
+
+    private async Task KeepServerErrorAsync(HttpResponseMessage response, string route)
+    {
+        var status = (int)response.StatusCode;
+        if (status < 500 || status == 503 || _serverErrors.Count >= 5)
+        {
+            return;
+        }
+
+        var body = await response.Content.ReadAsStringAsync();
+        _serverErrors.Enqueue($"{route} {status}: {(body.Length > 2_000 ? body[..2_000] : body)}");
     }
 
     /// <summary>The API for this turn, unless it did not answer within the last second (then the other).</summary>

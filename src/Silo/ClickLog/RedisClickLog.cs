@@ -239,20 +239,28 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
             return [];
         }
 
-        var partitions = await PartitionsAsync(tenant, write: true, cancellationToken);
         var outcomes = new AppendResult[events.Count];
-        if (partitions == 1)
-        {
-            await AppendToPartitionAsync(tenant, events, null, outcomes, cancellationToken);
-        }
-        else
-        {
-            await Task.WhenAll(LogPartitioning.Split(events, e => e.UserId, partitions).Select(part =>
-                AppendToPartitionAsync(RedisKeys.LogTag(tenant, part.Partition, partitions), part.Items, part.Indexes, outcomes, cancellationToken)));
-        }
-
+        await PerPartitionAsync(tenant, events, (tag, part, indexes) => AppendToPartitionAsync(tag, part, indexes, outcomes, cancellationToken), cancellationToken);
         await barrier.WaitDurableAsync(cancellationToken);
         return outcomes;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="append"/> once per partition the records fall in, all at once, with the partition's hash
+    /// tag, its records and their indexes in <paramref name="records"/> (null for a log of one partition: all, in order).
+    /// </summary>
+    private async Task PerPartitionAsync(
+        string tenant, IReadOnlyList<UserEvent> records, Func<string, IReadOnlyList<UserEvent>, IReadOnlyList<int>?, Task> append, CancellationToken cancellationToken)
+    {
+        var partitions = await PartitionsAsync(tenant, write: true, cancellationToken);
+        if (partitions == 1)
+        {
+            await append(tenant, records, null);
+            return;
+        }
+
+        await Task.WhenAll(LogPartitioning.Split(records, e => e.UserId, partitions).Select(part =>
+            append(RedisKeys.LogTag(tenant, part.Partition, partitions), part.Items, part.Indexes)));
     }
 
     // Appends events of one partition (tag); their outcomes go to outcomes[indexes[i]] (indexes null: in order).
@@ -295,18 +303,8 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
             return [];
         }
 
-        var partitions = await PartitionsAsync(tenant, write: true, cancellationToken);
         var sequences = new long[records.Count];
-        if (partitions == 1)
-        {
-            await AppendServedToPartitionAsync(tenant, records, null, sequences, cancellationToken);
-        }
-        else
-        {
-            await Task.WhenAll(LogPartitioning.Split(records, e => e.UserId, partitions).Select(part =>
-                AppendServedToPartitionAsync(RedisKeys.LogTag(tenant, part.Partition, partitions), part.Items, part.Indexes, sequences, cancellationToken)));
-        }
-
+        await PerPartitionAsync(tenant, records, (tag, part, indexes) => AppendServedToPartitionAsync(tag, part, indexes, sequences, cancellationToken), cancellationToken);
         return sequences;
     }
 
