@@ -56,6 +56,85 @@ public class KnowledgeStateCodecTests
     }
 
     [Fact]
+    public void AStoreWrittenInFormat1StillReadsAndFormat2IsSmaller()
+    {
+        var store = Store();
+        var format1 = WriteFormat1(store);
+
+        var read = KnowledgeStateCodec.Read(format1, new KnowledgeOptions { MaxRecords = 50 });
+
+        Assert.Equal(Json(store), Json(read));
+        Assert.True(KnowledgeStateCodec.Write(store).Length < format1.Length * 3 / 4, "format 2 names each entity once");
+        Assert.Equal(KnowledgeStateCodec.Write(store), KnowledgeStateCodec.Write(read, sizeHint: 10));
+    }
+
+    [Fact]
+    public void AMentionRenamedOrShedSinceItsRecordIsKeptAsItWasNamed()
+    {
+        var store = new UserKnowledge(new KnowledgeOptions { MaxRecords = 50 });
+        store.Add(new MemoryRecord(T0, KnowledgeSource.Viewed, "old", "a", [new EntityMention("brand:x", "X Old")]));
+        store.Add(new MemoryRecord(T0.AddMinutes(1), KnowledgeSource.Viewed, "new", "b", [new EntityMention("brand:x", "X New")]));
+
+        var read = KnowledgeStateCodec.Read(KnowledgeStateCodec.Write(store), new KnowledgeOptions { MaxRecords = 50 });
+
+        Assert.Equal(["X Old", "X New"], read.Stream.Select(r => r.Entities.Single().Name));
+        Assert.Equal(Json(store), Json(read));
+    }
+
+    // The layout builds before format 2 wrote (KnowledgeStateCodec format 1), to prove such states still read.
+    private static byte[] WriteFormat1(UserKnowledge knowledge)
+    {
+        static void Time(BinaryWriter w, DateTimeOffset t)
+        {
+            w.Write(t.Ticks);
+            w.Write((short)t.Offset.TotalMinutes);
+        }
+
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write((byte)1);
+            writer.Write(knowledge.Stream.Count);
+            foreach (var record in knowledge.Stream)
+            {
+                Time(writer, record.At);
+                writer.Write((byte)record.Source);
+                writer.Write(record.Text);
+                writer.Write(record.ItemId is not null);
+                if (record.ItemId is not null)
+                {
+                    writer.Write(record.ItemId);
+                }
+
+                writer.Write(record.Entities.Count);
+                foreach (var entity in record.Entities)
+                {
+                    writer.Write(entity.Id);
+                    writer.Write(entity.Name);
+                }
+            }
+
+            var aggregates = knowledge.Aggregates.OrderByDescending(a => a.LastSeen).ThenBy(a => a.Id, StringComparer.Ordinal).ToList();
+            writer.Write(aggregates.Count);
+            foreach (var aggregate in aggregates)
+            {
+                writer.Write(aggregate.Id);
+                writer.Write(aggregate.Name);
+                writer.Write((byte)aggregate.Sources.Count);
+                foreach (var (source, stats) in aggregate.Sources.OrderBy(s => s.Key))
+                {
+                    writer.Write((byte)source);
+                    writer.Write(stats.Count);
+                    Time(writer, stats.FirstSeen);
+                    Time(writer, stats.LastSeen);
+                }
+            }
+        }
+
+        return buffer.ToArray();
+    }
+
+    [Fact]
     public void APackedStateRoundTripsThroughTheGrainStorageSerializer()
     {
         using var services = new ServiceCollection().AddSerializer().BuildServiceProvider();

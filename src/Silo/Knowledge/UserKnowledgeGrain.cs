@@ -54,6 +54,9 @@ public sealed class UserKnowledgeGrain(
 
     // Records folded since the store was last written (KnowledgeServiceOptions.PersistAfterRecords).
     private int _unwritten;
+
+    // The size of the store's last written form: the next is written into a buffer about that large.
+    private int _packedSize;
     private IGrainTimer? _persistTimer;
 
     private string Tenant => TenantKey.Split(this.GetPrimaryKeyString()).Tenant;
@@ -197,7 +200,8 @@ public sealed class UserKnowledgeGrain(
         _knowledge.Trim(time.GetUtcNow());
         state.State.Stream = [];
         state.State.Aggregates = [];
-        state.State.Packed = KnowledgeStateCodec.Write(_knowledge);
+        state.State.Packed = KnowledgeStateCodec.Write(_knowledge, _packedSize);
+        _packedSize = state.State.Packed.Length;
         try
         {
             await state.WriteStateAsync();
