@@ -217,10 +217,7 @@ public abstract class ClickLogContract
             page = await Log.ReadAsync(tenant, position, 150);
             Assert.InRange(page.Records.Count, 1, 150);
             read.AddRange(page.Records);
-            foreach (var record in page.Records)
-            {
-                position = position.With(record.Partition, record.Sequence);
-            }
+            position = position.After(page.Records);
         }
         while (page.More);
 

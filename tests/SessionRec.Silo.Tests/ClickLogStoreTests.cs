@@ -152,11 +152,8 @@ public sealed class PartitionedGarnetClickLogTests : GarnetClickLogTests
         do
         {
             page = await Log.ReadAsync("spread", position, 64);
-            foreach (var record in page.Records)
-            {
-                read.Add(record);
-                position = position.With(record.Partition, record.Sequence);
-            }
+            read.AddRange(page.Records);
+            position = position.After(page.Records);
         }
         while (page.More);
 

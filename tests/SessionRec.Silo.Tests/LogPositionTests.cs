@@ -1,6 +1,7 @@
 namespace SessionRec.Silo.Tests;
 
 using SessionRec.Abstractions.ClickLog;
+using SessionRec.Abstractions.Events;
 
 /// <summary>A reader's place in a partitioned log: how snapshots store it, and how clients hand it back as a cursor.</summary>
 public sealed class LogPositionTests
@@ -35,6 +36,18 @@ public sealed class LogPositionTests
         Assert.Equal(14, position.With(3, 2).Total);
         Assert.Same(position, position.With(2, 5));
         Assert.Equal(1, position.LowestNext);
+    }
+
+    [Fact]
+    public void APositionMovesPastAPageInEachRecordsPartitionAndNeverBack()
+    {
+        static ClickLogRecord Record(int partition, long sequence) =>
+            new(sequence, new UserEvent($"e{partition}-{sequence}", "u", null, EventType.View, "a", null, null, null, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch)) { Partition = partition };
+
+        var position = LogPosition.Of(3, 7);
+
+        Assert.Equal(LogPosition.Of(6, 7), position.After([Record(0, 4), Record(0, 6), Record(1, 5)]));
+        Assert.Same(position, position.After([]));
     }
 
     [Fact]

@@ -90,7 +90,7 @@ public sealed class LogRepartitioningTests : IAsyncLifetime
         var (position, _) = (await snapshots.ReadSnapshotAsync(tenant))!.Value;
         Assert.Equal(LogPosition.Of(150, 150, 150, 150), position);
         Assert.Equal(600, await snapshots.PositionAsync(tenant));
-        var unread = await ReadAfterAsync(after, tenant, position);
+        var unread = await after.ReadAllAsync(tenant, position);
         Assert.Equal(old.Where(r => r.Sequence > 150).Select(r => r.Event.EventId).Append("new").Order(), unread.Select(r => r.Event.EventId).Order());
 
         // Nothing of the old log is left; a second run has nothing to do.
@@ -111,23 +111,5 @@ public sealed class LogRepartitioningTests : IAsyncLifetime
 
         Assert.Equal(1, await configured.PartitionsAsync("old"));
         Assert.Equal(8, await configured.PartitionsAsync("new"));
-    }
-
-    private static async Task<List<ClickLogRecord>> ReadAfterAsync(IClickLog log, string tenant, LogPosition position)
-    {
-        var read = new List<ClickLogRecord>();
-        ClickLogPage page;
-        do
-        {
-            page = await log.ReadAsync(tenant, position, 100);
-            foreach (var record in page.Records)
-            {
-                read.Add(record);
-                position = position.With(record.Partition, record.Sequence);
-            }
-        }
-        while (page.More);
-
-        return read;
     }
 }

@@ -67,6 +67,23 @@ public sealed class LogPosition : IEquatable<LogPosition>
         return new LogPosition(last);
     }
 
+    /// <summary>This position moved past <paramref name="records"/> (a page read after it): one copy, not one a record.</summary>
+    public LogPosition After(IReadOnlyList<ClickLogRecord> records)
+    {
+        if (records.Count == 0)
+        {
+            return this;
+        }
+
+        var last = (long[])_last.Clone();
+        foreach (var record in records)
+        {
+            last[record.Partition] = Math.Max(last[record.Partition], record.Sequence);
+        }
+
+        return new LogPosition(last);
+    }
+
     /// <summary>Whether some partition of <paramref name="last"/> holds records after this position.</summary>
     public bool IsBehind(LogPosition last)
     {

@@ -72,10 +72,9 @@ public static class ClickLogApi
 
         var read = await clickLog.ReadAsync(tenant, after, size, cancellationToken);
         var page = new List<ClickLogRecordResponse>(read.Records.Count);
-        var next = after;
+        var next = after.After(read.Records);
         foreach (var record in read.Records)
         {
-            next = next.With(record.Partition, record.Sequence);
             var e = record.Event;
             if ((from is null || e.Timestamp >= from) && (to is null || e.Timestamp < to))
             {

@@ -141,7 +141,6 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         return { removed, left }
         """;
 
-    // KEYS: log, first, then one user-index key per record. ARGV: the new first sequence, then the records' sequences.
     // KEYS: the tenant's partition count, its log's counter before partitions. ARGV: the count a new log gets, and
     // 1 to fix it (a writer) or 0 (a reader of a log not started: it reads nothing either way, and leaves no key).
     // A log that already has records and no count was written before partitions: it has one.
@@ -162,6 +161,7 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         return p
         """;
 
+    // KEYS: log, first, then one user-index key per record. ARGV: the new first sequence, then the records' sequences.
     private const string DropScript = """
         local unpack = unpack or table.unpack
         local n = #ARGV - 1

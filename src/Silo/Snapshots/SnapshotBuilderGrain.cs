@@ -93,18 +93,7 @@ public abstract class SnapshotBuilderGrain(IClickLog clickLog, TimeProvider time
     /// every partition has read past it already.
     /// </summary>
     public Task LogAdvancedAsync(long lastSequence) =>
-        lastSequence < LowestNext() ? Task.CompletedTask : CatchUpStepAsync();
-
-    private long LowestNext()
-    {
-        var lowest = long.MaxValue;
-        foreach (var last in _last)
-        {
-            lowest = Math.Min(lowest, last + 1);
-        }
-
-        return lowest;
-    }
+        lastSequence < Position.LowestNext ? Task.CompletedTask : CatchUpStepAsync();
 
     /// <summary>Reads the log to its end and publishes; the position reached, as its <see cref="LogPosition.Total"/>.</summary>
     public async Task<long> CatchUpAsync()
