@@ -78,6 +78,31 @@ public sealed class LocalCluster(string repositoryRoot, string state)
         return File.Exists(log) ? File.ReadLines(log).Count(l => l.Contains("Application started", StringComparison.Ordinal)) : 0;
     }
 
+    /// <summary>
+    /// The first server error an API process logged with its exception (the problem body a client sees says only
+    /// "an unexpected error occurred"), for a test to show when a 500 appears; empty when none was logged.
+    /// </summary>
+    public string FirstServerErrorLogged(int lines = 30)
+    {
+        foreach (var api in new[] { "api-1", "api-2" })
+        {
+            var log = Path.Combine(state, "logs", api + ".log");
+            if (!File.Exists(log))
+            {
+                continue;
+            }
+
+            var all = File.ReadAllLines(log);
+            var at = Array.FindIndex(all, l => l.Contains("Request failed with status 500", StringComparison.Ordinal));
+            if (at >= 0)
+            {
+                return api + ":\n" + string.Join('\n', all.Skip(Math.Max(0, at - 1)).Take(lines));
+            }
+        }
+
+        return "";
+    }
+
     /// <summary>Waits until the process's log shows one more completed start than <paramref name="before"/>.</summary>
     public async Task WaitStartedAsync(string name, int before, TimeSpan limit, CancellationToken ct)
     {

@@ -55,7 +55,7 @@ public sealed class LocalClusterScriptTests
                 // No process died of the fault's consequences (every API stopped when Redis timed out, once), and a
                 // store or silo outage is a 503 to retry, never a 500.
                 Assert.Empty(row.Died);
-                Assert.False(row.FailedStatuses.ContainsKey("500"), $"{row.Scenario}: 500s: {string.Join(" | ", row.ServerErrors ?? [])}");
+                Assert.False(row.FailedStatuses.ContainsKey("500"), $"{row.Scenario}: 500s: {string.Join(" | ", row.ServerErrors ?? [])}\n{cluster.FirstServerErrorLogged()}");
             }
         }
         finally

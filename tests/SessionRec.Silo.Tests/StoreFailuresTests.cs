@@ -16,6 +16,8 @@ public sealed class StoreFailuresTests
         Assert.True(StoreFailures.IsUnavailable(new RedisTimeoutException("Timeout performing GET", CommandStatus.WaitingToBeSent)));
         Assert.True(StoreFailures.IsUnavailable(new RedisConnectionException(ConnectionFailureType.SocketClosed, "SocketClosed")));
         Assert.True(StoreFailures.IsUnavailable(new RedisServerException("LOADING Redis is loading the dataset in memory")));
+        Assert.True(StoreFailures.IsUnavailable(new Pipelines.Sockets.Unofficial.ConnectionResetException("Connection reset by peer")));
+        Assert.False(StoreFailures.IsUnavailable(new IOException("a file")));
         Assert.False(StoreFailures.IsUnavailable(new RedisServerException("ERR Error running script")));
         Assert.False(StoreFailures.IsUnavailable(new TimeoutException("a grain call")));
     }

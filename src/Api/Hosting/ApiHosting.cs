@@ -62,23 +62,7 @@ public static class ApiHosting
         var orleans = OrleansSettings.From(configuration);
         if (!embedded && orleans.IsClient)
         {
-            builder.UseOrleansClient(client =>
-            {
-                if (ServiceDefaults.ServiceDefaultsExtensions.TracesExported(configuration))
-                {
-                    client.AddActivityPropagation();
-                }
-
-                client
-                    .UseRedisClustering(redis!)
-                    .Configure<Orleans.Configuration.ClientMessagingOptions>(o => o.ResponseTimeout = SiloHosting.ResponseTimeout(configuration))
-                    .Configure<Orleans.Configuration.GatewayOptions>(o => o.GatewayListRefreshPeriod = orleans.GatewayListRefreshPeriod ?? o.GatewayListRefreshPeriod)
-                    .Configure<Orleans.Configuration.ClusterOptions>(o =>
-                    {
-                        o.ClusterId = orleans.ClusterId;
-                        o.ServiceId = SiloHosting.ServiceId;
-                    });
-            });
+            builder.UseOrleansClient(client => client.ConfigureSessionRecClient(configuration, redis!));
             builder.Services.TryAddSingleton(TimeProvider.System);
             builder.Services.AddOptions<Silo.Knowledge.KnowledgeServiceOptions>().BindConfiguration(Silo.Knowledge.KnowledgeServiceOptions.SectionName);
         }

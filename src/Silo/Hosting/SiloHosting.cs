@@ -42,6 +42,27 @@ public static class SiloHosting
 
     public static TimeSpan ResponseTimeout(IConfiguration configuration) => OrleansSettings.From(configuration).ResponseTimeout;
 
+    /// <summary>An API process that is only a client of a silo cluster: it finds the silos through Redis.</summary>
+    public static IClientBuilder ConfigureSessionRecClient(this IClientBuilder client, IConfiguration configuration, string redisConnectionString)
+    {
+        if (ServiceDefaults.ServiceDefaultsExtensions.TracesExported(configuration))
+        {
+            client.AddActivityPropagation();
+        }
+
+        var settings = OrleansSettings.From(configuration);
+        client.Services.AddStoreExceptionSerialization();
+        return client
+            .UseRedisClustering(redisConnectionString)
+            .Configure<ClientMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout(configuration))
+            .Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = settings.GatewayListRefreshPeriod ?? o.GatewayListRefreshPeriod)
+            .Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = settings.ClusterId;
+                o.ServiceId = ServiceId;
+            });
+    }
+
     /// <summary>Grain options, grain storage and (unless <paramref name="localhostClustering"/>) Redis clustering.</summary>
     public static ISiloBuilder ConfigureSessionRecSilo(
         this ISiloBuilder silo,
@@ -95,6 +116,8 @@ public static class SiloHosting
         {
             silo.AddActivityPropagation();
         }
+
+        silo.Services.AddStoreExceptionSerialization();
 
         // A call to a grain on a silo that died fails after this long (then 503 + Retry-After), not Orleans' 30 s.
         silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout(configuration));

@@ -269,7 +269,7 @@ public sealed partial class CatalogueReplicas(
                     var epoch = await store.EpochAsync(replica.Tenant);
                     snapshots.Save(replica.Tenant, pending.ModelVersion, pending.Cosine, pending.Dim, epoch, pending.CatalogueVersion, pending.Ids, pending.Vectors, pending.Ann, pending.Changed);
                 }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException or Cloud.Unum.USearch.USearchException or StackExchange.Redis.RedisException)
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException or Cloud.Unum.USearch.USearchException || Storage.StoreFailures.IsStoreError(e))
                 {
                     // A replaced approximate index, a full disk: the replica serves on; a restart encodes instead.
                     LogSaveFailed(logger, e, replica.Tenant);
@@ -400,7 +400,7 @@ public sealed partial class CatalogueReplicas(
             {
                 catalogueSnapshots.Save(tenant, await store.EpochAsync(tenant), version, [.. items.Values]);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or StackExchange.Redis.RedisException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException || Storage.StoreFailures.IsStoreError(e))
             {
                 // A full disk, a store away: the replica serves on; a restart reads the store instead.
                 LogSaveFailed(logger, e, tenant);

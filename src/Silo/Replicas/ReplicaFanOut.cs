@@ -35,7 +35,7 @@ public sealed partial class ReplicaFanOut(IClusterMembershipService membership, 
             {
                 await call(grains.GetGrain<ISiloReplicasGrain>(silo)).WaitAsync(Timeout);
             }
-            catch (Exception e) when (e is TimeoutException or OrleansException or StackExchange.Redis.RedisException)
+            catch (Exception e) when (e is TimeoutException or OrleansException || Storage.StoreFailures.IsStoreError(e))
             {
                 // The change is stored; that silo's replica polls for it.
                 LogSkipped(logger, e, tenant, silo);

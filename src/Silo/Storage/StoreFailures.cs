@@ -10,10 +10,14 @@ using StackExchange.Redis;
 /// </summary>
 public static class StoreFailures
 {
-    /// <summary>The store did not answer (connection, timeout) or answered "not now" (loading, failing over).</summary>
+    /// <summary>
+    /// The store did not answer (connection, timeout) or answered "not now" (loading, failing over). The Redis client
+    /// lets a reset socket's own exception out of a command that was in flight when the server went away (seen in
+    /// the CI chaos test: a click-log append as redis-server was killed), so that is the store not answering too.
+    /// </summary>
     public static bool IsUnavailable(Exception exception) => exception switch
     {
-        RedisConnectionException or RedisTimeoutException => true,
+        RedisConnectionException or RedisTimeoutException or Pipelines.Sockets.Unofficial.ConnectionResetException => true,
         RedisServerException server => IsTransient(server.Message),
         _ => false,
     };
