@@ -4,6 +4,7 @@ using SessionRec.Abstractions;
 using SessionRec.Abstractions.Catalogue;
 using SessionRec.Abstractions.Events;
 using SessionRec.Abstractions.Knowledge;
+using SessionRec.Abstractions.Sessions;
 using SessionRec.Silo.ClickLog;
 using SessionRec.Silo.Storage;
 using StackExchange.Redis;
@@ -167,5 +168,50 @@ public sealed class KnowledgeGrainTests(ClusterFixture fixture) : IClassFixture<
 
         Assert.Contains(view.Aggregates, a => a.Id == "brand:maybelline");
         Assert.Contains(view.Aggregates, a => a.Id == "category:makeup/eyes");
+    }
+    [Fact(Timeout = 120_000)]
+    public async Task AUsersKnowledgeStoreFollowsTheSessionOnlyOnceTheUserAskedForSuggestions()
+    {
+        var tenant = NewTenant();
+        var grains = fixture.Cluster.GrainFactory;
+        await grains.GetGrain<ICatalogueGrain>(tenant).UpsertAsync([
+            Item("lip-1", "OPI Red Lipstick", "OPI", "Makeup", "Lips"),
+            Item("m-1", "Maybelline Mascara", "Maybelline", "Makeup", "Eyes"),
+        ]);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
+        var log = new RedisClickLog(redis, new ServerPolicyBarrier());
+        IUserSessionGrain Session(string user) => grains.GetGrain<IUserSessionGrain>(TenantKey.For(tenant, user));
+        IUserKnowledgeGrain Knowledge(string user) => grains.GetGrain<IUserKnowledgeGrain>(TenantKey.For(tenant, user));
+
+        // Both users browse: each event reaches the log and then the user's session grain, as the API sends it.
+        foreach (var user in new[] { "searcher", "browser" })
+        {
+            var viewed = Evt(user + "-1", user, EventType.View, "lip-1", null, 0);
+            var logged = await log.AppendAsync(tenant, [viewed]);
+            await Session(user).RecordAsync([viewed], [logged[0].Sequence]);
+        }
+
+        // The searcher asks for suggestions (its store reads the log once), then browses on. A record that is not in
+        // the log (its sequence lies past the log's end) can reach the store only by the session's hand-over.
+        await Session("searcher").SuggestAsync(new SuggestionRequest("", [], null, 5, null, DateTimeOffset.UtcNow));
+        const long PastTheLog = 1_000_000;
+        await Session("searcher").RecordAsync([Evt("searcher-2", "searcher", EventType.View, "m-1", null, 1)], [PastTheLog]);
+        await Session("browser").RecordAsync([Evt("browser-2", "browser", EventType.View, "m-1", null, 1)], [PastTheLog]);
+
+        var view = await Knowledge("searcher").GetAsync();
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); !view.Aggregates.Any(a => a.Id == "brand:maybelline") && DateTime.UtcNow < deadline; view = await Knowledge("searcher").GetAsync())
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Contains(view.Aggregates, a => a.Id == "brand:maybelline");
+
+        // The browser never asked: nothing woke its store (its records were handed over at the same time as the
+        // searcher's, which has arrived). Asked now, the store folds what the log holds, and only that.
+        Assert.Null(await grains.GetGrain<IManagementGrain>(0).GetActivationAddress(Knowledge("browser")));
+        await Session("browser").SuggestAsync(new SuggestionRequest("", [], null, 5, null, DateTimeOffset.UtcNow));
+        var browser = await Knowledge("browser").GetAsync();
+        Assert.Contains(browser.Aggregates, a => a.Id == "brand:opi");
+        Assert.DoesNotContain(browser.Aggregates, a => a.Id == "brand:maybelline");
     }
 }

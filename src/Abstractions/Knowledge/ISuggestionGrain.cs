@@ -56,10 +56,11 @@ public interface IUserKnowledgeGrain : IGrainWithStringKey
 
     /// <summary>
     /// Folds the user's new records; <paramref name="after"/> is the sequence of the user's record before them, so
-    /// a gap (a hand-over lost) is noticed and read from the log instead.
+    /// a gap (a hand-over lost) is noticed and read from the log instead. The lists are the caller's, never changed
+    /// after the call ([Immutable]: a call within a silo does not copy them).
     /// </summary>
     [Alias("FoldAsync"), OneWay]
-    Task FoldAsync(long after, IReadOnlyList<UserEvent> events, IReadOnlyList<long> sequences);
+    Task FoldAsync(long after, [Immutable] IReadOnlyList<UserEvent> events, [Immutable] IReadOnlyList<long> sequences);
 
     /// <summary>
     /// Suggestions for the user from this silo's replicas, personalised by the store (current with the log at least up

@@ -25,6 +25,16 @@ public sealed class KnowledgeServiceOptions
     [Range(1, 100_000)]
     public int PersistAfterRecords { get; set; } = 50;
 
+    /// <summary>
+    /// Whether every user's knowledge store folds the user's records as they arrive. false (the default): a store
+    /// follows once the user has asked for suggestions (in this activation of the user's session); until then it
+    /// folds what it has not seen from the click log when it is read (a suggestion request, the knowledge API), so a
+    /// user who never uses the search box costs ingestion no folding and no store in memory. true: every event batch
+    /// is handed to the user's store, and no suggestion request folds a history first. Measured (Beauty imported,
+    /// embedded default, batches of 100, 2 cores): 24,796 events/s without the hand-over, 14,731 with it.
+    /// </summary>
+    public bool FoldOnArrival { get; set; }
+
     /// <summary>Link queries to categories by MiniLM similarity where no alias matches (costs ~4 ms a new text).</summary>
     public bool SemanticLinking { get; set; } = true;
 

@@ -27,6 +27,7 @@ public sealed partial class UserSessionGrain(
     IClickLog clickLog,
     Recommender recommender,
     IOptions<SessionOptions> options,
+    IOptions<Knowledge.KnowledgeServiceOptions> knowledgeOptions,
     ILogger<UserSessionGrain> logger) : Grain, IUserSessionGrain
 {
     private const int ReplayBatch = 1_000;
@@ -41,6 +42,10 @@ public sealed partial class UserSessionGrain(
     private RoundState? _rounds;
 
     private IUserKnowledgeGrain? _knowledge;
+
+    // Whether new records go to the knowledge store as they arrive (Knowledge:FoldOnArrival, or the user asked for
+    // suggestions since this activation began).
+    private bool _knowledgeFollows = knowledgeOptions.Value.FoldOnArrival;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -145,6 +150,7 @@ public sealed partial class UserSessionGrain(
         var current = state.State.Current;
         List<string> queries = current is null ? [] : [.. current.Events.Where(e => e.Type == EventType.Search && e.Query is not null).Select(e => e.Query!)];
         var list = await Knowledge.SuggestAsync(request with { SessionQueries = queries, Knowledge = null }, state.State.AppliedThrough);
+        _knowledgeFollows = true;
         return new SessionSuggestions(list, current?.SessionId, queries);
     }
 
@@ -165,13 +171,18 @@ public sealed partial class UserSessionGrain(
     private IUserKnowledgeGrain Knowledge => _knowledge ??= GrainFactory.GetGrain<IUserKnowledgeGrain>(this.GetPrimaryKeyString());
 
     /// <summary>
-    /// The user's knowledge store folds new records as they arrive (one-way: ingestion does not wait for it), so a
-    /// suggestion request never folds a history first. Impressions go along with what the user did, so the store
-    /// reaches the same position in the log as this grain and a suggestion request finds nothing to read; alone
-    /// they wake no store (there is nothing in them to fold).
+    /// Once it follows, the user's knowledge store folds new records as they arrive (one-way: ingestion does not wait
+    /// for it), so the user's next suggestion request does not fold a history first. Impressions go along with what
+    /// the user did, so the store reaches the same position in the log as this grain and a suggestion request finds
+    /// nothing to read; alone they wake no store (there is nothing in them to fold).
     /// </summary>
     private void HandOver(long after, IReadOnlyList<UserEvent> events, IReadOnlyList<long> sequences)
     {
+        if (!_knowledgeFollows)
+        {
+            return;
+        }
+
         var fresh = new List<(long Sequence, UserEvent Event)>();
         var actions = false;
         for (var i = 0; i < events.Count && i < sequences.Count; i++)
