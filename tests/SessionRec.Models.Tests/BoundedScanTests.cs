@@ -12,24 +12,9 @@ using SessionRec.Models.Serving;
 /// </summary>
 public sealed class BoundedScanTests
 {
-    private static ItemVectorIndex Index(int items, int dim, bool cosine, Random random)
-    {
-        var centres = Enumerable.Range(0, 30).Select(_ => Enumerable.Range(0, dim).Select(_ => (float)random.NextDouble() * 2 - 1).ToArray()).ToArray();
-        var index = new ItemVectorIndex("v", dim, cosine);
-        var vectors = new float[items * dim];
-        for (var i = 0; i < items; i++)
-        {
-            var centre = centres[random.Next(centres.Length)];
-            var size = (float)Math.Exp(random.NextDouble() * 4 - 2); // rows of very different lengths
-            for (var d = 0; d < dim; d++)
-            {
-                vectors[(i * dim) + d] = size * (centre[d] + ((float)random.NextDouble() - 0.5f));
-            }
-        }
-
-        index.Set([.. Enumerable.Range(0, items).Select(i => $"i{i}")], vectors);
-        return index;
-    }
+    // Rows of very different lengths.
+    private static ItemVectorIndex Index(int items, int dim, bool cosine, Random random) =>
+        ClusteredVectors.Index(ClusteredVectors.Make(random, items, dim, centres: 30, spread: 0.5f, r => (float)Math.Exp((r.NextDouble() * 4) - 2)), dim, "i", cosine: cosine);
 
     private static float[] Query(int dim, Random random, float scale) =>
         [.. Enumerable.Range(0, dim).Select(_ => scale * ((float)random.NextDouble() - 0.5f))];

@@ -17,19 +17,7 @@ public sealed class CandidateRankingTests
     private static (ItemVectorIndex Index, InteractionStatistics Statistics, Random Random) Catalogue(int items, bool cosine)
     {
         var random = new Random(7);
-        var centres = Enumerable.Range(0, 40).Select(_ => Enumerable.Range(0, Dim).Select(_ => (float)random.NextDouble() * 2 - 1).ToArray()).ToArray();
-        var index = new ItemVectorIndex("v", Dim, cosine);
-        var vectors = new float[items * Dim];
-        for (var i = 0; i < items; i++)
-        {
-            var centre = centres[random.Next(centres.Length)];
-            for (var d = 0; d < Dim; d++)
-            {
-                vectors[(i * Dim) + d] = centre[d] + ((float)random.NextDouble() - 0.5f);
-            }
-        }
-
-        index.Set([.. Enumerable.Range(0, items).Select(i => $"i{i}")], vectors);
+        var index = ClusteredVectors.Index(ClusteredVectors.Make(random, items, Dim, centres: 40, spread: 0.5f), Dim, "i", cosine: cosine);
         var statistics = new InteractionStatistics(TimeSpan.FromDays(7));
         var at = DateTimeOffset.UtcNow;
         for (var s = 0; s < 300; s++)

@@ -11,25 +11,8 @@ public sealed class InvertedFileIndexTests
 {
     private const int Dim = 32;
 
-    private static ItemVectorIndex Clustered(int rows, int seed)
-    {
-        var random = new Random(seed);
-        var centres = Enumerable.Range(0, 60).Select(_ => Enumerable.Range(0, Dim).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray()).ToArray();
-        var vectors = new float[rows * Dim];
-        for (var row = 0; row < rows; row++)
-        {
-            var centre = centres[random.Next(centres.Length)];
-            var length = 0.5f + (float)random.NextDouble();
-            for (var d = 0; d < Dim; d++)
-            {
-                vectors[(row * Dim) + d] = length * (centre[d] + (0.35f * (float)((random.NextDouble() * 2) - 1)));
-            }
-        }
-
-        var index = new ItemVectorIndex("v1", Dim);
-        index.Set([.. Enumerable.Range(0, rows).Select(i => $"item-{i}")], vectors);
-        return index;
-    }
+    private static ItemVectorIndex Clustered(int rows, int seed) =>
+        ClusteredVectors.Index(ClusteredVectors.Make(new Random(seed), rows, Dim, centres: 60, spread: 0.35f, r => 0.5f + (float)r.NextDouble()), Dim, "item-", "v1");
 
     [Fact(Timeout = 60_000)]
     public void ReadingEveryListItFindsTheExactScansTopHundredFromItsInt8Codes()
