@@ -15,6 +15,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 state="${SESSIONREC_LOCAL_CLUSTER:-$root/.local-cluster}"
+case "$state" in /*) ;; *) state="$PWD/$state" ;; esac # the APIs run in another folder (below)
 redis_ports=(6390 6391 6392)
 silo_ports=(11211 11212 11213)
 gateway_ports=(30100 30101 30102)
@@ -122,7 +123,11 @@ launch() {
       ;;
     api-[12])
       i=$((${name#api-} - 1))
-      start "$name" env "${common[@]}" OTEL_SERVICE_NAME="sessionrec-$name" Orleans__Role=Client Urls="http://127.0.0.1:${api_ports[$i]}" \
+      # In the project's folder, as `dotnet run` would: ASP.NET Core finds appsettings.json and the dashboard's
+      # files (wwwroot) in the working directory; from elsewhere the dashboard answered 404 and every request was
+      # logged at Information.
+      start "$name" bash -c 'cd "$0" && exec "$@"' "$root/src/Api" \
+        env "${common[@]}" OTEL_SERVICE_NAME="sessionrec-$name" Orleans__Role=Client Urls="http://127.0.0.1:${api_ports[$i]}" \
         Auth__Keys__0__Key="$key" Auth__Keys__0__Tenant=default Storage__DataPath="$state/$name" \
         dotnet "$root/src/Api/bin/Release/net10.0/SessionRec.Api.dll"
       ;;

@@ -8,8 +8,8 @@ using SessionRec.TestSupport;
 
 /// <summary>
 /// deploy/local-cluster.sh, the README's way to try cluster mode, does what it says: one command brings up the
-/// store, three silo processes and two API processes; an event posted to one API is in the user's session read
-/// through the other; under load, a silo killed with SIGKILL and a Redis server killed and restarted lose and
+/// store, three silo processes and two API processes (each serving the dashboard); an event posted to one API is in
+/// the user's session read through the other; under load, a silo killed with SIGKILL and a Redis server killed and restarted lose and
 /// duplicate no acknowledged event (the CI-sized chaos suite; bench/SessionRec.Chaos runs all of it); `down` leaves
 /// no process behind.
 /// </summary>
@@ -41,6 +41,9 @@ public sealed class LocalClusterScriptTests
             var body = await session.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
             Assert.Contains("\"lc-1\"", body, StringComparison.Ordinal);
             Assert.Contains("\"lc-2\"", body, StringComparison.Ordinal);
+
+            // Each API finds its settings and the dashboard's files, as `dotnet run` would.
+            Assert.Equal(HttpStatusCode.OK, (await second.GetAsync("/dashboard/", ct)).StatusCode);
 
             // Timings are the benchmark's business (docs/results/chaos.md); here: nothing acknowledged is lost or doubled.
             var chaos = new SessionRec.Chaos.ChaosRunner(cluster, clients: 2, TestContext.Current.SendDiagnosticMessage);
