@@ -1,5 +1,8 @@
 namespace SessionRec.Models.Baseline;
 
+using System.Buffers;
+using System.Runtime.InteropServices;
+
 /// <summary>
 /// What the baseline recommender learns from interactions: directed item-to-item co-occurrence within a
 /// session (item j after item i, weighted by the distance between them) and a time-decayed popularity.
@@ -75,10 +78,8 @@ public sealed class InteractionStatistics
             }
 
             linked++;
-            var from = IndexOf(source);
-            var row = _after[from];
-            row.TryGetValue(target, out var current);
-            row[target] = current + (float)(weight / linked);
+            var row = _after[IndexOf(source)];
+            CollectionsMarshal.GetValueRefOrAddDefault(row, target, out _) += (float)(weight / linked);
             PruneIfFull(row);
         }
 
@@ -91,10 +92,12 @@ public sealed class InteractionStatistics
             }
 
             var other = IndexOf(source);
-            _together[other][target] = _together[other].GetValueOrDefault(target) + 1;
-            _together[target][other] = _together[target].GetValueOrDefault(other) + 1;
-            PruneIfFull(_together[other]);
-            PruneIfFull(_together[target]);
+            var otherRow = _together[other];
+            var targetRow = _together[target];
+            CollectionsMarshal.GetValueRefOrAddDefault(otherRow, target, out _)++;
+            CollectionsMarshal.GetValueRefOrAddDefault(targetRow, other, out _)++;
+            PruneIfFull(otherRow);
+            PruneIfFull(targetRow);
         }
 
         Observations++;
@@ -179,11 +182,24 @@ public sealed class InteractionStatistics
             return;
         }
 
-        var kept = row.OrderByDescending(e => e.Value).ThenBy(e => e.Key).Take(MaxNeighbours).ToArray();
-        row.Clear();
-        foreach (var (item, weight) in kept)
+        // The strongest first, ties by item (a total order: the same rows as before on every run), sorted in a
+        // pooled buffer rather than by LINQ (which allocated the row three times over on every prune).
+        var count = row.Count;
+        var entries = ArrayPool<KeyValuePair<int, float>>.Shared.Rent(count);
+        try
         {
-            row.Add(item, weight);
+            ((ICollection<KeyValuePair<int, float>>)row).CopyTo(entries, 0);
+            var span = entries.AsSpan(0, count);
+            span.Sort(static (a, b) => a.Value != b.Value ? b.Value.CompareTo(a.Value) : a.Key.CompareTo(b.Key));
+            row.Clear();
+            foreach (var (item, weight) in span[..MaxNeighbours])
+            {
+                row.Add(item, weight);
+            }
+        }
+        finally
+        {
+            ArrayPool<KeyValuePair<int, float>>.Shared.Return(entries);
         }
 
         row.TrimExcess(2 * MaxNeighbours);
