@@ -2,6 +2,7 @@ using SessionRec.Api.Hosting;
 
 Environment.SetEnvironmentVariable("ORT_DISABLE_TELEMETRY", "1");
 var builder = WebApplication.CreateBuilder(args);
+BuildFolderSettings.AddIfMissing(builder.Configuration, builder.Environment.ContentRootPath, AppContext.BaseDirectory);
 builder.AddSessionRecApi();
 
 var app = builder.Build();
