@@ -31,7 +31,7 @@ public sealed class KnowledgeServiceOptions
     /// folds what it has not seen from the click log when it is read (a suggestion request, the knowledge API), so a
     /// user who never uses the search box costs ingestion no folding and no store in memory. true: every event batch
     /// is handed to the user's store, and no suggestion request folds a history first. Measured (Beauty imported,
-    /// embedded default, batches of 100, 2 cores): 24,796 events/s without the hand-over, 14,731 with it.
+    /// embedded default, batches of 100, 2 cores): 29,749 events/s without the hand-over, 13,061 with it.
     /// </summary>
     public bool FoldOnArrival { get; set; }
 
