@@ -10,9 +10,9 @@ using StackExchange.Redis;
 
 /// <summary>
 /// A store failure thrown in a silo (a session grain reading the click log as it activates while Redis restarts)
-/// reaches the API process that called it as the same failure, so the API answers 503 and the client retries. Once
-/// the silo's serializer refused Redis exceptions and the API answered 500 (the CI chaos test, once in many runs).
-/// The serializers are the ones the silo and the API client are configured with (hosts built, not started).
+/// reaches the API process that called it as the same failure, so the API answers 503 and the client retries.
+/// Orleans' serializer refuses Redis exceptions unless told of their namespace (these tests fail without it). The
+/// serializers are the ones the silo and the API client are configured with (hosts built, not started).
 /// </summary>
 public sealed class StoreExceptionSerializationTests
 {

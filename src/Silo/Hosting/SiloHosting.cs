@@ -54,7 +54,7 @@ public static class SiloHosting
         client.Services.AddStoreExceptionSerialization();
         return client
             .UseRedisClustering(redisConnectionString)
-            .Configure<ClientMessagingOptions>(o => o.ResponseTimeout = ResponseTimeout(configuration))
+            .Configure<ClientMessagingOptions>(o => o.ResponseTimeout = settings.ResponseTimeout)
             .Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = settings.GatewayListRefreshPeriod ?? o.GatewayListRefreshPeriod)
             .Configure<ClusterOptions>(o =>
             {
