@@ -119,6 +119,40 @@ public abstract class ClickLogContract
     }
 
     [Fact]
+    public async Task RecordsOfTheHashOfBeforeAreReadDroppedAndErasedWithTheRecordKeysAfterThem()
+    {
+        // A log of one partition as a release before record keys left it: its records in one hash, sequence → record.
+        var tenant = NewTenant();
+        await Store.StringSetAsync(RedisKeys.LogSequence(tenant), 2);
+        HashEntry[] old = [new(1, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(View("e1", "u", "a"), ServiceJson.Options)),
+            new(2, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(View("e2", "v", "b"), ServiceJson.Options))];
+        await Store.HashSetAsync(RedisKeys.Log(tenant), old);
+        await Store.SortedSetAddAsync(RedisKeys.LogUserIndex(tenant, "u"), 1, 1);
+        await Store.SortedSetAddAsync(RedisKeys.LogUserIndex(tenant, "v"), 2, 2);
+
+        await Log.AppendAsync(tenant, [View("e3", "u", "c"), View("e4", "v", "d")]);
+
+        Assert.Equal(1, await Log.PartitionsAsync(tenant));
+        Assert.True(await Store.KeyExistsAsync(RedisKeys.LogRecord(tenant, 3)), "a new record is a key of its own");
+        Assert.Equal(2, await Store.HashLengthAsync(RedisKeys.Log(tenant)));
+        Assert.Equal(["e1", "e2", "e3", "e4"], (await Log.ReadAllAsync(tenant)).Select(r => r.Event.EventId));
+        Assert.Equal([1L, 3L], (await Log.ReadUserAsync(tenant, "u", 0, 10)).Select(r => r.Sequence));
+
+        // Retention drops the old records from the hash; erasure removes a user's records wherever they are.
+        var all = await Log.ReadAllAsync(tenant);
+        await Log.DropOldestAsync(tenant, 0, [.. all.Take(2)], 2);
+        Assert.False(await Store.KeyExistsAsync(RedisKeys.Log(tenant)));
+        Assert.Equal(["e3", "e4"], (await Log.ReadAllAsync(tenant)).Select(r => r.Event.EventId));
+        await Store.HashSetAsync(RedisKeys.Log(tenant), [old[1]]);
+        await Store.SortedSetAddAsync(RedisKeys.LogUserIndex(tenant, "v"), 2, 2);
+
+        Assert.Equal(2, await Log.EraseUserAsync(tenant, "v"));
+        Assert.False(await Store.KeyExistsAsync(RedisKeys.Log(tenant)));
+        Assert.False(await Store.KeyExistsAsync(RedisKeys.LogRecord(tenant, 4)));
+        Assert.Equal(["e3"], (await Log.ReadAllAsync(tenant)).Select(r => r.Event.EventId));
+    }
+
+    [Fact]
     public async Task ARetriedEventIdIsNeverLoggedTwice()
     {
         var tenant = NewTenant();

@@ -38,7 +38,7 @@ public sealed class StatisticsSnapshotTests(ClusterFixture fixture) : IClassFixt
         Assert.Equal(6, (long)await redis.GetDatabase().StringGetAsync(RedisKeys.StatisticsPosition(tenant)));
 
         // The log's records are gone (its sequence stays): only the snapshot can explain a→b from here on.
-        Assert.True(await redis.GetDatabase().KeyDeleteAsync(RedisKeys.Log(tenant)));
+        Assert.Equal(6, await redis.GetDatabase().KeyDeleteAsync([.. Enumerable.Range(1, 6).Select(s => RedisKeys.LogRecord(tenant, s))]));
 
         var second = await ClusterFixture.StartClusterAsync(fixture.Redis.ConnectionString);
         try

@@ -56,13 +56,13 @@ public sealed class LogRepartitioning(IConnectionMultiplexer redis, IWriteBarrie
         for (var from = first; from <= last; from += Window)
         {
             var count = (int)Math.Min(Window, last - from + 1);
-            var fields = new RedisValue[count];
+            var sequences = new long[count];
             for (var i = 0; i < count; i++)
             {
-                fields[i] = from + i;
+                sequences[i] = from + i;
             }
 
-            var values = await db.HashGetAsync(RedisKeys.Log(tenant), fields).WaitAsync(cancellationToken);
+            var values = await RedisClickLog.ReadRecordsAsync(db, tenant, sequences).WaitAsync(cancellationToken);
             moved += await CopyAsync(tenant, partitions, from, values, cancellationToken);
             progress?.Invoke(Math.Min(last, from + count - 1) - first + 1, last - first + 1);
         }
@@ -95,7 +95,7 @@ public sealed class LogRepartitioning(IConnectionMultiplexer redis, IWriteBarrie
         var db = redis.GetDatabase();
         var now = _time.GetUtcNow();
         var oldestDay = (now - options.DedupWindow).ToUnixTimeSeconds() / 86_400;
-        var records = new Dictionary<string, List<HashEntry>>(StringComparer.Ordinal);
+        var records = new Dictionary<string, List<KeyValuePair<RedisKey, RedisValue>>>(StringComparer.Ordinal);
         var ids = new Dictionary<(string Tag, long Day), List<HashEntry>>();
         var writes = new List<Task>();
         var copied = 0;
@@ -109,7 +109,7 @@ public sealed class LogRepartitioning(IConnectionMultiplexer redis, IWriteBarrie
             var sequence = from + i;
             var evt = JsonSerializer.Deserialize<UserEvent>((byte[])values[i]!, ServiceJson.Options)!;
             var tag = RedisKeys.LogTag(tenant, LogPartitioning.Of(evt.UserId, partitions), partitions);
-            (records.TryGetValue(tag, out var list) ? list : records[tag] = []).Add(new HashEntry(sequence, values[i]));
+            (records.TryGetValue(tag, out var list) ? list : records[tag] = []).Add(new(RedisKeys.LogRecord(tag, sequence), values[i]));
             writes.Add(db.SortedSetAddAsync(RedisKeys.LogUserIndex(tag, evt.UserId), sequence, sequence));
             var day = evt.ReceivedAt.ToUnixTimeSeconds() / 86_400;
             if (day >= oldestDay)
@@ -122,7 +122,7 @@ public sealed class LogRepartitioning(IConnectionMultiplexer redis, IWriteBarrie
 
         foreach (var (tag, entries) in records)
         {
-            writes.Add(db.HashSetAsync(RedisKeys.Log(tag), [.. entries]));
+            writes.Add(db.StringSetAsync([.. entries]));
         }
 
         foreach (var ((tag, day), entries) in ids)
@@ -190,13 +190,15 @@ public sealed class LogRepartitioning(IConnectionMultiplexer redis, IWriteBarrie
             keys.Add(RedisKeys.LogEventIds(tenant, today - d));
         }
 
-        // The users' indexes: the tenant's own hash tag puts them on one master; found by name on each.
-        var pattern = RedisKeys.LogUserIndex(tenant, "*").ToString();
-        foreach (var server in redis.GetServers().Where(s => !s.IsReplica && s.IsConnected))
+        // The users' indexes and the record keys: the tenant's own hash tag puts them on one master; found by name on each.
+        foreach (var pattern in new[] { RedisKeys.LogUserIndex(tenant, "*").ToString(), RedisKeys.LogRecordPrefix(tenant) + "*" })
         {
-            await foreach (var key in server.KeysAsync(pattern: pattern, pageSize: 1_000).WithCancellation(cancellationToken))
+            foreach (var server in redis.GetServers().Where(s => !s.IsReplica && s.IsConnected))
             {
-                keys.Add(key);
+                await foreach (var key in server.KeysAsync(pattern: pattern, pageSize: 1_000).WithCancellation(cancellationToken))
+                {
+                    keys.Add(key);
+                }
             }
         }
 

@@ -11,7 +11,8 @@ using StackExchange.Redis;
 /// <summary>
 /// The click log on any Redis-protocol server with Lua (Redis 6+, Garnet with Lua enabled). A tenant's log is
 /// <see cref="ClickLogOptions.Partitions"/> partitions by user (<see cref="LogPartitioning"/>), each under its own
-/// hash tag with: a hash sequence → record, a counter, the dedup index — one hash event id → sequence per UTC day of
+/// hash tag with: a string key per record (<see cref="RedisKeys.LogRecord"/>; records written before those keys stay
+/// in a hash sequence → record, read where a key is missing), a counter, the dedup index — one hash event id → sequence per UTC day of
 /// arrival, each expiring a day after it leaves <see cref="ClickLogOptions.DedupWindow"/> — and a sorted set of
 /// sequences per user (for erasure and for replaying one user's records). One Lua script per partition checks the
 /// event ids against every day of the window and appends, so a retry within the window can never append twice; the
@@ -21,9 +22,10 @@ using StackExchange.Redis;
 /// </summary>
 public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier barrier, IOptions<ClickLogOptions>? options = null, TimeProvider? time = null) : IClickLog
 {
-    // KEYS: log, seq, the unbounded index of before (read only, given an expiry once), today's ids, the earlier days'
-    // ids (B of them), then one user-index key per event. ARGV: B, today's expiry in seconds, the legacy index's
-    // expiry in seconds, then event id and record per event.
+    // KEYS: the hash of records before record keys (only its hash tag is used: the record keys, made here from the
+    // prefix, have the same), seq, the unbounded index of before (read only, given an expiry once), today's ids, the
+    // earlier days' ids (B of them), then one user-index key per event. ARGV: B, today's expiry in seconds, the
+    // legacy index's expiry in seconds, the record-key prefix, then event id and record per event.
     // Returns, per event, the new sequence number, or minus the earlier one for an id already logged (by an earlier
     // append or earlier in this batch).
     // The batch is looked up with one HMGET per dedup hash and written with one HSET per hash: per event that leaves
@@ -32,10 +34,11 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         local unpack = unpack or table.unpack
         local days = tonumber(ARGV[1])
         local users = 4 + days
-        local n = (#ARGV - 3) / 2
+        local prefix = ARGV[4]
+        local n = (#ARGV - 4) / 2
         local ids = {}
         for i = 1, n do
-          ids[i] = ARGV[2 + 2 * i]
+          ids[i] = ARGV[3 + 2 * i]
         end
         local found, missing = {}, n
         local order = { 4, 3 }
@@ -77,15 +80,15 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
                 written[j] = true
                 idArgs[#idArgs + 1] = ids[i]
                 idArgs[#idArgs + 1] = seq
-                recordArgs[#recordArgs + 1] = seq
-                recordArgs[#recordArgs + 1] = ARGV[3 + 2 * i]
+                recordArgs[#recordArgs + 1] = prefix .. seq
+                recordArgs[#recordArgs + 1] = ARGV[4 + 2 * i]
                 redis.call('ZADD', KEYS[users + i], seq, seq)
                 out[i] = seq
               end
             end
           end
           redis.call('HSET', KEYS[4], unpack(idArgs))
-          redis.call('HSET', KEYS[1], unpack(recordArgs))
+          redis.call('MSET', unpack(recordArgs))
         else
           for i = 1, n do
             out[i] = -found[i]
@@ -98,37 +101,40 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         return out
         """;
 
-    // KEYS: log, seq, today's ids, then one user-index key per record. ARGV: today's expiry in seconds, then event id
-    // and record per record. One block of sequence numbers, one write per hash (a served list is logged on every
+    // KEYS: seq, today's ids, then one user-index key per record. ARGV: today's expiry in seconds, the record-key
+    // prefix, then event id and record per record. One block of sequence numbers, one write per hash (a served list is logged on every
     // request: the id checks of AppendScript were most of its cost). Returns the records' sequence numbers.
     private const string AppendServedScript = """
         local unpack = unpack or table.unpack
-        local n = math.floor((#ARGV - 1) / 2)
-        local last = redis.call('INCRBY', KEYS[2], n)
+        local n = math.floor((#ARGV - 2) / 2)
+        local prefix = ARGV[2]
+        local last = redis.call('INCRBY', KEYS[1], n)
         local ids, records, out = {}, {}, {}
         for i = 1, n do
           local seq = last - n + i
-          ids[2 * i - 1] = ARGV[2 * i]
+          ids[2 * i - 1] = ARGV[2 * i + 1]
           ids[2 * i] = seq
-          records[2 * i - 1] = seq
-          records[2 * i] = ARGV[2 * i + 1]
-          redis.call('ZADD', KEYS[3 + i], seq, seq)
+          records[2 * i - 1] = prefix .. seq
+          records[2 * i] = ARGV[2 * i + 2]
+          redis.call('ZADD', KEYS[2 + i], seq, seq)
           out[i] = seq
         end
-        redis.call('HSET', KEYS[3], unpack(ids))
-        redis.call('HSET', KEYS[1], unpack(records))
-        redis.call('EXPIRE', KEYS[3], tonumber(ARGV[1]))
+        redis.call('HSET', KEYS[2], unpack(ids))
+        redis.call('MSET', unpack(records))
+        redis.call('EXPIRE', KEYS[2], tonumber(ARGV[1]))
         return out
         """;
 
-    // KEYS: log, user index, then every dedup hash that may hold the ids (the legacy one and each day of the window).
-    // ARGV: sequences, then the event ids of those records (read beforehand).
+    // KEYS: the hash of records before record keys, user index, then every dedup hash that may hold the ids (the
+    // legacy one and each day of the window). ARGV: the record-key prefix, sequences, then the event ids of those
+    // records (read beforehand).
     // Removes exactly those records and ids; returns { removed, records still indexed for the user }.
     private const string EraseScript = """
-        local n = #ARGV / 2
+        local prefix = ARGV[1]
+        local n = (#ARGV - 1) / 2
         local removed = 0
-        for i = 1, n do
-          removed = removed + redis.call('HDEL', KEYS[1], ARGV[i])
+        for i = 2, n + 1 do
+          removed = removed + redis.call('DEL', prefix .. ARGV[i]) + redis.call('HDEL', KEYS[1], ARGV[i])
           redis.call('ZREM', KEYS[2], ARGV[i])
           for k = 3, #KEYS do
             redis.call('HDEL', KEYS[k], ARGV[n + i])
@@ -161,16 +167,20 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         return p
         """;
 
-    // KEYS: log, first, then one user-index key per record. ARGV: the new first sequence, then the records' sequences.
+    // KEYS: the hash of records before record keys, first, then one user-index key per record. ARGV: the new first
+    // sequence, the record-key prefix, then the records' sequences.
     private const string DropScript = """
         local unpack = unpack or table.unpack
-        local n = #ARGV - 1
+        local prefix = ARGV[2]
+        local n = #ARGV - 2
         if n > 0 then
-          local seqs = {}
+          local seqs, keys = {}, {}
           for i = 1, n do
-            seqs[i] = ARGV[1 + i]
-            redis.call('ZREM', KEYS[2 + i], ARGV[1 + i])
+            seqs[i] = ARGV[2 + i]
+            keys[i] = prefix .. ARGV[2 + i]
+            redis.call('ZREM', KEYS[2 + i], ARGV[2 + i])
           end
+          redis.call('DEL', unpack(keys))
           redis.call('HDEL', KEYS[1], unpack(seqs))
         end
         local first = tonumber(redis.call('GET', KEYS[2]) or '1')
@@ -277,15 +287,16 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
             keys[3 + d] = RedisKeys.LogEventIds(tag, days[d]);
         }
 
-        var args = new RedisValue[3 + (events.Count * 2)];
+        var args = new RedisValue[4 + (events.Count * 2)];
         args[0] = days.Length - 1;
         args[1] = todayTtl;
         args[2] = (long)Math.Ceiling((_window + TimeSpan.FromDays(1)).TotalSeconds);
+        args[3] = RedisKeys.LogRecordPrefix(tag);
         for (var i = 0; i < events.Count; i++)
         {
             keys[users + i] = RedisKeys.LogUserIndex(tag, events[i].UserId);
-            args[3 + (2 * i)] = events[i].EventId;
-            args[4 + (2 * i)] = JsonSerializer.SerializeToUtf8Bytes(events[i], ServiceJson.Options);
+            args[4 + (2 * i)] = events[i].EventId;
+            args[5 + (2 * i)] = JsonSerializer.SerializeToUtf8Bytes(events[i], ServiceJson.Options);
         }
 
         var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(AppendScript, keys, args).WaitAsync(cancellationToken))!;
@@ -310,18 +321,18 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
 
     private async Task AppendServedToPartitionAsync(string tag, IReadOnlyList<UserEvent> records, IReadOnlyList<int>? indexes, long[] sequences, CancellationToken cancellationToken)
     {
-        var keys = new RedisKey[3 + records.Count];
-        keys[0] = RedisKeys.Log(tag);
-        keys[1] = RedisKeys.LogSequence(tag);
+        var keys = new RedisKey[2 + records.Count];
+        keys[0] = RedisKeys.LogSequence(tag);
         var (days, todayTtl) = Window();
-        keys[2] = RedisKeys.LogEventIds(tag, days[0]);
-        var args = new RedisValue[1 + (records.Count * 2)];
+        keys[1] = RedisKeys.LogEventIds(tag, days[0]);
+        var args = new RedisValue[2 + (records.Count * 2)];
         args[0] = todayTtl;
+        args[1] = RedisKeys.LogRecordPrefix(tag);
         for (var i = 0; i < records.Count; i++)
         {
-            keys[3 + i] = RedisKeys.LogUserIndex(tag, records[i].UserId);
-            args[1 + (2 * i)] = records[i].EventId;
-            args[2 + (2 * i)] = JsonSerializer.SerializeToUtf8Bytes(records[i], ServiceJson.Options);
+            keys[2 + i] = RedisKeys.LogUserIndex(tag, records[i].UserId);
+            args[2 + (2 * i)] = records[i].EventId;
+            args[3 + (2 * i)] = JsonSerializer.SerializeToUtf8Bytes(records[i], ServiceJson.Options);
         }
 
         // No durability wait (see IClickLog): the embedded store commits each write on its own, a Redis server per its
@@ -354,12 +365,13 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         var keys = new RedisKey[2 + records.Count];
         keys[0] = RedisKeys.Log(tag);
         keys[1] = RedisKeys.LogFirst(tag);
-        var args = new RedisValue[1 + records.Count];
+        var args = new RedisValue[2 + records.Count];
         args[0] = through + 1;
+        args[1] = RedisKeys.LogRecordPrefix(tag);
         for (var i = 0; i < records.Count; i++)
         {
             keys[2 + i] = RedisKeys.LogUserIndex(tag, records[i].Event.UserId);
-            args[1 + i] = records[i].Sequence;
+            args[2 + i] = records[i].Sequence;
         }
 
         await redis.GetDatabase().ScriptEvaluateAsync(DropScript, keys, args).WaitAsync(cancellationToken);
@@ -429,13 +441,13 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         while (records.Count < limit && from <= bounds.Last)
         {
             var count = (int)Math.Min(Math.Max(limit - records.Count, 64), bounds.Last - from + 1);
-            var fields = new RedisValue[count];
+            var sequences = new long[count];
             for (var i = 0; i < count; i++)
             {
-                fields[i] = from + i;
+                sequences[i] = from + i;
             }
 
-            var values = await db.HashGetAsync(RedisKeys.Log(tag), fields).WaitAsync(cancellationToken);
+            var values = await ReadRecordsAsync(db, tag, sequences).WaitAsync(cancellationToken);
             var used = 0;
             for (; used < values.Length && records.Count < limit; used++)
             {
@@ -452,6 +464,41 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         return (records, from <= bounds.Last);
     }
 
+    /// <summary>
+    /// The stored records of these sequences of one partition (null where there is none): from their record keys, and
+    /// from the hash that held records before those keys existed for any the keys do not have.
+    /// </summary>
+    internal static async Task<RedisValue[]> ReadRecordsAsync(IDatabase db, string tag, IReadOnlyList<long> sequences)
+    {
+        var keys = new RedisKey[sequences.Count];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i] = RedisKeys.LogRecord(tag, sequences[i]);
+        }
+
+        var values = await db.StringGetAsync(keys);
+        var missing = new List<int>();
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (values[i].IsNull)
+            {
+                missing.Add(i);
+            }
+        }
+
+        // Gaps are rare (an erasure, or a log older than record keys), so the common read is one command.
+        if (missing.Count > 0)
+        {
+            var old = await db.HashGetAsync(RedisKeys.Log(tag), [.. missing.Select(i => (RedisValue)sequences[i])]);
+            for (var j = 0; j < missing.Count; j++)
+            {
+                values[missing[j]] = old[j];
+            }
+        }
+
+        return values;
+    }
+
     public async Task<IReadOnlyList<ClickLogRecord>> ReadUserAsync(string tenant, string userId, long afterSequence, int limit, CancellationToken cancellationToken = default)
     {
         var (tag, partition) = await UserPartitionAsync(tenant, userId, cancellationToken);
@@ -463,7 +510,7 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
             return [];
         }
 
-        var values = await db.HashGetAsync(RedisKeys.Log(tag), seqs).WaitAsync(cancellationToken);
+        var values = await ReadRecordsAsync(db, tag, [.. seqs.Select(s => (long)s)]).WaitAsync(cancellationToken);
         var records = new List<ClickLogRecord>(values.Length);
         for (var i = 0; i < values.Length; i++)
         {
@@ -487,16 +534,17 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         for (var pass = 0; pass < MaxErasePasses; pass++)
         {
             var seqs = await db.SortedSetRangeByRankAsync(index).WaitAsync(cancellationToken);
-            var args = new RedisValue[seqs.Length * 2];
+            var args = new RedisValue[1 + (seqs.Length * 2)];
+            args[0] = RedisKeys.LogRecordPrefix(tag);
             if (seqs.Length > 0)
             {
-                var values = await db.HashGetAsync(RedisKeys.Log(tag), seqs).WaitAsync(cancellationToken);
+                var values = await ReadRecordsAsync(db, tag, [.. seqs.Select(s => (long)s)]).WaitAsync(cancellationToken);
                 for (var i = 0; i < seqs.Length; i++)
                 {
-                    args[i] = seqs[i];
+                    args[1 + i] = seqs[i];
 
                     // A record already gone still has its sequence removed from the index; its id slot is a no-op.
-                    args[seqs.Length + i] = values[i].IsNull
+                    args[1 + seqs.Length + i] = values[i].IsNull
                         ? RedisValue.EmptyString
                         : JsonSerializer.Deserialize<UserEvent>((byte[])values[i]!, ServiceJson.Options)!.EventId;
                 }

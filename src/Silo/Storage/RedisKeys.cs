@@ -29,7 +29,20 @@ public static class RedisKeys
     /// <summary>How many partitions the tenant's log has: set once, when its first record is written.</summary>
     public static RedisKey LogPartitions(string tenant) => $"sr:{{{tenant}}}:log:partitions";
 
+    /// <summary>
+    /// Where records appended before 2026-12-03 are (a hash sequence → record): still read, where a record key is
+    /// missing, and still cleared by erasure and retention. New records are <see cref="LogRecord"/> keys.
+    /// </summary>
     public static RedisKey Log(string tenant) => $"sr:{{{tenant}}}:log";
+
+    /// <summary>
+    /// One record of the log: a plain string, which an in-process Garnet keeps in its log pages, not as objects of the
+    /// .NET heap (a record as a hash field was three heap objects that every collection of the young generation copied).
+    /// </summary>
+    public static RedisKey LogRecord(string tenant, long sequence) => $"sr:{{{tenant}}}:log:r:{sequence}";
+
+    /// <summary>What <see cref="LogRecord"/> puts before the sequence (the Lua scripts make record keys from it).</summary>
+    public static string LogRecordPrefix(string tenant) => $"sr:{{{tenant}}}:log:r:";
 
     public static RedisKey LogSequence(string tenant) => $"sr:{{{tenant}}}:log:seq";
 
