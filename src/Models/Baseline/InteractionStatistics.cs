@@ -10,8 +10,8 @@ using System.Runtime.InteropServices;
 /// a snapshot (<see cref="ReadFrom"/>) is never written, so any number of requests may read it at once.
 /// Memory is bounded per item: each of its two neighbour rows (items after it, items with it) keeps its
 /// <see cref="MaxNeighbours"/> strongest entries, pruned back to them whenever a row doubles past the bound — at most
-/// 2 × 2 × <see cref="MaxNeighbours"/> entries (~20 B each) per item, 8 KB at the default 100; rows of most items
-/// stay far below. Only the strongest neighbours of the session's last items reach a list, so pruning the long
+/// 2 × 2 × <see cref="MaxNeighbours"/> entries (~20 B each) per item, 8 KB at the default 100; a row takes that room
+/// once it holds 24 entries, and rows of most items stay below that. Only the strongest neighbours of the session's last items reach a list, so pruning the long
 /// tail changes what is recommended only where a weak pair would have ranked.
 /// </summary>
 public sealed class InteractionStatistics
@@ -174,11 +174,23 @@ public sealed class InteractionStatistics
 
     private const int SnapshotFormat = 2;
 
-    /// <summary>A row past twice the bound keeps its <see cref="MaxNeighbours"/> strongest entries (ties: the lower item).</summary>
+    /// <summary>
+    /// A row that has grown to <see cref="GrowToBoundAt"/> entries makes room for the whole bound at once; a row past
+    /// twice the bound keeps its <see cref="MaxNeighbours"/> strongest entries (ties: the lower item).
+    /// </summary>
     private void PruneIfFull(Dictionary<int, float> row)
     {
         if (row.Count <= 2 * MaxNeighbours)
         {
+            // Rows live as long as the tenant, so each array a growing row doubles into outlives the young
+            // generation: on the ladder to the bound (37, 79, 163, 331, then trimmed back) they were the largest
+            // part of what survived young collections during ingestion. One step to the bound instead; the bound is
+            // unchanged, and entries keep their order, so rows and snapshots are the same.
+            if (row.Count == GrowToBoundAt && 2 * MaxNeighbours > GrowToBoundAt)
+            {
+                row.EnsureCapacity((2 * MaxNeighbours) + 1);
+            }
+
             return;
         }
 
@@ -204,6 +216,9 @@ public sealed class InteractionStatistics
 
         row.TrimExcess(2 * MaxNeighbours);
     }
+
+    /// <summary>The size at which a row grows to its bound in one step (rows of most items stay below it).</summary>
+    private const int GrowToBoundAt = 24;
 
     private static void WriteRow(BinaryWriter writer, Dictionary<int, float> row)
     {

@@ -43,6 +43,11 @@ public sealed partial class UserSessionGrain(
 
     private IUserKnowledgeGrain? _knowledge;
 
+    // The live session's events, changed in place. Copying them for every event (a list of up to
+    // MaxEventsPerSession per active user, each event) was what most survived the young collections during
+    // ingestion. Views are copied when handed out instead; the state is serialized in this grain's own turn.
+    private List<SessionEvent>? _events;
+
     // Whether new records go to the knowledge store as they arrive (Knowledge:FoldOnArrival, or the user asked for
     // suggestions since this activation began).
     private bool _knowledgeFollows = knowledgeOptions.Value.FoldOnArrival;
@@ -94,9 +99,10 @@ public sealed partial class UserSessionGrain(
         return new RecordResult(applied, alreadySeen, state.State.Current?.SessionId);
     }
 
-    // The view is immutable (handed over without a copy): it gets its own list, since closing a session inserts into ours.
+    // The view is immutable (handed over without a copy): it gets its own lists, since ours change in place (the live
+    // session's events) and closing a session inserts into the list of recent ones.
     public Task<UserSessionView> GetAsync() =>
-        Task.FromResult(new UserSessionView(UserId, state.State.Current, [.. state.State.Recent]));
+        Task.FromResult(new UserSessionView(UserId, state.State.Current is { } current ? current with { Events = [.. current.Events] } : null, [.. state.State.Recent]));
 
     public Task<SessionContext> GetContextAsync()
     {
@@ -162,6 +168,7 @@ public sealed partial class UserSessionGrain(
         StopPersisting();
         await state.ClearStateAsync();
         state.State = new UserSessionState();
+        _events = null;
         DeactivateOnIdle();
     }
 
@@ -321,16 +328,23 @@ public sealed partial class UserSessionGrain(
                 Close(current);
             }
 
+            _events = [entry];
             state.State.Current = new SessionSummary(
                 SessionRule.IdOf(evt.SessionId, evt.EventId),
                 evt.Timestamp,
                 evt.Timestamp,
-                [entry]);
+                _events);
             return;
         }
 
-        var events = new List<SessionEvent>(current.Events.Count + 1);
-        events.AddRange(current.Events);
+        // A session read back from storage is copied once, into the list this activation then changes in place.
+        if (!ReferenceEquals(_events, current.Events))
+        {
+            _events = new List<SessionEvent>(Math.Min(current.Events.Count + 16, _options.MaxEventsPerSession + 1));
+            _events.AddRange(current.Events);
+        }
+
+        var events = _events;
 
         // Late arrivals are placed in timestamp order; the common case appends.
         var at = events.Count;
