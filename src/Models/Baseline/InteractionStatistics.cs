@@ -11,8 +11,9 @@ using System.Runtime.InteropServices;
 /// Memory is bounded per item: each of its two neighbour rows (items after it, items with it) keeps its
 /// <see cref="MaxNeighbours"/> strongest entries, pruned back to them whenever a row doubles past the bound — at most
 /// 2 × 2 × <see cref="MaxNeighbours"/> entries (~20 B each) per item, 8 KB at the default 100; a row takes that room
-/// once it holds 24 entries, and rows of most items stay below that. Only the strongest neighbours of the session's last items reach a list, so pruning the long
-/// tail changes what is recommended only where a weak pair would have ranked.
+/// once it holds <see cref="GrowToBoundAt"/> entries, and rows of most items stay below that. Only the strongest
+/// neighbours of the session's last items reach a list, so pruning the long tail changes what is recommended only
+/// where a weak pair would have ranked.
 /// </summary>
 public sealed class InteractionStatistics
 {
@@ -186,7 +187,7 @@ public sealed class InteractionStatistics
             // generation: on the ladder to the bound (37, 79, 163, 331, then trimmed back) they were the largest
             // part of what survived young collections during ingestion. One step to the bound instead; the bound is
             // unchanged, and entries keep their order, so rows and snapshots are the same.
-            if (row.Count == GrowToBoundAt && 2 * MaxNeighbours > GrowToBoundAt)
+            if (row.Count == GrowToBoundAt)
             {
                 row.EnsureCapacity((2 * MaxNeighbours) + 1);
             }

@@ -12,8 +12,8 @@ using StackExchange.Redis;
 /// The click log on any Redis-protocol server with Lua (Redis 6+, Garnet with Lua enabled). A tenant's log is
 /// <see cref="ClickLogOptions.Partitions"/> partitions by user (<see cref="LogPartitioning"/>), each under its own
 /// hash tag with: a string key per record (<see cref="RedisKeys.LogRecord"/>; records written before those keys stay
-/// in a hash sequence → record, read where a key is missing), a counter, the dedup index — one hash event id → sequence per UTC day of
-/// arrival, each expiring a day after it leaves <see cref="ClickLogOptions.DedupWindow"/> — and a sorted set of
+/// in a hash sequence → record, read where a key is missing), a counter, the dedup index — one hash event id →
+/// sequence per UTC day of arrival, each expiring a day after it leaves <see cref="ClickLogOptions.DedupWindow"/> — and a sorted set of
 /// sequences per user (for erasure and for replaying one user's records). One Lua script per partition checks the
 /// event ids against every day of the window and appends, so a retry within the window can never append twice; the
 /// API refuses events older than the window (<c>EventWindow.For</c>), so no retry can outlive its id. A batch's
@@ -22,18 +22,19 @@ using StackExchange.Redis;
 /// </summary>
 public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier barrier, IOptions<ClickLogOptions>? options = null, TimeProvider? time = null) : IClickLog
 {
-    // KEYS: the hash of records before record keys (only its hash tag is used: the record keys, made here from the
-    // prefix, have the same), seq, the unbounded index of before (read only, given an expiry once), today's ids, the
-    // earlier days' ids (B of them), then one user-index key per event. ARGV: B, today's expiry in seconds, the
-    // legacy index's expiry in seconds, the record-key prefix, then event id and record per event.
+    // KEYS: seq, the unbounded index of before (read only, given an expiry once), today's ids, the earlier days' ids
+    // (B of them), then one user-index key per event. ARGV: B, today's expiry in seconds, the legacy index's expiry in
+    // seconds, the record-key prefix (record keys are made here; they share the partition's hash tag), then event id
+    // and record per event.
     // Returns, per event, the new sequence number, or minus the earlier one for an id already logged (by an earlier
     // append or earlier in this batch).
-    // The batch is looked up with one HMGET per dedup hash and written with one HSET per hash: per event that leaves
-    // only its user-index ZADD (measured: a command per hash per event, ~13 per event, was most of the script's time).
+    // The batch is looked up with one HMGET per dedup hash and written with one HSET of ids and one MSET of records:
+    // per event that leaves only its user-index ZADD (measured: a command per hash per event, ~13 per event, was most
+    // of the script's time).
     private const string AppendScript = """
         local unpack = unpack or table.unpack
         local days = tonumber(ARGV[1])
-        local users = 4 + days
+        local users = 3 + days
         local prefix = ARGV[4]
         local n = (#ARGV - 4) / 2
         local ids = {}
@@ -41,8 +42,8 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
           ids[i] = ARGV[3 + 2 * i]
         end
         local found, missing = {}, n
-        local order = { 4, 3 }
-        for k = 5, 4 + days do
+        local order = { 3, 2 }
+        for k = 4, 3 + days do
           order[#order + 1] = k
         end
         for _, k in ipairs(order) do
@@ -66,7 +67,7 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         end
         local out = {}
         if m > 0 then
-          local base = redis.call('INCRBY', KEYS[2], m) - m
+          local base = redis.call('INCRBY', KEYS[1], m) - m
           local written, idArgs, recordArgs = {}, {}, {}
           for i = 1, n do
             if found[i] then
@@ -87,23 +88,24 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
               end
             end
           end
-          redis.call('HSET', KEYS[4], unpack(idArgs))
+          redis.call('HSET', KEYS[3], unpack(idArgs))
           redis.call('MSET', unpack(recordArgs))
         else
           for i = 1, n do
             out[i] = -found[i]
           end
         end
-        redis.call('EXPIRE', KEYS[4], tonumber(ARGV[2]))
-        if redis.call('TTL', KEYS[3]) == -1 then
-          redis.call('EXPIRE', KEYS[3], tonumber(ARGV[3]))
+        redis.call('EXPIRE', KEYS[3], tonumber(ARGV[2]))
+        if redis.call('TTL', KEYS[2]) == -1 then
+          redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
         end
         return out
         """;
 
     // KEYS: seq, today's ids, then one user-index key per record. ARGV: today's expiry in seconds, the record-key
-    // prefix, then event id and record per record. One block of sequence numbers, one write per hash (a served list is logged on every
-    // request: the id checks of AppendScript were most of its cost). Returns the records' sequence numbers.
+    // prefix, then event id and record per record. One block of sequence numbers, one HSET of ids and one MSET of
+    // records (a served list is logged on every request: the id checks of AppendScript were most of its cost).
+    // Returns the records' sequence numbers.
     private const string AppendServedScript = """
         local unpack = unpack or table.unpack
         local n = math.floor((#ARGV - 2) / 2)
@@ -277,14 +279,13 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
     private async Task AppendToPartitionAsync(string tag, IReadOnlyList<UserEvent> events, IReadOnlyList<int>? indexes, AppendResult[] outcomes, CancellationToken cancellationToken)
     {
         var (days, todayTtl) = Window();
-        var users = 3 + days.Length;
+        var users = 2 + days.Length;
         var keys = new RedisKey[users + events.Count];
-        keys[0] = RedisKeys.Log(tag);
-        keys[1] = RedisKeys.LogSequence(tag);
-        keys[2] = RedisKeys.LogEventIds(tag);
+        keys[0] = RedisKeys.LogSequence(tag);
+        keys[1] = RedisKeys.LogEventIds(tag);
         for (var d = 0; d < days.Length; d++)
         {
-            keys[3 + d] = RedisKeys.LogEventIds(tag, days[d]);
+            keys[2 + d] = RedisKeys.LogEventIds(tag, days[d]);
         }
 
         var args = new RedisValue[4 + (events.Count * 2)];

@@ -43,11 +43,6 @@ public sealed partial class UserSessionGrain(
 
     private IUserKnowledgeGrain? _knowledge;
 
-    // The live session's events, changed in place. Copying them for every event (a list of up to
-    // MaxEventsPerSession per active user, each event) was what most survived the young collections during
-    // ingestion. Views are copied when handed out instead; the state is serialized in this grain's own turn.
-    private List<SessionEvent>? _events;
-
     // Whether new records go to the knowledge store as they arrive (Knowledge:FoldOnArrival, or the user asked for
     // suggestions since this activation began).
     private bool _knowledgeFollows = knowledgeOptions.Value.FoldOnArrival;
@@ -168,7 +163,6 @@ public sealed partial class UserSessionGrain(
         StopPersisting();
         await state.ClearStateAsync();
         state.State = new UserSessionState();
-        _events = null;
         DeactivateOnIdle();
     }
 
@@ -328,23 +322,18 @@ public sealed partial class UserSessionGrain(
                 Close(current);
             }
 
-            _events = [entry];
             state.State.Current = new SessionSummary(
                 SessionRule.IdOf(evt.SessionId, evt.EventId),
                 evt.Timestamp,
                 evt.Timestamp,
-                _events);
+                new List<SessionEvent> { entry });
             return;
         }
 
-        // A session read back from storage is copied once, into the list this activation then changes in place.
-        if (!ReferenceEquals(_events, current.Events))
-        {
-            _events = new List<SessionEvent>(Math.Min(current.Events.Count + 16, _options.MaxEventsPerSession + 1));
-            _events.AddRange(current.Events);
-        }
-
-        var events = _events;
+        // The live session's list is this grain's alone (views get copies), so it changes in place: copying it for
+        // every event (up to MaxEventsPerSession per active user) was what most survived young collections during
+        // ingestion. Only a list storage read back as another collection type is copied, once.
+        var events = current.Events as List<SessionEvent> ?? [.. current.Events];
 
         // Late arrivals are placed in timestamp order; the common case appends.
         var at = events.Count;

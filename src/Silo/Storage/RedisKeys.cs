@@ -39,7 +39,7 @@ public static class RedisKeys
     /// One record of the log: a plain string, which an in-process Garnet keeps in its log pages, not as objects of the
     /// .NET heap (a record as a hash field was three heap objects that every collection of the young generation copied).
     /// </summary>
-    public static RedisKey LogRecord(string tenant, long sequence) => $"sr:{{{tenant}}}:log:r:{sequence}";
+    public static RedisKey LogRecord(string tenant, long sequence) => $"{LogRecordPrefix(tenant)}{sequence}";
 
     /// <summary>What <see cref="LogRecord"/> puts before the sequence (the Lua scripts make record keys from it).</summary>
     public static string LogRecordPrefix(string tenant) => $"sr:{{{tenant}}}:log:r:";
