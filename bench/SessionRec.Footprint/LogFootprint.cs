@@ -90,10 +90,15 @@ public static class LogFootprint
 
             var today = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 86_400;
             var ids = await MemoryUsage(db, RedisKeys.LogEventIds(Tenant, today));
+            // A user's index: its count, its first live slot (absent until retention trims it) and its chunks.
             long userIndexes = 0;
             for (var u = 0; u < users; u++)
             {
-                userIndexes += await MemoryUsage(db, RedisKeys.LogUserIndex(Tenant, User(u)));
+                var user = User(u);
+                var slots = (long?)await db.StringGetAsync(UserIndex.Count(Tenant, user)) ?? 0;
+                RedisKey[] keys = [UserIndex.Count(Tenant, user), UserIndex.First(Tenant, user),
+                    .. Enumerable.Range(0, (int)((slots + UserIndex.Slots - 1) / UserIndex.Slots)).Select(k => UserIndex.Chunk(Tenant, user, k))];
+                userIndexes += (await Task.WhenAll(keys.Select(k => MemoryUsage(db, k)))).Sum();
             }
 
             facts["redis_used_memory_bytes_per_event"] = (after - before) / (double)events;
@@ -123,7 +128,7 @@ public static class LogFootprint
             facts["embedded_append_events_per_s"] = await AppendAsync(log, events, users);
             facts["embedded_aof_bytes_per_event"] = (DirectoryBytes(dir.FullName) - before) / (double)events;
 
-            // The store runs in this process: its hashes and sorted sets are objects on this heap, which every
+            // The store runs in this process: its hashes are objects on this heap, which every
             // collection of the service's process has to reckon with (its strings, the records, are in its log pages).
             facts["embedded_managed_heap_bytes_per_event"] = (ManagedHeapBytes() - heapBefore) / (double)events;
         }

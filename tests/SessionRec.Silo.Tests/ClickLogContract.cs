@@ -278,6 +278,49 @@ public abstract class ClickLogContract
     }
 
     [Fact]
+    public async Task AUsersIndexSpansChunksAndRetentionAndErasureTrimItWhereTheyStop()
+    {
+        // Batches that start and end inside chunks and on their edges (a chunk holds UserIndex.Slots entries).
+        var tenant = NewTenant();
+        var partitions = await Log.PartitionsAsync(tenant);
+        var partition = LogPartitioning.Of("u", partitions);
+        var tag = await TagOf(tenant, "u");
+        var id = 0;
+        foreach (var size in new[] { 1, 63, 2, 70, 14 })
+        {
+            await Log.AppendAsync(tenant, [.. Enumerable.Range(0, size).Select(i => View($"e{id++}", "u", $"i{i}")), View($"e{id++}", "v", "x")]);
+        }
+
+        var mine = (await Log.ReadUserAsync(tenant, "u", 0, 1_000)).Select(r => r.Sequence).ToList();
+        Assert.Equal(150, mine.Count);
+        Assert.Equal(mine.Order(), mine);
+        Assert.Equal(mine.Skip(65).Take(10), (await Log.ReadUserAsync(tenant, "u", mine[64], 10)).Select(r => r.Sequence));
+        Assert.Equal(mine.Skip(128), (await Log.ReadUserAsync(tenant, "u", mine[127], 1_000)).Select(r => r.Sequence));
+        Assert.Equal(mine.Skip(128), (await Log.ReadUserAsync(tenant, "u", mine[128] - 1, 1_000)).Select(r => r.Sequence));
+        Assert.Empty(await Log.ReadUserAsync(tenant, "u", mine[^1], 10));
+        Assert.Equal(150, await Log.CountUserAsync(tenant, "u"));
+        Assert.True(await Store.KeyExistsAsync(UserIndex.Chunk(tag, "u", 2)), "150 entries fill three chunks");
+
+        // Retention drops the partition's oldest 100 records: the user's first entries, and the first chunk with them.
+        var oldest = await Log.ReadPartitionAsync(tenant, partition, 1, 100);
+        await Log.DropOldestAsync(tenant, partition, oldest, oldest[^1].Sequence);
+        var kept = mine.Where(s => s > oldest[^1].Sequence).ToList();
+        Assert.InRange(kept.Count, 50, 149);
+        Assert.Equal(kept, (await Log.ReadUserAsync(tenant, "u", 0, 1_000)).Select(r => r.Sequence));
+        Assert.Equal(kept.Count, await Log.CountUserAsync(tenant, "u"));
+        Assert.False(await Store.KeyExistsAsync(UserIndex.Chunk(tag, "u", 0)), "a chunk retention emptied is deleted");
+
+        // Erasure removes the rest and every key of the index; a new record starts a new index.
+        Assert.Equal(kept.Count, await Log.EraseUserAsync(tenant, "u"));
+        Assert.Equal(0, await Log.CountUserAsync(tenant, "u"));
+        RedisKey[] index = [UserIndex.Count(tag, "u"), UserIndex.First(tag, "u"), .. Enumerable.Range(0, 4).Select(k => UserIndex.Chunk(tag, "u", k))];
+        Assert.Equal(0, await Store.KeyExistsAsync(index));
+        await Log.AppendAsync(tenant, [View("again", "u", "z")]);
+        Assert.Equal(["again"], (await Log.ReadUserAsync(tenant, "u", 0, 10)).Select(r => r.Event.EventId));
+        Assert.True((await Log.ReadUserAsync(tenant, "v", 0, 10)).Count > 0, "the other user keeps what retention left");
+    }
+
+    [Fact]
     public async Task ServerOwnedImpressionFieldsRoundTrip()
     {
         var tenant = NewTenant();

@@ -97,6 +97,7 @@ public sealed class LogRepartitioning(IConnectionMultiplexer redis, IWriteBarrie
         var oldestDay = (now - options.DedupWindow).ToUnixTimeSeconds() / 86_400;
         var records = new Dictionary<string, List<KeyValuePair<RedisKey, RedisValue>>>(StringComparer.Ordinal);
         var ids = new Dictionary<(string Tag, long Day), List<HashEntry>>();
+        var indexes = new Dictionary<string, Dictionary<string, List<long>>>(StringComparer.Ordinal);
         var writes = new List<Task>();
         var copied = 0;
         for (var i = 0; i < values.Length; i++)
@@ -110,7 +111,8 @@ public sealed class LogRepartitioning(IConnectionMultiplexer redis, IWriteBarrie
             var evt = JsonSerializer.Deserialize<UserEvent>((byte[])values[i]!, ServiceJson.Options)!;
             var tag = RedisKeys.LogTag(tenant, LogPartitioning.Of(evt.UserId, partitions), partitions);
             (records.TryGetValue(tag, out var list) ? list : records[tag] = []).Add(new(RedisKeys.LogRecord(tag, sequence), values[i]));
-            writes.Add(db.SortedSetAddAsync(RedisKeys.LogUserIndex(tag, evt.UserId), sequence, sequence));
+            var users = indexes.TryGetValue(tag, out var u) ? u : indexes[tag] = new(StringComparer.Ordinal);
+            (users.TryGetValue(evt.UserId, out var seqs) ? seqs : users[evt.UserId] = []).Add(sequence);
             var day = evt.ReceivedAt.ToUnixTimeSeconds() / 86_400;
             if (day >= oldestDay)
             {
@@ -123,6 +125,12 @@ public sealed class LogRepartitioning(IConnectionMultiplexer redis, IWriteBarrie
         foreach (var (tag, entries) in records)
         {
             writes.Add(db.StringSetAsync([.. entries]));
+        }
+
+        // A window's records come in sequence order, after the windows before: each user's next entries, in order.
+        foreach (var (tag, users) in indexes)
+        {
+            writes.Add(UserIndex.AppendAsync(db, tag, users));
         }
 
         foreach (var ((tag, day), entries) in ids)
@@ -191,7 +199,7 @@ public sealed class LogRepartitioning(IConnectionMultiplexer redis, IWriteBarrie
         }
 
         // The users' indexes and the record keys: the tenant's own hash tag puts them on one master; found by name on each.
-        foreach (var pattern in new[] { RedisKeys.LogUserIndex(tenant, "*").ToString(), RedisKeys.LogRecordPrefix(tenant) + "*" })
+        foreach (var pattern in UserIndex.Patterns(tenant).Append(RedisKeys.LogRecordPrefix(tenant) + "*"))
         {
             foreach (var server in redis.GetServers().Where(s => !s.IsReplica && s.IsConnected))
             {

@@ -23,23 +23,23 @@ using StackExchange.Redis;
 public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier barrier, IOptions<ClickLogOptions>? options = null, TimeProvider? time = null) : IClickLog
 {
     // KEYS: seq, the unbounded index of before (read only, given an expiry once), today's ids, the earlier days' ids
-    // (B of them), then one user-index key per event. ARGV: B, today's expiry in seconds, the legacy index's expiry in
-    // seconds, the record-key prefix (record keys are made here; they share the partition's hash tag), then event id
+    // (B of them). ARGV: B, today's expiry in seconds, the legacy index's expiry in seconds, the partition's key prefix
+    // (record keys and the users' indexes are made here; they share the partition's hash tag), then event id, user id
     // and record per event.
     // Returns, per event, the new sequence number, or minus the earlier one for an id already logged (by an earlier
     // append or earlier in this batch).
-    // The batch is looked up with one HMGET per dedup hash and written with one HSET of ids and one MSET of records:
-    // per event that leaves only its user-index ZADD (measured: a command per hash per event, ~13 per event, was most
-    // of the script's time).
-    private const string AppendScript = """
+    // The batch is looked up with one HMGET per dedup hash and written with one HSET of ids and one MSET of records;
+    // each user's new sequences go to its index in one INCRBY and a write per chunk (measured: a command per hash per
+    // event, ~13 per event, was most of the script's time; a sorted-set entry per event, ~25% of the service's).
+    private const string AppendScript = UserIndex.Lua + """
         local unpack = unpack or table.unpack
         local days = tonumber(ARGV[1])
-        local users = 3 + days
-        local prefix = ARGV[4]
-        local n = (#ARGV - 4) / 2
+        local lp = ARGV[4]
+        local prefix = lp .. 'r:'
+        local n = (#ARGV - 4) / 3
         local ids = {}
         for i = 1, n do
-          ids[i] = ARGV[3 + 2 * i]
+          ids[i] = ARGV[2 + 3 * i]
         end
         local found, missing = {}, n
         local order = { 3, 2 }
@@ -68,7 +68,7 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         local out = {}
         if m > 0 then
           local base = redis.call('INCRBY', KEYS[1], m) - m
-          local written, idArgs, recordArgs = {}, {}, {}
+          local written, idArgs, recordArgs, byUser, users = {}, {}, {}, {}, {}
           for i = 1, n do
             if found[i] then
               out[i] = -found[i]
@@ -82,14 +82,24 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
                 idArgs[#idArgs + 1] = ids[i]
                 idArgs[#idArgs + 1] = seq
                 recordArgs[#recordArgs + 1] = prefix .. seq
-                recordArgs[#recordArgs + 1] = ARGV[4 + 2 * i]
-                redis.call('ZADD', KEYS[users + i], seq, seq)
+                recordArgs[#recordArgs + 1] = ARGV[4 + 3 * i]
+                local user = ARGV[3 + 3 * i]
+                local seqs = byUser[user]
+                if not seqs then
+                  seqs = {}
+                  byUser[user] = seqs
+                  users[#users + 1] = user
+                end
+                seqs[#seqs + 1] = seq
                 out[i] = seq
               end
             end
           end
           redis.call('HSET', KEYS[3], unpack(idArgs))
           redis.call('MSET', unpack(recordArgs))
+          for _, user in ipairs(users) do
+            index_append(lp, user, byUser[user])
+          end
         else
           for i = 1, n do
             out[i] = -found[i]
@@ -102,51 +112,60 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         return out
         """;
 
-    // KEYS: seq, today's ids, then one user-index key per record. ARGV: today's expiry in seconds, the record-key
-    // prefix, then event id and record per record. One block of sequence numbers, one HSET of ids and one MSET of
-    // records (a served list is logged on every request: the id checks of AppendScript were most of its cost).
+    // KEYS: seq, today's ids. ARGV: today's expiry in seconds, the partition's key prefix, then event id, user id and
+    // record per record. One block of sequence numbers, one HSET of ids, one MSET of records and each user's index
+    // entries together (a served list is logged on every request: the id checks of AppendScript were most of its cost).
     // Returns the records' sequence numbers.
-    private const string AppendServedScript = """
+    private const string AppendServedScript = UserIndex.Lua + """
         local unpack = unpack or table.unpack
-        local n = math.floor((#ARGV - 2) / 2)
-        local prefix = ARGV[2]
+        local n = math.floor((#ARGV - 2) / 3)
+        local lp = ARGV[2]
+        local prefix = lp .. 'r:'
         local last = redis.call('INCRBY', KEYS[1], n)
-        local ids, records, out = {}, {}, {}
+        local ids, records, out, byUser, users = {}, {}, {}, {}, {}
         for i = 1, n do
           local seq = last - n + i
-          ids[2 * i - 1] = ARGV[2 * i + 1]
+          ids[2 * i - 1] = ARGV[3 * i]
           ids[2 * i] = seq
           records[2 * i - 1] = prefix .. seq
-          records[2 * i] = ARGV[2 * i + 2]
-          redis.call('ZADD', KEYS[2 + i], seq, seq)
+          records[2 * i] = ARGV[3 * i + 2]
+          local user = ARGV[3 * i + 1]
+          local seqs = byUser[user]
+          if not seqs then
+            seqs = {}
+            byUser[user] = seqs
+            users[#users + 1] = user
+          end
+          seqs[#seqs + 1] = seq
           out[i] = seq
         end
         redis.call('HSET', KEYS[2], unpack(ids))
         redis.call('MSET', unpack(records))
+        for _, user in ipairs(users) do
+          index_append(lp, user, byUser[user])
+        end
         redis.call('EXPIRE', KEYS[2], tonumber(ARGV[1]))
         return out
         """;
 
-    // KEYS: the hash of records before record keys, user index, then every dedup hash that may hold the ids (the
-    // legacy one and each day of the window). ARGV: the record-key prefix, sequences, then the event ids of those
-    // records (read beforehand).
-    // Removes exactly those records and ids; returns { removed, records still indexed for the user }.
-    private const string EraseScript = """
-        local prefix = ARGV[1]
-        local n = (#ARGV - 1) / 2
-        local removed = 0
-        for i = 2, n + 1 do
+    // KEYS: the hash of records before record keys, then every dedup hash that may hold the ids (the legacy one and
+    // each day of the window). ARGV: the partition's key prefix, the user, then the sequences of the user's records
+    // (ascending, read beforehand from the index), then their event ids.
+    // Removes exactly those records and ids and the index's entries up to the last of them (entries appended since
+    // are above it); returns { removed, entries still indexed for the user }.
+    private const string EraseScript = UserIndex.Lua + """
+        local lp, user = ARGV[1], ARGV[2]
+        local prefix = lp .. 'r:'
+        local n = (#ARGV - 2) / 2
+        local removed, upto = 0, 0
+        for i = 3, n + 2 do
           removed = removed + redis.call('DEL', prefix .. ARGV[i]) + redis.call('HDEL', KEYS[1], ARGV[i])
-          redis.call('ZREM', KEYS[2], ARGV[i])
-          for k = 3, #KEYS do
+          upto = math.max(upto, tonumber(ARGV[i]))
+          for k = 2, #KEYS do
             redis.call('HDEL', KEYS[k], ARGV[n + i])
           end
         end
-        local left = redis.call('ZCARD', KEYS[2])
-        if left == 0 then
-          redis.call('DEL', KEYS[2])
-        end
-        return { removed, left }
+        return { removed, index_trim(lp, user, upto) }
         """;
 
     // KEYS: the tenant's partition count, its log's counter before partitions. ARGV: the count a new log gets, and
@@ -169,27 +188,48 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         return p
         """;
 
-    // KEYS: the hash of records before record keys, first, then one user-index key per record. ARGV: the new first
-    // sequence, the record-key prefix, then the records' sequences.
-    private const string DropScript = """
+    // KEYS: the hash of records before record keys, first. ARGV: the new first sequence, the partition's key prefix,
+    // then sequence and user per record (ascending). A user's dropped records are the oldest it has: its index loses
+    // the entries up to the last of them.
+    private const string DropScript = UserIndex.Lua + """
         local unpack = unpack or table.unpack
-        local prefix = ARGV[2]
-        local n = #ARGV - 2
+        local lp = ARGV[2]
+        local prefix = lp .. 'r:'
+        local n = (#ARGV - 2) / 2
         if n > 0 then
-          local seqs, keys = {}, {}
+          local seqs, keys, upto, users = {}, {}, {}, {}
           for i = 1, n do
-            seqs[i] = ARGV[2 + i]
-            keys[i] = prefix .. ARGV[2 + i]
-            redis.call('ZREM', KEYS[2 + i], ARGV[2 + i])
+            local seq, user = ARGV[1 + 2 * i], ARGV[2 + 2 * i]
+            seqs[i] = seq
+            keys[i] = prefix .. seq
+            if not upto[user] then
+              users[#users + 1] = user
+            end
+            upto[user] = math.max(upto[user] or 0, tonumber(seq))
           end
           redis.call('DEL', unpack(keys))
           redis.call('HDEL', KEYS[1], unpack(seqs))
+          for _, user in ipairs(users) do
+            index_trim(lp, user, upto[user])
+          end
         end
         local first = tonumber(redis.call('GET', KEYS[2]) or '1')
         if tonumber(ARGV[1]) > first then
           redis.call('SET', KEYS[2], ARGV[1])
         end
         return 1
+        """;
+
+    // KEYS: the partition's counter (it routes the script to the partition's server). ARGV: the partition's key prefix,
+    // the user, after, limit. Returns the user's sequences above after (at most limit), ascending.
+    private const string ReadIndexScript = UserIndex.Lua + """
+        return index_read(ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]))
+        """;
+
+    // KEYS: the partition's counter. ARGV: the partition's key prefix, the user. Returns the entries of the user's index.
+    private const string CountIndexScript = UserIndex.Lua + """
+        local n, f = index_bounds(ARGV[1], ARGV[2])
+        return n - f + redis.call('ZCARD', ARGV[1] .. 'user:' .. ARGV[2])
         """;
 
     private readonly TimeSpan _window = options?.Value.DedupWindow ?? EventContract.EventWindow.DefaultDedupWindow;
@@ -279,8 +319,7 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
     private async Task AppendToPartitionAsync(string tag, IReadOnlyList<UserEvent> events, IReadOnlyList<int>? indexes, AppendResult[] outcomes, CancellationToken cancellationToken)
     {
         var (days, todayTtl) = Window();
-        var users = 2 + days.Length;
-        var keys = new RedisKey[users + events.Count];
+        var keys = new RedisKey[2 + days.Length];
         keys[0] = RedisKeys.LogSequence(tag);
         keys[1] = RedisKeys.LogEventIds(tag);
         for (var d = 0; d < days.Length; d++)
@@ -288,16 +327,16 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
             keys[2 + d] = RedisKeys.LogEventIds(tag, days[d]);
         }
 
-        var args = new RedisValue[4 + (events.Count * 2)];
+        var args = new RedisValue[4 + (events.Count * 3)];
         args[0] = days.Length - 1;
         args[1] = todayTtl;
         args[2] = (long)Math.Ceiling((_window + TimeSpan.FromDays(1)).TotalSeconds);
-        args[3] = RedisKeys.LogRecordPrefix(tag);
+        args[3] = UserIndex.LogPrefix(tag);
         for (var i = 0; i < events.Count; i++)
         {
-            keys[users + i] = RedisKeys.LogUserIndex(tag, events[i].UserId);
-            args[4 + (2 * i)] = events[i].EventId;
-            args[5 + (2 * i)] = JsonSerializer.SerializeToUtf8Bytes(events[i], ServiceJson.Options);
+            args[4 + (3 * i)] = events[i].EventId;
+            args[5 + (3 * i)] = events[i].UserId;
+            args[6 + (3 * i)] = JsonSerializer.SerializeToUtf8Bytes(events[i], ServiceJson.Options);
         }
 
         var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(AppendScript, keys, args).WaitAsync(cancellationToken))!;
@@ -322,18 +361,16 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
 
     private async Task AppendServedToPartitionAsync(string tag, IReadOnlyList<UserEvent> records, IReadOnlyList<int>? indexes, long[] sequences, CancellationToken cancellationToken)
     {
-        var keys = new RedisKey[2 + records.Count];
-        keys[0] = RedisKeys.LogSequence(tag);
         var (days, todayTtl) = Window();
-        keys[1] = RedisKeys.LogEventIds(tag, days[0]);
-        var args = new RedisValue[2 + (records.Count * 2)];
+        RedisKey[] keys = [RedisKeys.LogSequence(tag), RedisKeys.LogEventIds(tag, days[0])];
+        var args = new RedisValue[2 + (records.Count * 3)];
         args[0] = todayTtl;
-        args[1] = RedisKeys.LogRecordPrefix(tag);
+        args[1] = UserIndex.LogPrefix(tag);
         for (var i = 0; i < records.Count; i++)
         {
-            keys[2 + i] = RedisKeys.LogUserIndex(tag, records[i].UserId);
-            args[2 + (2 * i)] = records[i].EventId;
-            args[3 + (2 * i)] = JsonSerializer.SerializeToUtf8Bytes(records[i], ServiceJson.Options);
+            args[2 + (3 * i)] = records[i].EventId;
+            args[3 + (3 * i)] = records[i].UserId;
+            args[4 + (3 * i)] = JsonSerializer.SerializeToUtf8Bytes(records[i], ServiceJson.Options);
         }
 
         // No durability wait (see IClickLog): the embedded store commits each write on its own, a Redis server per its
@@ -363,16 +400,14 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
     public async Task DropOldestAsync(string tenant, int partition, IReadOnlyList<ClickLogRecord> records, long through, CancellationToken cancellationToken = default)
     {
         var tag = RedisKeys.LogTag(tenant, partition, await PartitionsAsync(tenant, cancellationToken));
-        var keys = new RedisKey[2 + records.Count];
-        keys[0] = RedisKeys.Log(tag);
-        keys[1] = RedisKeys.LogFirst(tag);
-        var args = new RedisValue[2 + records.Count];
+        RedisKey[] keys = [RedisKeys.Log(tag), RedisKeys.LogFirst(tag)];
+        var args = new RedisValue[2 + (records.Count * 2)];
         args[0] = through + 1;
-        args[1] = RedisKeys.LogRecordPrefix(tag);
+        args[1] = UserIndex.LogPrefix(tag);
         for (var i = 0; i < records.Count; i++)
         {
-            keys[2 + i] = RedisKeys.LogUserIndex(tag, records[i].Event.UserId);
-            args[2 + i] = records[i].Sequence;
+            args[2 + (2 * i)] = records[i].Sequence;
+            args[3 + (2 * i)] = records[i].Event.UserId;
         }
 
         await redis.GetDatabase().ScriptEvaluateAsync(DropScript, keys, args).WaitAsync(cancellationToken);
@@ -504,25 +539,28 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
     {
         var (tag, partition) = await UserPartitionAsync(tenant, userId, cancellationToken);
         var db = redis.GetDatabase();
-        var seqs = await db.SortedSetRangeByScoreAsync(
-            RedisKeys.LogUserIndex(tag, userId), afterSequence, double.PositiveInfinity, Exclude.Start, take: limit).WaitAsync(cancellationToken);
+        var seqs = await ReadIndexAsync(db, tag, userId, afterSequence, limit).WaitAsync(cancellationToken);
         if (seqs.Length == 0)
         {
             return [];
         }
 
-        var values = await ReadRecordsAsync(db, tag, [.. seqs.Select(s => (long)s)]).WaitAsync(cancellationToken);
+        var values = await ReadRecordsAsync(db, tag, seqs).WaitAsync(cancellationToken);
         var records = new List<ClickLogRecord>(values.Length);
         for (var i = 0; i < values.Length; i++)
         {
             if (!values[i].IsNull)
             {
-                records.Add(new ClickLogRecord((long)seqs[i], JsonSerializer.Deserialize<UserEvent>((byte[])values[i]!, ServiceJson.Options)!) { Partition = partition });
+                records.Add(new ClickLogRecord(seqs[i], JsonSerializer.Deserialize<UserEvent>((byte[])values[i]!, ServiceJson.Options)!) { Partition = partition });
             }
         }
 
         return records;
     }
+
+    // The sequences of the user's records above afterSequence, ascending, at most limit (see UserIndex).
+    private static async Task<long[]> ReadIndexAsync(IDatabase db, string tag, string userId, long afterSequence, int limit) =>
+        (long[])(await db.ScriptEvaluateAsync(ReadIndexScript, [RedisKeys.LogSequence(tag)], [UserIndex.LogPrefix(tag), userId, afterSequence, limit]))!;
 
     public async Task<int> EraseUserAsync(string tenant, string userId, CancellationToken cancellationToken = default)
     {
@@ -530,28 +568,28 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         // the index is empty, and fail rather than report an erasure that left records behind.
         var (tag, _) = await UserPartitionAsync(tenant, userId, cancellationToken);
         var db = redis.GetDatabase();
-        var index = RedisKeys.LogUserIndex(tag, userId);
         var total = 0;
         for (var pass = 0; pass < MaxErasePasses; pass++)
         {
-            var seqs = await db.SortedSetRangeByRankAsync(index).WaitAsync(cancellationToken);
-            var args = new RedisValue[1 + (seqs.Length * 2)];
-            args[0] = RedisKeys.LogRecordPrefix(tag);
+            var seqs = await ReadIndexAsync(db, tag, userId, 0, int.MaxValue).WaitAsync(cancellationToken);
+            var args = new RedisValue[2 + (seqs.Length * 2)];
+            args[0] = UserIndex.LogPrefix(tag);
+            args[1] = userId;
             if (seqs.Length > 0)
             {
-                var values = await ReadRecordsAsync(db, tag, [.. seqs.Select(s => (long)s)]).WaitAsync(cancellationToken);
+                var values = await ReadRecordsAsync(db, tag, seqs).WaitAsync(cancellationToken);
                 for (var i = 0; i < seqs.Length; i++)
                 {
-                    args[1 + i] = seqs[i];
+                    args[2 + i] = seqs[i];
 
-                    // A record already gone still has its sequence removed from the index; its id slot is a no-op.
-                    args[1 + seqs.Length + i] = values[i].IsNull
+                    // A record already gone still has its index entry removed; its id slot is a no-op.
+                    args[2 + seqs.Length + i] = values[i].IsNull
                         ? RedisValue.EmptyString
                         : JsonSerializer.Deserialize<UserEvent>((byte[])values[i]!, ServiceJson.Options)!.EventId;
                 }
             }
 
-            RedisKey[] keys = [RedisKeys.Log(tag), index, RedisKeys.LogEventIds(tag), .. Window().Days.Select(day => RedisKeys.LogEventIds(tag, day))];
+            RedisKey[] keys = [RedisKeys.Log(tag), RedisKeys.LogEventIds(tag), .. Window().Days.Select(day => RedisKeys.LogEventIds(tag, day))];
             var result = (RedisResult[])(await db.ScriptEvaluateAsync(EraseScript, keys, args).WaitAsync(cancellationToken))!;
             total += (int)(long)result[0];
             if ((long)result[1] == 0)
@@ -568,6 +606,6 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
     public async Task<long> CountUserAsync(string tenant, string userId, CancellationToken cancellationToken = default)
     {
         var (tag, _) = await UserPartitionAsync(tenant, userId, cancellationToken);
-        return await redis.GetDatabase().SortedSetLengthAsync(RedisKeys.LogUserIndex(tag, userId)).WaitAsync(cancellationToken);
+        return (long)await redis.GetDatabase().ScriptEvaluateAsync(CountIndexScript, [RedisKeys.LogSequence(tag)], [UserIndex.LogPrefix(tag), userId]).WaitAsync(cancellationToken);
     }
 }
