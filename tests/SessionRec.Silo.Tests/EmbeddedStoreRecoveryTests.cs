@@ -4,7 +4,10 @@ using System.Security.Cryptography;
 using SessionRec.Silo.Embedded;
 using StackExchange.Redis;
 
-/// <summary>The embedded store's recovery: a checkpoint it cannot read must stop the start, never start it half full.</summary>
+/// <summary>
+/// The embedded store's recovery: a checkpoint it cannot read must stop the start, never start it half full; a store
+/// larger than its memory keeps all of it.
+/// </summary>
 public sealed class EmbeddedStoreRecoveryTests
 {
     [Fact(Timeout = 120_000)]
@@ -40,6 +43,48 @@ public sealed class EmbeddedStoreRecoveryTests
             Assert.Contains("did not start", refused.Message, StringComparison.Ordinal);
             Assert.Contains("Unsupported object type id", refused.Message, StringComparison.Ordinal);
             Assert.Equal(before, Fingerprint(dir));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task A_store_that_outgrows_its_memory_keeps_its_oldest_records_and_has_them_after_a_restart()
+    {
+        // A 64 MB log in memory and ~150 MB written: without the storage tier the first keys were dropped here.
+        var dir = Directory.CreateTempSubdirectory("sessionrec-capacity-").FullName;
+        var settings = new Hosting.StorageOptions { MemorySize = "64m" };
+        const int Keys = 150_000;
+        try
+        {
+            var value = new string('x', 1_000);
+            var garnet = EmbeddedGarnet.Start(dir, settings);
+            await using (var redis = await ConnectionMultiplexer.ConnectAsync(garnet.ConnectionString))
+            {
+                var db = redis.GetDatabase();
+                foreach (var batch in Enumerable.Range(0, Keys).Chunk(1_000))
+                {
+                    await Task.WhenAll(batch.Select(i => db.StringSetAsync($"k{i}", value)));
+                }
+
+                Assert.Equal(value, (string?)await db.StringGetAsync("k0"));
+                Assert.Equal(1_000, await db.StringLengthAsync("k1"));
+            }
+
+            garnet.Dispose();
+            Assert.True(Directory.GetFiles(Path.Combine(dir, "garnet", "log"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) > 100_000_000,
+                "the records past the memory size are in the log's files");
+
+            using var again = EmbeddedGarnet.Start(dir, settings);
+            await using (var redis = await ConnectionMultiplexer.ConnectAsync($"{again.ConnectionString},allowAdmin=true"))
+            {
+                var db = redis.GetDatabase();
+                Assert.Equal(Keys, await redis.GetServer(redis.GetEndPoints()[0]).DatabaseSizeAsync());
+                Assert.Equal(value, (string?)await db.StringGetAsync("k0"));
+                Assert.Equal(value, (string?)await db.StringGetAsync($"k{Keys - 1}"));
+            }
         }
         finally
         {

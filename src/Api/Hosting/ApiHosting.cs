@@ -47,7 +47,7 @@ public static class ApiHosting
         var embedded = string.IsNullOrWhiteSpace(redis);
         if (embedded)
         {
-            var garnet = EmbeddedGarnet.Start(storage.DataPath, storage.EmbeddedPort, storage.CheckpointInterval);
+            var garnet = EmbeddedGarnet.Start(storage.DataPath, storage);
             builder.Services.AddSingleton(garnet);
             builder.Services.AddSingleton<IWriteBarrier, GarnetCommitBarrier>();
             redis = garnet.ConnectionString;

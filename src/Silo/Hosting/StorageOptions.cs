@@ -16,4 +16,20 @@ public sealed class StorageOptions
 
     /// <summary>How often the embedded server takes a checkpoint (and on every graceful stop); zero: only on stop.</summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How much of the embedded store's log stays in memory (Garnet's size syntax: 512m, 2g); older records are read
+    /// from its files on disk. A restart loads at most this much, and the process holds at most this much of it.
+    /// </summary>
+    public string MemorySize { get; set; } = Embedded.EmbeddedGarnet.DefaultMemorySize;
+
+    /// <summary>
+    /// How many 1 GiB segments of the embedded store's log may lie on disk before compaction copies the live records of
+    /// the oldest to the tail (overwritten values are dropped), checked every <see cref="CompactionInterval"/>.
+    /// The store's disk use is about this many GiB plus the checkpoints; the live data must fit well inside it.
+    /// </summary>
+    public int CompactionSegments { get; set; } = Embedded.EmbeddedGarnet.DefaultCompactionSegments;
+
+    /// <summary>How often the embedded store checks whether to compact its log; zero: never.</summary>
+    public TimeSpan CompactionInterval { get; set; } = TimeSpan.FromMinutes(5);
 }
