@@ -92,6 +92,68 @@ public sealed class EmbeddedStoreRecoveryTests
         }
     }
 
+    [Fact(Timeout = 300_000)]
+    public async Task Overwritten_values_are_compacted_off_the_disk_and_a_restart_reads_the_last_ones()
+    {
+        // Small segments and memory, so four rounds over the same keys (~400 MB) leave several segments of old values.
+        var dir = Directory.CreateTempSubdirectory("sessionrec-compaction-").FullName;
+        var settings = new Hosting.StorageOptions
+        {
+            MemorySize = "64m", SegmentSize = "32m", CompactionSegments = 4,
+            CompactionInterval = TimeSpan.FromSeconds(1), CheckpointInterval = TimeSpan.FromSeconds(2),
+        };
+        const int Keys = 100_000;
+        long LogFiles() => Directory.GetFiles(Path.Combine(dir, "garnet", "log"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        try
+        {
+            using (var garnet = EmbeddedGarnet.Start(dir, settings))
+            await using (var redis = await ConnectionMultiplexer.ConnectAsync(garnet.ConnectionString))
+            {
+                var db = redis.GetDatabase();
+                var peak = 0L;
+                for (var round = 0; round < 4; round++)
+                {
+                    var value = new string((char)('a' + round), 1_000);
+                    foreach (var batch in Enumerable.Range(0, Keys).Chunk(1_000))
+                    {
+                        await Task.WhenAll(batch.Select(i => db.StringSetAsync($"k{i}", value)));
+                    }
+
+                    peak = Math.Max(peak, LogFiles());
+                }
+
+                Assert.True(peak > 250_000_000, $"four rounds put {peak:N0} bytes in the log's files");
+
+                // The live data is ~100 MB: compaction and the next checkpoint bring the files back near it.
+                var deadline = DateTime.UtcNow.AddSeconds(60);
+                while (LogFiles() > peak / 2 && DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(200, TestContext.Current.CancellationToken);
+                }
+
+                Assert.True(LogFiles() <= peak / 2, $"the log's files still hold {LogFiles():N0} bytes of {peak:N0}");
+            }
+
+            using var again = EmbeddedGarnet.Start(dir, settings);
+            await using (var redis = await ConnectionMultiplexer.ConnectAsync(again.ConnectionString))
+            {
+                var db = redis.GetDatabase();
+                var last = 0;
+                foreach (var batch in Enumerable.Range(0, Keys).Chunk(1_000))
+                {
+                    var values = await db.StringGetAsync([.. batch.Select(i => (RedisKey)$"k{i}")]);
+                    last += values.Count(v => v.HasValue && ((string)v!)[0] == 'd');
+                }
+
+                Assert.Equal(Keys, last);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>Every file under the folder but the lock, with a hash of its bytes.</summary>
     private static List<string> Fingerprint(string dir) =>
         [.. Directory.GetFiles(dir, "*", SearchOption.AllDirectories)

@@ -140,7 +140,7 @@ public sealed class EmbeddedGarnet : IDisposable
             "--storage-tier", "true",
             "--logdir", Path.Combine(dir, "log"),
             "--memory", settings.MemorySize,
-            "--segment", "1g",
+            "--segment", settings.SegmentSize,
             "--compaction-type", "Lookup",
             "--compaction-max-segments", settings.CompactionSegments.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--compaction-freq", ((int)settings.CompactionInterval.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
