@@ -43,7 +43,7 @@ public sealed class LedgerTests
             async () =>
             {
                 await killed!.RestartAsync();
-                await cluster.WaitUntilOkAsync(TimeSpan.FromSeconds(30));
+                await cluster.WaitUntilOkAsync(TimeSpan.FromSeconds(45), stableFor: TimeSpan.FromSeconds(6));
             });
     }
 

@@ -78,7 +78,7 @@ public sealed class ClusterClickLogTests(RedisClusterFixture fixture) : ClickLog
             await master.RestartAsync();
         }
 
-        await _cluster.WaitUntilOkAsync(TimeSpan.FromSeconds(30), ct);
+        await _cluster.WaitUntilOkAsync(TimeSpan.FromSeconds(45), ct, stableFor: TimeSpan.FromSeconds(6));
         var deadline = DateTime.UtcNow.AddSeconds(30);
         IReadOnlyList<AppendResult> retried;
         while (true)

@@ -67,10 +67,16 @@ public sealed class RedisCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until every master is up and says <c>cluster_state:ok</c> (after a start, or a master's restart).</summary>
-    public async Task WaitUntilOkAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Waits until every master is up and says <c>cluster_state:ok</c> (after a start, or a master's restart), and has
+    /// said so for <paramref name="stableFor"/>: after a master's restart the others may still mark it failed from
+    /// reports gossiped while it was down (the cluster then answers CLUSTERDOWN again for a while, seen under CI load),
+    /// so a restart waits past a few node timeouts of unbroken ok.
+    /// </summary>
+    public async Task WaitUntilOkAsync(TimeSpan timeout, CancellationToken cancellationToken = default, TimeSpan stableFor = default)
     {
         var deadline = DateTime.UtcNow + timeout;
+        DateTime? okSince = null;
         while (true)
         {
             var ok = 0;
@@ -92,12 +98,20 @@ public sealed class RedisCluster : IAsyncDisposable
 
             if (ok == Masters.Count)
             {
-                return;
+                okSince ??= DateTime.UtcNow;
+                if (DateTime.UtcNow - okSince >= stableFor)
+                {
+                    return;
+                }
+            }
+            else
+            {
+                okSince = null;
             }
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"The Redis Cluster was not ok within {timeout} ({ok} of {Masters.Count} nodes ok).");
+                throw new TimeoutException($"The Redis Cluster was not ok for {stableFor} within {timeout} ({ok} of {Masters.Count} nodes ok).");
             }
 
             await Task.Delay(100, cancellationToken);
