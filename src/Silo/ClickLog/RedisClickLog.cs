@@ -13,8 +13,8 @@ using StackExchange.Redis;
 /// <see cref="ClickLogOptions.Partitions"/> partitions by user (<see cref="LogPartitioning"/>), each under its own
 /// hash tag with: a string key per record (<see cref="RedisKeys.LogRecord"/>; records written before those keys stay
 /// in a hash sequence → record, read where a key is missing), a counter, the dedup index — one hash event id →
-/// sequence per UTC day of arrival, each expiring a day after it leaves <see cref="ClickLogOptions.DedupWindow"/> — and a sorted set of
-/// sequences per user (for erasure and for replaying one user's records). One Lua script per partition checks the
+/// sequence per UTC day of arrival, each expiring a day after it leaves <see cref="ClickLogOptions.DedupWindow"/> — and an
+/// index of sequences per user (<see cref="UserIndex"/>: for erasure and for replaying one user's records). One Lua script per partition checks the
 /// event ids against every day of the window and appends, so a retry within the window can never append twice; the
 /// API refuses events older than the window (<c>EventWindow.For</c>), so no retry can outlive its id. A batch's
 /// partitions are appended in parallel (on a Redis Cluster, on their own shards), then made durable together.
@@ -68,7 +68,7 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         local out = {}
         if m > 0 then
           local base = redis.call('INCRBY', KEYS[1], m) - m
-          local written, idArgs, recordArgs, byUser, users = {}, {}, {}, {}, {}
+          local written, idArgs, recordArgs, batch = {}, {}, {}, index_batch()
           for i = 1, n do
             if found[i] then
               out[i] = -found[i]
@@ -83,23 +83,14 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
                 idArgs[#idArgs + 1] = seq
                 recordArgs[#recordArgs + 1] = prefix .. seq
                 recordArgs[#recordArgs + 1] = ARGV[4 + 3 * i]
-                local user = ARGV[3 + 3 * i]
-                local seqs = byUser[user]
-                if not seqs then
-                  seqs = {}
-                  byUser[user] = seqs
-                  users[#users + 1] = user
-                end
-                seqs[#seqs + 1] = seq
+                index_add(batch, ARGV[3 + 3 * i], seq)
                 out[i] = seq
               end
             end
           end
           redis.call('HSET', KEYS[3], unpack(idArgs))
           redis.call('MSET', unpack(recordArgs))
-          for _, user in ipairs(users) do
-            index_append(lp, user, byUser[user])
-          end
+          index_append_batch(lp, batch)
         else
           for i = 1, n do
             out[i] = -found[i]
@@ -122,28 +113,19 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         local lp = ARGV[2]
         local prefix = lp .. 'r:'
         local last = redis.call('INCRBY', KEYS[1], n)
-        local ids, records, out, byUser, users = {}, {}, {}, {}, {}
+        local ids, records, out, batch = {}, {}, {}, index_batch()
         for i = 1, n do
           local seq = last - n + i
           ids[2 * i - 1] = ARGV[3 * i]
           ids[2 * i] = seq
           records[2 * i - 1] = prefix .. seq
           records[2 * i] = ARGV[3 * i + 2]
-          local user = ARGV[3 * i + 1]
-          local seqs = byUser[user]
-          if not seqs then
-            seqs = {}
-            byUser[user] = seqs
-            users[#users + 1] = user
-          end
-          seqs[#seqs + 1] = seq
+          index_add(batch, ARGV[3 * i + 1], seq)
           out[i] = seq
         end
         redis.call('HSET', KEYS[2], unpack(ids))
         redis.call('MSET', unpack(records))
-        for _, user in ipairs(users) do
-          index_append(lp, user, byUser[user])
-        end
+        index_append_batch(lp, batch)
         redis.call('EXPIRE', KEYS[2], tonumber(ARGV[1]))
         return out
         """;

@@ -45,7 +45,9 @@ public static class UserIndex
 
     /// <summary>
     /// The shared Lua functions, put before each script that uses them. <c>lp</c> is <see cref="LogPrefix"/>.
-    /// <c>index_append(lp, user, seqs)</c> fills the next slots with seqs (ascending); <c>index_read(lp, user, after,
+    /// <c>index_append(lp, user, seqs)</c> fills the next slots with seqs (ascending); <c>index_batch()</c>,
+    /// <c>index_add(batch, user, seq)</c> and <c>index_append_batch(lp, batch)</c> gather a script's new sequences by
+    /// user and append each user's at once; <c>index_read(lp, user, after,
     /// limit)</c> returns the user's sequences above after, the old sorted set's first, at most limit of them;
     /// <c>index_trim(lp, user, upto)</c> removes the entries up to sequence upto and deletes what it empties, and
     /// returns the entries left.
@@ -86,7 +88,7 @@ public static class UserIndex
             local take = math.min(c - i + 1, S - off)
             local parts = {}
             for j = 0, take - 1 do
-              parts[j + 1] = string.format('%012d', seqs[i + j])
+              parts[j + 1] = string.format('%0' .. W .. 'd', seqs[i + j])
             end
             local key = index_chunk(lp, math.floor(slot / S), user)
             if off == 0 then
@@ -96,6 +98,23 @@ public static class UserIndex
             end
             slot = slot + take
             i = i + take
+          end
+        end
+        local function index_batch()
+          return { users = {}, seqs = {} }
+        end
+        local function index_add(batch, user, seq)
+          local seqs = batch.seqs[user]
+          if not seqs then
+            seqs = {}
+            batch.seqs[user] = seqs
+            batch.users[#batch.users + 1] = user
+          end
+          seqs[#seqs + 1] = seq
+        end
+        local function index_append_batch(lp, batch)
+          for _, user in ipairs(batch.users) do
+            index_append(lp, user, batch.seqs[user])
           end
         end
         local function index_read(lp, user, after, limit)

@@ -11,7 +11,7 @@ using Garnet;
 /// Settings measured on Debian 12 / Garnet 2.2.8 (and kept on 2.2.12):
 /// - Lua on: Orleans' Redis providers and our click log use EVAL.
 /// - DeviceType RandomAccess: the default native device needs glibc 2.38 and crashes on the first AOF write.
-/// - The storage tier on (its log's files in <c>garnet/log</c>), with <see cref="DefaultMemorySize"/> of the log in
+/// - The storage tier on (its log's files in <c>garnet/log</c>), with <see cref="Hosting.StorageOptions.MemorySize"/> of the log in
 ///   memory: without it the log lives in memory only, and once it outgrows its memory size the oldest records are
 ///   dropped (measured on 2.2.12: a 64 MB log, 200 MB of keys written, the first 1,000 gone; the same with the storage
 ///   tier: all there), so a busy store lost its oldest data (API keys, items, log records) after ~16 GB of writes.
@@ -35,12 +35,6 @@ public sealed class EmbeddedGarnet : IDisposable
     public const string SecretFile = "store-secret.txt";
 
     private readonly string _password;
-
-    /// <summary>The default of <see cref="Hosting.StorageOptions.MemorySize"/>.</summary>
-    public const string DefaultMemorySize = "512m";
-
-    /// <summary>The default of <see cref="Hosting.StorageOptions.CompactionSegments"/> (Garnet's own default).</summary>
-    public const int DefaultCompactionSegments = 32;
 
     private EmbeddedGarnet(GarnetServer server, FileStream folderLock, int port, string password, TimeSpan checkpointInterval)
     {
@@ -85,8 +79,9 @@ public sealed class EmbeddedGarnet : IDisposable
         }
     }
 
-    public static EmbeddedGarnet Start(string dataPath, int port = 0, TimeSpan? checkpointInterval = null) =>
-        Start(dataPath, new Hosting.StorageOptions { EmbeddedPort = port, CheckpointInterval = checkpointInterval ?? TimeSpan.Zero });
+    /// <summary>Starts the store with the default settings and no periodic checkpoint (the command-line tools, tests).</summary>
+    public static EmbeddedGarnet Start(string dataPath) =>
+        Start(dataPath, new Hosting.StorageOptions { CheckpointInterval = TimeSpan.Zero });
 
     /// <summary>
     /// Starts the store on the data folder with these settings (the command-line tools use the defaults: every process

@@ -21,7 +21,7 @@ public sealed class StorageOptions
     /// How much of the embedded store's log stays in memory (Garnet's size syntax: 512m, 2g); older records are read
     /// from its files on disk. A restart loads at most this much, and the process holds at most this much of it.
     /// </summary>
-    public string MemorySize { get; set; } = Embedded.EmbeddedGarnet.DefaultMemorySize;
+    public string MemorySize { get; set; } = "512m";
 
     /// <summary>The size of one file of the embedded store's log on disk (Garnet's size syntax); at least 32m.</summary>
     public string SegmentSize { get; set; } = "1g";
@@ -30,8 +30,9 @@ public sealed class StorageOptions
     /// How many segments (<see cref="SegmentSize"/>, 1 GiB) of the embedded store's log may lie on disk before compaction copies the live records of
     /// the oldest to the tail (overwritten values are dropped), checked every <see cref="CompactionInterval"/>.
     /// The store's disk use is about this many segments plus the checkpoints; the live data must fit well inside it.
+    /// 32 is Garnet's own default.
     /// </summary>
-    public int CompactionSegments { get; set; } = Embedded.EmbeddedGarnet.DefaultCompactionSegments;
+    public int CompactionSegments { get; set; } = 32;
 
     /// <summary>
     /// How often the embedded store checks whether to compact its log. Garnet 2.2.12 also compacts at each checkpoint
