@@ -78,7 +78,7 @@ public sealed class EmbeddedStoreRecoveryTests
                 "the records past the memory size are in the log's files");
 
             using var again = EmbeddedGarnet.Start(dir, settings);
-            await using (var redis = await ConnectionMultiplexer.ConnectAsync($"{again.ConnectionString},allowAdmin=true"))
+            await using (var redis = await ConnectionMultiplexer.ConnectAsync($"{again.ConnectionString},allowAdmin=true,syncTimeout=60000,asyncTimeout=60000"))
             {
                 var db = redis.GetDatabase();
                 Assert.Equal(Keys, await redis.GetServer(redis.GetEndPoints()[0]).DatabaseSizeAsync());
