@@ -18,7 +18,7 @@ using StackExchange.Redis;
 /// the service's own <see cref="RedisClickLog"/> and reports
 /// <list type="bullet">
 /// <item>in redis-server (the cluster mode's store), the memory of each structure per event: the records, the dedup
-/// index (per million ids) and the per-user index, from <c>MEMORY USAGE</c> and <c>INFO memory</c>;</item>
+/// index (per million ids, a key each) and the per-user index, from <c>MEMORY USAGE</c> and <c>INFO memory</c>;</item>
 /// <item>in the embedded default's Garnet, the bytes its append-only file grows by per event (what is durable).</item>
 /// </list>
 /// Usage: [--events 200000] [--users 5000] [--json docs/results/bench-ingest.json]
@@ -88,8 +88,20 @@ public static class LogFootprint
                 records += (await Task.WhenAll(chunk.Select(s => MemoryUsage(db, RedisKeys.LogRecord(Tenant, s))))).Sum();
             }
 
-            var today = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 86_400;
-            var ids = await MemoryUsage(db, RedisKeys.LogEventIds(Tenant, today));
+            // The dedup index: a key per id, found by name.
+            long ids = 0;
+            var keysOfIds = new List<RedisKey>();
+            await foreach (var key in redis.GetServer("127.0.0.1", port).KeysAsync(pattern: RedisKeys.LogEventIdPrefix(Tenant) + "*", pageSize: 1_000))
+            {
+                keysOfIds.Add(key);
+            }
+
+            foreach (var chunk in keysOfIds.Chunk(1_000))
+            {
+                ids += (await Task.WhenAll(chunk.Select(k => MemoryUsage(db, k)))).Sum();
+            }
+
+            facts["dedup_id_keys"] = keysOfIds.Count;
             // A user's index: its count, its first live slot (absent until retention trims it) and its chunks.
             long userIndexes = 0;
             for (var u = 0; u < users; u++)

@@ -79,26 +79,50 @@ public abstract class ClickLogContract
     }
 
     [Fact]
-    public async Task AnIdIsRememberedForTheDedupWindowAndNoLongerAndEveryDayOfIdsExpires()
+    public async Task AnIdIsRememberedForTheDedupWindowAndNoLongerAndEveryIdExpires()
     {
         var tenant = NewTenant();
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 23, 0, 0, TimeSpan.Zero));
         var log = LogAt(time, TimeSpan.FromDays(2));
         await log.AppendAsync(tenant, [View("e1", "u", "a")]);
 
-        // Two days less an hour later, three days of ids later: still a duplicate.
+        // The id's key expires in the store a day after the window (the store's clock is not the fake one).
+        var ttl = await Store.KeyTimeToLiveAsync(RedisKeys.LogEventId(await TagOf(tenant, "u"), "e1"));
+        Assert.NotNull(ttl);
+        Assert.InRange(ttl.Value, TimeSpan.FromDays(3) - TimeSpan.FromMinutes(1), TimeSpan.FromDays(3));
+
+        // Two days less an hour later: still a duplicate; and so on the last minute of the window and its day.
         time.Advance(TimeSpan.FromDays(2) - TimeSpan.FromHours(1));
         Assert.Equal(new AppendResult(AppendOutcome.Duplicate, 1), Assert.Single(await log.AppendAsync(tenant, [View("e1", "u", "a")])));
+        time.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(59));
+        Assert.Equal(new AppendResult(AppendOutcome.Duplicate, 1), Assert.Single(await log.AppendAsync(tenant, [View("e1", "u", "a")])));
 
-        // The first day's ids live until a day after the window leaves them, and then go.
-        var firstDay = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds() / 86_400;
-        var ttl = await Store.KeyTimeToLiveAsync(RedisKeys.LogEventIds(await TagOf(tenant, "u"), firstDay));
-        Assert.NotNull(ttl);
-        Assert.InRange(ttl.Value, TimeSpan.FromHours(1), TimeSpan.FromDays(4));
-
-        // Past the window the id is forgotten (the API refuses an event that old, so no retry of it gets here).
-        time.Advance(TimeSpan.FromDays(2));
+        // Past it the id is forgotten (the API refuses an event that old, so no retry of it gets here).
+        time.Advance(TimeSpan.FromMinutes(2));
         Assert.Equal(AppendOutcome.Appended, Assert.Single(await log.AppendAsync(tenant, [View("e1", "u", "a")])).Outcome);
+    }
+
+    [Fact]
+    public async Task IdsOfTheDayHashesOfBeforeAreStillRecognisedAndErased()
+    {
+        // A release before 2026-12-03 kept the ids in one hash per day of arrival.
+        var tenant = NewTenant();
+        var tag = await TagOf(tenant, "u");
+        var today = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 86_400;
+        await Log.AppendAsync(tenant, [View("first", "u", "a")]);
+        await Store.HashSetAsync(RedisKeys.LogEventIds(tag, today - 1), "yesterday", 1);
+
+        Assert.Equal(new AppendResult(AppendOutcome.Duplicate, 1), Assert.Single(await Log.AppendAsync(tenant, [View("yesterday", "u", "a")])));
+        Assert.Equal(AppendOutcome.Appended, Assert.Single(await Log.AppendAsync(tenant, [View("new", "u", "a")])).Outcome);
+        Assert.False(await Store.HashExistsAsync(RedisKeys.LogEventIds(tag, today), "new"));
+        Assert.True(await Store.KeyExistsAsync(RedisKeys.LogEventId(tag, "new")));
+
+        // The first record's id as a release before would have left it: erasure removes it from the old hash too.
+        await Store.HashSetAsync(RedisKeys.LogEventIds(tag, today - 1), "first", 1);
+        await Log.EraseUserAsync(tenant, "u");
+        Assert.False(await Store.HashExistsAsync(RedisKeys.LogEventIds(tag, today - 1), "first"));
+        Assert.False(await Store.KeyExistsAsync(RedisKeys.LogEventId(tag, "first")));
+        Assert.False(await Store.KeyExistsAsync(RedisKeys.LogEventId(tag, "new")));
     }
 
     [Fact]

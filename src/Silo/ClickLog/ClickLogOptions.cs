@@ -8,10 +8,10 @@ public sealed class ClickLogOptions
     public const string SectionName = "ClickLog";
 
     /// <summary>
-    /// How long an event id is remembered for deduplication. The ids are kept in one hash per day of arrival, each
-    /// expiring a day after it leaves the window, so memory is bounded by the ids of the last window (about 100 B an
-    /// id, ~100 MB per million in Redis). An event whose timestamp is older than the window is refused as too old: its
-    /// first attempt may have been forgotten, so it could not be told from a retry.
+    /// How long an event id is remembered for deduplication. Each id is a key of its own that expires a day after the
+    /// window, so the store holds the ids of the last window and a day (see the README for the bytes per million ids).
+    /// An event whose timestamp is older than the window is refused as too old: its first attempt may have been
+    /// forgotten, so it could not be told from a retry.
     /// </summary>
     [Range(typeof(TimeSpan), "01:00:00", "365.00:00:00")]
     public TimeSpan DedupWindow { get; set; } = EventContract.EventWindow.DefaultDedupWindow;

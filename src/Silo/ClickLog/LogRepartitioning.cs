@@ -89,14 +89,13 @@ public sealed class LogRepartitioning(IConnectionMultiplexer redis, IWriteBarrie
     }
 
     // One window of the old log into the new partitions: the record, the user's index entry, and the event id in the
-    // dedup hash of the day it arrived while that day is still in the window.
+    // dedup index for as long as it is still remembered (as AppendAsync would have: the window and a day after arrival).
     private async Task<int> CopyAsync(string tenant, int partitions, long from, RedisValue[] values, CancellationToken cancellationToken)
     {
         var db = redis.GetDatabase();
-        var now = _time.GetUtcNow();
-        var oldestDay = (now - options.DedupWindow).ToUnixTimeSeconds() / 86_400;
+        var now = _time.GetUtcNow().ToUnixTimeSeconds();
+        var life = RedisClickLog.IdLife(options.DedupWindow);
         var records = new Dictionary<string, List<KeyValuePair<RedisKey, RedisValue>>>(StringComparer.Ordinal);
-        var ids = new Dictionary<(string Tag, long Day), List<HashEntry>>();
         var indexes = new Dictionary<string, Dictionary<string, List<long>>>(StringComparer.Ordinal);
         var writes = new List<Task>();
         var copied = 0;
@@ -113,10 +112,10 @@ public sealed class LogRepartitioning(IConnectionMultiplexer redis, IWriteBarrie
             (records.TryGetValue(tag, out var list) ? list : records[tag] = []).Add(new(RedisKeys.LogRecord(tag, sequence), values[i]));
             var users = indexes.TryGetValue(tag, out var u) ? u : indexes[tag] = new(StringComparer.Ordinal);
             (users.TryGetValue(evt.UserId, out var seqs) ? seqs : users[evt.UserId] = []).Add(sequence);
-            var day = evt.ReceivedAt.ToUnixTimeSeconds() / 86_400;
-            if (day >= oldestDay)
+            var until = evt.ReceivedAt.ToUnixTimeSeconds() + life;
+            if (until > now)
             {
-                (ids.TryGetValue((tag, day), out var dayIds) ? dayIds : ids[(tag, day)] = []).Add(new HashEntry(evt.EventId, sequence));
+                writes.Add(db.StringSetAsync(RedisKeys.LogEventId(tag, evt.EventId), $"{sequence}:{until}", TimeSpan.FromSeconds(until - now)));
             }
 
             copied++;
@@ -131,15 +130,6 @@ public sealed class LogRepartitioning(IConnectionMultiplexer redis, IWriteBarrie
         foreach (var (tag, users) in indexes)
         {
             writes.Add(UserIndex.AppendAsync(db, tag, users));
-        }
-
-        foreach (var ((tag, day), entries) in ids)
-        {
-            var key = RedisKeys.LogEventIds(tag, day);
-            writes.Add(db.HashSetAsync(key, [.. entries]));
-
-            // As the log's own: the day's hash lives until a day after the window leaves that day.
-            writes.Add(db.KeyExpireAsync(key, DateTimeOffset.FromUnixTimeSeconds((day + 1) * 86_400) + options.DedupWindow + TimeSpan.FromDays(1) - now));
         }
 
         await Task.WhenAll(writes).WaitAsync(cancellationToken);
@@ -198,8 +188,8 @@ public sealed class LogRepartitioning(IConnectionMultiplexer redis, IWriteBarrie
             keys.Add(RedisKeys.LogEventIds(tenant, today - d));
         }
 
-        // The users' indexes and the record keys: the tenant's own hash tag puts them on one master; found by name on each.
-        foreach (var pattern in UserIndex.Patterns(tenant).Append(RedisKeys.LogRecordPrefix(tenant) + "*"))
+        // The users' indexes, the record keys and the id keys: the tenant's own hash tag puts them on one master; found by name on each.
+        foreach (var pattern in UserIndex.Patterns(tenant).Append(RedisKeys.LogRecordPrefix(tenant) + "*").Append(RedisKeys.LogEventIdPrefix(tenant) + "*"))
         {
             foreach (var server in redis.GetServers().Where(s => !s.IsReplica && s.IsConnected))
             {

@@ -12,9 +12,9 @@ using StackExchange.Redis;
 /// The click log on any Redis-protocol server with Lua (Redis 6+, Garnet with Lua enabled). A tenant's log is
 /// <see cref="ClickLogOptions.Partitions"/> partitions by user (<see cref="LogPartitioning"/>), each under its own
 /// hash tag with: a string key per record (<see cref="RedisKeys.LogRecord"/>; records written before those keys stay
-/// in a hash sequence → record, read where a key is missing), a counter, the dedup index — one hash event id →
-/// sequence per UTC day of arrival, each expiring a day after it leaves <see cref="ClickLogOptions.DedupWindow"/> — and an
-/// index of sequences per user (<see cref="UserIndex"/>: for erasure and for replaying one user's records). One Lua script per partition checks the
+/// in a hash sequence → record, read where a key is missing), a counter, the dedup index — a string key per event id
+/// (<see cref="RedisKeys.LogEventId"/>) remembered for <see cref="ClickLogOptions.DedupWindow"/> and a day, then expiring;
+/// the day hashes of releases before are read until they expire — and an index of sequences per user (<see cref="UserIndex"/>: for erasure and for replaying one user's records). One Lua script per partition checks the
 /// event ids against every day of the window and appends, so a retry within the window can never append twice; the
 /// API refuses events older than the window (<c>EventWindow.For</c>), so no retry can outlive its id. A batch's
 /// partitions are appended in parallel (on a Redis Cluster, on their own shards), then made durable together.
@@ -22,18 +22,19 @@ using StackExchange.Redis;
 /// </summary>
 public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier barrier, IOptions<ClickLogOptions>? options = null, TimeProvider? time = null) : IClickLog
 {
-    // KEYS: seq, the unbounded index of before (read only, given an expiry once), today's ids, the earlier days' ids
-    // (B of them). ARGV: B, today's expiry in seconds, the legacy index's expiry in seconds, the partition's key prefix
-    // (record keys and the users' indexes are made here; they share the partition's hash tag), then event id, user id
-    // and record per event.
+    // KEYS: seq, then the dedup hashes of releases before 2026-12-03 that may still hold ids: the unbounded one, then
+    // one per day of the window. ARGV: now (unix seconds), how long an id is remembered in seconds, the unbounded
+    // hash's expiry in seconds, the partition's key prefix (record keys, id keys and the users' indexes are made here;
+    // they share the partition's hash tag), then event id, user id and record per event.
     // Returns, per event, the new sequence number, or minus the earlier one for an id already logged (by an earlier
     // append or earlier in this batch).
-    // The batch is looked up with one HMGET per dedup hash and written with one HSET of ids and one MSET of records;
-    // each user's new sequences go to its index in one INCRBY and a write per chunk (measured: a command per hash per
-    // event, ~13 per event, was most of the script's time; a sorted-set entry per event, ~25% of the service's).
-    private const string AppendScript = UserIndex.Lua + """
+    // The batch's ids are looked up with one MGET (the old hashes only while one exists: one EXISTS) and written with a
+    // SET each, records with one MSET; each user's new sequences go to its index in one INCRBY and a write per chunk
+    // (measured: a command per hash per event, ~13 per event, was most of the script's time; a sorted-set entry per
+    // event, ~25% of the service's).
+    private const string AppendScript = UserIndex.Lua + DedupLua + """
         local unpack = unpack or table.unpack
-        local days = tonumber(ARGV[1])
+        local now, life = tonumber(ARGV[1]), tonumber(ARGV[2])
         local lp = ARGV[4]
         local prefix = lp .. 'r:'
         local n = (#ARGV - 4) / 3
@@ -41,21 +42,22 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         for i = 1, n do
           ids[i] = ARGV[2 + 3 * i]
         end
-        local found, missing = {}, n
-        local order = { 3, 2 }
-        for k = 4, 3 + days do
-          order[#order + 1] = k
-        end
-        for _, k in ipairs(order) do
-          if missing == 0 then
-            break
-          end
-          local got = redis.call('HMGET', KEYS[k], unpack(ids))
-          for i = 1, n do
-            if not found[i] and got[i] then
-              found[i] = tonumber(got[i])
-              missing = missing - 1
+        local found, missing = dedup_find(lp, ids, now)
+        if missing > 0 and #KEYS > 1 and redis.call('EXISTS', unpack(KEYS, 2)) > 0 then
+          for k = 2, #KEYS do
+            if missing == 0 then
+              break
             end
+            local got = redis.call('HMGET', KEYS[k], unpack(ids))
+            for i = 1, n do
+              if not found[i] and got[i] then
+                found[i] = tonumber(got[i])
+                missing = missing - 1
+              end
+            end
+          end
+          if redis.call('TTL', KEYS[2]) == -1 then
+            redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
           end
         end
         local slot, m = {}, 0
@@ -68,7 +70,7 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         local out = {}
         if m > 0 then
           local base = redis.call('INCRBY', KEYS[1], m) - m
-          local written, idArgs, recordArgs, batch = {}, {}, {}, index_batch()
+          local written, recordArgs, batch = {}, {}, index_batch()
           for i = 1, n do
             if found[i] then
               out[i] = -found[i]
@@ -79,8 +81,7 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
                 out[i] = -seq
               else
                 written[j] = true
-                idArgs[#idArgs + 1] = ids[i]
-                idArgs[#idArgs + 1] = seq
+                dedup_remember(lp, ids[i], seq, now, life)
                 recordArgs[#recordArgs + 1] = prefix .. seq
                 recordArgs[#recordArgs + 1] = ARGV[4 + 3 * i]
                 index_add(batch, ARGV[3 + 3 * i], seq)
@@ -88,7 +89,6 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
               end
             end
           end
-          redis.call('HSET', KEYS[3], unpack(idArgs))
           redis.call('MSET', unpack(recordArgs))
           index_append_batch(lp, batch)
         else
@@ -96,55 +96,87 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
             out[i] = -found[i]
           end
         end
-        redis.call('EXPIRE', KEYS[3], tonumber(ARGV[2]))
-        if redis.call('TTL', KEYS[2]) == -1 then
-          redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
-        end
         return out
         """;
 
-    // KEYS: seq, today's ids. ARGV: today's expiry in seconds, the partition's key prefix, then event id, user id and
-    // record per record. One block of sequence numbers, one HSET of ids, one MSET of records and each user's index
-    // entries together (a served list is logged on every request: the id checks of AppendScript were most of its cost).
-    // Returns the records' sequence numbers.
-    private const string AppendServedScript = UserIndex.Lua + """
+    // KEYS: seq. ARGV: now (unix seconds), how long an id is remembered in seconds, the partition's key prefix, then
+    // event id, user id and record per record. One block of sequence numbers, an id key each, one MSET of records and
+    // each user's index entries together (a served list is logged on every request: the id checks of AppendScript
+    // were most of its cost). Returns the records' sequence numbers.
+    private const string AppendServedScript = UserIndex.Lua + DedupLua + """
         local unpack = unpack or table.unpack
-        local n = math.floor((#ARGV - 2) / 3)
-        local lp = ARGV[2]
+        local now, life = tonumber(ARGV[1]), tonumber(ARGV[2])
+        local n = math.floor((#ARGV - 3) / 3)
+        local lp = ARGV[3]
         local prefix = lp .. 'r:'
         local last = redis.call('INCRBY', KEYS[1], n)
-        local ids, records, out, batch = {}, {}, {}, index_batch()
+        local records, out, batch = {}, {}, index_batch()
         for i = 1, n do
           local seq = last - n + i
-          ids[2 * i - 1] = ARGV[3 * i]
-          ids[2 * i] = seq
+          dedup_remember(lp, ARGV[1 + 3 * i], seq, now, life)
           records[2 * i - 1] = prefix .. seq
-          records[2 * i] = ARGV[3 * i + 2]
-          index_add(batch, ARGV[3 * i + 1], seq)
+          records[2 * i] = ARGV[3 * i + 3]
+          index_add(batch, ARGV[3 * i + 2], seq)
           out[i] = seq
         end
-        redis.call('HSET', KEYS[2], unpack(ids))
         redis.call('MSET', unpack(records))
         index_append_batch(lp, batch)
-        redis.call('EXPIRE', KEYS[2], tonumber(ARGV[1]))
         return out
         """;
 
-    // KEYS: the hash of records before record keys, then every dedup hash that may hold the ids (the legacy one and
-    // each day of the window). ARGV: the partition's key prefix, the user, then the sequences of the user's records
-    // (ascending, read beforehand from the index), then their event ids.
+    // The dedup index's Lua (see RedisKeys.LogEventId): an id key holds "sequence:remembered-until". The time is in the
+    // value as well as in the key's expiry so the window is the service's clock's, not the store's.
+    // dedup_find(lp, ids, now) returns, per id, its sequence where it is still remembered, and how many are not;
+    // dedup_remember(lp, id, seq, now, life) remembers it for life seconds.
+    private const string DedupLua = """
+        local dedup_unpack = unpack or table.unpack
+        local function dedup_find(lp, ids, now)
+          local keys = {}
+          for i = 1, #ids do
+            keys[i] = lp .. 'e:' .. ids[i]
+          end
+          local got = redis.call('MGET', dedup_unpack(keys))
+          local found, missing = {}, #ids
+          for i = 1, #ids do
+            local v = got[i]
+            if v then
+              local c = string.find(v, ':', 1, true)
+              if tonumber(string.sub(v, c + 1)) > now then
+                found[i] = tonumber(string.sub(v, 1, c - 1))
+                missing = missing - 1
+              end
+            end
+          end
+          return found, missing
+        end
+        local function dedup_remember(lp, id, seq, now, life)
+          redis.call('SET', lp .. 'e:' .. id, string.format('%d:%d', seq, now + life), 'EX', life)
+        end
+
+        """;
+
+    // KEYS: the hash of records before record keys, then every dedup hash of before that may hold the ids (the
+    // unbounded one and each day of the window). ARGV: the partition's key prefix, the user, then the sequences of the
+    // user's records (ascending, read beforehand from the index), then their event ids.
     // Removes exactly those records and ids and the index's entries up to the last of them (entries appended since
     // are above it); returns { removed, entries still indexed for the user }.
     private const string EraseScript = UserIndex.Lua + """
+        local unpack = unpack or table.unpack
         local lp, user = ARGV[1], ARGV[2]
         local prefix = lp .. 'r:'
         local n = (#ARGV - 2) / 2
+        local old = #KEYS > 1 and redis.call('EXISTS', unpack(KEYS, 2)) > 0
         local removed, upto = 0, 0
         for i = 3, n + 2 do
           removed = removed + redis.call('DEL', prefix .. ARGV[i]) + redis.call('HDEL', KEYS[1], ARGV[i])
           upto = math.max(upto, tonumber(ARGV[i]))
-          for k = 2, #KEYS do
-            redis.call('HDEL', KEYS[k], ARGV[n + i])
+          if ARGV[n + i] ~= '' then
+            redis.call('DEL', lp .. 'e:' .. ARGV[n + i])
+            if old then
+              for k = 2, #KEYS do
+                redis.call('HDEL', KEYS[k], ARGV[n + i])
+              end
+            end
           end
         end
         return { removed, index_trim(lp, user, upto) }
@@ -222,13 +254,14 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
     private readonly ConcurrentDictionary<string, int> _partitions = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// The dedup hashes of the window: today's first, then one per earlier day back to the day the window starts
-    /// in; and the seconds today's hash must live (to the end of the day the window leaves it, plus a day).
+    /// Now, in unix seconds; how long an id is remembered from now (the window and a day: an event may be up to the
+    /// allowed future skew ahead of its arrival, and clocks of processes differ); and the days whose dedup hashes of
+    /// releases before 2026-12-03 may still hold ids of the window (today first).
     /// </summary>
-    private (long[] Days, long TodayTtl) Window()
+    private (long Now, long Life, long[] OldDays) Window()
     {
-        var now = _time.GetUtcNow();
-        var today = now.ToUnixTimeSeconds() / 86_400;
+        var now = _time.GetUtcNow().ToUnixTimeSeconds();
+        var today = now / 86_400;
         var back = (long)Math.Ceiling(_window.TotalDays);
         var days = new long[back + 1];
         for (var d = 0; d <= back; d++)
@@ -236,9 +269,11 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
             days[d] = today - d;
         }
 
-        var endOfToday = DateTimeOffset.FromUnixTimeSeconds((today + 1) * 86_400);
-        return (days, (long)Math.Ceiling((endOfToday - now + _window + TimeSpan.FromDays(1)).TotalSeconds));
+        return (now, IdLife(_window), days);
     }
+
+    /// <summary>How many seconds an id is remembered after it arrives: the window and a day (see <see cref="Window"/>).</summary>
+    internal static long IdLife(TimeSpan window) => (long)Math.Ceiling((window + TimeSpan.FromDays(1)).TotalSeconds);
 
     private const int MaxErasePasses = 20;
 
@@ -300,7 +335,7 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
     // Appends events of one partition (tag); their outcomes go to outcomes[indexes[i]] (indexes null: in order).
     private async Task AppendToPartitionAsync(string tag, IReadOnlyList<UserEvent> events, IReadOnlyList<int>? indexes, AppendResult[] outcomes, CancellationToken cancellationToken)
     {
-        var (days, todayTtl) = Window();
+        var (now, life, days) = Window();
         var keys = new RedisKey[2 + days.Length];
         keys[0] = RedisKeys.LogSequence(tag);
         keys[1] = RedisKeys.LogEventIds(tag);
@@ -310,9 +345,9 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         }
 
         var args = new RedisValue[4 + (events.Count * 3)];
-        args[0] = days.Length - 1;
-        args[1] = todayTtl;
-        args[2] = (long)Math.Ceiling((_window + TimeSpan.FromDays(1)).TotalSeconds);
+        args[0] = now;
+        args[1] = life;
+        args[2] = life;
         args[3] = UserIndex.LogPrefix(tag);
         for (var i = 0; i < events.Count; i++)
         {
@@ -343,16 +378,17 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
 
     private async Task AppendServedToPartitionAsync(string tag, IReadOnlyList<UserEvent> records, IReadOnlyList<int>? indexes, long[] sequences, CancellationToken cancellationToken)
     {
-        var (days, todayTtl) = Window();
-        RedisKey[] keys = [RedisKeys.LogSequence(tag), RedisKeys.LogEventIds(tag, days[0])];
-        var args = new RedisValue[2 + (records.Count * 3)];
-        args[0] = todayTtl;
-        args[1] = UserIndex.LogPrefix(tag);
+        var (now, life, _) = Window();
+        RedisKey[] keys = [RedisKeys.LogSequence(tag)];
+        var args = new RedisValue[3 + (records.Count * 3)];
+        args[0] = now;
+        args[1] = life;
+        args[2] = UserIndex.LogPrefix(tag);
         for (var i = 0; i < records.Count; i++)
         {
-            args[2 + (3 * i)] = records[i].EventId;
-            args[3 + (3 * i)] = records[i].UserId;
-            args[4 + (3 * i)] = JsonSerializer.SerializeToUtf8Bytes(records[i], ServiceJson.Options);
+            args[3 + (3 * i)] = records[i].EventId;
+            args[4 + (3 * i)] = records[i].UserId;
+            args[5 + (3 * i)] = JsonSerializer.SerializeToUtf8Bytes(records[i], ServiceJson.Options);
         }
 
         // No durability wait (see IClickLog): the embedded store commits each write on its own, a Redis server per its
@@ -571,7 +607,7 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
                 }
             }
 
-            RedisKey[] keys = [RedisKeys.Log(tag), RedisKeys.LogEventIds(tag), .. Window().Days.Select(day => RedisKeys.LogEventIds(tag, day))];
+            RedisKey[] keys = [RedisKeys.Log(tag), RedisKeys.LogEventIds(tag), .. Window().OldDays.Select(day => RedisKeys.LogEventIds(tag, day))];
             var result = (RedisResult[])(await db.ScriptEvaluateAsync(EraseScript, keys, args).WaitAsync(cancellationToken))!;
             total += (int)(long)result[0];
             if ((long)result[1] == 0)

@@ -49,8 +49,21 @@ public static class RedisKeys
     /// <summary>The dedup index before it was bounded (every id forever): still read, expiring one window after the upgrade.</summary>
     public static RedisKey LogEventIds(string tenant) => $"sr:{{{tenant}}}:log:ids";
 
-    /// <summary>The ids that arrived on one UTC day (days since 1970-01-01): the dedup index, one hash per day of the window.</summary>
+    /// <summary>
+    /// The ids that arrived on one UTC day (days since 1970-01-01), one hash per day: the dedup index of releases
+    /// before 2026-12-03 (now <see cref="LogEventId"/>), still read and erased until the last of them expires.
+    /// </summary>
     public static RedisKey LogEventIds(string tenant, long day) => $"sr:{{{tenant}}}:log:ids:{day}";
+
+    /// <summary>
+    /// One event id of the dedup index: a plain string "sequence:remembered-until (unix seconds)" that expires with
+    /// its window, kept by the embedded Garnet in its log pages (a hash field per id was heap objects and most of the
+    /// store's object snapshot).
+    /// </summary>
+    public static RedisKey LogEventId(string tenant, string eventId) => $"{LogEventIdPrefix(tenant)}{eventId}";
+
+    /// <summary>What <see cref="LogEventId"/> puts before the id (the Lua scripts make id keys from the log's prefix and <c>e:</c>).</summary>
+    public static string LogEventIdPrefix(string tenant) => $"sr:{{{tenant}}}:log:e:";
 
     /// <summary>The lowest sequence the log may still hold (retention moves it; absent: 1).</summary>
     public static RedisKey LogFirst(string tenant) => $"sr:{{{tenant}}}:log:first";
