@@ -167,6 +167,62 @@ public sealed class ModelServingTests : IAsyncLifetime
         }
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task A_restarted_silo_loads_the_serving_state_of_tenants_with_a_model_before_their_first_request()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var data = Path.Combine(Path.GetTempPath(), "sessionrec-data-" + Guid.NewGuid().ToString("N")[..8]);
+        var settings = new Dictionary<string, string?>
+        {
+            ["Models:Path"] = _models,
+            ["Models:PollInterval"] = "00:00:00.200",
+            ["Storage:DataPath"] = data,
+        };
+        var catalogue = SyntheticData.Create().Items;
+        try
+        {
+            await using (var first = new ApiFactory(_redis.ConnectionString, settings))
+            {
+                var client = first.ClientFor(ApiFactory.KeyA);
+                var items = catalogue.Select(i => new { id = i.Id, title = i.Title, brand = i.Brand, categories = i.Categories, available = true }).ToArray();
+                Assert.Equal(HttpStatusCode.OK, (await client.PutJson("/v1/items", new { items })).StatusCode);
+                Write("v1", Train(seed: 1));
+                Assert.Equal(HttpStatusCode.OK, (await client.PutJson("/v1/models", new { active = "v1" })).StatusCode);
+                await PollReplicaAsync(first, client, r => r.IndexModelVersion == "v1" && File.Exists(Path.Combine(data, "snapshots", ApiFactory.TenantA, "v1", "vectors.bin")), ct);
+            }
+
+            // No request reaches the restarted silo: what it holds, it loaded at start.
+            await using (var second = new ApiFactory(_redis.ConnectionString, settings))
+            {
+                await second.Services.GetRequiredService<SessionRec.Silo.Recommendations.ServingWarmUp>().Completion.WaitAsync(TimeSpan.FromSeconds(60), ct);
+                var held = await DescribeAsync(second);
+                Assert.Equal((catalogue.Count, "v1", 0, 1, 0L), (held.Items, held.IndexModelVersion, held.IndexBuilds, held.IndexRestores, held.Served));
+            }
+
+            // Turned off, a restart loads nothing until a tenant's first request.
+            settings["Recommendations:WarmUpTenants"] = "0";
+            await using var third = new ApiFactory(_redis.ConnectionString, settings);
+            await third.Services.GetRequiredService<SessionRec.Silo.Recommendations.ServingWarmUp>().Completion.WaitAsync(TimeSpan.FromSeconds(60), ct);
+            var none = await DescribeAsync(third);
+            Assert.Equal((0, (string?)null, 0), (none.Items, none.IndexModelVersion, none.IndexRestores));
+        }
+        finally
+        {
+            if (Directory.Exists(data))
+            {
+                Directory.Delete(data, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>What the factory's own silo holds for tenant A (asked of that silo's replicas grain; loads nothing).</summary>
+    private static Task<ReplicaDescription> DescribeAsync(ApiFactory factory)
+    {
+        var grains = factory.Services.GetRequiredService<IGrainFactory>();
+        var silo = factory.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString();
+        return grains.GetGrain<ISiloReplicasGrain>(silo).DescribeAsync(ApiFactory.TenantA);
+    }
+
     /// <summary>Asks for recommendations until the tenant's replica on the factory's silo satisfies <paramref name="done"/> (60 s at most).</summary>
     private async Task<ReplicaDescription> PollReplicaAsync(ApiFactory factory, HttpClient client, Func<ReplicaDescription, bool> done, CancellationToken ct)
     {

@@ -168,9 +168,11 @@ public static class SiloHosting
         silo.Services.AddSingleton<Recommendations.Recommender>();
         silo.Services.AddPlacementDirector<Replicas.SiloPinnedPlacement, Replicas.SiloPinnedPlacementDirector>();
         silo.Services.AddOptions<Knowledge.KnowledgeServiceOptions>().BindConfiguration(Knowledge.KnowledgeServiceOptions.SectionName).ValidateDataAnnotations();
-        silo.Services.AddSingleton<Knowledge.SemanticEncoder>();
+        silo.Services.TryAddSingleton<Knowledge.SemanticEncoder>();
         silo.Services.AddHostedService<Knowledge.SemanticEncoderWarmUp>();
         silo.Services.AddHostedService(sp => sp.GetRequiredService<SessionEncoderService>());
+        silo.Services.AddSingleton<Recommendations.ServingWarmUp>();
+        silo.Services.AddHostedService(sp => sp.GetRequiredService<Recommendations.ServingWarmUp>());
 
         silo.AddRedisGrainStorage(StorageNames.Sessions, (OptionsBuilder<Orleans.Persistence.RedisStorageOptions> ob) =>
             ob.Configure<IServiceProvider>((o, sp) =>

@@ -72,6 +72,23 @@ public sealed partial class ModelRegistry : IDisposable
 
     public ActivePointer Pointer(string tenant) => ReadPointer(tenant) ?? new ActivePointer(null, []);
 
+    /// <summary>The tenants that serve a model (a pointer naming a version), the most recently changed pointer first; at most <paramref name="limit"/>.</summary>
+    public IReadOnlyList<string> TenantsServingModels(int limit)
+    {
+        if (!Directory.Exists(Root))
+        {
+            return [];
+        }
+
+        return [.. new DirectoryInfo(Root).EnumerateDirectories()
+            .Select(dir => (Tenant: dir.Name, Pointer: new FileInfo(System.IO.Path.Combine(dir.FullName, PointerFile))))
+            .Where(t => t.Pointer.Exists)
+            .OrderByDescending(t => t.Pointer.LastWriteTimeUtc)
+            .Where(t => ReadPointer(t.Tenant)?.Active is not null)
+            .Take(limit)
+            .Select(t => t.Tenant)];
+    }
+
     public IReadOnlyList<ModelVersionInfo> List(string tenant)
     {
         var folder = TenantFolder(tenant);
