@@ -551,10 +551,12 @@ public sealed partial class CatalogueReplicas(
                     retired = built; // the replica moved on (a new model or a reload) while this was built
                 }
 
-                // The index the replica serves now may have asked for a build while this one ran (it was refused as
-                // "already building"): build it now, or nothing would until the catalogue changes.
+                // The index the replica serves now — another one, or this one with rows added while the build ran —
+                // may have asked for a build meanwhile (refused as "already building"): build it now if it is due, or
+                // nothing would until the catalogue changes again (measured at 100k items: the last 7,000 rows of an
+                // import stayed outside the index and every request scored them exactly, 717 req/s instead of ~1,250).
                 replica.AnnBuilding = 0;
-                if (replica.Index is { IsCompletedSuccessfully: true } now && !ReferenceEquals(now.Result, index))
+                if (replica.Index is { IsCompletedSuccessfully: true } now)
                 {
                     StartAnnIfDue(replica, now.Result);
                 }
