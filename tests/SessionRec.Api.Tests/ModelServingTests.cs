@@ -117,15 +117,9 @@ public sealed class ModelServingTests : IAsyncLifetime
     public async Task A_restarted_silo_reads_its_saved_item_vectors_and_approximate_index_and_encodes_only_what_changed()
     {
         var ct = TestContext.Current.CancellationToken;
-        var data = Path.Combine(Path.GetTempPath(), "sessionrec-data-" + Guid.NewGuid().ToString("N")[..8]);
-        var settings = new Dictionary<string, string?>
-        {
-            ["Models:Path"] = _models,
-            ["Models:PollInterval"] = "00:00:00.200",
-            ["Storage:DataPath"] = data,
-            ["Recommendations:AnnThreshold"] = "50",
-            ["Recommendations:AnnCandidates"] = "20",
-        };
+        var (data, settings) = RestartableSettings();
+        settings["Recommendations:AnnThreshold"] = "50";
+        settings["Recommendations:AnnCandidates"] = "20";
         var catalogue = SyntheticData.Create().Items;
         var snapshot = Path.Combine(data, "snapshots", ApiFactory.TenantA, "v1", "vectors.bin");
         try
@@ -133,10 +127,7 @@ public sealed class ModelServingTests : IAsyncLifetime
             await using (var first = new ApiFactory(_redis.ConnectionString, settings))
             {
                 var client = first.ClientFor(ApiFactory.KeyA);
-                var items = catalogue.Select(i => new { id = i.Id, title = i.Title, brand = i.Brand, categories = i.Categories, available = true }).ToArray();
-                Assert.Equal(HttpStatusCode.OK, (await client.PutJson("/v1/items", new { items })).StatusCode);
-                Write("v1", Train(seed: 1));
-                Assert.Equal(HttpStatusCode.OK, (await client.PutJson("/v1/models", new { active = "v1" })).StatusCode);
+                await ServeModelAsync(client, catalogue);
 
                 // Encoded once, then indexed (an inverted file, the default): the snapshot is saved after each (polled: both
                 // are written in the background).
@@ -171,23 +162,14 @@ public sealed class ModelServingTests : IAsyncLifetime
     public async Task A_restarted_silo_loads_the_serving_state_of_tenants_with_a_model_before_their_first_request()
     {
         var ct = TestContext.Current.CancellationToken;
-        var data = Path.Combine(Path.GetTempPath(), "sessionrec-data-" + Guid.NewGuid().ToString("N")[..8]);
-        var settings = new Dictionary<string, string?>
-        {
-            ["Models:Path"] = _models,
-            ["Models:PollInterval"] = "00:00:00.200",
-            ["Storage:DataPath"] = data,
-        };
+        var (data, settings) = RestartableSettings();
         var catalogue = SyntheticData.Create().Items;
         try
         {
             await using (var first = new ApiFactory(_redis.ConnectionString, settings))
             {
                 var client = first.ClientFor(ApiFactory.KeyA);
-                var items = catalogue.Select(i => new { id = i.Id, title = i.Title, brand = i.Brand, categories = i.Categories, available = true }).ToArray();
-                Assert.Equal(HttpStatusCode.OK, (await client.PutJson("/v1/items", new { items })).StatusCode);
-                Write("v1", Train(seed: 1));
-                Assert.Equal(HttpStatusCode.OK, (await client.PutJson("/v1/models", new { active = "v1" })).StatusCode);
+                await ServeModelAsync(client, catalogue);
                 await PollReplicaAsync(first, client, r => r.IndexModelVersion == "v1" && File.Exists(Path.Combine(data, "snapshots", ApiFactory.TenantA, "v1", "vectors.bin")), ct);
             }
 
@@ -213,6 +195,27 @@ public sealed class ModelServingTests : IAsyncLifetime
                 Directory.Delete(data, recursive: true);
             }
         }
+    }
+
+    /// <summary>Puts the catalogue and activates model v1 (trained here) for tenant A.</summary>
+    private async Task ServeModelAsync(HttpClient client, IReadOnlyList<SessionRec.Models.Data.ImportItem> catalogue)
+    {
+        var items = catalogue.Select(i => new { id = i.Id, title = i.Title, brand = i.Brand, categories = i.Categories, available = true }).ToArray();
+        Assert.Equal(HttpStatusCode.OK, (await client.PutJson("/v1/items", new { items })).StatusCode);
+        Write("v1", Train(seed: 1));
+        Assert.Equal(HttpStatusCode.OK, (await client.PutJson("/v1/models", new { active = "v1" })).StatusCode);
+    }
+
+    /// <summary>Settings for factories that restart on one data folder (its own, deleted by the test).</summary>
+    private (string Data, Dictionary<string, string?> Settings) RestartableSettings()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "sessionrec-data-" + Guid.NewGuid().ToString("N")[..8]);
+        return (data, new Dictionary<string, string?>
+        {
+            ["Models:Path"] = _models,
+            ["Models:PollInterval"] = "00:00:00.200",
+            ["Storage:DataPath"] = data,
+        });
     }
 
     /// <summary>What the factory's own silo holds for tenant A (asked of that silo's replicas grain; loads nothing).</summary>

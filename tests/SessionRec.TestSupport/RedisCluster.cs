@@ -19,10 +19,28 @@ public sealed class RedisCluster : IAsyncDisposable
     public string ConnectionString =>
         string.Join(',', Masters.Select(m => $"127.0.0.1:{m.Port}")) + ",abortConnect=false,connectTimeout=2000,syncTimeout=5000";
 
+    /// <summary>How many times a cluster that did not form is started afresh (CI saw `redis-cli --cluster create` hang under load).</summary>
+    private const int StartAttempts = 3;
+
     public static async Task<RedisCluster> StartAsync(int masters = 3, CancellationToken cancellationToken = default)
     {
         var cli = RedisServer.FindBinary("redis-cli") ?? throw new InvalidOperationException(
             "redis-cli is not installed: the cluster tests need the redis-server package (apt-get install -y redis-server).");
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await TryStartAsync(cli, masters, cancellationToken);
+            }
+            catch (TimeoutException) when (attempt < StartAttempts)
+            {
+                // New nodes on new ports: nothing of the attempt that hung is reused.
+            }
+        }
+    }
+
+    private static async Task<RedisCluster> TryStartAsync(string cli, int masters, CancellationToken cancellationToken)
+    {
         var nodes = new List<RedisServer>();
         try
         {
@@ -46,7 +64,16 @@ public sealed class RedisCluster : IAsyncDisposable
             using var process = Process.Start(create)!;
             var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
             var error = process.StandardError.ReadToEndAsync(cancellationToken);
-            await process.WaitForExitAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+            try
+            {
+                await process.WaitForExitAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                process.Kill();
+                throw;
+            }
+
             if (process.ExitCode != 0)
             {
                 throw new InvalidOperationException($"redis-cli --cluster create failed ({process.ExitCode}): {await output} {await error}");
