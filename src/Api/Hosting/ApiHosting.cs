@@ -49,7 +49,7 @@ public static class ApiHosting
         {
             // The text encoder loads beside the store's recovery, not after it: both take seconds, on different
             // resources (measured on a restart with a 2M-record log: the start waited ~1.1 s for the encoder).
-            if (configuration.GetValue($"{Silo.Knowledge.KnowledgeServiceOptions.SectionName}:{nameof(Silo.Knowledge.KnowledgeServiceOptions.SemanticLinking)}", true))
+            if ((configuration.GetSection(Silo.Knowledge.KnowledgeServiceOptions.SectionName).Get<Silo.Knowledge.KnowledgeServiceOptions>() ?? new()).SemanticLinking)
             {
                 var encoder = new Silo.Knowledge.SemanticEncoder();
                 _ = encoder.StartLoading();

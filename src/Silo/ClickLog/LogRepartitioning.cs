@@ -112,6 +112,7 @@ public sealed class LogRepartitioning(IConnectionMultiplexer redis, IWriteBarrie
             (records.TryGetValue(tag, out var list) ? list : records[tag] = []).Add(new(RedisKeys.LogRecord(tag, sequence), values[i]));
             var users = indexes.TryGetValue(tag, out var u) ? u : indexes[tag] = new(StringComparer.Ordinal);
             (users.TryGetValue(evt.UserId, out var seqs) ? seqs : users[evt.UserId] = []).Add(sequence);
+            // The value as the append scripts write it (RedisKeys.LogEventId): "sequence:remembered-until".
             var until = evt.ReceivedAt.ToUnixTimeSeconds() + life;
             if (until > now)
             {

@@ -14,8 +14,9 @@ using StackExchange.Redis;
 /// hash tag with: a string key per record (<see cref="RedisKeys.LogRecord"/>; records written before those keys stay
 /// in a hash sequence → record, read where a key is missing), a counter, the dedup index — a string key per event id
 /// (<see cref="RedisKeys.LogEventId"/>) remembered for <see cref="ClickLogOptions.DedupWindow"/> and a day, then expiring;
-/// the day hashes of releases before are read until they expire — and an index of sequences per user (<see cref="UserIndex"/>: for erasure and for replaying one user's records). One Lua script per partition checks the
-/// event ids against every day of the window and appends, so a retry within the window can never append twice; the
+/// the day hashes of releases before are read until they expire — and an index of sequences per user
+/// (<see cref="UserIndex"/>: for erasure and for replaying one user's records). One Lua script per partition looks
+/// the event ids up and appends, so a retry within the window can never append twice; the
 /// API refuses events older than the window (<c>EventWindow.For</c>), so no retry can outlive its id. A batch's
 /// partitions are appended in parallel (on a Redis Cluster, on their own shards), then made durable together.
 /// Streams are not used because Garnet, the embedded default's server, has none.
@@ -23,9 +24,9 @@ using StackExchange.Redis;
 public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier barrier, IOptions<ClickLogOptions>? options = null, TimeProvider? time = null) : IClickLog
 {
     // KEYS: seq, then the dedup hashes of releases before 2026-12-03 that may still hold ids: the unbounded one, then
-    // one per day of the window. ARGV: now (unix seconds), how long an id is remembered in seconds, the unbounded
-    // hash's expiry in seconds, the partition's key prefix (record keys, id keys and the users' indexes are made here;
-    // they share the partition's hash tag), then event id, user id and record per event.
+    // one per day of the window. ARGV: now (unix seconds), how long an id is remembered in seconds (also the unbounded
+    // hash's expiry, given once), the partition's key prefix (record keys, id keys and the users' indexes are made
+    // here; they share the partition's hash tag), then event id, user id and record per event.
     // Returns, per event, the new sequence number, or minus the earlier one for an id already logged (by an earlier
     // append or earlier in this batch).
     // The batch's ids are looked up with one MGET (the old hashes only while one exists: one EXISTS) and written with a
@@ -35,12 +36,12 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
     private const string AppendScript = UserIndex.Lua + DedupLua + """
         local unpack = unpack or table.unpack
         local now, life = tonumber(ARGV[1]), tonumber(ARGV[2])
-        local lp = ARGV[4]
+        local lp = ARGV[3]
         local prefix = lp .. 'r:'
-        local n = (#ARGV - 4) / 3
+        local n = (#ARGV - 3) / 3
         local ids = {}
         for i = 1, n do
-          ids[i] = ARGV[2 + 3 * i]
+          ids[i] = ARGV[1 + 3 * i]
         end
         local found, missing = dedup_find(lp, ids, now)
         if missing > 0 and #KEYS > 1 and redis.call('EXISTS', unpack(KEYS, 2)) > 0 then
@@ -57,7 +58,7 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
             end
           end
           if redis.call('TTL', KEYS[2]) == -1 then
-            redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
+            redis.call('EXPIRE', KEYS[2], life)
           end
         end
         local slot, m = {}, 0
@@ -83,8 +84,8 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
                 written[j] = true
                 dedup_remember(lp, ids[i], seq, now, life)
                 recordArgs[#recordArgs + 1] = prefix .. seq
-                recordArgs[#recordArgs + 1] = ARGV[4 + 3 * i]
-                index_add(batch, ARGV[3 + 3 * i], seq)
+                recordArgs[#recordArgs + 1] = ARGV[3 + 3 * i]
+                index_add(batch, ARGV[2 + 3 * i], seq)
                 out[i] = seq
               end
             end
@@ -344,16 +345,15 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
             keys[2 + d] = RedisKeys.LogEventIds(tag, days[d]);
         }
 
-        var args = new RedisValue[4 + (events.Count * 3)];
+        var args = new RedisValue[3 + (events.Count * 3)];
         args[0] = now;
         args[1] = life;
-        args[2] = life;
-        args[3] = UserIndex.LogPrefix(tag);
+        args[2] = UserIndex.LogPrefix(tag);
         for (var i = 0; i < events.Count; i++)
         {
-            args[4 + (3 * i)] = events[i].EventId;
-            args[5 + (3 * i)] = events[i].UserId;
-            args[6 + (3 * i)] = JsonSerializer.SerializeToUtf8Bytes(events[i], ServiceJson.Options);
+            args[3 + (3 * i)] = events[i].EventId;
+            args[4 + (3 * i)] = events[i].UserId;
+            args[5 + (3 * i)] = JsonSerializer.SerializeToUtf8Bytes(events[i], ServiceJson.Options);
         }
 
         var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(AppendScript, keys, args).WaitAsync(cancellationToken))!;
