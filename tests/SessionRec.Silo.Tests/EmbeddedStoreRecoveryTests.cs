@@ -124,14 +124,19 @@ public sealed class EmbeddedStoreRecoveryTests
 
                 Assert.True(peak > 250_000_000, $"four rounds put {peak:N0} bytes in the log's files");
 
-                // The live data is ~100 MB: compaction and the next checkpoint bring the files back near it.
-                var deadline = DateTime.UtcNow.AddSeconds(60);
-                while (LogFiles() > peak / 2 && DateTime.UtcNow < deadline)
+                // The live data is ~100 MB; compaction keeps at most CompactionSegments whole segments on disk, plus the
+                // one being written. (Half the peak was asked before: 4.5 segments of 8.5 is the normal end state and
+                // missed it by a few MB on CI.)
+                var bound = (settings.CompactionSegments + 1) * 32L * 1024 * 1024;
+                Assert.True(peak > bound + 64L * 1024 * 1024, $"the peak, {peak:N0} bytes, is well over the bound, {bound:N0}");
+                var deadline = DateTime.UtcNow.AddSeconds(120);
+                while (LogFiles() > bound && DateTime.UtcNow < deadline)
                 {
                     await Task.Delay(200, TestContext.Current.CancellationToken);
                 }
 
-                Assert.True(LogFiles() <= peak / 2, $"the log's files still hold {LogFiles():N0} bytes of {peak:N0}");
+                Assert.True(LogFiles() <= bound, $"the log's files still hold {LogFiles():N0} bytes of {peak:N0} (bound {bound:N0})");
+                TestContext.Current.TestOutputHelper?.WriteLine($"log files: peak {peak:N0}, after compaction {LogFiles():N0} bytes");
             }
 
             // Most keys are read from the disk here, while the restarted store may still be compacting: on a loaded
