@@ -108,4 +108,64 @@ public sealed class BoundedScanTests
             Assert.Equal(overExact, overFirstPass); // item, score and reason, bit for bit
         }
     }
+
+    [Theory(Timeout = 30_000)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void The_kth_highest_is_what_a_sort_gives_with_ties_infinities_and_not_a_number_among_the_values(int seed)
+    {
+        var random = new Random(seed);
+        foreach (var length in new[] { 1, 2, 7, 100, 8_000 })
+        {
+            // Few distinct values (many ties), some infinite, some NaN (counted as −∞).
+            var values = Enumerable.Range(0, length).Select(_ => random.Next(10) switch
+            {
+                0 => float.NaN,
+                1 => float.NegativeInfinity,
+                2 => float.PositiveInfinity,
+                _ => random.Next(20) / 4f,
+            }).ToArray();
+            var sorted = values.Select(v => float.IsNaN(v) ? float.NegativeInfinity : v).OrderDescending().ToArray();
+            foreach (var k in new[] { 1, 2, length / 2, length - 1, length }.Where(k => k >= 1 && k <= length).Distinct())
+            {
+                Assert.Equal(sorted[k - 1], BoundedTopK.KthHighest(values.ToArray(), k));
+            }
+
+            Assert.Equal(float.NegativeInfinity, BoundedTopK.KthHighest(values.ToArray(), length + 1));
+        }
+    }
+
+    [Theory(Timeout = 30_000)]
+    [InlineData(1, 400)]
+    [InlineData(2, 70)]
+    [InlineData(3, 1)]
+    public void The_bounded_selection_picks_the_exact_top_k_in_order_scoring_only_rows_that_may_reach_it(int seed, int k)
+    {
+        var random = new Random(seed);
+        var exact = Enumerable.Range(0, 8_000).Select(_ => (float)random.NextDouble()).ToArray();
+        exact[17] = exact[4_000] = exact[7_999] = exact.Max(); // ties at the top go to the lower entry
+        exact[5] = float.NaN;
+        var bounds = exact.Select(_ => 0.01f * (float)random.NextDouble()).ToArray();
+        var approx = exact.Select((e, i) => e + (bounds[i] * (2 * (float)random.NextDouble() - 1))).ToArray();
+        var counter = new CountingScores(exact);
+
+        var picked = BoundedTopK.Select(approx, bounds, k, counter);
+
+        var expected = TopK.Select(exact, k);
+        Assert.Equal(expected.Select(e => e.Item), picked.Select(p => p.Entry));
+        Assert.Equal(expected.Select(e => e.Score), picked.Select(p => p.Score));
+        Assert.True(counter.Calls < 2 * k + 200, $"{counter.Calls} exact scores for the top {k} of 8,000");
+    }
+
+    private sealed class CountingScores(float[] exact) : BoundedTopK.IExactScores
+    {
+        public int Calls { get; private set; }
+
+        public float Score(int entry)
+        {
+            Calls++;
+            return exact[entry];
+        }
+    }
 }

@@ -73,7 +73,7 @@ public sealed class InvertedFileIndexTests
 
         var random = new Random(2);
         var scores = new float[index.Count];
-        double recall = 0, scanned = 0;
+        double recall = 0, scanned = 0, candidateRecall = 0;
         const int Queries = 50;
         for (var q = 0; q < Queries; q++)
         {
@@ -94,9 +94,18 @@ public sealed class InvertedFileIndexTests
             Assert.Equal(found, ivf.Search(query, 100));
             recall += found.Count(r => scores[r] >= hundredth) / 100.0;
             scanned += rows;
+
+            // The unordered candidates (the ranking stage's): 400 distinct rows by int8 score, holding what the
+            // ordered search found of the exact top 100.
+            var candidates = ivf.Candidates(query, 400);
+            Assert.Equal(400, candidates.Distinct().Count());
+            var inCandidates = candidates.Count(r => scores[r] >= hundredth);
+            candidateRecall += inCandidates / 100.0;
+            Assert.True(inCandidates >= found.Count(r => scores[r] >= hundredth), $"query {q}: {inCandidates} of the top 100 in 400 candidates, {found.Count(r => scores[r] >= hundredth)} in the search's 100");
         }
 
         Assert.True(recall / Queries >= 0.95, $"recall@100 {recall / Queries:0.000}");
+        Assert.True(candidateRecall / Queries >= recall / Queries, $"candidates: {candidateRecall / Queries:0.000}");
         Assert.True(scanned / Queries < index.Count / 3.0, $"{scanned / Queries:N0} of {index.Count:N0} rows scored per query");
         Assert.True(ivf.MeasureRecall(index) >= 0.95);
     }

@@ -212,53 +212,67 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
     {
         var count = index.Count;
         var lookups = Lookups();
-        var extra = new Dictionary<int, float>();
-        var boosted = new HashSet<int>();
-        if (rounds is not null && weights.MultiRound != 0)
-        {
-            foreach (var (row, round) in rounds)
-            {
-                extra[row] = extra.GetValueOrDefault(row) + (weights.MultiRound * Membership(round, trainedRounds));
-            }
-        }
 
+        // The rows a sparse term names (hundreds with session-kNN votes) with their sums; multi-round terms apart.
+        var sparse = new Dictionary<int, float>();
         if (lookups is not null)
         {
-            var sparse = new Dictionary<int, float>();
             var sink = new DictionarySums(sparse);
             AddSparse(query, lookups, count, ref sink);
-            foreach (var (row, value) in sparse)
-            {
-                extra[row] = extra.GetValueOrDefault(row) + value;
-                boosted.Add(row);
-            }
         }
 
-        var candidates = ann.Candidates(session, Math.Max(annCandidates, limit + extra.Count), count);
-        candidates.UnionWith(extra.Keys);
+        var multiRound = rounds is not null && weights.MultiRound != 0 ? rounds : null;
+
+        // The index retrieves a fixed number of rows, as `eval recs` measures ranker-candidates: asking it for as many
+        // more as the sparse terms name made a request's cost follow the statistics, and those rows are candidates anyway.
+        var candidates = ann.Candidates(session, Math.Max(annCandidates, limit), count, sparse.Count + (multiRound?.Count ?? 0));
+        candidates.UnionWith(sparse.Keys);
+        if (multiRound is not null)
+        {
+            candidates.UnionWith(multiRound.Keys);
+        }
+
         var prior = lookups is not null && (weights.Popularity != 0 || weights.NewItem != 0) ? lookups.Prior : null;
-        var scored = new List<(int Row, float Score)>(candidates.Count);
-        foreach (var row in candidates)
+        var scored = ArrayPool<ulong>.Shared.Rent(Math.Max(1, candidates.Count));
+        try
         {
-            if (row >= count)
+            var n = 0;
+            foreach (var row in candidates)
             {
-                continue;
+                if (row >= count)
+                {
+                    continue;
+                }
+
+                var score = index.ScoreRow(session, row);
+                if (multiRound is not null && multiRound.TryGetValue(row, out var round))
+                {
+                    score += weights.MultiRound * Membership(round, trainedRounds);
+                }
+
+                if (sparse.TryGetValue(row, out var terms))
+                {
+                    score += terms;
+                }
+
+                if (prior is not null)
+                {
+                    score += row < prior.Length && prior[row] != 0 ? weights.Popularity * prior[row] : weights.NewItem;
+                }
+
+                scored[n++] = RankKey.Of(score, row);
             }
 
-            var score = index.ScoreRow(session, row) + extra.GetValueOrDefault(row);
-            if (prior is not null)
+            var best = scored.AsSpan(0, n);
+            best.Sort(); // highest first, a tie to the lower row, as in the full scan
+            foreach (var key in best[..Math.Min(limit, n)])
             {
-                score += row < prior.Length && prior[row] != 0 ? weights.Popularity * prior[row] : weights.NewItem;
+                into.Add(Emit(RankKey.Item(key), RankKey.Score(key), sparse.ContainsKey(RankKey.Item(key))));
             }
-
-            scored.Add((row, score));
         }
-
-        // Highest first; a tie goes to the lower row, as in the full scan.
-        scored.Sort(static (a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Row.CompareTo(b.Row));
-        for (var i = 0; i < Math.Min(limit, scored.Count); i++)
+        finally
         {
-            into.Add(Emit(scored[i].Row, scored[i].Score, boosted.Contains(scored[i].Row)));
+            ArrayPool<ulong>.Shared.Return(scored);
         }
     }
 

@@ -45,28 +45,108 @@ public static class BoundedTopK
                 lower[i] = approx[i] - bounds[i];
             }
 
-            var cut = TopK.Select(lower.AsSpan(0, count), k);
-            var threshold = cut.Count < k ? float.NegativeInfinity : (float)cut[^1].Score;
-            var scored = new List<(int Entry, double Score)>(k * 2);
-            for (var entry = 0; entry < count; entry++)
+            // Only the k-th highest lower bound is needed, not the k best in order: a selection in place (linear)
+            // instead of a heap of k (at k = 400 over ~8,000 probed rows the heap was a sixth of a request's CPU).
+            var threshold = KthHighest(lower.AsSpan(0, count), k);
+            var keys = ArrayPool<ulong>.Shared.Rent(Math.Max(1, count));
+            try
             {
-                if (approx[entry] + bounds[entry] >= threshold && exact.Score(entry) is var score && !float.IsNaN(score))
+                var n = 0;
+                for (var entry = 0; entry < count; entry++)
                 {
-                    scored.Add((entry, score));
+                    if (approx[entry] + bounds[entry] >= threshold && exact.Score(entry) is var score && !float.IsNaN(score))
+                    {
+                        keys[n++] = RankKey.Of(score, entry);
+                    }
                 }
-            }
 
-            scored.Sort(static (a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Entry.CompareTo(b.Entry));
-            if (scored.Count > k)
+                var best = keys.AsSpan(0, n);
+                best.Sort();
+                var scored = new List<(int Entry, double Score)>(Math.Min(k, n));
+                foreach (var key in best[..Math.Min(k, n)])
+                {
+                    scored.Add((RankKey.Item(key), RankKey.Score(key)));
+                }
+
+                return scored;
+            }
+            finally
             {
-                scored.RemoveRange(k, scored.Count - k);
+                ArrayPool<ulong>.Shared.Return(keys);
             }
-
-            return scored;
         }
         finally
         {
             ArrayPool<float>.Shared.Return(lower);
         }
+    }
+
+    /// <summary>
+    /// The <paramref name="k"/>-th highest of <paramref name="values"/> (NaN counted as −∞; −∞ when there are fewer
+    /// than k), reordering them: quickselect on a median of three, finished by a sort if a run of bad pivots goes on.
+    /// </summary>
+    public static float KthHighest(Span<float> values, int k)
+    {
+        if (k <= 0 || k > values.Length)
+        {
+            return float.NegativeInfinity;
+        }
+
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (float.IsNaN(values[i]))
+            {
+                values[i] = float.NegativeInfinity;
+            }
+        }
+
+        var (lo, hi, target) = (0, values.Length - 1, k - 1);
+        for (var rounds = 0; lo < hi; rounds++)
+        {
+            if (rounds == 64)
+            {
+                values[lo..(hi + 1)].Sort(static (a, b) => b.CompareTo(a));
+                return values[target];
+            }
+
+            var (a, b, c) = (values[lo], values[lo + ((hi - lo) >> 1)], values[hi]);
+            var pivot = MathF.Max(MathF.Min(a, b), MathF.Min(MathF.Max(a, b), c));
+            var (i, j) = (lo, hi);
+            while (i <= j)
+            {
+                while (values[i] > pivot)
+                {
+                    i++;
+                }
+
+                while (values[j] < pivot)
+                {
+                    j--;
+                }
+
+                if (i <= j)
+                {
+                    (values[i], values[j]) = (values[j], values[i]);
+                    i++;
+                    j--;
+                }
+            }
+
+            // values[lo..j] ≥ pivot ≥ values[i..hi], and whatever lies between equals the pivot.
+            if (target <= j)
+            {
+                hi = j;
+            }
+            else if (target >= i)
+            {
+                lo = i;
+            }
+            else
+            {
+                return values[target];
+            }
+        }
+
+        return values[target];
     }
 }

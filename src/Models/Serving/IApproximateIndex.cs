@@ -12,6 +12,12 @@ public interface IApproximateIndex : IDisposable
 
     /// <summary>The rows of (about) the <paramref name="count"/> highest inner products with <paramref name="query"/>, best first.</summary>
     int[] Search(float[] query, int count);
+
+    /// <summary>
+    /// About the <paramref name="count"/> rows of highest inner product, in no order, for a caller that scores them
+    /// exactly itself: an index may spare the exact ordering <see cref="Search"/> does.
+    /// </summary>
+    int[] Candidates(float[] query, int count) => Search(query, count);
 }
 
 /// <summary>The self-check both kinds of index run before they serve.</summary>

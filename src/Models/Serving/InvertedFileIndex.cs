@@ -138,66 +138,138 @@ public sealed class InvertedFileIndex : IApproximateIndex
     /// <summary>As <see cref="Search(float[], int)"/>, reading the <paramref name="probe"/> best lists; <paramref name="scanned"/>: rows scored.</summary>
     public int[] Search(float[] query, int count, int probe, out int scanned)
     {
-        var augmented = new float[_dim + 1];
-        query.AsSpan(0, _dim).CopyTo(augmented);
-        var lists = Lists;
-        var centroidScores = new float[lists];
-        for (var c = 0; c < lists; c++)
-        {
-            centroidScores[c] = TensorPrimitives.Dot(_centroids.AsSpan(c * (_dim + 1), _dim + 1), augmented);
-        }
-
-        var probed = Baseline.TopK.Select(centroidScores, Math.Clamp(probe, 1, lists));
-        scanned = 0;
-        foreach (var (list, _) in probed)
-        {
-            scanned += _starts[list + 1] - _starts[list];
-        }
+        var codes = _codes.Encode(query.AsSpan(0, _dim));
+        using var probed = ProbeLists(query, probe, codes);
+        scanned = probed.Count;
 
         // The probed rows from their int8 codes (a quarter of the bytes), then exactly only those that may reach the
         // top count: the same rows as scoring every probed row in floats, up to rounding.
-        var approx = ArrayPool<float>.Shared.Rent(Math.Max(1, scanned));
-        var bounds = ArrayPool<float>.Shared.Rent(Math.Max(1, scanned));
-        var positions = ArrayPool<int>.Shared.Rent(Math.Max(1, scanned));
+        if (codes is null)
+        {
+            // A query of zeros or not a number: every probed row is scored exactly.
+            Array.Fill(probed.Approx, 0f, 0, scanned);
+            Array.Fill(probed.Bounds, float.PositiveInfinity, 0, scanned);
+        }
+
+        var best = BoundedTopK.Select(probed.Approx.AsSpan(0, scanned), probed.Bounds.AsSpan(0, scanned), count, new ProbedRows(_index, query, _dim, _rows, probed.Positions));
+        var result = new int[best.Count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = _rows[probed.Positions[best[i].Entry]];
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// The probed rows with the <paramref name="count"/> highest int8 scores, in no order: candidates the caller scores
+    /// exactly anyway, so neither the exact pass nor the sort of <see cref="Search(float[], int)"/> is spent on them.
+    /// </summary>
+    public int[] Candidates(float[] query, int count)
+    {
+        var codes = _codes.Encode(query.AsSpan(0, _dim));
+        if (codes is null || count <= 0)
+        {
+            return Search(query, count);
+        }
+
+        using var probed = ProbeLists(query, _probe, codes);
+        var scanned = probed.Count;
+        var take = Math.Min(count, scanned);
+        var cut = ArrayPool<float>.Shared.Rent(Math.Max(1, scanned));
         try
         {
-            var codes = _codes.Encode(query.AsSpan(0, _dim));
+            probed.Approx.AsSpan(0, scanned).CopyTo(cut);
+            var threshold = BoundedTopK.KthHighest(cut.AsSpan(0, scanned), take);
+            var result = new int[take];
             var n = 0;
-            foreach (var (list, _) in probed)
+            for (var i = 0; i < scanned && n < take; i++)
             {
-                var (start, length) = (_starts[list], _starts[list + 1] - _starts[list]);
-                if (codes is not null)
+                if (probed.Approx[i] > threshold)
                 {
-                    _codes.Score(codes, start, approx.AsSpan(n, length), bounds.AsSpan(n, length));
-                }
-
-                for (var at = start; at < start + length; at++)
-                {
-                    positions[n++] = at;
+                    result[n++] = _rows[probed.Positions[i]];
                 }
             }
 
-            if (codes is null)
+            for (var i = 0; i < scanned && n < take; i++)
             {
-                // A query of zeros or not a number: every probed row is scored exactly.
-                Array.Fill(approx, 0f, 0, scanned);
-                Array.Fill(bounds, float.PositiveInfinity, 0, scanned);
-            }
-
-            var best = BoundedTopK.Select(approx.AsSpan(0, scanned), bounds.AsSpan(0, scanned), count, new ProbedRows(_index, query, _dim, _rows, positions));
-            var result = new int[best.Count];
-            for (var i = 0; i < result.Length; i++)
-            {
-                result[i] = _rows[positions[best[i].Entry]];
+                if (probed.Approx[i] == threshold)
+                {
+                    result[n++] = _rows[probed.Positions[i]];
+                }
             }
 
             return result;
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(approx);
-            ArrayPool<float>.Shared.Return(bounds);
-            ArrayPool<int>.Shared.Return(positions);
+            ArrayPool<float>.Shared.Return(cut);
+        }
+    }
+
+    /// <summary>The rows of the <paramref name="probe"/> lists nearest <paramref name="query"/>, with their int8 scores and bounds when <paramref name="codes"/> is given.</summary>
+    private ProbedLists ProbeLists(float[] query, int probe, ItemCodes.Query? codes)
+    {
+        var augmented = new float[_dim + 1];
+        query.AsSpan(0, _dim).CopyTo(augmented);
+        var lists = Lists;
+        var centroidScores = ArrayPool<float>.Shared.Rent(lists);
+        List<(int Item, double Score)> chosen;
+        try
+        {
+            for (var c = 0; c < lists; c++)
+            {
+                centroidScores[c] = TensorPrimitives.Dot(_centroids.AsSpan(c * (_dim + 1), _dim + 1), augmented);
+            }
+
+            chosen = Baseline.TopK.Select(centroidScores.AsSpan(0, lists), Math.Clamp(probe, 1, lists));
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(centroidScores);
+        }
+
+        var scanned = 0;
+        foreach (var (list, _) in chosen)
+        {
+            scanned += _starts[list + 1] - _starts[list];
+        }
+
+        var probed = new ProbedLists(scanned);
+        var n = 0;
+        foreach (var (list, _) in chosen)
+        {
+            var (start, length) = (_starts[list], _starts[list + 1] - _starts[list]);
+            if (codes is not null)
+            {
+                _codes.Score(codes, start, probed.Approx.AsSpan(n, length), probed.Bounds.AsSpan(n, length));
+            }
+
+            for (var at = start; at < start + length; at++)
+            {
+                probed.Positions[n++] = at;
+            }
+        }
+
+        return probed;
+    }
+
+    /// <summary>Rented buffers of one search: each probed row's position in the lists, int8 score and bound.</summary>
+    private readonly struct ProbedLists(int count) : IDisposable
+    {
+        public int Count { get; } = count;
+
+        public float[] Approx { get; } = ArrayPool<float>.Shared.Rent(Math.Max(1, count));
+
+        public float[] Bounds { get; } = ArrayPool<float>.Shared.Rent(Math.Max(1, count));
+
+        public int[] Positions { get; } = ArrayPool<int>.Shared.Rent(Math.Max(1, count));
+
+        public void Dispose()
+        {
+            ArrayPool<float>.Shared.Return(Approx);
+            ArrayPool<float>.Shared.Return(Bounds);
+            ArrayPool<int>.Shared.Return(Positions);
         }
     }
 

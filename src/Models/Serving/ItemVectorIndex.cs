@@ -84,9 +84,12 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
         /// The rows to score exactly for <paramref name="query"/>: the index's (about) <paramref name="count"/> nearest,
         /// the rows it no longer describes, and every row past it up to <paramref name="rows"/> (added since its build).
         /// </summary>
-        public HashSet<int> Candidates(float[] query, int count, int rows)
+        /// <param name="more">Room for the rows the caller adds, so the set is not grown a request at a time.</param>
+        public HashSet<int> Candidates(float[] query, int count, int rows, int more = 0)
         {
-            var candidates = new HashSet<int>(Index.Search(query, count));
+            var nearest = Index.Candidates(query, count);
+            var candidates = new HashSet<int>(nearest.Length + Changed.Length + Math.Max(0, rows - Index.Rows) + more);
+            candidates.UnionWith(nearest);
             candidates.UnionWith(Changed);
             for (var row = Index.Rows; row < rows; row++)
             {

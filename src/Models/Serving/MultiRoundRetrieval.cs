@@ -167,20 +167,19 @@ public static class MultiRoundRetrieval
                 return null;
             }
 
-            var scored = new List<(int Row, float Score)>(candidates.Count);
+            var scored = new List<ulong>(candidates.Count);
             foreach (var row in candidates)
             {
                 if (row < count && !taken.Contains(row) && !isExcluded(index.IdOf(row)))
                 {
-                    scored.Add((row, index.ScoreRow(vector, row)));
+                    scored.Add(Baseline.RankKey.Of(index.ScoreRow(vector, row), row));
                 }
             }
 
             if (scored.Count >= perRound)
             {
-                // Highest first; a tie goes to the lower row, as in the full scan.
-                scored.Sort(static (a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Row.CompareTo(b.Row));
-                return [.. scored.Take(perRound).Select(s => s.Row)];
+                scored.Sort(); // highest first, a tie to the lower row, as in the full scan
+                return [.. scored.Take(perRound).Select(Baseline.RankKey.Item)];
             }
 
             if (fetch >= ann.Index.Rows)
