@@ -30,14 +30,30 @@ public static class ApproximateIndexCheck
     /// passed a graph that real sessions found 0.46 of the way at 1M rows).
     /// </summary>
     /// <param name="search">The search to measure (default: the index's own); the benchmark passes other probe counts.</param>
-    public static double MeasureRecall(this IApproximateIndex ann, ItemVectorIndex index, int samples = 20, int k = 100, Func<float[], int, int[]>? search = null)
+    public static double MeasureRecall(this IApproximateIndex ann, ItemVectorIndex index, int samples = 20, int k = 100, Func<float[], int, int[]>? search = null) =>
+        RecallSample.Of(index, ann.Rows, samples, k).Measure(search ?? ann.Search);
+}
+
+/// <summary>
+/// The queries of <see cref="ApproximateIndexCheck.MeasureRecall"/> with the exact scan's answer to each, computed
+/// once, so several searches (one per probe, while calibrating) are measured against one scan.
+/// </summary>
+public sealed class RecallSample
+{
+    // Each query with the rows scoring at least its exact k-th (ties included; a row set, not the scores: at 1M rows
+    // 40 score arrays would be 160 MB).
+    private readonly List<(float[] Query, HashSet<int> Top, int Count)> _queries = [];
+    private readonly int _k;
+
+    private RecallSample(int k) => _k = k;
+
+    /// <summary><paramref name="samples"/> queries over the first <paramref name="rows"/> rows: half item vectors, half means of four.</summary>
+    public static RecallSample Of(ItemVectorIndex index, int rows, int samples = 20, int k = 100)
     {
-        search ??= ann.Search;
-        var rows = ann.Rows;
-        var scores = new float[rows];
-        double found = 0;
+        var sample = new RecallSample(k);
         var queries = Math.Min(samples, rows);
         var random = new Random(17);
+        var scores = new float[rows];
         for (var q = 0; q < queries; q++)
         {
             var query = index.Vector((int)((long)q * rows / queries)).ToArray();
@@ -54,9 +70,30 @@ public static class ApproximateIndexCheck
             index.Score(query, scores);
             var exact = Baseline.TopK.Select(scores, k);
             var threshold = (float)exact[^1].Score - 1e-5f;
-            found += Math.Min(exact.Count, search(query, k).Count(row => scores[row] >= threshold)) / (double)exact.Count;
+            var top = new HashSet<int>();
+            for (var row = 0; row < rows; row++)
+            {
+                if (scores[row] >= threshold)
+                {
+                    top.Add(row);
+                }
+            }
+
+            sample._queries.Add((query, top, exact.Count));
         }
 
-        return queries == 0 ? 1 : found / queries;
+        return sample;
+    }
+
+    /// <summary>The share of the exact top k that <paramref name="search"/> finds, averaged over the queries (1 with none).</summary>
+    public double Measure(Func<float[], int, int[]> search)
+    {
+        double found = 0;
+        foreach (var (query, top, count) in _queries)
+        {
+            found += Math.Min(count, search(query, _k).Count(top.Contains)) / (double)count;
+        }
+
+        return _queries.Count == 0 ? 1 : found / _queries.Count;
     }
 }
