@@ -136,6 +136,28 @@ public sealed class BoundedScanTests
         }
     }
 
+    [Fact(Timeout = 30_000)]
+    public void The_kth_highest_of_many_values_is_a_sorts_whether_the_sample_it_starts_from_judges_well_or_not()
+    {
+        var random = new Random(9);
+        foreach (var length in new[] { 4_096, 16_800, 100_000 })
+        {
+            var values = Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+            var sorted = values.OrderDescending().ToArray();
+            foreach (var k in new[] { 1, 70, 400, length / 8 })
+            {
+                Assert.Equal(sorted[k - 1], BoundedTopK.KthHighest(values.ToArray(), k));
+            }
+        }
+
+        // The sample (every 4th value here) holds the only high values: fewer than k reach its cut, and the full
+        // selection must answer.
+        var skewed = Enumerable.Range(0, 4_096).Select(i => i % 4 == 0 ? 10f + i : (float)random.NextDouble()).ToArray();
+        var expected = skewed.OrderDescending().ToArray();
+        Assert.Equal(expected[511], BoundedTopK.KthHighest(skewed.ToArray(), 512));
+        Assert.Equal(expected[1_099], BoundedTopK.KthHighest(skewed.ToArray(), 1_100));
+    }
+
     [Theory(Timeout = 30_000)]
     [InlineData(1, 400)]
     [InlineData(2, 70)]
