@@ -21,4 +21,22 @@ public sealed class RankKeyTests
         Assert.Equal(expected.Select(p => p.Item), keys.Select(RankKey.Item));
         Assert.Equal(expected.Select(p => p.Score + 0f), keys.Select(RankKey.Score));
     }
+
+    [Fact(Timeout = 10_000)]
+    public void The_best_keys_come_first_in_order_whatever_the_rest_and_with_ties()
+    {
+        var random = new Random(8);
+        foreach (var (length, count) in new[] { (900, 70), (900, 1), (65, 16), (10_000, 400), (50, 100), (2_000, 2_000) })
+        {
+            foreach (var distinct in new[] { 3, 1_000_000 })
+            {
+                var keys = Enumerable.Range(0, length).Select(i => RankKey.Of(random.Next(distinct), i)).ToArray();
+                var expected = keys.Order().Take(count).ToArray();
+                var copy = keys.ToArray();
+                RankKey.SortBest(copy, count);
+                Assert.Equal(expected, copy.Take(count));
+                Assert.Equal(keys.Order(), copy.Order()); // nothing lost or duplicated
+            }
+        }
+    }
 }

@@ -264,7 +264,7 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
             }
 
             var best = scored.AsSpan(0, n);
-            best.Sort(); // highest first, a tie to the lower row, as in the full scan
+            RankKey.SortBest(best, limit); // highest first, a tie to the lower row, as in the full scan
             foreach (var key in best[..Math.Min(limit, n)])
             {
                 into.Add(Emit(RankKey.Item(key), RankKey.Score(key), sparse.ContainsKey(RankKey.Item(key))));
