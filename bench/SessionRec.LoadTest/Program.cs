@@ -305,6 +305,7 @@ async Task AddItemsAsync(int count)
     string[] words = ["red", "matte", "gloss", "long", "lasting", "shine", "nude", "pink", "black", "volume", "hydrating", "cream", "gel", "serum", "oil", "spray", "brush", "mini", "set", "natural", "organic", "vitamin", "repair", "color"];
     var random = new Random(42);
     var watch = Stopwatch.StartNew();
+    var retried = 0;
     for (var start = 0; start < count; start += 1000)
     {
         var sb = new StringBuilder("{\"items\":[");
@@ -318,11 +319,25 @@ async Task AddItemsAsync(int count)
         }
 
         sb.Append("]}");
-        using var response = await http.PutAsync("/v1/items", new StringContent(sb.ToString(), Encoding.UTF8, "application/json"));
-        response.EnsureSuccessStatusCode();
+
+        // An upsert is idempotent: a batch refused as busy (503, 429: at ~900k items a catalogue upsert once timed out
+        // while the index was rebuilt) is sent again, as a client should, up to a deadline — and counted.
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (true)
+        {
+            using var response = await http.PutAsync("/v1/items", new StringContent(sb.ToString(), Encoding.UTF8, "application/json"));
+            if (response.StatusCode is not (System.Net.HttpStatusCode.ServiceUnavailable or System.Net.HttpStatusCode.TooManyRequests) || DateTime.UtcNow > deadline)
+            {
+                response.EnsureSuccessStatusCode();
+                break;
+            }
+
+            retried++;
+            await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
+        }
     }
 
-    Console.WriteLine($"added {count:N0} synthetic items in {watch.Elapsed.TotalSeconds:0} s");
+    Console.WriteLine($"added {count:N0} synthetic items in {watch.Elapsed.TotalSeconds:0} s ({retried} batches sent again after a 503 or 429)");
 }
 
 static Dictionary<string, string> ParseArgs(string[] args)
