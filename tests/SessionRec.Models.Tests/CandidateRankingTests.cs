@@ -72,6 +72,31 @@ public sealed class CandidateRankingTests
     }
 
     [Fact(Timeout = 60_000)]
+    public void Of_many_rows_added_after_the_build_the_nearest_are_candidates_and_rank_as_in_the_full_scan()
+    {
+        var (index, statistics, random) = Catalogue(1_500, cosine: false);
+        var session = Enumerable.Range(0, Dim).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        var build = index.BeginAnn();
+        using var ann = AnnIndex.Build(index, build.Rows);
+        Assert.Null(index.AttachAnn(ann, build));
+
+        // 600 rows past the index, five of them close to the session: more than the 100 candidates asked for.
+        var added = Enumerable.Range(0, 600).Select(i => i % 120 == 0
+            ? session.Select(v => v * 3).ToArray()
+            : Enumerable.Range(0, Dim).Select(_ => (float)random.NextDouble() - 0.5f).ToArray()).ToList();
+        index.Set([.. Enumerable.Range(0, 600).Select(i => $"added-{i}")], [.. added.SelectMany(v => v)]);
+
+        var candidates = index.Ann!.Candidates(index, session, 100, index.Count);
+        var nearestAdded = Enumerable.Range(build.Rows, 600).OrderByDescending(r => index.ScoreRow(session, r)).Take(100).ToHashSet();
+        Assert.Equal(nearestAdded, candidates.Where(r => r >= build.Rows).ToHashSet());
+
+        var ranked = Rank(index, statistics, session, ["i3", "i17", "i42"], 100);
+        var full = RankWithout(index, statistics, session, ["i3", "i17", "i42"]);
+        Assert.Equal(full.Take(5).Select(c => c.ItemId), ranked.Take(5).Select(c => c.ItemId));
+        Assert.All(Enumerable.Range(0, 5).Select(i => $"added-{i * 120}"), id => Assert.Contains(id, ranked.Take(10).Select(c => c.ItemId)));
+    }
+
+    [Fact(Timeout = 60_000)]
     public void The_approximate_retrieval_finds_most_of_the_exact_top_100()
     {
         var (index, statistics, random) = Catalogue(20_000, cosine: true);

@@ -225,7 +225,7 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
 
         // The index retrieves a fixed number of rows, as `eval recs` measures ranker-candidates: asking it for as many
         // more as the sparse terms name made a request's cost follow the statistics, and those rows are candidates anyway.
-        var candidates = ann.Candidates(session, Math.Max(annCandidates, limit), count, sparse.Count + (multiRound?.Count ?? 0));
+        var candidates = ann.Candidates(index, session, Math.Max(annCandidates, limit), count, sparse.Count + (multiRound?.Count ?? 0));
         candidates.UnionWith(sparse.Keys);
         if (multiRound is not null)
         {

@@ -160,7 +160,7 @@ public static class MultiRoundRetrieval
             HashSet<int> candidates;
             try
             {
-                candidates = ann.Candidates(vector, Math.Min(fetch, ann.Index.Rows), count);
+                candidates = ann.Candidates(index, vector, Math.Min(fetch, ann.Index.Rows), count);
             }
             catch (ObjectDisposedException)
             {
