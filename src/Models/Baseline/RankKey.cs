@@ -37,57 +37,16 @@ public static class RankKey
 
         if (keys.Length > 64 && count * 4 < keys.Length)
         {
-            var (lo, hi, target) = (0, keys.Length - 1, count - 1);
-            for (var rounds = 0; lo < hi && rounds < 64; rounds++)
-            {
-                var (a, b, c) = (keys[lo], keys[lo + ((hi - lo) >> 1)], keys[hi]);
-                var pivot = Math.Max(Math.Min(a, b), Math.Min(Math.Max(a, b), c));
-                var (i, j) = (lo, hi);
-                while (i <= j)
-                {
-                    while (keys[i] < pivot)
-                    {
-                        i++;
-                    }
-
-                    while (keys[j] > pivot)
-                    {
-                        j--;
-                    }
-
-                    if (i <= j)
-                    {
-                        (keys[i], keys[j]) = (keys[j], keys[i]);
-                        i++;
-                        j--;
-                    }
-                }
-
-                // keys[lo..j] ≤ pivot ≤ keys[i..hi]; between them, the pivot.
-                if (target <= j)
-                {
-                    hi = j;
-                }
-                else if (target >= i)
-                {
-                    lo = i;
-                }
-                else
-                {
-                    break;
-                }
-            }
-
-            if (lo < hi && target >= lo && target <= hi)
-            {
-                // Pivots kept going wrong: order the part the k-th lies in.
-                keys[lo..(hi + 1)].Sort();
-            }
-
+            QuickSelect.Select(keys, count - 1, default(Ascending));
             keys[..count].Sort();
             return;
         }
 
         keys.Sort();
+    }
+
+    private readonly struct Ascending : QuickSelect.IOrder<ulong>
+    {
+        public bool Before(ulong a, ulong b) => a < b;
     }
 }

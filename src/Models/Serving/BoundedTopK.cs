@@ -149,53 +149,12 @@ public static class BoundedTopK
             }
         }
 
-        var (lo, hi, target) = (0, values.Length - 1, k - 1);
-        for (var rounds = 0; lo < hi; rounds++)
-        {
-            if (rounds == 64)
-            {
-                values[lo..(hi + 1)].Sort(static (a, b) => b.CompareTo(a));
-                return values[target];
-            }
+        QuickSelect.Select(values, k - 1, default(HighestFirst));
+        return values[k - 1];
+    }
 
-            var (a, b, c) = (values[lo], values[lo + ((hi - lo) >> 1)], values[hi]);
-            var pivot = MathF.Max(MathF.Min(a, b), MathF.Min(MathF.Max(a, b), c));
-            var (i, j) = (lo, hi);
-            while (i <= j)
-            {
-                while (values[i] > pivot)
-                {
-                    i++;
-                }
-
-                while (values[j] < pivot)
-                {
-                    j--;
-                }
-
-                if (i <= j)
-                {
-                    (values[i], values[j]) = (values[j], values[i]);
-                    i++;
-                    j--;
-                }
-            }
-
-            // values[lo..j] ≥ pivot ≥ values[i..hi], and whatever lies between equals the pivot.
-            if (target <= j)
-            {
-                hi = j;
-            }
-            else if (target >= i)
-            {
-                lo = i;
-            }
-            else
-            {
-                return values[target];
-            }
-        }
-
-        return values[target];
+    private readonly struct HighestFirst : QuickSelect.IOrder<float>
+    {
+        public bool Before(float a, float b) => a > b;
     }
 }

@@ -80,9 +80,8 @@ public sealed class RecommenderOptions
     public int AnnExpansion { get; set; } = 256;
 
     /// <summary>
-    /// The recall@100 against the exact scan an approximate index must show on its own catalogue (10 item vectors and
-    /// 10 session-like means of four, as
-    /// queries) before it serves; below it the replica keeps scanning every item. An inverted file reads more of its
+    /// The recall@100 against the exact scan an approximate index must show on its own catalogue (item vectors and
+    /// session-like means of four as queries: 20 and 20 for an inverted file, 10 and 10 for a graph) before it serves; below it the replica keeps scanning every item. An inverted file reads more of its
     /// lists until it passes (each costs every request a little); a graph index is not widened.
     /// </summary>
     [Range(0.0, 1.0)]
