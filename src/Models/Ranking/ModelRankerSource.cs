@@ -213,8 +213,15 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
         var count = index.Count;
         var lookups = Lookups();
 
-        // The rows a sparse term names (hundreds with session-kNN votes) with their sums; multi-round terms apart.
-        var sparse = new Dictionary<int, float>();
+        // The rows a sparse term names (hundreds with session-kNN votes) with their sums; multi-round terms apart. The
+        // set and the sums are this thread's, cleared and reused: allocated per request they were most of what a
+        // request at 100k items left to the collector (~40 KB). Their size is bounded by what one request's terms
+        // name (lookback × neighbours + session-kNN's K × MaxLength votes), not by the catalogue.
+        var scratch = t_scratch ??= new Scratch();
+        var sparse = scratch.Sparse;
+        var candidates = scratch.Candidates;
+        sparse.Clear();
+        candidates.Clear();
         if (lookups is not null)
         {
             var sink = new DictionarySums(sparse);
@@ -225,7 +232,7 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
 
         // The index retrieves a fixed number of rows, as `eval recs` measures ranker-candidates: asking it for as many
         // more as the sparse terms name made a request's cost follow the statistics, and those rows are candidates anyway.
-        var candidates = ann.Candidates(index, session, Math.Max(annCandidates, limit), count, sparse.Count + (multiRound?.Count ?? 0));
+        ann.AddCandidates(index, session, Math.Max(annCandidates, limit), count, candidates);
         candidates.UnionWith(sparse.Keys);
         if (multiRound is not null)
         {
@@ -274,6 +281,17 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
         {
             ArrayPool<ulong>.Shared.Return(scored);
         }
+    }
+
+    [ThreadStatic]
+    private static Scratch? t_scratch;
+
+    /// <summary>A thread's reusable candidate set and sparse sums (<see cref="CollectCandidates"/> runs without awaiting).</summary>
+    private sealed class Scratch
+    {
+        public Dictionary<int, float> Sparse { get; } = [];
+
+        public HashSet<int> Candidates { get; } = [];
     }
 
     /// <summary>

@@ -89,9 +89,16 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
         /// <param name="more">Room for the rows the caller adds, so the set is not grown a request at a time.</param>
         public HashSet<int> Candidates(ItemVectorIndex vectors, float[] query, int count, int rows, int more = 0)
         {
+            var candidates = new HashSet<int>(count + Changed.Length + Math.Min(Math.Max(0, rows - Index.Rows), count) + more);
+            AddCandidates(vectors, query, count, rows, candidates);
+            return candidates;
+        }
+
+        /// <summary>As <see cref="Candidates"/>, into a set the caller keeps (the ranking stage reuses one per thread).</summary>
+        public void AddCandidates(ItemVectorIndex vectors, float[] query, int count, int rows, HashSet<int> candidates)
+        {
             var nearest = Index.Candidates(query, count);
             var added = Math.Max(0, rows - Index.Rows);
-            var candidates = new HashSet<int>(nearest.Length + Changed.Length + Math.Min(added, count) + more);
             candidates.UnionWith(nearest);
             candidates.UnionWith(Changed);
             if (added <= count)
@@ -133,7 +140,6 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
                 }
             }
 
-            return candidates;
         }
     }
 
