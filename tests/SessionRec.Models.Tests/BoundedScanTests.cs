@@ -158,6 +158,18 @@ public sealed class BoundedScanTests
         Assert.Equal(expected[1_099], BoundedTopK.KthHighest(skewed.ToArray(), 1_100));
     }
 
+    [Fact(Timeout = 10_000)]
+    public void The_highest_positions_take_every_score_above_the_kth_before_any_tie_with_it()
+    {
+        // Ties with the k-th come first in position order: a scan taking ">= k-th" until full would keep them and
+        // drop the 9 and the 8 at the end.
+        float[] scores = [5, 5, 5, 5, 1, 9, 2, 8];
+        Assert.Equal([0, 1, 5, 7], BoundedTopK.HighestPositions(scores, 4).Order());
+        Assert.Equal([5], BoundedTopK.HighestPositions(scores, 1));
+        Assert.Equal(8, BoundedTopK.HighestPositions(scores, 20).Length);
+        Assert.Empty(BoundedTopK.HighestPositions(scores, 0));
+    }
+
     [Theory(Timeout = 30_000)]
     [InlineData(1, 400)]
     [InlineData(2, 70)]

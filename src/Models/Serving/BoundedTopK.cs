@@ -61,7 +61,7 @@ public static class BoundedTopK
                 }
 
                 var best = keys.AsSpan(0, n);
-                best.Sort();
+                RankKey.SortBest(best, k);
                 var scored = new List<(int Entry, double Score)>(Math.Min(k, n));
                 foreach (var key in best[..Math.Min(k, n)])
                 {
@@ -136,6 +136,49 @@ public static class BoundedTopK
         }
 
         return SelectInPlace(values, k);
+    }
+
+    /// <summary>
+    /// The positions of the <paramref name="take"/> highest <paramref name="scores"/> (all when there are fewer), in
+    /// position order: every score above the k-th, then as many equal to it as there is room for.
+    /// </summary>
+    public static int[] HighestPositions(ReadOnlySpan<float> scores, int take)
+    {
+        take = Math.Min(take, scores.Length);
+        if (take <= 0)
+        {
+            return [];
+        }
+
+        var cut = ArrayPool<float>.Shared.Rent(scores.Length);
+        try
+        {
+            scores.CopyTo(cut);
+            var threshold = KthHighest(cut.AsSpan(0, scores.Length), take);
+            var result = new int[take];
+            var n = 0;
+            for (var i = 0; i < scores.Length && n < take; i++)
+            {
+                if (scores[i] > threshold)
+                {
+                    result[n++] = i;
+                }
+            }
+
+            for (var i = 0; i < scores.Length && n < take; i++)
+            {
+                if (scores[i] == threshold || (float.IsNaN(scores[i]) && float.IsNegativeInfinity(threshold)))
+                {
+                    result[n++] = i;
+                }
+            }
+
+            return n == take ? result : result[..n];
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(cut);
+        }
     }
 
     /// <summary>The k-th highest (1 ≤ k ≤ length; NaN as −∞), reordering the values.</summary>

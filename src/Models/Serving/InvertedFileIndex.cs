@@ -176,37 +176,14 @@ public sealed class InvertedFileIndex : IApproximateIndex
         }
 
         using var probed = ProbeLists(query, _probe, codes);
-        var scanned = probed.Count;
-        var take = Math.Min(count, scanned);
-        var cut = ArrayPool<float>.Shared.Rent(Math.Max(1, scanned));
-        try
+        var positions = BoundedTopK.HighestPositions(probed.Approx.AsSpan(0, probed.Count), count);
+        var result = new int[positions.Length];
+        for (var i = 0; i < result.Length; i++)
         {
-            probed.Approx.AsSpan(0, scanned).CopyTo(cut);
-            var threshold = BoundedTopK.KthHighest(cut.AsSpan(0, scanned), take);
-            var result = new int[take];
-            var n = 0;
-            for (var i = 0; i < scanned && n < take; i++)
-            {
-                if (probed.Approx[i] > threshold)
-                {
-                    result[n++] = _rows[probed.Positions[i]];
-                }
-            }
-
-            for (var i = 0; i < scanned && n < take; i++)
-            {
-                if (probed.Approx[i] == threshold)
-                {
-                    result[n++] = _rows[probed.Positions[i]];
-                }
-            }
-
-            return result;
+            result[i] = _rows[probed.Positions[positions[i]]];
         }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(cut);
-        }
+
+        return result;
     }
 
     /// <summary>The rows of the <paramref name="probe"/> lists nearest <paramref name="query"/>, with their int8 scores and bounds when <paramref name="codes"/> is given.</summary>

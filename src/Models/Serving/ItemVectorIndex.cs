@@ -114,7 +114,6 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
                 // here in order, a row after another, and only the best of them become candidates — putting every
                 // one in the set and scoring it there again cost more than the index saved.
                 var scores = System.Buffers.ArrayPool<float>.Shared.Rent(added);
-                var cut = System.Buffers.ArrayPool<float>.Shared.Rent(added);
                 try
                 {
                     for (var i = 0; i < added; i++)
@@ -122,24 +121,16 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
                         scores[i] = vectors.ScoreRow(query, Index.Rows + i);
                     }
 
-                    scores.AsSpan(0, added).CopyTo(cut);
-                    var threshold = BoundedTopK.KthHighest(cut.AsSpan(0, added), count);
-                    var taken = 0;
-                    for (var i = 0; i < added && taken < count; i++)
+                    foreach (var i in BoundedTopK.HighestPositions(scores.AsSpan(0, added), count))
                     {
-                        if (scores[i] >= threshold && candidates.Add(Index.Rows + i))
-                        {
-                            taken++;
-                        }
+                        candidates.Add(Index.Rows + i);
                     }
                 }
                 finally
                 {
                     System.Buffers.ArrayPool<float>.Shared.Return(scores);
-                    System.Buffers.ArrayPool<float>.Shared.Return(cut);
                 }
             }
-
         }
     }
 
