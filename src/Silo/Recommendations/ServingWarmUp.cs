@@ -69,10 +69,15 @@ public sealed partial class ServingWarmUp(
                 // One after another: on a machine of few cores the start is CPU-bound, and loads side by side delayed
                 // readiness by more than they saved (measured on two cores: ready ~1.8 s later). The model first.
                 var model = models.Active(tenant);
+                var modelLoaded = time.GetTimestamp();
                 var replica = await catalogue.LoadedAsync(tenant).WaitAsync(cancellationToken);
                 var vectors = model is null ? null : await catalogue.IndexAsync(replica, model, IndexWait).WaitAsync(cancellationToken);
+                var catalogueLoaded = time.GetTimestamp();
                 await statistics.GetAsync(tenant).AsTask().WaitAsync(cancellationToken);
-                LogWarmed(logger, tenant, model?.Version ?? "(baseline)", vectors?.Count ?? 0, time.GetElapsedTime(started).TotalSeconds);
+                LogWarmed(
+                    logger, tenant, model?.Version ?? "(baseline)", vectors?.Count ?? 0, time.GetElapsedTime(started).TotalSeconds,
+                    time.GetElapsedTime(started, modelLoaded).TotalSeconds, time.GetElapsedTime(modelLoaded, catalogueLoaded).TotalSeconds,
+                    time.GetElapsedTime(catalogueLoaded).TotalSeconds);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -104,8 +109,8 @@ public sealed partial class ServingWarmUp(
         return Task.CompletedTask;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Tenant {Tenant}: serving state loaded at start (model {Version}, {Vectors} item vectors) in {Seconds:F2} s")]
-    private static partial void LogWarmed(ILogger logger, string tenant, string version, int vectors, double seconds);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tenant {Tenant}: serving state loaded at start (model {Version}, {Vectors} item vectors) in {Seconds:F2} s: model {ModelSeconds:F2} s, catalogue and item vectors {CatalogueSeconds:F2} s, statistics {StatisticsSeconds:F2} s")]
+    private static partial void LogWarmed(ILogger logger, string tenant, string version, int vectors, double seconds, double modelSeconds, double catalogueSeconds, double statisticsSeconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {Tenant}: loading serving state at start failed; its first request loads it")]
     private static partial void LogFailed(ILogger logger, Exception exception, string tenant);
