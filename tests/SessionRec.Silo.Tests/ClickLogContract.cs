@@ -126,7 +126,7 @@ public abstract class ClickLogContract
     }
 
     [Fact]
-    public async Task IdsOfTheUnboundedIndexOfBeforeAreStillRecognisedUntilItExpires()
+    public async Task IdsOfTheUnboundedIndexOfBeforeAreRecognisedThenMoveToIdKeys()
     {
         // Only a log written before partitions can have that index: its counter is there, so it has one partition.
         var tenant = NewTenant();
@@ -137,9 +137,49 @@ public abstract class ClickLogContract
         Assert.Equal(new AppendResult(AppendOutcome.Duplicate, 7), Assert.Single(await Log.AppendAsync(tenant, [View("old", "u", "a")])));
         Assert.Equal(AppendOutcome.Appended, Assert.Single(await Log.AppendAsync(tenant, [View("new", "u", "a")])).Outcome);
 
-        var ttl = await Store.KeyTimeToLiveAsync(RedisKeys.LogEventIds(tenant));
+        // The first append moved its ids to id keys (in the background): remembered for the window and a day, as the
+        // first append after the upgrade gave the hash.
+        await UntilGoneAsync(RedisKeys.LogEventIds(tenant));
+        var ttl = await Store.KeyTimeToLiveAsync(RedisKeys.LogEventId(tenant, "old"));
         Assert.NotNull(ttl);
         Assert.InRange(ttl.Value, TimeSpan.FromDays(7), TimeSpan.FromDays(8) + TimeSpan.FromMinutes(1));
+        Assert.Equal(new AppendResult(AppendOutcome.Duplicate, 7), Assert.Single(await Log.AppendAsync(tenant, [View("old", "u", "a")])));
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task IdsOfTheDayHashesOfBeforeMoveToIdKeysAtTheFirstAppendAndTheHashesGo()
+    {
+        var tenant = NewTenant();
+        var tag = await TagOf(tenant, "u");
+        var today = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 86_400;
+        var day = RedisKeys.LogEventIds(tag, today - 2);
+        const int Ids = 2_500; // more than two pages of the move
+        await Store.HashSetAsync(day, [.. Enumerable.Range(1, Ids).Select(i => new HashEntry($"old-{i}", i))]);
+        await Store.KeyExpireAsync(day, TimeSpan.FromDays(6));
+        var newer = $"{Ids + 1}:{DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 86_400}";
+        await Store.StringSetAsync(RedisKeys.LogEventId(tag, "old-9"), newer, TimeSpan.FromDays(1)); // an id key wins over the hash
+
+        Assert.Equal(AppendOutcome.Appended, Assert.Single(await Log.AppendAsync(tenant, [View("new", "u", "a")])).Outcome);
+        await UntilGoneAsync(day);
+
+        var values = await Store.StringGetAsync([.. Enumerable.Range(1, Ids).Select(i => RedisKeys.LogEventId(tag, $"old-{i}"))]);
+        Assert.All(Enumerable.Range(1, Ids).Where(i => i != 9), i => Assert.StartsWith($"{i}:", (string?)values[i - 1]));
+        Assert.Equal(newer, (string?)values[8]);
+        var ttl = await Store.KeyTimeToLiveAsync(RedisKeys.LogEventId(tag, "old-1"));
+        Assert.NotNull(ttl);
+        Assert.InRange(ttl.Value, TimeSpan.FromDays(6) - TimeSpan.FromMinutes(2), TimeSpan.FromDays(6));
+        Assert.Equal(new AppendResult(AppendOutcome.Duplicate, 1234), Assert.Single(await Log.AppendAsync(tenant, [View("old-1234", "u", "a")])));
+    }
+
+    /// <summary>Waits, up to 60 s, until the key is gone.</summary>
+    private async Task UntilGoneAsync(RedisKey key)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await Store.KeyExistsAsync(key))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{key} is still there after 60 s");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
     }
 
     [Fact]

@@ -14,7 +14,7 @@ using StackExchange.Redis;
 /// hash tag with: a string key per record (<see cref="RedisKeys.LogRecord"/>; records written before those keys stay
 /// in a hash sequence → record, read where a key is missing), a counter, the dedup index — a string key per event id
 /// (<see cref="RedisKeys.LogEventId"/>) remembered for <see cref="ClickLogOptions.DedupWindow"/> and a day, then expiring;
-/// the day hashes of releases before are read until they expire — and an index of sequences per user
+/// the day hashes of releases before are read until <see cref="LegacyDedupMigration"/> has moved their ids — and an index of sequences per user
 /// (<see cref="UserIndex"/>: for erasure and for replaying one user's records). One Lua script per partition looks
 /// the event ids up and appends, so a retry within the window can never append twice; the
 /// API refuses events older than the window (<c>EventWindow.For</c>), so no retry can outlive its id. A batch's
@@ -129,7 +129,7 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
     // value as well as in the key's expiry so the window is the service's clock's, not the store's.
     // dedup_find(lp, ids, now) returns, per id, its sequence where it is still remembered, and how many are not;
     // dedup_remember(lp, id, seq, now, life) remembers it for life seconds.
-    private const string DedupLua = """
+    internal const string DedupLua = """
         local dedup_unpack = unpack or table.unpack
         local function dedup_find(lp, ids, now)
           local keys = {}
@@ -247,6 +247,7 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         return n - f + redis.call('ZCARD', ARGV[1] .. 'user:' .. ARGV[2])
         """;
 
+    private readonly LegacyDedupMigration _legacy = new(redis);
     private readonly TimeSpan _window = options?.Value.DedupWindow ?? EventContract.EventWindow.DefaultDedupWindow;
     private readonly int _configuredPartitions = options?.Value.Partitions ?? 0;
     private readonly TimeProvider _time = time ?? TimeProvider.System;
@@ -345,6 +346,7 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
             keys[2 + d] = RedisKeys.LogEventIds(tag, days[d]);
         }
 
+        _legacy.EnsureStarted(tag, keys[1..], now, life);
         var args = new RedisValue[3 + (events.Count * 3)];
         args[0] = now;
         args[1] = life;
