@@ -18,6 +18,8 @@ public sealed class ProblemClassificationTests
         { "a Redis timeout", new RedisTimeoutException("Timeout performing GET", CommandStatus.WaitingToBeSent), 503 },
         { "a script error (a bug)", new RedisServerException("ERR Error running script"), 500 },
         { "an Orleans error unrelated to storage", new Orleans.Runtime.OrleansException("something else"), 500 },
+        { "a stored value that is not JSON", new System.Text.Json.JsonException("'0x00' is invalid within a JSON string."), 500 },
+        { "a request body that is not JSON", new Microsoft.AspNetCore.Http.BadHttpRequestException("Failed to read parameter", new System.Text.Json.JsonException("bad")), 400 },
     };
 
     [Theory]

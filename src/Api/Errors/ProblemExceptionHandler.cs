@@ -43,8 +43,10 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             (400, "Malformed JSON body", JsonDetail(json)),
         BadHttpRequestException bad =>
             (bad.StatusCode, "Bad request", "The request could not be read: send the documented JSON body with content-type: application/json."),
-        JsonException json =>
-            (400, "Malformed JSON body", JsonDetail(json)),
+        // Any other JSON error is the server's own: a stored value it could not read (a session state read back with
+        // zero bytes in it was answered "Malformed JSON body" to a GET), never the request's.
+        JsonException =>
+            (500, "Internal error", "Stored data could not be read; the request itself was fine."),
         _ when StoreFailures.IsUnavailable(exception) || StoreFailures.IsGrainStorageUnavailable(exception) =>
             (503, "Storage unavailable", write
                 ? "The data store did not answer, or is starting or failing over; nothing from this request was acknowledged. Retry it (events with the same event ids: duplicates are recognised)."
