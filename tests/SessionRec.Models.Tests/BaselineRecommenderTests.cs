@@ -46,6 +46,99 @@ public sealed class BaselineRecommenderTests
     }
 
     [Fact(Timeout = 30_000)]
+    public void A_snapshot_reads_every_row_in_the_order_it_was_recorded_and_one_of_the_record_format_still_reads()
+    {
+        var t0 = DateTimeOffset.UnixEpoch.AddYears(50);
+        var original = new InteractionStatistics(TimeSpan.FromDays(1), maxNeighbours: 4);
+        var random = new Random(7);
+        for (var i = 0; i < 400; i++)
+        {
+            var session = Enumerable.Range(0, 4).Select(_ => $"i{random.Next(30)}").ToArray();
+            original.Observe($"i{random.Next(30)}", 1 + random.Next(3), t0.AddMinutes(i), session, session: i);
+        }
+
+        var copy = ReadBack(original.WriteTo);
+        AssertSameRowsInOrder(original, copy);
+
+        // The same lists from the read copy (the replica) as from the builder's own instance.
+        var query = new CandidateQuery(["i3", "i7"], null, 10);
+        Assert.Equal(PipelineOver(original).Recommend(query, _ => false).Select(c => c.ItemId), PipelineOver(copy).Recommend(query, _ => false).Select(c => c.ItemId));
+
+        // A snapshot in the record format of before (format 2: one record per item) reads to the same statistics.
+        var old = ReadBack(writer =>
+        {
+            writer.Write(2);
+            writer.Write((double)TimeSpan.FromDays(1).Ticks);
+            writer.Write(original.Window);
+            writer.Write(t0.UtcTicks);
+            writer.Write(original.Observations);
+            writer.Write(original.ItemCount);
+            for (var i = 0; i < original.ItemCount; i++)
+            {
+                writer.Write(original.IdOf(i));
+                writer.Write(original.Popularity(i));
+                writer.Write(original.Count(i));
+                foreach (var row in new[] { original.After(i), original.Together(i) })
+                {
+                    writer.Write(row.Count);
+                    foreach (var (item, weight) in row)
+                    {
+                        writer.Write(item);
+                        writer.Write(weight);
+                    }
+                }
+            }
+
+            original.Neighbours.WriteTo(writer);
+        });
+        AssertSameRowsInOrder(original, old);
+
+        // A row naming an item the snapshot does not hold is refused, not served.
+        // Format 3: a 36-byte header, the ids (short here: a length byte each), popularity, counts, the after-rows'
+        // lengths, then their items.
+        var bytes = Bytes(original.WriteTo);
+        var n = original.ItemCount;
+        var firstItem = 36 + Enumerable.Range(0, n).Sum(i => 1 + original.IdOf(i).Length) + (8 * n) + (4 * n) + (4 * n);
+        Assert.Equal(Enumerable.Range(0, n).SelectMany(i => original.After(i)).First().Key, BitConverter.ToInt32(bytes, firstItem));
+        BitConverter.GetBytes(n).CopyTo(bytes, firstItem);
+        Assert.Throws<InvalidDataException>(() => InteractionStatistics.ReadFrom(new BinaryReader(new MemoryStream(bytes))));
+    }
+
+    private static InteractionStatistics ReadBack(Action<BinaryWriter> write) =>
+        InteractionStatistics.ReadFrom(new BinaryReader(new MemoryStream(Bytes(write))));
+
+    private static byte[] Bytes(Action<BinaryWriter> write)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            write(writer);
+        }
+
+        return stream.ToArray();
+    }
+
+    private static void AssertSameRowsInOrder(InteractionStatistics expected, InteractionStatistics actual)
+    {
+        Assert.Equal(expected.ItemCount, actual.ItemCount);
+        Assert.Equal(expected.Observations, actual.Observations);
+        for (var i = 0; i < expected.ItemCount; i++)
+        {
+            Assert.Equal(expected.IdOf(i), actual.IdOf(i));
+            Assert.Equal(expected.Popularity(i), actual.Popularity(i));
+            Assert.Equal(expected.Count(i), actual.Count(i));
+            Assert.Equal(expected.After(i).ToList(), actual.After(i).ToList());
+            Assert.Equal(expected.Together(i).ToList(), actual.Together(i).ToList());
+            foreach (var (item, weight) in expected.Together(i))
+            {
+                Assert.Equal(weight, actual.Together(i)[item]);
+            }
+        }
+
+        Assert.Contains(Enumerable.Range(0, expected.ItemCount), i => expected.After(i).Count > 0);
+    }
+
+    [Fact(Timeout = 30_000)]
     public void Neighbour_rows_stay_bounded_and_keep_the_strongest_pairs()
     {
         var statistics = new InteractionStatistics(TimeSpan.FromDays(7), maxNeighbours: 10);
