@@ -6,11 +6,12 @@ using System.Runtime.InteropServices;
 /// <summary>
 /// What the baseline recommender learns from interactions: directed item-to-item co-occurrence within a
 /// session (item j after item i, weighted by the distance between them) and a time-decayed popularity.
-/// Not thread-safe for writes: the owner (the tenant's statistics builder) serialises them. A copy read back from
-/// a snapshot (<see cref="ReadFrom"/>) is never written, so any number of requests may read it at once.
+/// Not thread-safe for writes: the owner (the tenant's statistics builder) serialises them. A replica's copy read
+/// back from a snapshot (<see cref="ReadFrom"/>) is never written, so any number of requests may read it at once; it
+/// holds its rows packed, 8 B an entry (a builder that resumes from a snapshot unpacks them at its first write).
 /// Memory is bounded per item: each of its two neighbour rows (items after it, items with it) keeps its
 /// <see cref="MaxNeighbours"/> strongest entries, pruned back to them whenever a row doubles past the bound — at most
-/// 2 × 2 × <see cref="MaxNeighbours"/> entries (~20 B each) per item, 8 KB at the default 100; a row takes that room
+/// 2 × 2 × <see cref="MaxNeighbours"/> entries (~20 B each in a builder's rows) per item, 8 KB at the default 100; a row takes that room
 /// once it holds <see cref="GrowToBoundAt"/> entries, and rows of most items stay below that. Only the strongest
 /// neighbours of the session's last items reach a list, so pruning the long tail changes what is recommended only
 /// where a weak pair would have ranked.
