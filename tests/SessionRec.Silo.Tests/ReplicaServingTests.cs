@@ -3,14 +3,17 @@ namespace SessionRec.Silo.Tests;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Orleans.TestingHost;
 using SessionRec.Abstractions;
 using SessionRec.Abstractions.Catalogue;
 using SessionRec.Abstractions.Events;
 using SessionRec.Abstractions.Recommendations;
 using SessionRec.Abstractions.Replicas;
 using SessionRec.Abstractions.Sessions;
+using SessionRec.Silo.Catalogue;
 using SessionRec.Silo.ClickLog;
 using SessionRec.Silo.Hosting;
+using SessionRec.Silo.Replicas;
 using SessionRec.Silo.Storage;
 using SessionRec.TestSupport;
 using StackExchange.Redis;
@@ -57,6 +60,50 @@ public sealed class ReplicaServingTests(ClusterFixture fixture) : IClassFixture<
         // Both silos' recommenders see the deletion and the unavailable item at once.
         var list = await grains.GetGrain<IRecommenderGrain>(tenant).RecommendAsync(new RecommendationRequest(10, [], [], null));
         Assert.Equal(["c"], list.Items.Select(i => i.ItemId));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task AWriteIsStoredWhileAnotherWaitsForASlowReplicaAndEveryReplicaEndsWithAllOfThem()
+    {
+        var tenant = "t" + Guid.NewGuid().ToString("N")[..10];
+        var grains = fixture.Cluster.GrainFactory;
+        var silos = await ActiveSilosAsync(grains, 2);
+        var catalogue = grains.GetGrain<ICatalogueGrain>(tenant);
+        await catalogue.UpsertAsync([Item("a")]);
+
+        // The primary silo's replica of the tenant is busy (as while it saves its catalogue or builds its index).
+        var services = Assert.IsType<InProcessSiloHandle>(fixture.Cluster.Primary).SiloHost.Services;
+        var replica = services.GetRequiredService<CatalogueReplicas>().Find(tenant);
+        Assert.NotNull(replica);
+        var store = services.GetRequiredService<RedisCatalogueStore>();
+        await replica.Gate.WaitAsync(TestContext.Current.CancellationToken);
+        Task[] writes;
+        try
+        {
+            writes = [.. Enumerable.Range(0, 3).Select(i => catalogue.UpsertAsync([Item($"x{i}")]))];
+
+            // All three are stored while the first still waits for that replica: one at a time, the second would be
+            // stored only once the first gave up on it (ReplicaFanOut.Timeout).
+            var deadline = DateTime.UtcNow + (ReplicaFanOut.Timeout / 2);
+            while (await store.VersionAsync(tenant) < 4)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"catalogue version {await store.VersionAsync(tenant)} of 4 while a replica was busy");
+                await Task.Delay(20, TestContext.Current.CancellationToken);
+            }
+
+            Assert.All(writes, w => Assert.False(w.IsCompleted));
+        }
+        finally
+        {
+            replica.Gate.Release();
+        }
+
+        await Task.WhenAll(writes).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        foreach (var silo in silos)
+        {
+            var described = await grains.GetGrain<ISiloReplicasGrain>(silo).DescribeAsync(tenant);
+            Assert.Equal((4L, 4), (described.CatalogueVersion, described.Items));
+        }
     }
 
     [Fact(Timeout = 240_000)]
