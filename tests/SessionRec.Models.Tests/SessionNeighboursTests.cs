@@ -99,6 +99,45 @@ public sealed class SessionNeighboursTests
         }
 
         Assert.True(compared > 150, $"only {compared} queries got votes: the comparison would prove little");
+
+        // The copy's other path (a session excluded, as offline) agrees too, and so do its writes (a builder resuming
+        // from a snapshot): the same sessions afterwards, and the same votes.
+        for (var q = 0; q < 50; q++)
+        {
+            int[] query = [.. Enumerable.Range(0, random.Next(1, 12)).Select(_ => random.Next(130))];
+            var expected = new Dictionary<int, float>();
+            var actual = new Dictionary<int, float>();
+            pool.Score(query, expected, 1, exclude: open[q % open.Count]);
+            copy.Score(query, actual, 1, exclude: open[q % open.Count]);
+            Assert.Equal(expected.ToList(), actual.ToList());
+        }
+
+        foreach (var written in new[] { pool, copy })
+        {
+            written.Add(open[^1], 121);
+            var added = written.Start();
+            written.Add(added, 3);
+            written.Add(added, 121);
+        }
+
+        Assert.Equal(Bytes(pool.WriteTo), Bytes(copy.WriteTo));
+        var after = new Dictionary<int, float>();
+        var afterCopy = new Dictionary<int, float>();
+        pool.Score([3, 121], after);
+        copy.Score([3, 121], afterCopy);
+        Assert.Equal(after.ToList(), afterCopy.ToList());
+        Assert.NotEmpty(after);
+    }
+
+    private static byte[] Bytes(Action<BinaryWriter> write)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+        {
+            write(writer);
+        }
+
+        return stream.ToArray();
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 namespace SessionRec.Models.Baseline;
 
+using System.Runtime.InteropServices;
+
 /// <summary>
 /// The neighbour pool of the ranking stage's session-kNN term (V-SKNN, Ludewig and Jannach, 2018, bounded): the most
 /// recent sessions with their last <see cref="MaxLength"/> distinct items, and per item the sessions that hold it.
@@ -12,7 +14,8 @@ namespace SessionRec.Models.Baseline;
 /// <para>
 /// Memory is bounded by <see cref="MaxSessions"/> × <see cref="MaxLength"/>: each held session keeps at most that many
 /// items (4 B each) and each of them one posting (8 B, pruned lazily to 2 × <see cref="Sample"/> per item) — about
-/// 25 MB at the defaults (100,000 sessions of 20 items); the oldest session is dropped when a new one starts.
+/// 25 MB at the defaults (100,000 sessions of 20 items); the oldest session is dropped when a new one starts. A copy
+/// read back (a replica's) holds the same in four arrays (plus 4 B per session slot and per item).
 /// </para>
 /// <para>
 /// Sessions are numbered as they start; a larger number is more recent. An owner key (the service's user id) is kept
@@ -37,12 +40,11 @@ public sealed class SessionNeighbours
     private readonly Dictionary<int, List<long>> _postings = [];
     private long _next;
 
-    // Set by ReadFrom, cleared by any write: every posting list is then in ascending session order, without
-    // duplicates, and names only held sessions that hold its item — what Score's fast path relies on.
-    private bool _frozen;
-
-    // While frozen, each slot's item count: a candidate's similarity reads it here, not from its list.
-    private int[]? _frozenLengths;
+    // Set by ReadFrom (a replica's copy), gone at the first write (a builder resuming from a snapshot): the sessions'
+    // items and the posting lists packed in a few arrays instead of a list each (100,000 sessions: ~25 MB of small
+    // objects that every young collection had to promote), every posting list in ascending session order, without
+    // duplicates, naming only held sessions that hold its item — what Score's fast path relies on.
+    private Packed? _packed;
 
     [ThreadStatic]
     private static Scratch? t_scratch;
@@ -81,7 +83,7 @@ public sealed class SessionNeighbours
     /// <summary>Starts a session (dropping the oldest when full); its number, for <see cref="Add"/>.</summary>
     public long Start(string? owner = null)
     {
-        _frozen = false;
+        Unpack();
         var number = _next++;
         var slot = (int)(number % MaxSessions);
         if (_numbers[slot] >= 0)
@@ -99,8 +101,8 @@ public sealed class SessionNeighbours
     /// <summary>Adds an item to a held session (nothing when the session was dropped or already holds it).</summary>
     public void Add(long session, int item)
     {
-        _frozen = false;
-        if (Items(session) is not { } items || items.Contains(item))
+        Unpack();
+        if (Held(session) is not { } items || items.Contains(item))
         {
             return;
         }
@@ -126,7 +128,7 @@ public sealed class SessionNeighbours
     /// <summary>Drops every session of <paramref name="owner"/>; how many there were.</summary>
     public int Forget(string owner)
     {
-        _frozen = false;
+        Unpack();
         var dropped = 0;
         for (var slot = 0; slot < MaxSessions; slot++)
         {
@@ -189,7 +191,7 @@ public sealed class SessionNeighbours
         // A session's weight summed from the lists it is found in is complete only when nothing is excluded: a
         // candidate can then hold no query item whose list was pruned past it (each of those lists names Sample
         // more recent sessions). Replicas never exclude; offline evaluation does, on the builder's own pool.
-        if (_frozen && exclude < 0)
+        if (_packed is not null && exclude < 0)
         {
             ScoreFrozen(recent, ref into, weight);
             return;
@@ -204,14 +206,9 @@ public sealed class SessionNeighbours
         var candidates = new HashSet<long>();
         foreach (var item in positions.Keys)
         {
-            if (!_postings.TryGetValue(item, out var postings))
+            foreach (var session in PostingsOf(item))
             {
-                continue;
-            }
-
-            foreach (var session in postings)
-            {
-                if (session != exclude && Items(session) is { } held && held.Contains(item))
+                if (session != exclude && ItemsOf(session).Contains(item))
                 {
                     candidates.Add(session);
                 }
@@ -223,7 +220,7 @@ public sealed class SessionNeighbours
         {
             // The shared items' weights summed in the query's order, most recent first (the fast path sums in
             // this order too, so both give the same floats).
-            var held = Items(session)!;
+            var held = ItemsOf(session);
             float dot = 0;
             foreach (var item in recent)
             {
@@ -233,13 +230,13 @@ public sealed class SessionNeighbours
                 }
             }
 
-            neighbours.Add((session, dot / MathF.Sqrt(positions.Count * (float)held.Count)));
+            neighbours.Add((session, dot / MathF.Sqrt(positions.Count * (float)held.Length)));
         }
 
         var votes = new Dictionary<int, (float Score, int Sessions)>();
         foreach (var (session, similarity) in neighbours.OrderByDescending(n => n.Similarity).ThenBy(n => n.Session).Take(K))
         {
-            foreach (var item in Items(session)!)
+            foreach (var item in ItemsOf(session))
             {
                 var (score, sessions) = votes.GetValueOrDefault(item);
                 votes[item] = (score + similarity, sessions + 1);
@@ -273,7 +270,7 @@ public sealed class SessionNeighbours
     {
         var scratch = t_scratch ??= new Scratch();
         var votes = scratch.Votes;
-        var lengths = _frozenLengths!;
+        var packed = _packed!;
         try
         {
             // A max-heap of the lists' last unread postings (the highest session first; between lists at the same
@@ -284,10 +281,11 @@ public sealed class SessionNeighbours
             weights.Clear();
             for (var i = 0; i < recent.Count; i++)
             {
-                if (_postings.TryGetValue(recent[i], out var postings) && postings.Count > 0)
+                var (start, count) = packed.PostingRange(recent[i]);
+                if (count > 0)
                 {
                     weights.Add((float)(recent.Count - i) / recent.Count);
-                    heap.Push(postings, weights.Count - 1);
+                    heap.Push(packed.Postings, start, count, weights.Count - 1);
                 }
             }
 
@@ -305,14 +303,14 @@ public sealed class SessionNeighbours
                     heap.Advance();
                 }
 
-                neighbours.Add((best, dot / MathF.Sqrt(recent.Count * (float)lengths[(int)(best % MaxSessions)])));
+                neighbours.Add((best, dot / MathF.Sqrt(recent.Count * (float)packed.Length((int)(best % MaxSessions)))));
             }
 
             MostSimilarFirst.SelectSorted(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(neighbours), K);
             for (var n = 0; n < Math.Min(K, neighbours.Count); n++)
             {
                 var (session, similarity) = neighbours[n];
-                foreach (var item in Items(session)!)
+                foreach (var item in packed.Items((int)(session % MaxSessions)))
                 {
                     votes.Add(item, similarity);
                 }
@@ -412,7 +410,8 @@ public sealed class SessionNeighbours
     /// </summary>
     private sealed class PostingHeap
     {
-        private List<long>[] _lists = new List<long>[DefaultMaxLength];
+        private long[][] _lists = new long[DefaultMaxLength][];
+        private int[] _starts = new int[DefaultMaxLength];
         private int[] _ids = new int[DefaultMaxLength];
         private int[] _next = new int[DefaultMaxLength];
         private long[] _heads = new long[DefaultMaxLength];
@@ -431,18 +430,20 @@ public sealed class SessionNeighbours
             Count = 0;
         }
 
-        public void Push(List<long> list, int id)
+        /// <summary>Adds the list <paramref name="postings"/>[<paramref name="start"/>, + <paramref name="count"/>) (count ≥ 1).</summary>
+        public void Push(long[] postings, int start, int count, int id)
         {
             if (Count == _lists.Length)
             {
                 Array.Resize(ref _lists, Count * 2);
+                Array.Resize(ref _starts, Count * 2);
                 Array.Resize(ref _ids, Count * 2);
                 Array.Resize(ref _next, Count * 2);
                 Array.Resize(ref _heads, Count * 2);
             }
 
             var at = Count++;
-            Set(at, list, id, list.Count - 1);
+            Set(at, postings, start, id, start + count - 1);
             while (at > 0 && !Before((at - 1) >> 1, at))
             {
                 Swap(at, (at - 1) >> 1);
@@ -454,7 +455,7 @@ public sealed class SessionNeighbours
         public void Advance()
         {
             var next = _next[0] - 1;
-            if (next >= 0)
+            if (next >= _starts[0])
             {
                 _next[0] = next;
                 _heads[0] = _lists[0][next];
@@ -493,9 +494,10 @@ public sealed class SessionNeighbours
         /// <summary>Whether entry a comes out before entry b: a higher session, or the same one from an earlier list.</summary>
         private bool Before(int a, int b) => _heads[a] > _heads[b] || (_heads[a] == _heads[b] && _ids[a] < _ids[b]);
 
-        private void Set(int at, List<long> list, int id, int next)
+        private void Set(int at, long[] list, int start, int id, int next)
         {
             _lists[at] = list;
+            _starts[at] = start;
             _ids[at] = id;
             _next[at] = next;
             _heads[at] = list[next];
@@ -504,6 +506,7 @@ public sealed class SessionNeighbours
         private void Swap(int a, int b)
         {
             (_lists[a], _lists[b]) = (_lists[b], _lists[a]);
+            (_starts[a], _starts[b]) = (_starts[b], _starts[a]);
             (_ids[a], _ids[b]) = (_ids[b], _ids[a]);
             (_next[a], _next[b]) = (_next[b], _next[a]);
             (_heads[a], _heads[b]) = (_heads[b], _heads[a]);
@@ -614,8 +617,8 @@ public sealed class SessionNeighbours
         foreach (var slot in HeldSlotsByNumber())
         {
             writer.Write(_numbers[slot]);
-            var items = _items[slot]!;
-            writer.Write(items.Count);
+            var items = ItemsOf(_numbers[slot]);
+            writer.Write(items.Length);
             foreach (var item in items)
             {
                 writer.Write(item);
@@ -674,44 +677,170 @@ public sealed class SessionNeighbours
         var index = new SessionNeighbours(reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32());
         var next = reader.ReadInt64();
         var count = reader.ReadInt32();
+
+        // Sessions come in ascending order, each holding its items once: read them as they come, then lay out each
+        // slot's items and each item's most recent Sample sessions (every list sorted, distinct and live).
+        var slots = new int[count];
+        var lengths = new int[index.MaxSessions + 1];
+        var read = new List<int>();
+        var items = 0;
         for (var i = 0; i < count; i++)
         {
             var number = reader.ReadInt64();
             var slot = (int)(number % index.MaxSessions);
+            var length = reader.ReadInt32();
+            if (number < 0 || index._numbers[slot] >= 0 || length < 0)
+            {
+                throw new InvalidDataException($"Session-neighbours: session {number} of {length} items does not fit the pool.");
+            }
+
             index._numbers[slot] = number;
-            var items = index._items[slot] = new List<int>(reader.ReadInt32());
-            for (var n = items.Capacity; n > 0; n--)
+            slots[i] = slot;
+            lengths[slot + 1] = length;
+            for (var n = 0; n < length; n++)
             {
                 var item = reader.ReadInt32();
-                items.Add(item);
-                if (!index._postings.TryGetValue(item, out var postings))
+                if (item < 0)
                 {
-                    index._postings[item] = postings = [];
+                    throw new InvalidDataException($"Session-neighbours: item {item}.");
                 }
 
-                postings.Add(number);
+                read.Add(item);
+                items = Math.Max(items, item + 1);
             }
-
-            index.Count++;
         }
 
+        index.Count = count;
         index._next = next;
-        foreach (var (item, postings) in index._postings)
-        {
-            if (postings.Count > index.Sample)
-            {
-                index.Prune(item, postings);
-            }
-        }
-
-        // Sessions were read in ascending order, each holding its items once: every list is sorted, distinct and live.
-        index._frozenLengths = [.. index._items.Select(items => items?.Count ?? 0)];
-        index._frozen = true;
+        index._packed = Packed.Build(index, slots, lengths, CollectionsMarshal.AsSpan(read), items);
         return index;
     }
 
-    private List<int>? Items(long session) =>
+    /// <summary>The held session's items (empty when it is not held), packed or not.</summary>
+    private ReadOnlySpan<int> ItemsOf(long session)
+    {
+        var slot = (int)(session % MaxSessions);
+        if (session < 0 || _numbers[slot] != session)
+        {
+            return default;
+        }
+
+        return _packed is { } packed ? packed.Items(slot) : CollectionsMarshal.AsSpan(_items[slot]);
+    }
+
+    /// <summary>The sessions an item's posting list names (some may be stale unless packed).</summary>
+    private ReadOnlySpan<long> PostingsOf(int item)
+    {
+        if (_packed is { } packed)
+        {
+            var (start, count) = packed.PostingRange(item);
+            return packed.Postings.AsSpan(start, count);
+        }
+
+        return _postings.TryGetValue(item, out var postings) ? CollectionsMarshal.AsSpan(postings) : default;
+    }
+
+    /// <summary>A held session's growing list, for writes (after <see cref="Unpack"/>).</summary>
+    private List<int>? Held(long session) =>
         session >= 0 && _numbers[(int)(session % MaxSessions)] == session ? _items[(int)(session % MaxSessions)] : null;
+
+    /// <summary>Before the first write to a copy read back, its packed sessions and lists become growing ones.</summary>
+    private void Unpack()
+    {
+        if (_packed is not { } packed)
+        {
+            return;
+        }
+
+        for (var slot = 0; slot < MaxSessions; slot++)
+        {
+            if (_numbers[slot] >= 0)
+            {
+                var held = new List<int>(packed.Length(slot));
+                held.AddRange(packed.Items(slot));
+                _items[slot] = held;
+            }
+        }
+
+        for (var item = 0; item < packed.ItemCount; item++)
+        {
+            var (start, count) = packed.PostingRange(item);
+            if (count > 0)
+            {
+                var postings = new List<long>(count);
+                postings.AddRange(packed.Postings.AsSpan(start, count));
+                _postings[item] = postings;
+            }
+        }
+
+        _packed = null;
+    }
+
+    /// <summary>
+    /// A copy's sessions and posting lists in four arrays: slot s holds SlotItems[SlotStarts[s], SlotStarts[s + 1]),
+    /// item i's sessions are Postings[PostingStarts[i], PostingStarts[i + 1]), ascending.
+    /// </summary>
+    private sealed class Packed(int[] slotStarts, int[] slotItems, int[] postingStarts, long[] postings)
+    {
+        public long[] Postings => postings;
+
+        public int ItemCount => postingStarts.Length - 1;
+
+        public ReadOnlySpan<int> Items(int slot) => slotItems.AsSpan(slotStarts[slot], slotStarts[slot + 1] - slotStarts[slot]);
+
+        public int Length(int slot) => slotStarts[slot + 1] - slotStarts[slot];
+
+        public (int Start, int Count) PostingRange(int item) =>
+            (uint)item < (uint)ItemCount ? (postingStarts[item], postingStarts[item + 1] - postingStarts[item]) : (0, 0);
+
+        /// <param name="slots">The sessions' slots in the order they were read (ascending session number).</param>
+        /// <param name="lengths">Each slot's item count at [slot + 1] (made the slots' starts here).</param>
+        /// <param name="read">Every session's items in the order they were read.</param>
+        /// <param name="items">One more than the highest item.</param>
+        public static Packed Build(SessionNeighbours pool, int[] slots, int[] lengths, ReadOnlySpan<int> read, int items)
+        {
+            var slotStarts = lengths;
+            for (var s = 1; s < slotStarts.Length; s++)
+            {
+                slotStarts[s] += slotStarts[s - 1];
+            }
+
+            // Each item keeps its Sample most recent sessions: the last ones read.
+            var totals = new int[items];
+            foreach (var item in read)
+            {
+                totals[item]++;
+            }
+
+            var postingStarts = new int[items + 1];
+            for (var i = 0; i < items; i++)
+            {
+                postingStarts[i + 1] = postingStarts[i] + Math.Min(totals[i], pool.Sample);
+            }
+
+            var slotItems = new int[read.Length];
+            var postings = new long[postingStarts[items]];
+            var cursor = postingStarts[..items];
+            var at = 0;
+            foreach (var slot in slots)
+            {
+                var number = pool._numbers[slot];
+                var own = read.Slice(at, slotStarts[slot + 1] - slotStarts[slot]);
+                own.CopyTo(slotItems.AsSpan(slotStarts[slot]));
+                at += own.Length;
+                foreach (var item in own)
+                {
+                    // Skip the item's oldest sessions beyond Sample; the rest are written in ascending order.
+                    if (totals[item]-- <= pool.Sample)
+                    {
+                        postings[cursor[item]++] = number;
+                    }
+                }
+            }
+
+            return new Packed(slotStarts, slotItems, postingStarts, postings);
+        }
+    }
 
     private IEnumerable<int> HeldSlotsByNumber() =>
         Enumerable.Range(0, MaxSessions).Where(s => _numbers[s] >= 0).OrderBy(s => _numbers[s]);
@@ -719,7 +848,7 @@ public sealed class SessionNeighbours
     /// <summary>Keeps the item's <see cref="Sample"/> most recent live postings (a stale one: its session was dropped or dropped the item).</summary>
     private void Prune(int item, List<long> postings)
     {
-        var kept = postings.Where(s => Items(s) is { } held && held.Contains(item)).Distinct().Order().TakeLast(Sample).ToList();
+        var kept = postings.Where(s => Held(s) is { } held && held.Contains(item)).Distinct().Order().TakeLast(Sample).ToList();
         postings.Clear();
         postings.AddRange(kept);
     }
