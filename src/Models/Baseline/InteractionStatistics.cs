@@ -30,9 +30,8 @@ public sealed class InteractionStatistics
     // The rows as a snapshot was read (format 3): each row a slice of two shared arrays, read in a few bulk copies
     // instead of a dictionary per row — on Beauty with a 2M-record log ~24,000 dictionaries and millions of entries,
     // the largest part of a replica's load at start. Null in a builder's instance: its first write unpacks them
-    // into growing rows (_after, _together), which stay empty while these are set.
-    private PackedRows? _packedAfter;
-    private PackedRows? _packedTogether;
+    // into growing rows (_after, _together), which stay empty while this is set.
+    private (PackedRows After, PackedRows Together)? _packed;
 
     public const int DefaultMaxNeighbours = 100;
 
@@ -117,10 +116,10 @@ public sealed class InteractionStatistics
     public double Popularity(int index) => _popularity[index];
 
     /// <summary>Items seen after <paramref name="index"/> in sessions, with their co-occurrence weight.</summary>
-    public NeighbourRow After(int index) => _packedAfter is { } packed ? packed.Row(index) : new NeighbourRow(_after[index]);
+    public NeighbourRow After(int index) => _packed is { } packed ? packed.After.Row(index) : new NeighbourRow(_after[index]);
 
     /// <summary>Items seen in the same sessions as <paramref name="index"/> (either order), with counts.</summary>
-    public NeighbourRow Together(int index) => _packedTogether is { } packed ? packed.Row(index) : new NeighbourRow(_together[index]);
+    public NeighbourRow Together(int index) => _packed is { } packed ? packed.Together.Row(index) : new NeighbourRow(_together[index]);
 
     /// <summary>How many interactions the item has had (not decayed).</summary>
     public float Count(int index) => _counts[index];
@@ -201,8 +200,7 @@ public sealed class InteractionStatistics
         ReadExactly(reader, CollectionsMarshal.AsSpan(_popularity));
         CollectionsMarshal.SetCount(_counts, count);
         ReadExactly(reader, CollectionsMarshal.AsSpan(_counts));
-        _packedAfter = PackedRows.ReadFrom(reader, count);
-        _packedTogether = PackedRows.ReadFrom(reader, count);
+        _packed = (PackedRows.ReadFrom(reader, count), PackedRows.ReadFrom(reader, count));
     }
 
     private void ReadRecords(BinaryReader reader, int count)
@@ -223,19 +221,18 @@ public sealed class InteractionStatistics
     /// <summary>Before the first write, packed rows become growing ones (the same entries in the same order).</summary>
     private void Unpack()
     {
-        if (_packedAfter is null || _packedTogether is null)
+        if (_packed is not { } packed)
         {
             return;
         }
 
         for (var i = 0; i < _ids.Count; i++)
         {
-            _after.Add(Grown(_packedAfter.Row(i)));
-            _together.Add(Grown(_packedTogether.Row(i)));
+            _after.Add(Grown(packed.After.Row(i)));
+            _together.Add(Grown(packed.Together.Row(i)));
         }
 
-        _packedAfter = null;
-        _packedTogether = null;
+        _packed = null;
 
         static Dictionary<int, float> Grown(NeighbourRow row)
         {
@@ -310,7 +307,7 @@ public sealed class InteractionStatistics
             var weights = new float[starts[count]];
             ReadExactly(reader, items.AsSpan());
             ReadExactly(reader, weights.AsSpan());
-            if (count == 0 ? items.Length > 0 : items.AsSpan().IndexOfAnyExceptInRange(0, count - 1) >= 0)
+            if (items.AsSpan().IndexOfAnyExceptInRange(0, count - 1) >= 0)
             {
                 throw new InvalidDataException("Statistics snapshot: a row names an item it does not hold.");
             }
