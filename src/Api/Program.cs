@@ -1,7 +1,8 @@
 using SessionRec.Api.Hosting;
+using SessionRec.ServiceDefaults;
 
 Environment.SetEnvironmentVariable("ORT_DISABLE_TELEMETRY", "1");
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(SettingsFilesRead.Once(args));
 BuildFolderSettings.AddIfMissing(builder.Configuration, builder.Environment.ContentRootPath, AppContext.BaseDirectory);
 builder.AddSessionRecApi();
 

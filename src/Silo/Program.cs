@@ -10,7 +10,7 @@ public static class SiloProgram
 {
     public static async Task Main(string[] args)
     {
-        var builder = Host.CreateApplicationBuilder(args);
+        var builder = Host.CreateApplicationBuilder(SettingsFilesRead.Once(args));
         var redis = builder.Configuration.GetConnectionString(OrleansSettings.RedisConnectionName)
             ?? throw new InvalidOperationException("A silo-only host needs ConnectionStrings:Redis (the cluster's Redis).");
         var settings = OrleansSettings.From(builder.Configuration);

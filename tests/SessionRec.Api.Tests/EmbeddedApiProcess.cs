@@ -16,13 +16,19 @@ public sealed class EmbeddedApiProcess(string dataPath, int port) : IDisposable
 
     public string DataPath => dataPath;
 
+    /// <summary>The folder the process starts in (its content root); the build's folder unless set.</summary>
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>The running process's id.</summary>
+    public int ProcessId => _process?.Id ?? throw new InvalidOperationException("The process has not started.");
+
     /// <summary>Starts the process and waits (at most 90 s) until /health/ready answers 200.</summary>
     public async Task StartAsync(params string[] settings)
     {
         var dll = ApiDll();
         var info = new ProcessStartInfo("dotnet")
         {
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            WorkingDirectory = WorkingDirectory ?? Path.GetDirectoryName(dll)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };

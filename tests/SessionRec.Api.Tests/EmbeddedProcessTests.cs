@@ -69,6 +69,45 @@ public sealed class EmbeddedProcessTests : IAsyncLifetime
         Assert.Contains(suggestions.Suggestions, s => s.Text == "OPI");
     }
 
+    /// <summary>
+    /// Started as the quick start says, the working folder (the content root) holds the data folder: a watch on it
+    /// woke the service at every write of the store's files. The count is the kernel's (inotify watches in
+    /// /proc/PID/fdinfo), read after the store has written.
+    /// </summary>
+    [Fact(Timeout = 120_000)]
+    public async Task StartedInAFolderHoldingItsDataTheServiceWatchesNoFiles()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "inotify watches are counted through Linux's /proc.");
+        using var working = new SessionRec.TestSupport.TempFolder();
+        File.WriteAllText(Path.Combine(working.Path, "appsettings.json"), """{ "Logging": { "LogLevel": { "Default": "Warning" } } }""");
+        var data = Path.Combine(working.Path, "data");
+        using var process = new EmbeddedApiProcess(data, _port) { WorkingDirectory = working.Path };
+        await process.StartAsync();
+        using var http = process.ClientFor();
+        var posted = await (await http.PostJson("/v1/events", new { events = new[] { Http.View("w1", "u1", "a"), Http.View("w2", "u1", "b") } })).Read<PostEventsResponse>();
+        Assert.Equal(2, posted.Accepted);
+
+        Assert.Equal(0, InotifyWatches(process.ProcessId));
+    }
+
+    private static int InotifyWatches(int pid)
+    {
+        var watches = 0;
+        foreach (var fd in Directory.GetFiles($"/proc/{pid}/fdinfo"))
+        {
+            try
+            {
+                watches += File.ReadLines(fd).Count(line => line.StartsWith("inotify wd:", StringComparison.Ordinal));
+            }
+            catch (IOException)
+            {
+                // The descriptor closed while it was read.
+            }
+        }
+
+        return watches;
+    }
+
     [Fact]
     public async Task ADirectImportIntoTheDataFolderIsServedWhenTheServiceStarts()
     {
