@@ -12,7 +12,7 @@ public sealed class ProblemClassificationTests
 {
     public static TheoryData<string, Exception, int> Cases => new()
     {
-        { "a grain's storage provider failed", new Orleans.Runtime.OrleansException("Error from storage provider RedisGrainStorage.session during ReadStateAsync", new Orleans.Persistence.Redis.RedisStorageException("Failed to read grain state", new RedisConnectionException(ConnectionFailureType.SocketFailure, "SocketFailure"))), 503 },
+        { "a grain's storage provider failed", new Orleans.Runtime.OrleansException("Error from storage provider StringGrainStorage.session during ReadStateAsync", new RedisConnectionException(ConnectionFailureType.SocketFailure, "SocketFailure")), 503 },
         { "Redis loading its data", new RedisServerException("LOADING Redis is loading the dataset in memory"), 503 },
         { "a cluster failing over", new RedisServerException("CLUSTERDOWN The cluster is down"), 503 },
         { "a Redis timeout", new RedisTimeoutException("Timeout performing GET", CommandStatus.WaitingToBeSent), 503 },

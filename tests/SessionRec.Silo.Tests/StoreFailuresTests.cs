@@ -33,12 +33,13 @@ public sealed class StoreFailuresTests
     [Fact]
     public void AGrainCallIsUnavailableWhenItsStateCouldNotBeServed()
     {
-        var storage = new Orleans.Runtime.OrleansException("Error from storage provider", new Orleans.Persistence.Redis.RedisStorageException("Failed to read grain state"));
+        var storage = new Orleans.Runtime.OrleansException("Error from storage provider", new RedisConnectionException(ConnectionFailureType.SocketFailure, "SocketFailure"));
         var loading = new Orleans.Runtime.OrleansException("Error from storage provider", new RedisServerException("LOADING Redis is loading the dataset in memory"));
 
         Assert.True(StoreFailures.IsGrainStorageUnavailable(storage));
         Assert.True(StoreFailures.IsGrainStorageUnavailable(loading));
         Assert.False(StoreFailures.IsGrainStorageUnavailable(new Orleans.Runtime.OrleansException("something else")));
-        Assert.False(StoreFailures.IsGrainStorageUnavailable(new Orleans.Persistence.Redis.RedisStorageException("not wrapped")));
+        Assert.False(StoreFailures.IsGrainStorageUnavailable(new Orleans.Runtime.OrleansException("Error from storage provider", new InvalidOperationException("a bug"))));
+        Assert.False(StoreFailures.IsGrainStorageUnavailable(new RedisConnectionException(ConnectionFailureType.SocketFailure, "not wrapped")));
     }
 }

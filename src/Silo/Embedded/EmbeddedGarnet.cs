@@ -26,10 +26,9 @@ using Garnet;
 /// </summary>
 public sealed class EmbeddedGarnet : IDisposable
 {
-    private readonly EvictingGarnetServer _server;
+    private readonly GarnetServer _server;
     private readonly FileStream _lock;
     private readonly Timer? _checkpoints;
-    private readonly bool _evictAtStop;
     private int _disposed;
 
     /// <summary>The file beside the store holding its password (mode 600), made at the first start.</summary>
@@ -37,9 +36,8 @@ public sealed class EmbeddedGarnet : IDisposable
 
     private readonly string _password;
 
-    private EmbeddedGarnet(EvictingGarnetServer server, FileStream folderLock, int port, string password, TimeSpan checkpointInterval, bool evictAtStop)
+    private EmbeddedGarnet(GarnetServer server, FileStream folderLock, int port, string password, TimeSpan checkpointInterval)
     {
-        _evictAtStop = evictAtStop;
         _server = server;
         _lock = folderLock;
         _password = password;
@@ -146,12 +144,12 @@ public sealed class EmbeddedGarnet : IDisposable
             "--password", password,
             "-q",
         };
-        EvictingGarnetServer? server = null;
+        GarnetServer? server = null;
         try
         {
-            server = new EvictingGarnetServer([.. args]);
+            server = new GarnetServer([.. args]);
             server.Start();
-            return new EmbeddedGarnet(server, folderLock, port, password, checkpointInterval, settings.EvictAtStop);
+            return new EmbeddedGarnet(server, folderLock, port, password, checkpointInterval);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -175,33 +173,9 @@ public sealed class EmbeddedGarnet : IDisposable
         }
 
         _checkpoints?.Dispose();
-        if (_evictAtStop)
-        {
-            EvictLogToDisk();
-        }
-
         Checkpoint(background: false);
         _server.Dispose();
         _lock.Dispose();
-    }
-
-    /// <summary>
-    /// Before the final checkpoint the whole log leaves memory for its files (<see cref="Hosting.StorageOptions.EvictAtStop"/>):
-    /// the checkpoint then holds no in-memory pages, and the next start reads none back. A restart otherwise read up to
-    /// the memory size (512 MB by default) and scanned every record of it before serving (measured on Beauty with a
-    /// 2M-record log: a 460 MB snapshot). What was in memory is read from disk when asked for, and what is written comes
-    /// to memory again. A crash still recovers from the last periodic checkpoint, which holds the in-memory log as it was.
-    /// </summary>
-    private void EvictLogToDisk()
-    {
-        try
-        {
-            _server.EvictLogToDisk();
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // The checkpoint after it writes the log's in-memory pages as ever: only the next start is slower.
-        }
     }
 
     public static int FreeLoopbackPort()

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Runtime.Hosting;
 using Orleans.Storage;
 using SessionRec.Abstractions;
 using SessionRec.Abstractions.ClickLog;
@@ -174,15 +175,13 @@ public static class SiloHosting
         silo.Services.AddSingleton<Recommendations.ServingWarmUp>();
         silo.Services.AddHostedService(sp => sp.GetRequiredService<Recommendations.ServingWarmUp>());
 
-        silo.AddRedisGrainStorage(StorageNames.Sessions, (OptionsBuilder<Orleans.Persistence.RedisStorageOptions> ob) =>
-            ob.Configure<IServiceProvider>((o, sp) =>
-            {
-                o.ConfigurationOptions = ConfigurationOptions.Parse(redisConnectionString);
-                o.DeleteStateOnClear = true;
-
-                // Orleans' own serializer: the [Id]-numbered, version-tolerant format of the wire types.
-                o.GrainStorageSerializer = ActivatorUtilities.CreateInstance<OrleansGrainStorageSerializer>(sp);
-            }));
+        silo.Services.AddGrainStorage(StorageNames.Sessions, (sp, name) => new StringGrainStorage(
+            name,
+            sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
+            redisConnectionString,
+            // Orleans' own serializer: the [Id]-numbered, version-tolerant format of the wire types.
+            ActivatorUtilities.CreateInstance<OrleansGrainStorageSerializer>(sp),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<StringGrainStorage>>()));
 
         return silo;
     }

@@ -23,14 +23,6 @@ public sealed class StorageOptions
     /// </summary>
     public string MemorySize { get; set; } = "512m";
 
-    /// <summary>
-    /// Whether a graceful stop moves the embedded store's in-memory log to its files before the final checkpoint. On
-    /// (the default), the checkpoint holds none of it and the next start reads none back: a restart with a 2M-record log
-    /// started ~1.2 s sooner (README, "A restart that reads nothing back"). Off, the restart reads it all back into
-    /// memory (up to <see cref="MemorySize"/>), so its first reads of that data are served from memory.
-    /// </summary>
-    public bool EvictAtStop { get; set; } = true;
-
     /// <summary>The size of one file of the embedded store's log on disk (Garnet's size syntax); at least 32m.</summary>
     public string SegmentSize { get; set; } = "1g";
 

@@ -30,7 +30,7 @@ public static class StoreFailures
 
     /// <summary>
     /// A grain call that failed because the grain's state could not be read or written: Orleans wraps the storage
-    /// provider's error (OrleansException → RedisStorageException → the Redis error).
+    /// provider's error (OrleansException → the Redis error, see <see cref="StringGrainStorage"/>).
     /// </summary>
     public static bool IsGrainStorageUnavailable(Exception exception)
     {
@@ -41,7 +41,7 @@ public static class StoreFailures
 
         for (var inner = exception.InnerException; inner is not null; inner = inner.InnerException)
         {
-            if (inner is Orleans.Persistence.Redis.RedisStorageException || IsUnavailable(inner))
+            if (IsUnavailable(inner))
             {
                 return true;
             }
