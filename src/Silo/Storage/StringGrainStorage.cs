@@ -15,9 +15,10 @@ using StackExchange.Redis;
 /// sequencing") and closed the connection, failing every other command in flight on it, at each activation of that
 /// user. Strings are read back through the main log, the path every other record of the click log takes.
 /// State written by the earlier provider (a hash under <see cref="LegacyKey"/>) is moved to a string the first time it
-/// is read. A state that cannot be read (the store fails on it, or what it returns does not deserialize) is dropped —
-/// the grains rebuild their state from the click log, all but records its retention has dropped — instead of failing
-/// the user's every request.
+/// is read, so an activation that finds no string asks the old key once more (one round trip, at activation only).
+/// A state that cannot be read (the store fails on it, or what it returns does not deserialize) is dropped — the
+/// grains rebuild their state from the click log, all but records its retention has dropped — instead of failing the
+/// user's every request.
 /// </summary>
 public sealed partial class StringGrainStorage(string name, string serviceId, string connectionString, IGrainStorageSerializer serializer, ILogger<StringGrainStorage> logger)
     : IGrainStorage, IAsyncDisposable
@@ -59,9 +60,7 @@ public sealed partial class StringGrainStorage(string name, string serviceId, st
 
         if (value is null || value.Length < EtagLength)
         {
-            grainState.State = Activator.CreateInstance<T>();
-            grainState.ETag = null;
-            grainState.RecordExists = false;
+            Empty(grainState);
             return;
         }
 
@@ -75,9 +74,7 @@ public sealed partial class StringGrainStorage(string name, string serviceId, st
             // that cannot be read would fail every activation of its grain.
             LogUnreadable(e, grainId.ToString(), stateName);
             await db.KeyDeleteAsync(key);
-            grainState.State = Activator.CreateInstance<T>();
-            grainState.ETag = null;
-            grainState.RecordExists = false;
+            Empty(grainState);
             return;
         }
 
@@ -106,9 +103,7 @@ public sealed partial class StringGrainStorage(string name, string serviceId, st
         // Two commands, not one DEL of both: on a Redis Cluster the keys live in different slots.
         await db.KeyDeleteAsync(Key(stateName, grainId));
         await db.KeyDeleteAsync(LegacyKey(stateName, grainId));
-        grainState.State = Activator.CreateInstance<T>();
-        grainState.ETag = null;
-        grainState.RecordExists = false;
+        Empty(grainState);
     }
 
     public async ValueTask DisposeAsync()
@@ -117,6 +112,13 @@ public sealed partial class StringGrainStorage(string name, string serviceId, st
         {
             await (await connection.Value).DisposeAsync();
         }
+    }
+
+    private static void Empty<T>(IGrainState<T> grainState)
+    {
+        grainState.State = Activator.CreateInstance<T>();
+        grainState.ETag = null;
+        grainState.RecordExists = false;
     }
 
     private static byte[] Value(string etag, BinaryData state)
