@@ -298,6 +298,31 @@ public abstract class ClickLogContract
         Assert.Equal(AppendOutcome.Appended, Assert.Single(await Log.AppendAsync(tenant, [View("e1", "gone", "a")])).Outcome);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task ARecordThatNoLongerParsesIsSkippedByEveryReaderAndErasedWithItsUser()
+    {
+        var tenant = NewTenant();
+        var next = await Sequences(tenant);
+        await Log.AppendAsync(tenant, [View("e1", "u", "a"), View("e2", "u", "b"), View("e3", "v", "c"), View("e4", "u", "d")]);
+        next("u");
+        var cut = next("u");
+
+        // As a store that lost a record's end leaves it: the same length, the second half zeros.
+        var key = RedisKeys.LogRecord(await TagOf(tenant, "u"), cut);
+        var stored = (byte[])(await Store.StringGetAsync(key))!;
+        Array.Clear(stored, stored.Length / 2, stored.Length - (stored.Length / 2));
+        await Store.StringSetAsync(key, stored);
+
+        Assert.Equal(["e1", "e4"], (await Log.ReadUserAsync(tenant, "u", 0, 10)).Select(r => r.Event.EventId));
+        Assert.Equal(["e1", "e3", "e4"], (await Log.ReadAllAsync(tenant)).Select(r => r.Event.EventId).Order());
+
+        // Erasure removes the unreadable record with the readable ones, and proves none is left.
+        Assert.Equal(3, await Log.EraseUserAsync(tenant, "u"));
+        Assert.False(await Store.KeyExistsAsync(key));
+        Assert.Equal(0, await Log.CountUserAsync(tenant, "u"));
+        Assert.Equal(["e3"], (await Log.ReadAllAsync(tenant)).Select(r => r.Event.EventId));
+    }
+
     [Fact]
     public async Task ReadingSkipsErasedGapsAndHonoursTheLimit()
     {

@@ -1,7 +1,9 @@
 namespace SessionRec.Silo.Catalogue;
 
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using SessionRec.Abstractions.Catalogue;
+using SessionRec.ServiceDefaults;
 using SessionRec.Silo.Storage;
 using StackExchange.Redis;
 
@@ -10,8 +12,11 @@ using StackExchange.Redis;
 /// write and a sorted set item id → the counter value of its last change, written in the same script as the item,
 /// so a replica that read counter v finds every change up to v. The feed holds one entry per item ever written
 /// (deleted ones included, so a replica learns of the deletion): bounded by the catalogue's ids.
+/// <para>An item whose stored JSON no longer parses (a store that lost a record's end) reads as absent, counted
+/// (<c>sessionrec.catalogue.unreadable</c>) and logged: thrown, it failed every load of the tenant's catalogue. Writing
+/// the item again replaces it.</para>
 /// </summary>
-public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarrier barrier)
+public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarrier barrier, ILogger<RedisCatalogueStore>? logger = null)
 {
     // KEYS: items, version, changes. ARGV: id, json per item. Returns the new version.
     private const string SaveScript = """
@@ -56,7 +61,7 @@ public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarr
     public async Task<CatalogueItem?> GetAsync(string tenant, string itemId)
     {
         var value = await redis.GetDatabase().HashGetAsync(RedisKeys.Items(tenant), itemId);
-        return value.IsNull ? null : Parse(value);
+        return value.IsNull ? null : Parse(tenant, itemId, value);
     }
 
     public async Task<long> CountAsync(string tenant) => await redis.GetDatabase().HashLengthAsync(RedisKeys.Items(tenant));
@@ -89,19 +94,37 @@ public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarr
     public async Task<CatalogueItem?[]> GetManyAsync(string tenant, IReadOnlyList<string> ids)
     {
         var values = await redis.GetDatabase().HashGetAsync(RedisKeys.Items(tenant), [.. ids.Select(id => (RedisValue)id)]);
-        return [.. values.Select(v => v.IsNull ? null : Parse(v))];
+        return [.. values.Select((v, i) => v.IsNull ? null : Parse(tenant, ids[i], v))];
     }
 
     public async IAsyncEnumerable<CatalogueItem> LoadAllAsync(string tenant)
     {
         await foreach (var entry in redis.GetDatabase().HashScanAsync(RedisKeys.Items(tenant), pageSize: 1000))
         {
-            yield return Parse(entry.Value);
+            if (Parse(tenant, entry.Name!, entry.Value) is { } item)
+            {
+                yield return item;
+            }
         }
     }
 
-    private static CatalogueItem Parse(RedisValue value) =>
-        JsonSerializer.Deserialize<CatalogueItem>((byte[])value!, ServiceJson.Options)!;
+    private CatalogueItem? Parse(string tenant, string itemId, RedisValue value)
+    {
+        try
+        {
+            if (JsonSerializer.Deserialize<CatalogueItem>((byte[])value!, ServiceJson.Options) is { } item)
+            {
+                return item;
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        Telemetry.CatalogueUnreadable.Add(1);
+        logger?.LogWarning("Catalogue item {ItemId} of tenant {Tenant} is unreadable (not the JSON of an item): read as absent.", itemId, tenant);
+        return null;
+    }
 
     private static RedisKey[] Keys(string tenant) => [RedisKeys.Items(tenant), RedisKeys.ItemsVersion(tenant), RedisKeys.ItemChanges(tenant)];
 }

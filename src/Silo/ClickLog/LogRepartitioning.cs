@@ -101,13 +101,14 @@ public sealed class LogRepartitioning(IConnectionMultiplexer redis, IWriteBarrie
         var copied = 0;
         for (var i = 0; i < values.Length; i++)
         {
-            if (values[i].IsNull)
+            var sequence = from + i;
+
+            // An unreadable record names no user, so no partition: it is not copied (StoredEvents counts it).
+            if (values[i].IsNull || !StoredEvents.TryRead(values[i], tenant, sequence, logger: null, out var evt))
             {
                 continue;
             }
 
-            var sequence = from + i;
-            var evt = JsonSerializer.Deserialize<UserEvent>((byte[])values[i]!, ServiceJson.Options)!;
             var tag = RedisKeys.LogTag(tenant, LogPartitioning.Of(evt.UserId, partitions), partitions);
             (records.TryGetValue(tag, out var list) ? list : records[tag] = []).Add(new(RedisKeys.LogRecord(tag, sequence), values[i]));
             var users = indexes.TryGetValue(tag, out var u) ? u : indexes[tag] = new(StringComparer.Ordinal);

@@ -2,6 +2,7 @@ namespace SessionRec.Silo.ClickLog;
 
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Events;
@@ -21,7 +22,7 @@ using StackExchange.Redis;
 /// partitions are appended in parallel (on a Redis Cluster, on their own shards), then made durable together.
 /// Streams are not used because Garnet, the embedded default's server, has none.
 /// </summary>
-public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier barrier, IOptions<ClickLogOptions>? options = null, TimeProvider? time = null) : IClickLog
+public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier barrier, IOptions<ClickLogOptions>? options = null, TimeProvider? time = null, ILogger<RedisClickLog>? logger = null) : IClickLog
 {
     // KEYS: seq, then the dedup hashes of releases before 2026-12-03 that may still hold ids: the unbounded one, then
     // one per day of the window. ARGV: now (unix seconds), how long an id is remembered in seconds (also the unbounded
@@ -507,9 +508,8 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
             var used = 0;
             for (; used < values.Length && records.Count < limit; used++)
             {
-                if (!values[used].IsNull)
+                if (!values[used].IsNull && StoredEvents.TryRead(values[used], tag, from + used, logger, out var evt))
                 {
-                    var evt = JsonSerializer.Deserialize<UserEvent>((byte[])values[used]!, ServiceJson.Options)!;
                     records.Add(new ClickLogRecord(from + used, evt) { Partition = partition });
                 }
             }
@@ -569,9 +569,9 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         var records = new List<ClickLogRecord>(values.Length);
         for (var i = 0; i < values.Length; i++)
         {
-            if (!values[i].IsNull)
+            if (!values[i].IsNull && StoredEvents.TryRead(values[i], tag, seqs[i], logger, out var evt))
             {
-                records.Add(new ClickLogRecord(seqs[i], JsonSerializer.Deserialize<UserEvent>((byte[])values[i]!, ServiceJson.Options)!) { Partition = partition });
+                records.Add(new ClickLogRecord(seqs[i], evt) { Partition = partition });
             }
         }
 
@@ -602,10 +602,11 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
                 {
                     args[2 + i] = seqs[i];
 
-                    // A record already gone still has its index entry removed; its id slot is a no-op.
-                    args[2 + seqs.Length + i] = values[i].IsNull
-                        ? RedisValue.EmptyString
-                        : JsonSerializer.Deserialize<UserEvent>((byte[])values[i]!, ServiceJson.Options)!.EventId;
+                    // A record already gone, or unreadable, is still removed with its index entry; its id slot is a
+                    // no-op (an unreadable record's event id cannot be read; it expires with the dedup window).
+                    args[2 + seqs.Length + i] = !values[i].IsNull && StoredEvents.TryRead(values[i], tag, seqs[i], logger, out var evt)
+                        ? evt.EventId
+                        : RedisValue.EmptyString;
                 }
             }
 
