@@ -4,6 +4,7 @@ using System.Collections.Frozen;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SessionRec.Silo.Storage;
 using StackExchange.Redis;
@@ -43,9 +44,12 @@ public sealed class ApiKeyRegistry
     private volatile FrozenDictionary<string, ApiKeyInfo> _managed = FrozenDictionary<string, ApiKeyInfo>.Empty;
     private long _version = -1;
 
-    public ApiKeyRegistry(IOptions<ApiKeyOptions> options, IConnectionMultiplexer redis)
+    private readonly ILogger<ApiKeyRegistry>? _logger;
+
+    public ApiKeyRegistry(IOptions<ApiKeyOptions> options, IConnectionMultiplexer redis, ILogger<ApiKeyRegistry>? logger = null)
     {
         _redis = redis;
+        _logger = logger;
         var configured = new Dictionary<string, ApiKeyInfo>(StringComparer.Ordinal);
         foreach (var entry in options.Value.Keys)
         {
@@ -148,7 +152,16 @@ public sealed class ApiKeyRegistry
             var managed = new Dictionary<string, ApiKeyInfo>(StringComparer.Ordinal);
             foreach (var entry in await db.HashGetAllAsync(RedisKeys.ApiKeys))
             {
-                managed[entry.Name!] = JsonSerializer.Deserialize<ApiKeyInfo>((string)entry.Value!)!;
+                // A record that no longer parses (a store that lost its end) opens nothing: its key is refused, as a
+                // revoked one, while every other key still loads; thrown, it refused every key of every tenant.
+                if (Parse(entry.Value) is { } info)
+                {
+                    managed[entry.Name!] = info;
+                }
+                else
+                {
+                    _logger?.LogError("The managed API key record {Digest} is unreadable: that key is refused until it is created again.", ((string)entry.Name!)[..Math.Min(12, ((string)entry.Name!).Length)]);
+                }
             }
 
             _managed = managed.ToFrozenDictionary(StringComparer.Ordinal);
@@ -157,6 +170,18 @@ public sealed class ApiKeyRegistry
         finally
         {
             _refreshing.Release();
+        }
+    }
+
+    private static ApiKeyInfo? Parse(RedisValue value)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<ApiKeyInfo>((string)value!);
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 
