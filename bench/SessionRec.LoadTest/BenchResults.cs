@@ -8,6 +8,10 @@ internal sealed record BenchRow(string Scenario, double P50, double P99, double 
 {
     /// <summary>Every measured run's req/s when the scenario was repeated (the row is the median run); null for one run.</summary>
     public IReadOnlyList<double>? RpsRuns { get; init; }
+
+    /// <summary>The service's CPU time per request in the row's run (ms; --pid): on a machine the load generator
+    /// shares, a cost that does not move with how the cores were split, as req/s does.</summary>
+    public double? ServiceCpuMs { get; init; }
 }
 
 /// <summary>
@@ -45,6 +49,20 @@ internal static class BenchResults
         return line is null ? null : double.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
     }
 
+    /// <summary>The CPU time a process has used so far (user and system), or null when it cannot be read.</summary>
+    public static TimeSpan? ProcessorTime(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return process.TotalProcessorTime;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
+
     public static void Merge(string path, string name, string command, string serving, int catalogue, int clients, IReadOnlyList<BenchRow> rows, double? rssMb)
     {
         var root = File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path))!.AsObject() : new JsonObject();
@@ -80,6 +98,11 @@ internal static class BenchResults
                 ["errors"] = row.Errors,
                 ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             });
+            if (row.ServiceCpuMs is { } cpu)
+            {
+                all[^1]!["service_cpu_ms_per_request"] = Math.Round(cpu, 3);
+            }
+
             if (row.RpsRuns is { } runs)
             {
                 all[^1]!["runs"] = runs.Count;

@@ -19,7 +19,8 @@
 //        [--json docs/results/bench-serving.json --serving model --catalogue 100101 [--pid SERVICE_PID] [--name serving]]
 // --json merges this run's rows (one per scenario; the floor's req/s of this run beside each) into a results file in
 // the format of targets.md and rewrites its .md; rows of the same scenario, serving, catalogue and clients are
-// replaced. --pid adds the service's resident memory after the run to the facts (rss_mb per catalogue size).
+// replaced. --pid adds the service's resident memory after the run to the facts (rss_mb per catalogue size), and its
+// CPU time per request in each measured run (printed; the median run's as service_cpu_ms_per_request in --json).
 // --repeat N measures each scenario N times after its warm-up and keeps the run with the median req/s (its p50, p99
 // and the floor's median run beside it); every run's req/s is printed and recorded (runs, rps_runs), and errors are
 // summed over the runs. Single runs on a shared two-core machine vary by a third: a median of five says more.
@@ -38,6 +39,7 @@ var items = int.Parse(options.GetValueOrDefault("items", "12101"), CultureInfo.I
 var only = options.GetValueOrDefault("only");
 var firstTouch = options.GetValueOrDefault("first-touch") == "true";
 var repeat = Math.Max(1, int.Parse(options.GetValueOrDefault("repeat", "1"), CultureInfo.InvariantCulture));
+int? servicePid = options.GetValueOrDefault("pid") is { } pidText ? int.Parse(pidText, CultureInfo.InvariantCulture) : null;
 const int BenchUsers = 5_000; // events go to users bench-1 .. bench-4999
 
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
@@ -115,20 +117,23 @@ foreach (var (name, perRequest, make) in scenarios)
     }
 
     await Run(name, make, TimeSpan.FromSeconds(3)); // warm-up: grain activations, JIT, connection pools
-    var runs = new List<(List<double> Latencies, int Errors, double Rps)>();
+    var runs = new List<(List<double> Latencies, int Errors, double Rps, double? CpuMs)>();
     for (var i = 0; i < repeat; i++)
     {
+        var cpuBefore = servicePid is { } before ? BenchResults.ProcessorTime(before) : null;
         var (measured, failed, elapsed) = await Run(name, make, TimeSpan.FromSeconds(seconds));
+        var cpuAfter = servicePid is { } after ? BenchResults.ProcessorTime(after) : null;
+        var cpuMs = cpuBefore is { } b && cpuAfter is { } a && measured.Count > 0 ? (a - b).TotalMilliseconds / measured.Count : (double?)null;
         measured.Sort();
-        runs.Add((measured, failed, measured.Count / elapsed.TotalSeconds));
-        if (repeat > 1)
+        runs.Add((measured, failed, measured.Count / elapsed.TotalSeconds, cpuMs));
+        if (repeat > 1 || cpuMs is not null)
         {
-            Console.WriteLine($"  {name}: run {i + 1} of {repeat}: {runs[^1].Rps:N0} req/s");
+            Console.WriteLine($"  {name}: run {i + 1} of {repeat}: {runs[^1].Rps:N0} req/s{(cpuMs is { } c ? $", service CPU {c:0.000} ms per request" : "")}");
         }
     }
 
     var byRate = runs.OrderBy(r => r.Rps).ToList();
-    var (latencies, _, rps) = byRate[(byRate.Count - 1) / 2];
+    var (latencies, _, rps, serviceCpuMs) = byRate[(byRate.Count - 1) / 2];
     var errors = runs.Sum(r => r.Errors);
     double P(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
     var label = repeat > 1 ? $"{name} (median of {repeat} runs: {byRate[0].Rps:N0}–{byRate[^1].Rps:N0} req/s)" : name;
@@ -138,12 +143,13 @@ foreach (var (name, perRequest, make) in scenarios)
     rows.Add(new BenchRow(BenchResults.ScenarioId(name), P(0.5), P(0.99), rps, perRequest > 0 ? rps * perRequest : null, errors)
     {
         RpsRuns = repeat > 1 ? [.. runs.Select(r => r.Rps)] : null,
+        ServiceCpuMs = serviceCpuMs,
     });
 }
 
 if (options.GetValueOrDefault("json") is { } json)
 {
-    var rss = options.GetValueOrDefault("pid") is { } pid ? BenchResults.ResidentMegabytes(int.Parse(pid, CultureInfo.InvariantCulture)) : (double?)null;
+    var rss = servicePid is { } pid ? BenchResults.ResidentMegabytes(pid) : (double?)null;
     BenchResults.Merge(
         json,
         options.GetValueOrDefault("name", "serving"),
