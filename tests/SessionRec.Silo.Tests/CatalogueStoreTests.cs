@@ -2,30 +2,17 @@ namespace SessionRec.Silo.Tests;
 
 using SessionRec.Abstractions.Catalogue;
 using SessionRec.Silo.Catalogue;
-using SessionRec.Silo.Embedded;
 using SessionRec.Silo.Storage;
 using StackExchange.Redis;
 
 /// <summary>The catalogue's store on the embedded default's in-process Garnet server.</summary>
 public sealed class CatalogueStoreTests : IAsyncLifetime
 {
-    private string _dir = null!;
-    private EmbeddedGarnet _garnet = null!;
-    private ConnectionMultiplexer _redis = null!;
+    private EmbeddedStore _store = null!;
 
-    public async ValueTask InitializeAsync()
-    {
-        _dir = Directory.CreateTempSubdirectory("sessionrec-garnet-").FullName;
-        _garnet = EmbeddedGarnet.Start(_dir);
-        _redis = await ConnectionMultiplexer.ConnectAsync(_garnet.ConnectionString);
-    }
+    public async ValueTask InitializeAsync() => _store = await EmbeddedStore.StartAsync("sessionrec-catalogue-");
 
-    public async ValueTask DisposeAsync()
-    {
-        await _redis.DisposeAsync();
-        _garnet.Dispose();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public ValueTask DisposeAsync() => _store.DisposeAsync();
 
     private static CatalogueItem Item(string id) =>
         new(id, $"Title of {id}", "Brand", ["Beauty"], new Dictionary<string, string>(), null, true, DateTimeOffset.UnixEpoch);
@@ -33,11 +20,11 @@ public sealed class CatalogueStoreTests : IAsyncLifetime
     [Fact(Timeout = 60_000)]
     public async Task AnItemThatNoLongerParsesReadsAsAbsentAndTheRestOfTheCatalogueStillLoads()
     {
-        var store = new RedisCatalogueStore(_redis, new GarnetCommitBarrier(_garnet));
+        var store = new RedisCatalogueStore(_store.Redis, _store.Barrier);
         await store.SaveAsync("shop", [Item("a"), Item("b"), Item("c")]);
 
         // As a store that lost a record's end leaves it: the same length, the second half zeros.
-        var db = _redis.GetDatabase();
+        var db = _store.Redis.GetDatabase();
         var stored = (byte[])(await db.HashGetAsync(RedisKeys.Items("shop"), "b"))!;
         Array.Clear(stored, stored.Length / 2, stored.Length - (stored.Length / 2));
         await db.HashSetAsync(RedisKeys.Items("shop"), "b", stored);

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Options;
 using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Events;
 using SessionRec.Silo.ClickLog;
-using SessionRec.Silo.Embedded;
 using SessionRec.Silo.Snapshots;
 using SessionRec.Silo.Statistics;
 using SessionRec.Silo.Storage;
@@ -19,27 +18,15 @@ public sealed class LogRepartitioningTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
 
-    private string _dir = null!;
-    private EmbeddedGarnet _garnet = null!;
-    private ConnectionMultiplexer _redis = null!;
+    private EmbeddedStore _store = null!;
 
-    public async ValueTask InitializeAsync()
-    {
-        _dir = Directory.CreateTempSubdirectory("sessionrec-repartition-").FullName;
-        _garnet = EmbeddedGarnet.Start(_dir);
-        _redis = await ConnectionMultiplexer.ConnectAsync(_garnet.ConnectionString);
-    }
+    public async ValueTask InitializeAsync() => _store = await EmbeddedStore.StartAsync("sessionrec-repartition-");
 
-    public async ValueTask DisposeAsync()
-    {
-        await _redis.DisposeAsync();
-        _garnet.Dispose();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public ValueTask DisposeAsync() => _store.DisposeAsync();
 
     // A new log instance each time: a process that starts after the repartitioning (counts are cached per process).
     private RedisClickLog NewLog(int partitions = 0) =>
-        new(_redis, new GarnetCommitBarrier(_garnet), Options.Create(new ClickLogOptions { Partitions = partitions }));
+        new(_store.Redis, _store.Barrier, Options.Create(new ClickLogOptions { Partitions = partitions }));
 
     private static UserEvent View(string id, string user, int minute) =>
         new(id, user, null, EventType.View, $"i{minute}", null, null, null, Now.AddMinutes(minute - 600), Now.AddMinutes(minute - 600));
@@ -60,11 +47,11 @@ public sealed class LogRepartitioningTests : IAsyncLifetime
         Assert.Equal(1, await before.PartitionsAsync(tenant));
 
         // The statistics snapshot was published at sequence 150 (the builder had read that far).
-        var snapshots = new StatisticsSnapshotStore(new SnapshotStore(_redis));
+        var snapshots = new StatisticsSnapshotStore(new SnapshotStore(_store.Redis));
         var statistics = new Models.Baseline.InteractionStatistics(TimeSpan.FromDays(7));
         await snapshots.PublishAsync(tenant, LogPosition.Of(150), statistics, new LiveSessions(TimeSpan.FromMinutes(30), 5, 100));
 
-        var result = await new LogRepartitioning(_redis, new GarnetCommitBarrier(_garnet), new ClickLogOptions()).RunAsync(tenant, 4);
+        var result = await new LogRepartitioning(_store.Redis, _store.Barrier, new ClickLogOptions()).RunAsync(tenant, 4);
 
         Assert.Equal(new RepartitionResult(old.Count, 4, AlreadyDone: false), result);
         var after = NewLog();
@@ -94,10 +81,10 @@ public sealed class LogRepartitioningTests : IAsyncLifetime
         Assert.Equal(old.Where(r => r.Sequence > 150).Select(r => r.Event.EventId).Append("new").Order(), unread.Select(r => r.Event.EventId).Order());
 
         // Nothing of the old log is left; a second run has nothing to do.
-        var server = _redis.GetServer(_redis.GetEndPoints()[0]);
+        var server = _store.Redis.GetServer(_store.Redis.GetEndPoints()[0]);
         Assert.Equal([RedisKeys.LogPartitions(tenant).ToString()], server.Keys(pattern: $"sr:{{{tenant}}}:log*").Select(k => k.ToString()));
-        Assert.True((await new LogRepartitioning(_redis, new GarnetCommitBarrier(_garnet), new ClickLogOptions()).RunAsync(tenant, 4)).AlreadyDone);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => new LogRepartitioning(_redis, new GarnetCommitBarrier(_garnet), new ClickLogOptions()).RunAsync(tenant, 8));
+        Assert.True((await new LogRepartitioning(_store.Redis, _store.Barrier, new ClickLogOptions()).RunAsync(tenant, 4)).AlreadyDone);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => new LogRepartitioning(_store.Redis, _store.Barrier, new ClickLogOptions()).RunAsync(tenant, 8));
     }
 
     [Fact(Timeout = 60_000)]
