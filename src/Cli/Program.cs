@@ -221,6 +221,11 @@ public static class Program
                 else
                 {
                     AnsiConsole.MarkupLineInterpolated($"tenant {repartitionTenant}: {repartitioned.Records:N0} records now in {repartitioned.Partitions} partitions");
+                    if (repartitioned.Unreadable > 0)
+                    {
+                        AnsiConsole.MarkupLineInterpolated($"[yellow]{repartitioned.Unreadable:N0} records no longer parse (their content was lost before this run) and were not moved[/]");
+                    }
+
                 }
                 return 0;
 

@@ -88,6 +88,24 @@ public sealed class LogRepartitioningTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task ARecordThatNoLongerParsesIsCountedNotMovedAndTheOthersAre()
+    {
+        const string tenant = "cut";
+        await NewLog().AppendAsync(tenant, [View("e1", "u1", 1), View("e2", "u2", 2), View("e3", "u3", 3)]);
+
+        // As a store that lost a record's end leaves it: the same length, the second half zeros.
+        var db = _store.Redis.GetDatabase();
+        var stored = (byte[])(await db.StringGetAsync(RedisKeys.LogRecord(tenant, 2)))!;
+        Array.Clear(stored, stored.Length / 2, stored.Length - (stored.Length / 2));
+        await db.StringSetAsync(RedisKeys.LogRecord(tenant, 2), stored);
+
+        var result = await new LogRepartitioning(_store.Redis, _store.Barrier, new ClickLogOptions()).RunAsync(tenant, 4);
+
+        Assert.Equal(new RepartitionResult(2, 4, AlreadyDone: false, Unreadable: 1), result);
+        Assert.Equal(["e1", "e3"], (await NewLog().ReadAllAsync(tenant)).Select(r => r.Event.EventId).Order());
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task AnExistingLogKeepsOnePartitionWhateverTheSettingUntilRepartitioned()
     {
         await NewLog().AppendAsync("old", [View("e1", "u", 1)]);

@@ -10,8 +10,11 @@ using SessionRec.Silo.Storage;
 using SessionRec.Silo.Suggestions;
 using StackExchange.Redis;
 
-/// <summary>What a repartitioning did: the records moved, and whether it only finished an earlier run's cleanup.</summary>
-public sealed record RepartitionResult(long Records, int Partitions, bool AlreadyDone);
+/// <summary>
+/// What a repartitioning did: the records moved, whether it only finished an earlier run's cleanup, and the records it
+/// could not move because they no longer parse (their content was already lost; they go with the old log).
+/// </summary>
+public sealed record RepartitionResult(long Records, int Partitions, bool AlreadyDone, long Unreadable = 0);
 
 /// <summary>
 /// Splits a tenant's log of one partition (every log written before partitions) into <c>P</c> partitions by user, the
@@ -52,7 +55,7 @@ public sealed class LogRepartitioning(IConnectionMultiplexer redis, IWriteBarrie
 
         var last = (long?)await db.StringGetAsync(RedisKeys.LogSequence(tenant)).WaitAsync(cancellationToken) ?? 0;
         var first = (long?)await db.StringGetAsync(RedisKeys.LogFirst(tenant)).WaitAsync(cancellationToken) ?? 1;
-        var moved = 0L;
+        var (moved, unreadable) = (0L, 0L);
         for (var from = first; from <= last; from += Window)
         {
             var count = (int)Math.Min(Window, last - from + 1);
@@ -63,7 +66,8 @@ public sealed class LogRepartitioning(IConnectionMultiplexer redis, IWriteBarrie
             }
 
             var values = await RedisClickLog.ReadRecordsAsync(db, tenant, sequences).WaitAsync(cancellationToken);
-            moved += await CopyAsync(tenant, partitions, from, values, cancellationToken);
+            var (copied, skipped) = await CopyAsync(tenant, partitions, from, values, cancellationToken);
+            (moved, unreadable) = (moved + copied, unreadable + skipped);
             progress?.Invoke(Math.Min(last, from + count - 1) - first + 1, last - first + 1);
         }
 
@@ -85,12 +89,12 @@ public sealed class LogRepartitioning(IConnectionMultiplexer redis, IWriteBarrie
         await db.StringSetAsync(RedisKeys.LogPartitions(tenant), partitions).WaitAsync(cancellationToken);
         await barrier.WaitDurableAsync(cancellationToken);
         await DeleteOldLogAsync(tenant, cancellationToken);
-        return new RepartitionResult(moved, partitions, AlreadyDone: false);
+        return new RepartitionResult(moved, partitions, AlreadyDone: false, unreadable);
     }
 
     // One window of the old log into the new partitions: the record, the user's index entry, and the event id in the
     // dedup index for as long as it is still remembered (as AppendAsync would have: the window and a day after arrival).
-    private async Task<int> CopyAsync(string tenant, int partitions, long from, RedisValue[] values, CancellationToken cancellationToken)
+    private async Task<(int Copied, int Unreadable)> CopyAsync(string tenant, int partitions, long from, RedisValue[] values, CancellationToken cancellationToken)
     {
         var db = redis.GetDatabase();
         var now = _time.GetUtcNow().ToUnixTimeSeconds();
@@ -98,14 +102,19 @@ public sealed class LogRepartitioning(IConnectionMultiplexer redis, IWriteBarrie
         var records = new Dictionary<string, List<KeyValuePair<RedisKey, RedisValue>>>(StringComparer.Ordinal);
         var indexes = new Dictionary<string, Dictionary<string, List<long>>>(StringComparer.Ordinal);
         var writes = new List<Task>();
-        var copied = 0;
+        var (copied, unreadable) = (0, 0);
         for (var i = 0; i < values.Length; i++)
         {
             var sequence = from + i;
-
-            // An unreadable record names no user, so no partition: it is not copied (StoredEvents counts it).
-            if (values[i].IsNull || !StoredEvents.TryRead(values[i], tenant, sequence, logger: null, out var evt))
+            if (values[i].IsNull)
             {
+                continue;
+            }
+
+            // An unreadable record names no user, so no partition: it is not copied.
+            if (!StoredEvents.TryRead(values[i], tenant, sequence, logger: null, out var evt))
+            {
+                unreadable++;
                 continue;
             }
 
@@ -135,7 +144,7 @@ public sealed class LogRepartitioning(IConnectionMultiplexer redis, IWriteBarrie
         }
 
         await Task.WhenAll(writes).WaitAsync(cancellationToken);
-        return copied;
+        return (copied, unreadable);
     }
 
     // A snapshot written at position X of the one-partition log covers X in every new partition (see the class).
