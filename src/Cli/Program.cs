@@ -225,7 +225,6 @@ public static class Program
                     {
                         AnsiConsole.MarkupLineInterpolated($"[yellow]{repartitioned.Unreadable:N0} records no longer parse (their content was lost before this run) and were not moved[/]");
                     }
-
                 }
                 return 0;
 

@@ -3,7 +3,6 @@ namespace SessionRec.Silo.Tests;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.Storage;
-using SessionRec.Silo.Embedded;
 using SessionRec.Silo.Storage;
 using StackExchange.Redis;
 
@@ -154,24 +153,13 @@ public abstract class StringGrainStorageContract
 
 public sealed class GarnetStringGrainStorageTests : StringGrainStorageContract, IAsyncLifetime
 {
-    private string _dir = null!;
-    private EmbeddedGarnet _garnet = null!;
+    private EmbeddedStore _store = null!;
 
-    protected override string ConnectionString => _garnet.ConnectionString;
+    protected override string ConnectionString => _store.Garnet.ConnectionString;
 
-    public ValueTask InitializeAsync()
-    {
-        _dir = Directory.CreateTempSubdirectory("sessionrec-grainstate-").FullName;
-        _garnet = EmbeddedGarnet.Start(_dir);
-        return ValueTask.CompletedTask;
-    }
+    public async ValueTask InitializeAsync() => _store = await EmbeddedStore.StartAsync("sessionrec-grainstate-");
 
-    public ValueTask DisposeAsync()
-    {
-        _garnet.Dispose();
-        Directory.Delete(_dir, recursive: true);
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask DisposeAsync() => _store.DisposeAsync();
 }
 
 public sealed class ClusterStringGrainStorageTests(RedisClusterFixture fixture) : StringGrainStorageContract, IClassFixture<RedisClusterFixture>

@@ -42,9 +42,8 @@ public sealed class ApiKeyRegistry
     private readonly IConnectionMultiplexer _redis;
     private readonly SemaphoreSlim _refreshing = new(1, 1);
     private volatile FrozenDictionary<string, ApiKeyInfo> _managed = FrozenDictionary<string, ApiKeyInfo>.Empty;
-    private long _version = -1;
-
     private readonly ILogger<ApiKeyRegistry>? _logger;
+    private long _version = -1;
 
     public ApiKeyRegistry(IOptions<ApiKeyOptions> options, IConnectionMultiplexer redis, ILogger<ApiKeyRegistry>? logger = null)
     {
@@ -154,13 +153,14 @@ public sealed class ApiKeyRegistry
             {
                 // A record that no longer parses (a store that lost its end) opens nothing: its key is refused, as a
                 // revoked one, while every other key still loads; thrown, it refused every key of every tenant.
-                if (Parse(entry.Value) is { } info)
+                string digest = entry.Name!;
+                if (ServiceJson.TryDeserialize<ApiKeyInfo>((byte[])entry.Value!, JsonSerializerOptions.Default) is { } info)
                 {
-                    managed[entry.Name!] = info;
+                    managed[digest] = info;
                 }
                 else
                 {
-                    _logger?.LogError("The managed API key record {Digest} is unreadable: that key is refused until it is created again.", ((string)entry.Name!)[..Math.Min(12, ((string)entry.Name!).Length)]);
+                    _logger?.LogError("The managed API key record {Id} is unreadable: that key is refused until it is created again.", digest[..Math.Min(12, digest.Length)]);
                 }
             }
 
@@ -170,18 +170,6 @@ public sealed class ApiKeyRegistry
         finally
         {
             _refreshing.Release();
-        }
-    }
-
-    private static ApiKeyInfo? Parse(RedisValue value)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<ApiKeyInfo>((string)value!);
-        }
-        catch (JsonException)
-        {
-            return null;
         }
     }
 

@@ -13,7 +13,7 @@ using StackExchange.Redis;
 /// so a replica that read counter v finds every change up to v. The feed holds one entry per item ever written
 /// (deleted ones included, so a replica learns of the deletion): bounded by the catalogue's ids.
 /// <para>An item whose stored JSON no longer parses (a store that lost a record's end) reads as absent, counted
-/// (<c>sessionrec.catalogue.unreadable</c>) and logged: thrown, it failed every load of the tenant's catalogue. Writing
+/// (<c>sessionrec.catalogue.unreadable</c>) and logged once: thrown, it failed every load of the tenant's catalogue. Writing
 /// the item again replaces it.</para>
 /// </summary>
 public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarrier barrier, ILogger<RedisCatalogueStore>? logger = null)
@@ -35,6 +35,9 @@ public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarr
         redis.call('ZADD', KEYS[3], v, ARGV[1])
         return { removed, v }
         """;
+
+    // A warning once per unreadable item per process: an item read by id is read on every request for it.
+    private static readonly FirstSighting Warned = new();
 
     /// <summary>Stores the items; returns the catalogue version that includes them.</summary>
     public async Task<long> SaveAsync(string tenant, IReadOnlyList<CatalogueItem> items)
@@ -110,19 +113,17 @@ public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarr
 
     private CatalogueItem? Parse(string tenant, string itemId, RedisValue value)
     {
-        try
+        if (ServiceJson.TryDeserialize<CatalogueItem>((byte[])value!) is { } item)
         {
-            if (JsonSerializer.Deserialize<CatalogueItem>((byte[])value!, ServiceJson.Options) is { } item)
-            {
-                return item;
-            }
-        }
-        catch (JsonException)
-        {
+            return item;
         }
 
         Telemetry.CatalogueUnreadable.Add(1);
-        logger?.LogWarning("Catalogue item {ItemId} of tenant {Tenant} is unreadable (not the JSON of an item): read as absent.", itemId, tenant);
+        if (Warned.Of($"{tenant}/{itemId}"))
+        {
+            logger?.LogWarning("Catalogue item {ItemId} of tenant {Tenant} is unreadable (not the JSON of an item): read as absent.", itemId, tenant);
+        }
+
         return null;
     }
 

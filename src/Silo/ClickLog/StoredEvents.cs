@@ -1,8 +1,6 @@
 namespace SessionRec.Silo.ClickLog;
 
-using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using SessionRec.Abstractions.Events;
 using SessionRec.ServiceDefaults;
@@ -17,30 +15,18 @@ using StackExchange.Redis;
 /// </summary>
 internal static class StoredEvents
 {
-    // A warning once per record per process (a reader that passes it on every request would fill the log), for at
-    // most this many records; the counter counts every skip.
-    private const int MaxWarned = 10_000;
-
-    private static readonly ConcurrentDictionary<(string Log, long Sequence), byte> Warned = new();
+    private static readonly FirstSighting Warned = new();
 
     public static bool TryRead(RedisValue value, string tag, long sequence, ILogger? logger, [NotNullWhen(true)] out UserEvent? evt)
     {
-        try
-        {
-            evt = JsonSerializer.Deserialize<UserEvent>((byte[])value!, ServiceJson.Options);
-        }
-        catch (JsonException)
-        {
-            evt = null;
-        }
-
+        evt = ServiceJson.TryDeserialize<UserEvent>((byte[])value!);
         if (evt is not null)
         {
             return true;
         }
 
         Telemetry.ClickLogUnreadable.Add(1);
-        if (Warned.Count < MaxWarned && Warned.TryAdd((tag, sequence), 0))
+        if (Warned.Of($"{tag}/{sequence}"))
         {
             logger?.LogWarning("Click-log record {Sequence} of {Log} is unreadable (not the JSON of an event): skipped.", sequence, tag);
         }
