@@ -62,7 +62,7 @@ public sealed class EmbeddedStoreRecoveryTests
         {
             var value = new string('x', 1_000);
             var garnet = EmbeddedGarnet.Start(dir, settings);
-            await using (var redis = await ConnectionMultiplexer.ConnectAsync(garnet.ConnectionString))
+            await using (var redis = await ConnectionMultiplexer.ConnectAsync($"{garnet.ConnectionString},syncTimeout=60000,asyncTimeout=60000"))
             {
                 var db = redis.GetDatabase();
                 foreach (var batch in Enumerable.Range(0, Keys).Chunk(1_000))
@@ -107,8 +107,10 @@ public sealed class EmbeddedStoreRecoveryTests
         long LogFiles() => Directory.GetFiles(Path.Combine(dir, "garnet", "log"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         try
         {
+            // Writes wait on the store's own compaction and checkpoints here: on CI a batch of 1,000 sets outlasted
+            // the client's default 5 s.
             using (var garnet = EmbeddedGarnet.Start(dir, settings))
-            await using (var redis = await ConnectionMultiplexer.ConnectAsync(garnet.ConnectionString))
+            await using (var redis = await ConnectionMultiplexer.ConnectAsync($"{garnet.ConnectionString},syncTimeout=60000,asyncTimeout=60000"))
             {
                 var db = redis.GetDatabase();
                 var peak = 0L;
