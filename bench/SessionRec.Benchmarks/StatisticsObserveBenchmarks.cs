@@ -53,6 +53,18 @@ public class StatisticsObserveBenchmarks
         }
     }
 
+    /// <summary>The builder's publish: the whole snapshot written, every few seconds while events arrive.</summary>
+    [Benchmark(Description = "write the statistics snapshot")]
+    public long WriteSnapshot()
+    {
+        _buffer.Position = 0;
+        using var writer = new BinaryWriter(_buffer, System.Text.Encoding.UTF8, leaveOpen: true);
+        _statistics.WriteTo(writer);
+        return _buffer.Position;
+    }
+
+    private readonly MemoryStream _buffer = new(64 << 20);
+
     private void Observe()
     {
         var (item, preceding) = _stream[_next++ % _stream.Length];

@@ -104,6 +104,25 @@ public sealed class BaselineRecommenderTests
         Assert.Throws<InvalidDataException>(() => InteractionStatistics.ReadFrom(new BinaryReader(new MemoryStream(bytes))));
     }
 
+    [Fact(Timeout = 30_000)]
+    public void A_snapshot_whose_rows_span_several_write_blocks_reads_back_every_row_in_order()
+    {
+        // Rows are written a block of entries at a time: this one has several blocks of each kind, and a sessions pool.
+        var t0 = DateTimeOffset.UnixEpoch.AddYears(50);
+        var original = new InteractionStatistics(TimeSpan.FromDays(1), maxNeighbours: 30);
+        var random = new Random(11);
+        for (var i = 0; i < 6_000; i++)
+        {
+            var session = Enumerable.Range(0, 6).Select(_ => $"i{random.Next(1_500)}").ToArray();
+            original.Observe($"i{random.Next(1_500)}", 1, t0.AddMinutes(i), session, session: i / 3);
+        }
+
+        var entries = Enumerable.Range(0, original.ItemCount).Sum(i => original.After(i).Count);
+        Assert.True(entries > 3 * 4096, $"{entries} entries in the after-rows");
+        var copy = ReadBack(original.WriteTo);
+        AssertSameRowsInOrder(original, copy);
+    }
+
     private static InteractionStatistics ReadBack(Action<BinaryWriter> write) =>
         InteractionStatistics.ReadFrom(new BinaryReader(new MemoryStream(Bytes(write))));
 

@@ -1,6 +1,7 @@
 namespace SessionRec.Models.Baseline;
 
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 /// <summary>
@@ -130,6 +131,7 @@ public sealed class InteractionStatistics
     /// entries in the order they were recorded) — so that a reader copies arrays instead of building a dictionary per
     /// row. Formats 1 and 2 (a record per item) are still read.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see WriteRows
     public void WriteTo(BinaryWriter writer)
     {
         writer.Write(SnapshotFormat);
@@ -145,8 +147,8 @@ public sealed class InteractionStatistics
 
         writer.Write(MemoryMarshal.AsBytes(CollectionsMarshal.AsSpan(_popularity)));
         writer.Write(MemoryMarshal.AsBytes(CollectionsMarshal.AsSpan(_counts)));
-        WriteRows(writer, After);
-        WriteRows(writer, Together);
+        WriteRows(writer, after: true);
+        WriteRows(writer, after: false);
         Neighbours.WriteTo(writer);
     }
 
@@ -246,29 +248,68 @@ public sealed class InteractionStatistics
         }
     }
 
-    private void WriteRows(BinaryWriter writer, Func<int, NeighbourRow> rowOf)
+    // Runs every few seconds while events arrive, over every row of the tenant (millions of entries): written a
+    // block of numbers at a time, and optimized from its first call — it is called too rarely for tiered
+    // compilation to promote it, and its unoptimized loops were ~4% of the service's CPU during ingestion at 100k items.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void WriteRows(BinaryWriter writer, bool after)
     {
-        for (var i = 0; i < _ids.Count; i++)
+        var count = _ids.Count;
+        var lengths = ArrayPool<int>.Shared.Rent(Math.Max(count, 1));
+        var items = ArrayPool<int>.Shared.Rent(WriteBlock);
+        var weights = ArrayPool<float>.Shared.Rent(WriteBlock);
+        try
         {
-            writer.Write(rowOf(i).Count);
-        }
-
-        for (var i = 0; i < _ids.Count; i++)
-        {
-            foreach (var (item, _) in rowOf(i))
+            for (var i = 0; i < count; i++)
             {
-                writer.Write(item);
+                lengths[i] = RowOf(after, i).Count;
             }
-        }
 
-        for (var i = 0; i < _ids.Count; i++)
-        {
-            foreach (var (_, weight) in rowOf(i))
+            writer.Write(MemoryMarshal.AsBytes(lengths.AsSpan(0, count)));
+            var filled = 0;
+            for (var i = 0; i < count; i++)
             {
-                writer.Write(weight);
+                foreach (var (item, _) in RowOf(after, i))
+                {
+                    if (filled == WriteBlock)
+                    {
+                        writer.Write(MemoryMarshal.AsBytes(items.AsSpan(0, filled)));
+                        filled = 0;
+                    }
+
+                    items[filled++] = item;
+                }
             }
+
+            writer.Write(MemoryMarshal.AsBytes(items.AsSpan(0, filled)));
+            filled = 0;
+            for (var i = 0; i < count; i++)
+            {
+                foreach (var (_, weight) in RowOf(after, i))
+                {
+                    if (filled == WriteBlock)
+                    {
+                        writer.Write(MemoryMarshal.AsBytes(weights.AsSpan(0, filled)));
+                        filled = 0;
+                    }
+
+                    weights[filled++] = weight;
+                }
+            }
+
+            writer.Write(MemoryMarshal.AsBytes(weights.AsSpan(0, filled)));
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(lengths);
+            ArrayPool<int>.Shared.Return(items);
+            ArrayPool<float>.Shared.Return(weights);
         }
     }
+
+    private const int WriteBlock = 4096;
+
+    private NeighbourRow RowOf(bool after, int index) => after ? After(index) : Together(index);
 
     // The snapshot's numbers are little-endian (BinaryWriter's order, and every platform .NET runs this service on),
     // so whole arrays are copied as they are.

@@ -619,10 +619,7 @@ public sealed class SessionNeighbours
             writer.Write(_numbers[slot]);
             var items = ItemsOf(_numbers[slot]);
             writer.Write(items.Length);
-            foreach (var item in items)
-            {
-                writer.Write(item);
-            }
+            writer.Write(MemoryMarshal.AsBytes(items)); // little-endian, as ReadFrom reads them
         }
     }
 
