@@ -3,6 +3,7 @@ namespace SessionRec.Silo.Tests;
 using SessionRec.Abstractions.Catalogue;
 using SessionRec.Silo.Catalogue;
 using SessionRec.Silo.Storage;
+using SessionRec.TestSupport;
 using StackExchange.Redis;
 
 /// <summary>The catalogue's store on the embedded default's in-process Garnet server.</summary>
@@ -25,9 +26,9 @@ public sealed class CatalogueStoreTests : IAsyncLifetime
 
         // As a store that lost a record's end leaves it: the same length, the second half zeros.
         var db = _store.Redis.GetDatabase();
-        var stored = (byte[])(await db.HashGetAsync(RedisKeys.Items("shop"), "b"))!;
+        var stored = (byte[])(await db.StringGetAsync(RedisKeys.Item("shop", "b")))!;
         Array.Clear(stored, stored.Length / 2, stored.Length - (stored.Length / 2));
-        await db.HashSetAsync(RedisKeys.Items("shop"), "b", stored);
+        await db.StringSetAsync(RedisKeys.Item("shop", "b"), stored);
 
         var loaded = new List<string>();
         await foreach (var item in store.LoadAllAsync("shop"))
@@ -42,5 +43,83 @@ public sealed class CatalogueStoreTests : IAsyncLifetime
         // Written again, it is whole.
         await store.SaveAsync("shop", [Item("b")]);
         Assert.Equal("Title of b", (await store.GetAsync("shop", "b"))?.Title);
+    }
+
+    /// <summary>
+    /// A catalogue as stores before 2026-12-03 kept it — one hash, some items older than the change feed — is read,
+    /// counted, written and deleted as before, and the first full load moves it to item keys, on the embedded store
+    /// and on redis-server.
+    /// </summary>
+    [Theory(Timeout = 60_000)]
+    [InlineData("embedded")]
+    [InlineData("redis-server")]
+    public async Task ACatalogueKeptAsOneHashIsServedAsItWasAndMovedToItemKeysByTheFirstFullLoad(string kind)
+    {
+        await using var server = kind == "redis-server" ? await RedisServer.StartAsync() : null;
+        await using var connection = server is null ? null : await ConnectionMultiplexer.ConnectAsync(server.ConnectionString);
+        var redis = connection ?? _store.Redis;
+        var store = new RedisCatalogueStore(redis, server is null ? _store.Barrier : new ServerPolicyBarrier());
+        var db = redis.GetDatabase();
+        static byte[] Json(CatalogueItem item) => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(item, ServiceJson.Options);
+
+        // The old layout: a, b and c in the hash; only a in the feed (b and c were written before it existed).
+        // Plus 2,500 more, so the move takes several pages (a scan that read on while moving skipped some on Garnet).
+        await db.HashSetAsync(RedisKeys.Items("shop"), [new("a", Json(Item("a"))), new("b", Json(Item("b"))), new("c", Json(Item("c")))]);
+        await db.HashSetAsync(RedisKeys.Items("shop"), [.. Enumerable.Range(0, 2_500).Select(i => new HashEntry($"x{i}", Json(Item($"x{i}"))))]);
+        await db.StringSetAsync(RedisKeys.ItemsVersion("shop"), 1);
+        await db.SortedSetAddAsync(RedisKeys.ItemChanges("shop"), "a", 1);
+
+        Assert.Equal(2_503, await store.CountAsync("shop"));
+        Assert.Equal("Title of b", (await store.GetAsync("shop", "b"))?.Title);
+
+        // Written and deleted before any move: the written one is read from its key, the deleted one is gone, once.
+        await store.SaveAsync("shop", [Item("b") with { Title = "New b" }, Item("d")]);
+        var (removed, _) = await store.DeleteAsync("shop", "c");
+        Assert.True(removed);
+        Assert.Equal(2_503, await store.CountAsync("shop"));
+        Assert.Equal(["Title of a", "New b", null, "Title of d"], (await store.GetManyAsync("shop", ["a", "b", "c", "d"])).Select(i => i?.Title));
+
+        var loaded = new List<CatalogueItem>();
+        await foreach (var item in store.LoadAllAsync("shop"))
+        {
+            loaded.Add(item);
+        }
+
+        Assert.Equal(2_503, loaded.Count);
+        Assert.Equal(["a", "b", "d"], loaded.Select(i => i.Id).Where(id => !id.StartsWith('x')).Order());
+        Assert.Equal("New b", loaded.Single(i => i.Id == "b").Title);
+        Assert.False(await db.KeyExistsAsync(RedisKeys.Items("shop")), "the hash is gone after the full load");
+        Assert.Equal("Title of a", (await store.GetAsync("shop", "a"))?.Title);
+        Assert.True(await db.KeyExistsAsync(RedisKeys.Item("shop", "a")));
+        Assert.Equal(2_503, await store.CountAsync("shop"));
+
+        // The moved items are no change a replica follows; later writes are.
+        Assert.Equal(["b", "d", "c"], await store.ChangedAsync("shop", 1, long.MaxValue, 10));
+        await store.SaveAsync("shop", [Item("a") with { Title = "New a" }]);
+        Assert.Equal(["c", "a"], (await store.ChangedAsync("shop", 2, long.MaxValue, 10)).TakeLast(2));
+        Assert.Equal(0, await store.MoveLegacyItemsAsync("shop"));
+        Assert.Equal(2_503, await store.CountAsync("shop"));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task ItemsAreKeysOfTheirOwnCountedOnceHoweverOftenTheyAreWritten()
+    {
+        var store = new RedisCatalogueStore(_store.Redis, _store.Barrier);
+        await store.SaveAsync("shop", [Item("a"), Item("b")]);
+        await store.SaveAsync("shop", [Item("a") with { Title = "Again" }, Item("c")]);
+        Assert.Equal(3, await store.CountAsync("shop"));
+        Assert.False(await _store.Redis.GetDatabase().KeyExistsAsync(RedisKeys.Items("shop")), "no catalogue hash is written");
+        Assert.Equal("Again", (string?)System.Text.Json.JsonDocument.Parse((string)(await _store.Redis.GetDatabase().StringGetAsync(RedisKeys.Item("shop", "a")))!).RootElement.GetProperty("title").GetString());
+
+        Assert.True((await store.DeleteAsync("shop", "a")).Removed);
+        Assert.False((await store.DeleteAsync("shop", "a")).Removed);
+        Assert.Equal(2, await store.CountAsync("shop"));
+        var loaded = new List<string>();
+        await foreach (var item in store.LoadAllAsync("shop"))
+        {
+            loaded.Add(item.Id);
+        }
+
+        Assert.Equal(["b", "c"], loaded.Order());
     }
 }

@@ -8,33 +8,68 @@ using SessionRec.Silo.Storage;
 using StackExchange.Redis;
 
 /// <summary>
-/// A tenant's catalogue as one Redis hash (item id → item JSON) and its change feed: a counter bumped by every
-/// write and a sorted set item id → the counter value of its last change, written in the same script as the item,
-/// so a replica that read counter v finds every change up to v. The feed holds one entry per item ever written
-/// (deleted ones included, so a replica learns of the deletion): bounded by the catalogue's ids.
+/// A tenant's catalogue as one string key per item (item id → item JSON), a count of them, and its change feed: a
+/// counter bumped by every write and a sorted set item id → the counter value of its last change, written in the same
+/// script as the item, so a replica that read counter v finds every change up to v. The feed holds one entry per item
+/// ever written (deleted ones included, so a replica learns of the deletion): bounded by the catalogue's ids; a full
+/// load walks it.
+/// <para>Until 2026-12-03 the items were fields of one hash per tenant: one object of the whole catalogue in the
+/// store (rewritten whole wherever the embedded store copies or checkpoints it, and lost whole if its record cannot be
+/// read back). Such a hash is still read — every read asks it too, and a string key wins — and is emptied into item keys
+/// by the first full load (<see cref="LoadAllAsync"/>); a write or delete of an item moves or removes its field, so
+/// no order of writes, moves and reads sees an older value or counts an item twice.</para>
 /// <para>An item whose stored JSON no longer parses (a store that lost a record's end) reads as absent, counted
 /// (<c>sessionrec.catalogue.unreadable</c>) and logged once: thrown, it failed every load of the tenant's catalogue. Writing
 /// the item again replaces it.</para>
 /// </summary>
 public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarrier barrier, ILogger<RedisCatalogueStore>? logger = null)
 {
-    // KEYS: items, version, changes. ARGV: id, json per item. Returns the new version.
+    // KEYS: legacy hash, version, changes, count. ARGV: item key prefix, then id, json per item. Returns the new version.
     private const string SaveScript = """
         local v = redis.call('INCR', KEYS[2])
-        for i = 1, #ARGV, 2 do
-          redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+        for i = 2, #ARGV, 2 do
+          local key = ARGV[1] .. ARGV[i]
+          local existed = redis.call('EXISTS', key)
+          redis.call('SET', key, ARGV[i + 1])
+          redis.call('HDEL', KEYS[1], ARGV[i])
+          if existed == 0 then redis.call('INCR', KEYS[4]) end
           redis.call('ZADD', KEYS[3], v, ARGV[i])
         end
         return v
         """;
 
-    // KEYS: items, version, changes. ARGV: id. Returns { removed, new version }.
+    // KEYS: legacy hash, version, changes, count. ARGV: item key prefix, id. Returns { removed, new version }.
     private const string DeleteScript = """
-        local removed = redis.call('HDEL', KEYS[1], ARGV[1])
+        local removed = redis.call('DEL', ARGV[1] .. ARGV[2])
+        if removed == 1 then redis.call('DECR', KEYS[4]) end
+        removed = removed + redis.call('HDEL', KEYS[1], ARGV[2])
         local v = redis.call('INCR', KEYS[2])
-        redis.call('ZADD', KEYS[3], v, ARGV[1])
+        redis.call('ZADD', KEYS[3], v, ARGV[2])
         return { removed, v }
         """;
+
+    // KEYS: legacy hash, changes, count. ARGV: item key prefix, then ids. Moves each id still in the hash to its key (a
+    // key already there was written later and wins) and into the feed at version 0 (items older than the feed are not
+    // in it; 0 is no change a replica follows). Returns how many it moved.
+    private const string MoveScript = """
+        local moved = 0
+        for i = 2, #ARGV do
+          local json = redis.call('HGET', KEYS[1], ARGV[i])
+          if json then
+            local key = ARGV[1] .. ARGV[i]
+            if redis.call('EXISTS', key) == 0 then
+              redis.call('SET', key, json)
+              redis.call('INCR', KEYS[3])
+            end
+            redis.call('HDEL', KEYS[1], ARGV[i])
+            redis.call('ZADD', KEYS[2], 'NX', 0, ARGV[i])
+            moved = moved + 1
+          end
+        end
+        return moved
+        """;
+
+    private const int Page = 1_000;
 
     // A warning once per unreadable item per process: an item read by id is read on every request for it.
     private static readonly FirstSighting Warned = new();
@@ -42,11 +77,12 @@ public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarr
     /// <summary>Stores the items; returns the catalogue version that includes them.</summary>
     public async Task<long> SaveAsync(string tenant, IReadOnlyList<CatalogueItem> items)
     {
-        var args = new RedisValue[items.Count * 2];
+        var args = new RedisValue[1 + (items.Count * 2)];
+        args[0] = RedisKeys.ItemPrefix(tenant);
         for (var i = 0; i < items.Count; i++)
         {
-            args[2 * i] = items[i].Id;
-            args[(2 * i) + 1] = JsonSerializer.SerializeToUtf8Bytes(items[i], ServiceJson.Options);
+            args[1 + (2 * i)] = items[i].Id;
+            args[2 + (2 * i)] = JsonSerializer.SerializeToUtf8Bytes(items[i], ServiceJson.Options);
         }
 
         var version = (long)(await redis.GetDatabase().ScriptEvaluateAsync(SaveScript, Keys(tenant), args))!;
@@ -56,18 +92,21 @@ public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarr
 
     public async Task<(bool Removed, long Version)> DeleteAsync(string tenant, string itemId)
     {
-        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(DeleteScript, Keys(tenant), [itemId]))!;
+        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(DeleteScript, Keys(tenant), [RedisKeys.ItemPrefix(tenant), itemId]))!;
         await barrier.WaitDurableAsync(CancellationToken.None);
         return ((long)result[0] > 0, (long)result[1]);
     }
 
-    public async Task<CatalogueItem?> GetAsync(string tenant, string itemId)
-    {
-        var value = await redis.GetDatabase().HashGetAsync(RedisKeys.Items(tenant), itemId);
-        return value.IsNull ? null : Parse(tenant, itemId, value);
-    }
+    public async Task<CatalogueItem?> GetAsync(string tenant, string itemId) => (await GetManyAsync(tenant, [itemId]))[0];
 
-    public async Task<long> CountAsync(string tenant) => await redis.GetDatabase().HashLengthAsync(RedisKeys.Items(tenant));
+    /// <summary>How many items the catalogue holds.</summary>
+    public async Task<long> CountAsync(string tenant)
+    {
+        var db = redis.GetDatabase();
+        var legacy = db.HashLengthAsync(RedisKeys.Items(tenant));
+        var count = db.StringGetAsync(RedisKeys.ItemCount(tenant));
+        return await legacy + ((long?)await count ?? 0);
+    }
 
     /// <summary>The newest catalogue version (0 before the first write).</summary>
     public async Task<long> VersionAsync(string tenant) =>
@@ -96,19 +135,98 @@ public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarr
     /// <summary>These items as stored now: null for an id that is not (deleted).</summary>
     public async Task<CatalogueItem?[]> GetManyAsync(string tenant, IReadOnlyList<string> ids)
     {
-        var values = await redis.GetDatabase().HashGetAsync(RedisKeys.Items(tenant), [.. ids.Select(id => (RedisValue)id)]);
-        return [.. values.Select((v, i) => v.IsNull ? null : Parse(tenant, ids[i], v))];
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        // The legacy hash first, then the keys, in one pipeline on one connection (one shard: the same hash tag): a
+        // field moved in between is found under its key; a key, written later than any field, wins.
+        var db = redis.GetDatabase();
+        var legacy = db.HashGetAsync(RedisKeys.Items(tenant), [.. ids.Select(id => (RedisValue)id)]);
+        var current = db.StringGetAsync([.. ids.Select(id => RedisKeys.Item(tenant, id))]);
+        var (fields, values) = (await legacy, await current);
+        return [.. ids.Select((id, i) => values[i].IsNull ? fields[i].IsNull ? null : Parse(tenant, id, fields[i]) : Parse(tenant, id, values[i]))];
     }
 
+    /// <summary>Every item, once (a full load: it first moves a legacy hash's items to their keys).</summary>
     public async IAsyncEnumerable<CatalogueItem> LoadAllAsync(string tenant)
     {
-        await foreach (var entry in redis.GetDatabase().HashScanAsync(RedisKeys.Items(tenant), pageSize: 1000))
+        await MoveLegacyItemsAsync(tenant);
+        var db = redis.GetDatabase();
+
+        // The feed names every item (and deleted ones); a scan may name one twice while the feed changes.
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var page = new List<string>(Page);
+        await foreach (var entry in db.SortedSetScanAsync(RedisKeys.ItemChanges(tenant), pageSize: Page))
         {
-            if (Parse(tenant, entry.Name!, entry.Value) is { } item)
+            if (seen.Add((string)entry.Element!))
+            {
+                page.Add((string)entry.Element!);
+            }
+
+            if (page.Count == Page)
+            {
+                foreach (var item in await GetManyAsync(tenant, page))
+                {
+                    if (item is not null)
+                    {
+                        yield return item;
+                    }
+                }
+
+                page.Clear();
+            }
+        }
+
+        foreach (var item in await GetManyAsync(tenant, page))
+        {
+            if (item is not null)
             {
                 yield return item;
             }
         }
+    }
+
+    /// <summary>Moves the items of a legacy catalogue hash to their own keys (none: nothing to do); returns how many it moved.</summary>
+    public async Task<long> MoveLegacyItemsAsync(string tenant)
+    {
+        var db = redis.GetDatabase();
+        var hash = RedisKeys.Items(tenant);
+        RedisKey[] keys = [hash, RedisKeys.ItemChanges(tenant), RedisKeys.ItemCount(tenant)];
+        var moved = 0L;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        // Each round moves the first page a scan from the start finds, until the hash is empty: a scan that went on
+        // from its cursor while its fields were deleted skipped a tenth of them on Garnet. Fields written meanwhile by
+        // a process of the previous version are moved too; a round that moves nothing ends it.
+        while (true)
+        {
+            var args = new List<RedisValue>(Page + 1) { RedisKeys.ItemPrefix(tenant) };
+            await foreach (var entry in db.HashScanAsync(hash, pageSize: Page)) // (HSCAN NOVALUES: Redis 7.4 and later only)
+            {
+                args.Add(entry.Name);
+                if (args.Count > Page)
+                {
+                    break;
+                }
+            }
+
+            var round = args.Count == 1 ? 0 : (long)(await db.ScriptEvaluateAsync(MoveScript, keys, [.. args]))!;
+            moved += round;
+            if (round == 0)
+            {
+                break;
+            }
+        }
+
+        if (moved > 0)
+        {
+            await barrier.WaitDurableAsync(CancellationToken.None);
+            logger?.LogInformation("Moved {Count} catalogue items of tenant {Tenant} from the catalogue hash to their own keys in {Seconds:0.0} s.", moved, tenant, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+
+        return moved;
     }
 
     private CatalogueItem? Parse(string tenant, string itemId, RedisValue value)
@@ -127,5 +245,5 @@ public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarr
         return null;
     }
 
-    private static RedisKey[] Keys(string tenant) => [RedisKeys.Items(tenant), RedisKeys.ItemsVersion(tenant), RedisKeys.ItemChanges(tenant)];
+    private static RedisKey[] Keys(string tenant) => [RedisKeys.Items(tenant), RedisKeys.ItemsVersion(tenant), RedisKeys.ItemChanges(tenant), RedisKeys.ItemCount(tenant)];
 }

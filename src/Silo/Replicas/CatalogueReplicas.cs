@@ -308,6 +308,10 @@ public sealed partial class CatalogueReplicas(
                     await LoadWholeAsync(tenant, replica);
                     wholeFromStore = true;
                 }
+                else
+                {
+                    MoveLegacyItemsInBackground(tenant);
+                }
             }
             else if (version > replica.Version)
             {
@@ -411,6 +415,23 @@ public sealed partial class CatalogueReplicas(
             }
         });
     }
+
+    /// <summary>
+    /// A catalogue still in the hash of before 2026-12-03 is moved to item keys by a whole load; a replica that
+    /// restarts from its own snapshot never makes one, so it moves it here, once per silo start, while it serves (every
+    /// read finds an item before, during and after the move). A catalogue with no hash costs one command.
+    /// </summary>
+    private void MoveLegacyItemsInBackground(string tenant) => _ = Task.Run(async () =>
+    {
+        try
+        {
+            await store.MoveLegacyItemsAsync(tenant);
+        }
+        catch (Exception e) when (Storage.StoreFailures.IsStoreError(e))
+        {
+            LogMoveFailed(logger, e, tenant);
+        }
+    });
 
     private async Task LoadWholeAsync(string tenant, CatalogueReplica replica)
     {
@@ -600,6 +621,9 @@ public sealed partial class CatalogueReplicas(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Tenant {Tenant}: catalogue read from this silo's snapshot ({Items} items, {Changed} changed since applied, {Seconds:0.0} s)")]
     private static partial void LogItemsRestored(ILogger logger, string tenant, int items, int changed, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {Tenant}: moving the catalogue hash to item keys failed; reads still find every item, the next start or whole load moves the rest")]
+    private static partial void LogMoveFailed(ILogger logger, Exception exception, string tenant);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Tenant {Tenant}: catalogue replica loaded ({Items} items)")]
     private static partial void LogLoaded(ILogger logger, string tenant, int items);

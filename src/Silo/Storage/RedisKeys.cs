@@ -8,7 +8,16 @@ using StackExchange.Redis;
 /// </summary>
 public static class RedisKeys
 {
+    /// <summary>The catalogue as one hash (item id → JSON), as stores before 2026-12-03 kept it: read, and moved to <see cref="Item"/> keys.</summary>
     public static RedisKey Items(string tenant) => $"sr:{{{tenant}}}:items";
+
+    /// <summary>One catalogue item (its JSON): the key is <see cref="ItemPrefix"/> followed by the item id.</summary>
+    public static RedisKey Item(string tenant, string itemId) => ItemPrefix(tenant) + itemId;
+
+    public static string ItemPrefix(string tenant) => $"sr:{{{tenant}}}:item:";
+
+    /// <summary>How many items the <see cref="Item"/> keys hold (the legacy hash's fields come on top until they are moved).</summary>
+    public static RedisKey ItemCount(string tenant) => $"sr:{{{tenant}}}:items:count";
 
     /// <summary>The catalogue's change counter and, per item id, the counter value of its last change (what replicas follow).</summary>
     public static RedisKey ItemsVersion(string tenant) => $"sr:{{{tenant}}}:items:version";
