@@ -47,18 +47,21 @@ public sealed class CatalogueStoreTests : IAsyncLifetime
 
     /// <summary>
     /// A catalogue as stores before 2026-12-03 kept it — one hash, some items older than the change feed — is read,
-    /// counted, written and deleted as before, and the first full load moves it to item keys, on the embedded store
-    /// and on redis-server.
+    /// counted, written and deleted as before, and the first full load moves it to item keys, on the embedded store,
+    /// on redis-server and on a 3-master Redis Cluster.
     /// </summary>
     [Theory(Timeout = 60_000)]
     [InlineData("embedded")]
     [InlineData("redis-server")]
+    [InlineData("redis-cluster")]
     public async Task ACatalogueKeptAsOneHashIsServedAsItWasAndMovedToItemKeysByTheFirstFullLoad(string kind)
     {
         await using var server = kind == "redis-server" ? await RedisServer.StartAsync() : null;
-        await using var connection = server is null ? null : await ConnectionMultiplexer.ConnectAsync(server.ConnectionString);
+        await using var cluster = kind == "redis-cluster" ? await RedisCluster.StartAsync(3) : null;
+        var connectionString = server?.ConnectionString ?? cluster?.ConnectionString;
+        await using var connection = connectionString is null ? null : await ConnectionMultiplexer.ConnectAsync(connectionString);
         var redis = connection ?? _store.Redis;
-        var store = new RedisCatalogueStore(redis, server is null ? _store.Barrier : new ServerPolicyBarrier());
+        var store = new RedisCatalogueStore(redis, connection is null ? _store.Barrier : new ServerPolicyBarrier());
         var db = redis.GetDatabase();
         static byte[] Json(CatalogueItem item) => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(item, ServiceJson.Options);
 
