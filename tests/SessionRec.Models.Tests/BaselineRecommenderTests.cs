@@ -49,14 +49,7 @@ public sealed class BaselineRecommenderTests
     public void A_snapshot_reads_every_row_in_the_order_it_was_recorded_and_one_of_the_record_format_still_reads()
     {
         var t0 = DateTimeOffset.UnixEpoch.AddYears(50);
-        var original = new InteractionStatistics(TimeSpan.FromDays(1), maxNeighbours: 4);
-        var random = new Random(7);
-        for (var i = 0; i < 400; i++)
-        {
-            var session = Enumerable.Range(0, 4).Select(_ => $"i{random.Next(30)}").ToArray();
-            original.Observe($"i{random.Next(30)}", 1 + random.Next(3), t0.AddMinutes(i), session, session: i);
-        }
-
+        var original = Observed(items: 30, events: 400, length: 4, maxNeighbours: 4, seed: 7, eventsPerSession: 1, weights: 3);
         var copy = ReadBack(original.WriteTo);
         AssertSameRowsInOrder(original, copy);
 
@@ -108,19 +101,27 @@ public sealed class BaselineRecommenderTests
     public void A_snapshot_whose_rows_span_several_write_blocks_reads_back_every_row_in_order()
     {
         // Rows are written a block of entries at a time: this one has several blocks of each kind, and a sessions pool.
-        var t0 = DateTimeOffset.UnixEpoch.AddYears(50);
-        var original = new InteractionStatistics(TimeSpan.FromDays(1), maxNeighbours: 30);
-        var random = new Random(11);
-        for (var i = 0; i < 6_000; i++)
-        {
-            var session = Enumerable.Range(0, 6).Select(_ => $"i{random.Next(1_500)}").ToArray();
-            original.Observe($"i{random.Next(1_500)}", 1, t0.AddMinutes(i), session, session: i / 3);
-        }
+        var original = Observed(items: 1_500, events: 6_000, length: 6, maxNeighbours: 30, seed: 11, eventsPerSession: 3, weights: 1);
 
         var entries = Enumerable.Range(0, original.ItemCount).Sum(i => original.After(i).Count);
         Assert.True(entries > 3 * 4096, $"{entries} entries in the after-rows");
         var copy = ReadBack(original.WriteTo);
         AssertSameRowsInOrder(original, copy);
+    }
+
+    /// <summary>Statistics of random events: each after <paramref name="length"/> random items, weights 1 to <paramref name="weights"/>.</summary>
+    private static InteractionStatistics Observed(int items, int events, int length, int maxNeighbours, int seed, int eventsPerSession, int weights)
+    {
+        var t0 = DateTimeOffset.UnixEpoch.AddYears(50); // the same as the tests' own
+        var statistics = new InteractionStatistics(TimeSpan.FromDays(1), maxNeighbours: maxNeighbours);
+        var random = new Random(seed);
+        for (var i = 0; i < events; i++)
+        {
+            var session = Enumerable.Range(0, length).Select(_ => $"i{random.Next(items)}").ToArray();
+            statistics.Observe($"i{random.Next(items)}", 1 + random.Next(weights), t0.AddMinutes(i), session, session: i / eventsPerSession);
+        }
+
+        return statistics;
     }
 
     private static InteractionStatistics ReadBack(Action<BinaryWriter> write) =>

@@ -255,55 +255,40 @@ public sealed class InteractionStatistics
     private void WriteRows(BinaryWriter writer, bool after)
     {
         var count = _ids.Count;
-        var lengths = ArrayPool<int>.Shared.Rent(Math.Max(count, 1));
-        var items = ArrayPool<int>.Shared.Rent(WriteBlock);
-        var weights = ArrayPool<float>.Shared.Rent(WriteBlock);
+        var block = ArrayPool<int>.Shared.Rent(Math.Max(count, WriteBlock));
         try
         {
             for (var i = 0; i < count; i++)
             {
-                lengths[i] = RowOf(after, i).Count;
+                block[i] = RowOf(after, i).Count;
             }
 
-            writer.Write(MemoryMarshal.AsBytes(lengths.AsSpan(0, count)));
-            var filled = 0;
-            for (var i = 0; i < count; i++)
+            writer.Write(MemoryMarshal.AsBytes(block.AsSpan(0, count)));
+
+            // The rows' items, then their weights (as their bits: the same little-endian bytes as a float's).
+            for (var column = 0; column < 2; column++)
             {
-                foreach (var (item, _) in RowOf(after, i))
+                var filled = 0;
+                for (var i = 0; i < count; i++)
                 {
-                    if (filled == WriteBlock)
+                    foreach (var (item, weight) in RowOf(after, i))
                     {
-                        writer.Write(MemoryMarshal.AsBytes(items.AsSpan(0, filled)));
-                        filled = 0;
+                        if (filled == WriteBlock)
+                        {
+                            writer.Write(MemoryMarshal.AsBytes(block.AsSpan(0, filled)));
+                            filled = 0;
+                        }
+
+                        block[filled++] = column == 0 ? item : BitConverter.SingleToInt32Bits(weight);
                     }
-
-                    items[filled++] = item;
                 }
+
+                writer.Write(MemoryMarshal.AsBytes(block.AsSpan(0, filled)));
             }
-
-            writer.Write(MemoryMarshal.AsBytes(items.AsSpan(0, filled)));
-            filled = 0;
-            for (var i = 0; i < count; i++)
-            {
-                foreach (var (_, weight) in RowOf(after, i))
-                {
-                    if (filled == WriteBlock)
-                    {
-                        writer.Write(MemoryMarshal.AsBytes(weights.AsSpan(0, filled)));
-                        filled = 0;
-                    }
-
-                    weights[filled++] = weight;
-                }
-            }
-
-            writer.Write(MemoryMarshal.AsBytes(weights.AsSpan(0, filled)));
         }
         finally
         {
-            ArrayPool<int>.Shared.Return(lengths);
-            ArrayPool<int>.Shared.Return(items);
-            ArrayPool<float>.Shared.Return(weights);
+            ArrayPool<int>.Shared.Return(block);
         }
     }
 

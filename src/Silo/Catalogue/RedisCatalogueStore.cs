@@ -156,34 +156,15 @@ public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarr
         var db = redis.GetDatabase();
 
         // The feed names every item (and deleted ones); a scan may name one twice while the feed changes.
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var page = new List<string>(Page);
-        await foreach (var entry in db.SortedSetScanAsync(RedisKeys.ItemChanges(tenant), pageSize: Page))
+        var ids = db.SortedSetScanAsync(RedisKeys.ItemChanges(tenant), pageSize: Page).Select(entry => (string)entry.Element!).Distinct(StringComparer.Ordinal);
+        await foreach (var page in ids.Chunk(Page))
         {
-            if (seen.Add((string)entry.Element!))
+            foreach (var item in await GetManyAsync(tenant, page))
             {
-                page.Add((string)entry.Element!);
-            }
-
-            if (page.Count == Page)
-            {
-                foreach (var item in await GetManyAsync(tenant, page))
+                if (item is not null)
                 {
-                    if (item is not null)
-                    {
-                        yield return item;
-                    }
+                    yield return item;
                 }
-
-                page.Clear();
-            }
-        }
-
-        foreach (var item in await GetManyAsync(tenant, page))
-        {
-            if (item is not null)
-            {
-                yield return item;
             }
         }
     }

@@ -427,8 +427,9 @@ public sealed partial class CatalogueReplicas(
         {
             await store.MoveLegacyItemsAsync(tenant);
         }
-        catch (Exception e) when (Storage.StoreFailures.IsStoreError(e))
+        catch (Exception e)
         {
+            // Nobody awaits this task: whatever failed is logged here or nowhere.
             LogMoveFailed(logger, e, tenant);
         }
     });
