@@ -7,7 +7,9 @@ using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Events;
 using SessionRec.Abstractions.Recommendations;
 using SessionRec.Abstractions.Sessions;
+using Orleans.Serialization;
 using SessionRec.Silo.ClickLog;
+using SessionRec.Silo.Sessions;
 using SessionRec.Silo.Storage;
 using StackExchange.Redis;
 
@@ -190,6 +192,43 @@ public sealed class GrainTests(ClusterFixture fixture) : IClassFixture<ClusterFi
             await second.StopAllSilosAsync();
             await second.DisposeAsync();
         }
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task AReplayOfImpressionsAloneMovesTheStoredPositionSoTheNextActivationDoesNotReadThemAgain()
+    {
+        var tenant = NewTenant();
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
+        var log = new RedisClickLog(redis, new ServerPolicyBarrier());
+        var server = redis.GetServer(redis.GetEndPoints()[0]);
+        using var services = new ServiceCollection().AddSerializer().BuildServiceProvider();
+        var serializer = services.GetRequiredService<Serializer>();
+        long StoredPosition()
+        {
+            var key = Assert.Single(server.Keys(pattern: $"*grainstate*{tenant}*"));
+            var value = (byte[])redis.GetDatabase().StringGet(key)!;
+            return serializer.Deserialize<UserSessionState>(value.AsMemory(32))!.AppliedThrough; // after the 32-byte etag
+        }
+
+        var manager = fixture.Cluster.GrainFactory.GetGrain<IManagementGrain>(0);
+        var viewed = Evt("v1", "u", EventType.View, "a", TimeSpan.Zero);
+        var viewedAt = (await log.AppendAsync(tenant, [viewed]))[0].Sequence;
+        await Session(tenant, "u").RecordAsync([viewed], [viewedAt]);
+
+        // The lists served to the user while the grain was active: logged by the API, never forwarded to the grain.
+        var served = Enumerable.Range(0, 7).Select(i => new UserEvent(
+            $"imp-r{i}", "u", null, EventType.Impression, null, null, $"r{i}", null, T0 + TimeSpan.FromMinutes(1 + i), T0 + TimeSpan.FromMinutes(1 + i),
+            "recommendations", ["x", "y"], "baseline-cooc-1")).ToArray();
+        var servedAt = await log.AppendAsync(tenant, served);
+        await manager.ForceActivationCollection(TimeSpan.Zero);
+        Assert.Equal(viewedAt, StoredPosition());
+
+        // The next activation replays the seven impressions; they change no session, but the position they reach is
+        // written when the grain deactivates, so a third activation reads none of them.
+        Assert.Equal(["a"], (await Session(tenant, "u").GetAsync()).Current!.Events.Select(e => e.ItemId));
+        await manager.ForceActivationCollection(TimeSpan.Zero);
+        Assert.Equal(servedAt[^1].Sequence, StoredPosition());
+        Assert.Equal(["a"], (await Session(tenant, "u").GetAsync()).Current!.Events.Select(e => e.ItemId));
     }
 
     private static string Describe(UserSessionView view) =>

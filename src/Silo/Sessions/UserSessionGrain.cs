@@ -211,6 +211,7 @@ public sealed partial class UserSessionGrain(
         }
 
         Array.Sort(order, (a, b) => events[a].Timestamp.CompareTo(events[b].Timestamp));
+        var position = state.State.AppliedThrough;
         var applied = 0;
         var alreadySeen = 0;
         foreach (var i in order)
@@ -237,6 +238,15 @@ public sealed partial class UserSessionGrain(
             Remember(evt.EventId);
             Apply(evt);
             applied++;
+            MarkDirty();
+        }
+
+        // Records that changed nothing (impressions, events already seen) still move the position: written with the
+        // state, the next activation does not read them again. Unwritten, every activation re-read every impression
+        // served since the user's last action (measured: 15.5 records per activation, 83% impressions, on the bench's
+        // 22,363 users; an activation then took ~10 ms).
+        if (applied == 0 && state.State.AppliedThrough > position)
+        {
             MarkDirty();
         }
 
