@@ -114,6 +114,35 @@ public sealed class ModelServingTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 180_000)]
+    public async Task Rows_left_outside_the_approximate_index_are_indexed_once_the_catalogue_is_quiet()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var factory = new ApiFactory(_redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Models:Path"] = _models,
+            ["Models:PollInterval"] = "00:00:00.200",
+            ["Recommendations:AnnThreshold"] = "50",
+            ["Recommendations:AnnCandidates"] = "20",
+            ["Recommendations:AnnQuietRebuild"] = "00:00:05",
+        });
+        var client = factory.ClientFor(ApiFactory.KeyA);
+        var catalogue = SyntheticData.Create().Items;
+        await ServeModelAsync(client, catalogue);
+        var built = await PollReplicaAsync(factory, client, r => r.AnnRows > 0, ct);
+        Assert.Equal(catalogue.Count, built.AnnRows);
+
+        // One item more is far below the 2% that rebuilds an index at once (and one per thousand of 300 rows): it waits
+        // outside the index, scored exactly, until the catalogue has been quiet for 5 s; then the index holds it.
+        var twin = catalogue[0];
+        var newItem = new { id = "quiet-new", title = twin.Title, brand = twin.Brand, categories = twin.Categories, available = true };
+        Assert.Equal(HttpStatusCode.OK, (await client.PutJson("/v1/items", new { items = new[] { newItem } })).StatusCode);
+        var outside = await PollReplicaAsync(factory, client, r => r.Items == catalogue.Count + 1, ct);
+        Assert.Equal(catalogue.Count, outside.AnnRows);
+        var rebuilt = await PollReplicaAsync(factory, client, r => r.AnnRows == catalogue.Count + 1, ct);
+        Assert.Equal(catalogue.Count + 1, rebuilt.Items);
+    }
+
+    [Fact(Timeout = 180_000)]
     public async Task A_restarted_silo_reads_its_saved_item_vectors_and_approximate_index_and_encodes_only_what_changed()
     {
         var ct = TestContext.Current.CancellationToken;

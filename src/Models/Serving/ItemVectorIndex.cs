@@ -151,6 +151,17 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
     }
 
     /// <summary>
+    /// Whether rows wait outside an attached approximate index (added, or changed since its build) in a number worth a
+    /// build once the catalogue is quiet: at least one per thousand rows of the index. <see cref="NeedsAnn"/> waits for 2%,
+    /// so an import that ends below that would leave up to 2% of the catalogue scanned on every request for good.
+    /// </summary>
+    public bool AnnLags()
+    {
+        var ann = _ann;
+        return ann is not null && (Count - ann.Index.Rows) + _changed.Length >= Math.Max(1, ann.Index.Rows / 1_000);
+    }
+
+    /// <summary>
     /// Marks where a build begins (call it from the writer, then build off it, then <see cref="AttachAnn"/> or
     /// <see cref="DetachAnn"/>). Changed rows are recorded from here on, and only while an index is built or attached.
     /// </summary>

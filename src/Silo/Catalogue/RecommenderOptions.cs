@@ -71,6 +71,14 @@ public sealed class RecommenderOptions
     [RegularExpression("^(ivf|hnsw)$", ErrorMessage = "Recommendations:AnnKind is ivf or hnsw.")]
     public string AnnKind { get; set; } = InvertedFile;
 
+    /// <summary>
+    /// An approximate index rebuilds when rows added or changed since its build pass 2% of it, or, once the catalogue
+    /// has had no change for this long, when they pass one per thousand (each is scored exactly on every request until
+    /// then). 0: only the 2% rule.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan AnnQuietRebuild { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How many rows the approximate index retrieves per request.</summary>
     [Range(10, 10_000)]
     public int AnnCandidates { get; set; } = 400;

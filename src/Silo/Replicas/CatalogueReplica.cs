@@ -32,6 +32,9 @@ public sealed class CatalogueReplica(string tenant)
 
     internal DateTimeOffset CheckedAt { get; set; } = DateTimeOffset.MinValue;
 
+    /// <summary>When the replica last applied a catalogue change (or loaded): a quiet catalogue gets its index rebuilt.</summary>
+    internal DateTimeOffset ChangedAt { get; set; } = DateTimeOffset.MinValue;
+
     internal int Refreshing;
 
     internal int AnnBuilding;
