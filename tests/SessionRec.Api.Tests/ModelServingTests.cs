@@ -61,13 +61,7 @@ public sealed class ModelServingTests : IAsyncLifetime
     public async Task Above_the_threshold_the_model_ranks_candidates_from_an_approximate_index_and_new_items_still_reach_it()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var factory = new ApiFactory(_redis.ConnectionString, new Dictionary<string, string?>
-        {
-            ["Models:Path"] = _models,
-            ["Models:PollInterval"] = "00:00:00.200",
-            ["Recommendations:AnnThreshold"] = "50",
-            ["Recommendations:AnnCandidates"] = "20",
-        });
+        await using var factory = new ApiFactory(_redis.ConnectionString, AnnSettings());
         var client = factory.ClientFor(ApiFactory.KeyA);
         var catalogue = SyntheticData.Create().Items;
         var items = catalogue.Select(i => new { id = i.Id, title = i.Title, brand = i.Brand, categories = i.Categories, attributes = i.Attributes, price = i.Price, available = true }).ToArray();
@@ -117,14 +111,9 @@ public sealed class ModelServingTests : IAsyncLifetime
     public async Task Rows_left_outside_the_approximate_index_are_indexed_once_the_catalogue_is_quiet()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var factory = new ApiFactory(_redis.ConnectionString, new Dictionary<string, string?>
-        {
-            ["Models:Path"] = _models,
-            ["Models:PollInterval"] = "00:00:00.200",
-            ["Recommendations:AnnThreshold"] = "50",
-            ["Recommendations:AnnCandidates"] = "20",
-            ["Recommendations:AnnQuietRebuild"] = "00:00:05",
-        });
+        var settings = AnnSettings();
+        settings["Recommendations:AnnQuietRebuild"] = "00:00:05";
+        await using var factory = new ApiFactory(_redis.ConnectionString, settings);
         var client = factory.ClientFor(ApiFactory.KeyA);
         var catalogue = SyntheticData.Create().Items;
         await ServeModelAsync(client, catalogue);
@@ -234,6 +223,15 @@ public sealed class ModelServingTests : IAsyncLifetime
         Write("v1", Train(seed: 1));
         Assert.Equal(HttpStatusCode.OK, (await client.PutJson("/v1/models", new { active = "v1" })).StatusCode);
     }
+
+    /// <summary>A model from the test's folder and an approximate index from 50 items on, retrieving 20 rows a request.</summary>
+    private Dictionary<string, string?> AnnSettings() => new()
+    {
+        ["Models:Path"] = _models,
+        ["Models:PollInterval"] = "00:00:00.200",
+        ["Recommendations:AnnThreshold"] = "50",
+        ["Recommendations:AnnCandidates"] = "20",
+    };
 
     /// <summary>Settings for factories that restart on one data folder (its own, deleted by the test).</summary>
     private (string Data, Dictionary<string, string?> Settings) RestartableSettings()
