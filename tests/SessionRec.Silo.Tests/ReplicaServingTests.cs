@@ -132,7 +132,9 @@ public sealed class ReplicaServingTests(ClusterFixture fixture) : IClassFixture<
         Assert.Equal(6, await grains.GetGrain<ICatalogueGrain>(tenant).CatchUpAsync());
 
         // Shoppers looking at a, spread over both silos by the placement of their session grains: ask until both
-        // silos' replicas have served (asserted, not assumed), within a bounded number of users.
+        // silos' replicas have served (asserted, not assumed), within a bounded number of users. Resource-optimized
+        // placement can send every new activation to one silo while the other looks busier (seen once in CI: all of
+        // 200 on one silo), so the bound is generous; the loop ends as soon as both have served.
         var user = 0;
         async Task<SessionRecommendations> ShopperAsync()
         {
@@ -143,7 +145,7 @@ public sealed class ReplicaServingTests(ClusterFixture fixture) : IClassFixture<
         }
 
         Dictionary<string, ReplicaDescription> replicas = [];
-        while (user < 200)
+        while (user < 2_000)
         {
             var answer = await ShopperAsync();
             Assert.Equal(("b", "cooccurrence"), (answer.List.Items[0].ItemId, answer.List.Items[0].Source));
