@@ -84,7 +84,7 @@ var scenarios = new (string Name, int EventsPerRequest, Func<Random, HttpRequest
 var results = new List<string>();
 var rows = new List<BenchRow>();
 var eventUsersActive = false;
-var touchedKinds = new HashSet<string>(); // users' first requests are measured once per kind of grain they activate
+var touchedKinds = new HashSet<string>();
 foreach (var (name, perRequest, make) in scenarios)
 {
     if (only is not null && !only.Split(',').Any(o => name.Contains(o, StringComparison.OrdinalIgnoreCase)))
@@ -92,12 +92,12 @@ foreach (var (name, perRequest, make) in scenarios)
         continue;
     }
 
-    if (firstTouch && FirstRequest(name) is { } first && touchedKinds.Add(name.StartsWith("suggestions", StringComparison.Ordinal) ? "suggestions" : "recs"))
+    if (firstTouch && FirstRequest(name) is { } first && touchedKinds.Add(first.Kind))
     {
         // Every user's first request, each user once, in order: what a user whose grains are not active costs. The
         // scenario after it then measures active users only; without it, how many requests find an inactive user
         // depends on how long the warm-up ran (after 70 s of recs-context, ~4% of 22k users; those are the p99).
-        var (touched, touchErrors, touchElapsed) = await FirstTouchAsync(first);
+        var (touched, touchErrors, touchElapsed) = await FirstTouchAsync(first.Make);
         touched.Sort();
         double T(double q) => touched.Count == 0 ? double.NaN : touched[Math.Min(touched.Count - 1, (int)(q * touched.Count))];
         var touchName = $"{name}, first request of each of {users:N0} users";
@@ -241,12 +241,12 @@ HttpRequestMessage EventsRequest(IEnumerable<(string Id, int User, int Item)> ev
 }
 
 // A scenario's request for one given user, where --first-touch applies to it (users' first requests are measured
-// apart from the scenario's requests to active users).
-Func<int, HttpRequestMessage>? FirstRequest(string name) =>
+// apart from the scenario's requests to active users), and the kind of grain it activates (measured once per kind).
+(string Kind, Func<int, HttpRequestMessage> Make)? FirstRequest(string name) =>
     name.StartsWith("suggestions", StringComparison.Ordinal)
-        ? u => new HttpRequestMessage(HttpMethod.Get, $"/v1/users/{u}/suggestions?k=8&q={prefixes[u % prefixes.Length]}")
+        ? ("suggestions", u => new HttpRequestMessage(HttpMethod.Get, $"/v1/users/{u}/suggestions?k=8&q={prefixes[u % prefixes.Length]}"))
         : name.StartsWith("recs-", StringComparison.Ordinal) || name.StartsWith("recommendations", StringComparison.Ordinal)
-            ? u => new HttpRequestMessage(HttpMethod.Get, $"/v1/users/{u}/recommendations?k=20&context_item={1 + (u % items)}&rounds=0")
+            ? ("sessions", u => new HttpRequestMessage(HttpMethod.Get, $"/v1/users/{u}/recommendations?k=20&context_item={1 + (u % items)}&rounds=0"))
             : null;
 
 // Each user 1..users once (the clients take the next user in turn), timed like a scenario.
