@@ -1,11 +1,14 @@
 namespace SessionRec.Silo.Tests;
 
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
 using SessionRec.Abstractions;
 using SessionRec.Abstractions.Catalogue;
 using SessionRec.Abstractions.Events;
 using SessionRec.Abstractions.Knowledge;
 using SessionRec.Abstractions.Sessions;
 using SessionRec.Silo.ClickLog;
+using SessionRec.Silo.Knowledge;
 using SessionRec.Silo.Storage;
 using StackExchange.Redis;
 
@@ -97,6 +100,50 @@ public sealed class KnowledgeGrainTests(ClusterFixture fixture) : IClassFixture<
 
         await grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
         Assert.Equal(53, (await knowledge.GetAsync()).Aggregates.Single(a => a.Id == "brand:essie").Sources.Sum(s => s.Count));
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task ImpressionsReadPastTheStoreCountTowardsItsWriteSoNoActivationReadsThemAgainWithoutEnd()
+    {
+        var tenant = NewTenant();
+        var grains = fixture.Cluster.GrainFactory;
+        await grains.GetGrain<ICatalogueGrain>(tenant).UpsertAsync([Item("n-1", "Essie Nail Polish", "Essie", "Makeup", "Nails")]);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
+        var log = new RedisClickLog(redis, new ServerPolicyBarrier());
+        var server = redis.GetServer(redis.GetEndPoints()[0]);
+        using var services = new ServiceCollection().AddSerializer().BuildServiceProvider();
+        var serializer = services.GetRequiredService<Serializer>();
+        async Task<long?> StoredPositionAsync()
+        {
+            await foreach (var key in server.KeysAsync(pattern: $"*{tenant}*"))
+            {
+                if (!key.ToString().StartsWith("sr:", StringComparison.Ordinal) && key.ToString().Contains("knowledge", StringComparison.OrdinalIgnoreCase))
+                {
+                    var value = (byte[])(await redis.GetDatabase().StringGetAsync(key))!;
+                    return serializer.Deserialize<UserKnowledgeState>(value.AsMemory(32))!.AppliedThrough; // after the 32-byte etag
+                }
+            }
+
+            return null;
+        }
+
+        await log.AppendAsync(tenant, [Evt("v", "u", EventType.View, "n-1", null, 0)]);
+        var knowledge = grains.GetGrain<IUserKnowledgeGrain>(TenantKey.For(tenant, "u"));
+        Assert.Single((await knowledge.GetAsync()).Stream);
+
+        // Sixty lists served to the user (logged by the API): the store keeps none of them, but reading them moves its
+        // position past Knowledge:PersistAfterRecords (50) records, so the write-behind stores that position.
+        var served = await log.AppendAsync(tenant, [.. Enumerable.Range(0, 60).Select(i => new UserEvent(
+            $"imp-{i}", "u", null, EventType.Impression, null, null, $"r{i}", null, T0.AddMinutes(1 + i), T0.AddMinutes(1 + i),
+            "suggestions", ["x", "y"], "suggest-kg-1"))]);
+        Assert.Single((await knowledge.GetAsync()).Stream);
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); await StoredPositionAsync() != served[^1].Sequence; await Task.Delay(100, TestContext.Current.CancellationToken))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the store's position was not written within 30 s (stored: {await StoredPositionAsync()})");
+        }
+
+        await grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        Assert.Equal(1, (await knowledge.GetAsync()).Aggregates.Single(a => a.Id == "brand:essie").Sources.Sum(s => s.Count));
     }
 
     [Fact]

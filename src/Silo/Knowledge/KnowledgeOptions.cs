@@ -17,8 +17,9 @@ public sealed class KnowledgeServiceOptions
 
     /// <summary>
     /// A user's knowledge store is written back (every <c>Sessions:PersistInterval</c>, and when it deactivates)
-    /// once this many of the user's records were folded since it was last written; fewer are replayed from the click
-    /// log by the next activation instead. Writing a store costs more than folding a few records (measured: a
+    /// once this many of the user's records were read since it was last written (folded, or passed over: impressions
+    /// and events the store does not keep); fewer are read again from the click log by the next activation instead,
+    /// so no activation reads more than this many. Writing a store costs more than folding a few records (measured: a
     /// store of nine items takes ~0.5 ms to serialise, its records ~0.1 ms to fold), so a user's first requests
     /// after an import write nothing. 1 writes after every fold.
     /// </summary>

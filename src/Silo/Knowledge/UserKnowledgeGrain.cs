@@ -34,7 +34,7 @@ public sealed class UserKnowledgeState
 /// (the session grain hands them over, its replay at activation too); a hand-over that does not follow the last
 /// folded record, or a request that knows of later records, reads the user's records from the click log instead,
 /// so the store is current whenever it is used. State is written behind (like the session grain's), and only
-/// once enough records were folded since it was last written (<see cref="KnowledgeServiceOptions.PersistAfterRecords"/>):
+/// once enough records were read since it was last written (<see cref="KnowledgeServiceOptions.PersistAfterRecords"/>):
 /// the click log holds every record, and the store catches up with those after its stored state when it is next
 /// read. Erasure clears the state; the click log's records are erased by the same request, so nothing replays them.
 /// </summary>
@@ -52,7 +52,8 @@ public sealed class UserKnowledgeGrain(
     private UserKnowledge _knowledge = null!;
     private bool _dirty;
 
-    // Records folded since the store was last written (KnowledgeServiceOptions.PersistAfterRecords).
+    // Records read past the store's last written position (KnowledgeServiceOptions.PersistAfterRecords): folded,
+    // or passed over (impressions, events it does not keep) — the next activation reads both again from the log.
     private int _unwritten;
 
     // The size of the store's last written form: the next is written into a buffer about that large.
@@ -140,9 +141,16 @@ public sealed class UserKnowledgeGrain(
     private async Task<bool> FoldAsync(IReadOnlyList<UserEvent> events, IReadOnlyList<long> sequences)
     {
         var relevant = new List<UserEvent>();
+        var read = 0;
         for (var i = 0; i < events.Count; i++)
         {
-            if (sequences[i] > state.State.AppliedThrough && Source(events[i].Type) is not null && (events[i].ItemId is not null || !string.IsNullOrWhiteSpace(events[i].Query)))
+            if (sequences[i] <= state.State.AppliedThrough)
+            {
+                continue;
+            }
+
+            read++;
+            if (Source(events[i].Type) is not null && (events[i].ItemId is not null || !string.IsNullOrWhiteSpace(events[i].Query)))
             {
                 relevant.Add(events[i]);
             }
@@ -156,7 +164,6 @@ public sealed class UserKnowledgeGrain(
                 return false;
             }
 
-            _unwritten += relevant.Count;
             for (var i = 0; i < relevant.Count; i++)
             {
                 var e = relevant[i];
@@ -164,6 +171,9 @@ public sealed class UserKnowledgeGrain(
             }
         }
 
+        // Records passed over count too: a user shown many lists and asking for suggestions now and then would
+        // otherwise never have the store written, and every activation would read all the impressions since.
+        _unwritten += read;
         state.State.AppliedThrough = Math.Max(state.State.AppliedThrough, sequences[^1]);
         _dirty = true;
 
