@@ -16,6 +16,7 @@ using SessionRec.Models.Serving;
 /// exact 100 inside the index's 400 candidates, which the ranking stage then scores exactly).
 /// Usage: ann-recall --model FOLDER --data ../shared/data/amazon-beauty [--add-items N] [--queries 1000]
 ///        [--expansion 256] [--collapse-duplicates true] [--json docs/results/bench-serving.json]
+///        [--method ivf --lists 1000,4000 --probe 20,40/80,160]
 /// </summary>
 public static class AnnRecall
 {
@@ -109,8 +110,20 @@ public static class AnnRecall
     // against the same exact scan and the same sessions as the proximity graph's run.
     private static int RunInvertedFile(Dictionary<string, string> options, OnnxRecommenderModel model, Dataset dataset, ItemVectorIndex index, int queries)
     {
-        var lists = int.Parse(options.GetValueOrDefault("lists", InvertedFileIndex.DefaultLists(index.Count).ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
-        var probes = options.GetValueOrDefault("probe", "16,32,64").Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+        // Several list counts may be given (--lists 1000,4000 --probe 20,40/80,160): each with its own probe counts.
+        var listCounts = options.GetValueOrDefault("lists", InvertedFileIndex.DefaultLists(index.Count).ToString(CultureInfo.InvariantCulture)).Split(',');
+        var probeSets = options.GetValueOrDefault("probe", "16,32,64").Split('/');
+        for (var l = 0; l < listCounts.Length; l++)
+        {
+            RunInvertedFile(model, dataset, index, queries, int.Parse(listCounts[l], CultureInfo.InvariantCulture),
+                [.. probeSets[Math.Min(l, probeSets.Length - 1)].Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture))]);
+        }
+
+        return 0;
+    }
+
+    private static void RunInvertedFile(OnnxRecommenderModel model, Dataset dataset, ItemVectorIndex index, int queries, int lists, int[] probes)
+    {
         var watch = Stopwatch.StartNew();
         var ivf = InvertedFileIndex.Build(index, index.Count, lists);
         Console.WriteLine($"inverted file over {index.Count:N0} rows, {ivf.Lists} lists, built in {watch.Elapsed.TotalSeconds:0.0} s");
@@ -146,7 +159,5 @@ public static class AnnRecall
                 $"{scanned[p] / users.Count:N0} rows scored, {millis[p] / users.Count:0.000} ms per query (vectors stored by list); " +
                 $"self-check {check:0.000} (20 queries), {checkWide:0.000} (400)");
         }
-
-        return 0;
     }
 }
