@@ -38,6 +38,24 @@ public sealed class InvertedFileIndexTests
     }
 
     [Fact(Timeout = 120_000)]
+    public void ABuildOnOneThreadMakesTheSameIndexAsABuildOnFour()
+    {
+        // The service builds with a bounded number of threads (Recommendations:AnnBuildThreads): the lists must not
+        // depend on how many there were.
+        var index = Clustered(12_000, 7);
+        var one = InvertedFileIndex.Build(index, index.Count, parallelism: 1);
+        var four = InvertedFileIndex.Build(index, index.Count, parallelism: 4);
+        Assert.Equal((one.Lists, one.Probe), (four.Lists, four.Probe));
+        var random = new Random(8);
+        for (var q = 0; q < 20; q++)
+        {
+            var query = Enumerable.Range(0, Dim).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
+            Assert.Equal(one.Search(query, 100, one.Probe, out var scannedOne), four.Search(query, 100, four.Probe, out var scannedFour));
+            Assert.Equal(scannedOne, scannedFour);
+        }
+    }
+
+    [Fact(Timeout = 120_000)]
     public void AnIndexShortOfTheRecallFloorReadsMoreListsUpToAQuarterAndKeepsThatProbeWhenSaved()
     {
         var index = Clustered(40_000, 5);

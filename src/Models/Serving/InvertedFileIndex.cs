@@ -84,9 +84,14 @@ public sealed class InvertedFileIndex : IApproximateIndex
     /// <summary>The number of lists by default: about the square root of the rows.</summary>
     public static int DefaultLists(int rows) => Math.Clamp((int)Math.Round(Math.Sqrt(rows)), 16, 4_096);
 
-    /// <summary>Indexes the first <paramref name="rows"/> rows of <paramref name="index"/> as they are scored.</summary>
-    public static InvertedFileIndex Build(ItemVectorIndex index, int rows, int? lists = null, int sample = 60_000, int iterations = 8, int seed = 3)
+    /// <summary>
+    /// Indexes the first <paramref name="rows"/> rows of <paramref name="index"/> as they are scored, on the calling
+    /// thread and at most <paramref name="parallelism"/> − 1 of the thread pool's (default: one per core; never
+    /// unbounded, which takes every thread the pool adds while the build runs).
+    /// </summary>
+    public static InvertedFileIndex Build(ItemVectorIndex index, int rows, int? lists = null, int sample = 60_000, int iterations = 8, int seed = 3, int? parallelism = null)
     {
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism ?? Environment.ProcessorCount) };
         var count = lists ?? DefaultLists(rows);
         count = Math.Clamp(count, 1, Math.Max(1, rows));
         var dim = index.Dim + 1;
@@ -103,7 +108,7 @@ public sealed class InvertedFileIndex : IApproximateIndex
         for (var iteration = 0; iteration < iterations; iteration++)
         {
             var current = centroids;
-            Parallel.For(0, sampled.Length, i => assignment[i] = Nearest(current, count, dim, unit.AsSpan(sampled[i] * dim, dim)));
+            Parallel.For(0, sampled.Length, parallel, i => assignment[i] = Nearest(current, count, dim, unit.AsSpan(sampled[i] * dim, dim)));
             var sums = new float[count * dim];
             var members = new int[count];
             for (var i = 0; i < sampled.Length; i++)
@@ -129,7 +134,7 @@ public sealed class InvertedFileIndex : IApproximateIndex
 
         var owner = new int[rows];
         var final = centroids;
-        Parallel.For(0, rows, row => owner[row] = Nearest(final, count, dim, unit.AsSpan(row * dim, dim)));
+        Parallel.For(0, rows, parallel, row => owner[row] = Nearest(final, count, dim, unit.AsSpan(row * dim, dim)));
         var (starts, order) = Group(owner, count);
         return new InvertedFileIndex(index.Dim, centroids, starts, order, index);
     }

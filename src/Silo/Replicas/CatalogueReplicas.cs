@@ -546,14 +546,30 @@ public sealed partial class CatalogueReplicas(
             var recall = 0.0;
             try
             {
-                built = _options.AnnKind == RecommenderOptions.GraphIndex
-                    ? AnnIndex.Build(index, build.Rows, expansionSearch: _options.AnnExpansion)
-                    : InvertedFileIndex.Build(index, build.Rows);
-
-                // Checked against the exact scan before it serves: an index that misses on this catalogue is
-                // dropped (the full scan serves) and not tried again until the catalogue doubles.
-                // An inverted file first widens its search until it passes, where this catalogue needs it.
-                recall = built is InvertedFileIndex ivf ? ivf.Calibrate(index, _options.AnnMinRecall) : built.MeasureRecall(index);
+                // Seconds to tens of seconds of CPU (1M items: ~16 s): on a thread of its own, so the thread pool, which
+                // serves requests and the embedded store, keeps its threads (see RecommenderOptions.AnnBuildThreads).
+                (built, recall) = await Task.Factory.StartNew(
+                    () =>
+                    {
+                        IApproximateIndex made = _options.AnnKind == RecommenderOptions.GraphIndex
+                            ? AnnIndex.Build(index, build.Rows, expansionSearch: _options.AnnExpansion)
+                            : InvertedFileIndex.Build(index, build.Rows, parallelism: _options.AnnBuildParallelism);
+                        try
+                        {
+                            // Checked against the exact scan before it serves: an index that misses on this catalogue is
+                            // dropped (the full scan serves) and not tried again until the catalogue doubles.
+                            // An inverted file first widens its search until it passes, where this catalogue needs it.
+                            return (made, made is InvertedFileIndex ivf ? ivf.Calibrate(index, _options.AnnMinRecall) : made.MeasureRecall(index));
+                        }
+                        catch
+                        {
+                            made.Dispose();
+                            throw;
+                        }
+                    },
+                    CancellationToken.None,
+                    TaskCreationOptions.LongRunning,
+                    TaskScheduler.Default);
             }
             catch (Exception e)
             {
