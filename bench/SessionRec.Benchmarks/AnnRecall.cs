@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SessionRec.Bench;
 using SessionRec.Models.Baseline;
 using SessionRec.Models.Data;
 using SessionRec.Models.Serving;
@@ -16,7 +17,7 @@ using SessionRec.Models.Serving;
 /// exact 100 inside the index's 400 candidates, which the ranking stage then scores exactly).
 /// Usage: ann-recall --model FOLDER --data ../shared/data/amazon-beauty [--add-items N] [--queries 1000]
 ///        [--expansion 256] [--collapse-duplicates true] [--json docs/results/bench-serving.json]
-///        [--method ivf --lists 1000,4000 --probe 20,40/80,160]
+///        [--method ivf --lists 1000,4000 --probe 20,40/80,160] [--synthetic generic|load-test]
 /// </summary>
 public static class AnnRecall
 {
@@ -33,7 +34,12 @@ public static class AnnRecall
         var extra = int.Parse(options.GetValueOrDefault("add-items", "0"), CultureInfo.InvariantCulture);
         var queries = int.Parse(options.GetValueOrDefault("queries", "1000"), CultureInfo.InvariantCulture);
         var expansion = int.Parse(options.GetValueOrDefault("expansion", "256"), CultureInfo.InvariantCulture);
-        var items = dataset.Items.Concat(SyntheticCatalogue.Items(extra, new Random(42)).Select(i => i with { Id = "syn-" + i.Id })).ToList();
+        // generic: SyntheticCatalogue's own category tree (the earlier measurements); load-test: the items the load
+        // generator adds with --add-items (Beauty's category paths), the catalogue the serving benchmark serves.
+        var synthetic = options.GetValueOrDefault("synthetic", "generic") == "load-test"
+            ? CatalogueLikeItems.Make(extra).Select(i => new ImportItem(i.Id, i.Title, i.Brand, i.Categories, new Dictionary<string, string>(), null))
+            : SyntheticCatalogue.Items(extra, new Random(42)).Select(i => i with { Id = "syn-" + i.Id });
+        var items = dataset.Items.Concat(synthetic).ToList();
 
         var watch = Stopwatch.StartNew();
         var index = new ItemVectorIndex(model.Version, model.Dim, model.Manifest.Scoring == "cosine");

@@ -29,6 +29,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
+using SessionRec.Bench;
 
 var options = ParseArgs(args);
 var url = options.GetValueOrDefault("url", "http://127.0.0.1:5080");
@@ -319,10 +320,7 @@ async Task<(List<double> Latencies, int Errors, TimeSpan Elapsed)> Run(string na
 // vocabularies, so a model's item encoder sees realistic field shapes (unseen values map to [UNK]).
 async Task AddItemsAsync(int count)
 {
-    string[] brands = [.. Enumerable.Range(1, 400).Select(i => $"Brand{i}")];
-    string[][] paths = [["Makeup", "Lips", "Lipstick"], ["Makeup", "Nails", "Nail Polish"], ["Makeup", "Eyes", "Mascara"], ["Skin Care", "Face", "Creams & Moisturizers"], ["Hair Care", "Shampoos"], ["Fragrance", "Women", "Eau de Parfum"], ["Tools & Accessories", "Makeup Brushes & Tools", "Brushes & Applicators"]];
-    string[] words = ["red", "matte", "gloss", "long", "lasting", "shine", "nude", "pink", "black", "volume", "hydrating", "cream", "gel", "serum", "oil", "spray", "brush", "mini", "set", "natural", "organic", "vitamin", "repair", "color"];
-    var random = new Random(42);
+    using var items = CatalogueLikeItems.Make(count).GetEnumerator();
     var watch = Stopwatch.StartNew();
     var retried = 0;
     for (var start = 0; start < count; start += 1000)
@@ -330,10 +328,10 @@ async Task AddItemsAsync(int count)
         var sb = new StringBuilder("{\"items\":[");
         for (var i = start; i < Math.Min(count, start + 1000); i++)
         {
-            var path = paths[random.Next(paths.Length)];
-            var title = string.Join(' ', Enumerable.Range(0, 4).Select(_ => words[random.Next(words.Length)])) + " " + path[^1];
-            sb.Append(i == start ? "" : ",").Append("{\"id\":\"syn-").Append(i).Append("\",\"title\":\"").Append(title)
-                .Append("\",\"brand\":\"").Append(brands[random.Next(brands.Length)]).Append("\",\"categories\":[")
+            items.MoveNext();
+            var (id, title, brand, path) = items.Current;
+            sb.Append(i == start ? "" : ",").Append("{\"id\":\"").Append(id).Append("\",\"title\":\"").Append(title)
+                .Append("\",\"brand\":\"").Append(brand).Append("\",\"categories\":[")
                 .Append(string.Join(',', path.Select(c => $"\"{c}\""))).Append("]}");
         }
 
