@@ -25,6 +25,20 @@ public sealed class KnowledgeGrainTests(ClusterFixture fixture) : IClassFixture<
     private static CatalogueItem Item(string id, string title, string brand, params string[] categories) =>
         new(id, title, brand, categories, new Dictionary<string, string>(), null, true, T0);
 
+    /// <summary>The key of the tenant's stored knowledge state (Orleans grain storage, not the service's own sr: keys), if written.</summary>
+    private static async Task<RedisKey?> StoredStateKeyAsync(IConnectionMultiplexer redis, string tenant)
+    {
+        await foreach (var key in redis.GetServer(redis.GetEndPoints()[0]).KeysAsync(pattern: $"*{tenant}*"))
+        {
+            if (!key.ToString().StartsWith("sr:", StringComparison.Ordinal) && key.ToString().Contains("knowledge", StringComparison.OrdinalIgnoreCase))
+            {
+                return key;
+            }
+        }
+
+        return null;
+    }
+
     [Fact]
     public async Task TheKnowledgeStoreFoldsInTheUsersLogRecordsLinkedToTheGraph()
     {
@@ -72,19 +86,7 @@ public sealed class KnowledgeGrainTests(ClusterFixture fixture) : IClassFixture<
 
         // Deactivated with three records folded (fewer than Knowledge:PersistAfterRecords, 50): nothing is written,
         // and the next activation folds them again from the log.
-        async Task<bool> StoredAsync()
-        {
-            var server = redis.GetServer(redis.GetEndPoints()[0]);
-            await foreach (var key in server.KeysAsync(pattern: $"*{tenant}*"))
-            {
-                if (!key.ToString().StartsWith("sr:", StringComparison.Ordinal) && key.ToString().Contains("knowledge", StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
+        async Task<bool> StoredAsync() => await StoredStateKeyAsync(redis, tenant) is not null;
 
         await grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
         Assert.False(await StoredAsync());
@@ -110,21 +112,17 @@ public sealed class KnowledgeGrainTests(ClusterFixture fixture) : IClassFixture<
         await grains.GetGrain<ICatalogueGrain>(tenant).UpsertAsync([Item("n-1", "Essie Nail Polish", "Essie", "Makeup", "Nails")]);
         await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
         var log = new RedisClickLog(redis, new ServerPolicyBarrier());
-        var server = redis.GetServer(redis.GetEndPoints()[0]);
         using var services = new ServiceCollection().AddSerializer().BuildServiceProvider();
         var serializer = services.GetRequiredService<Serializer>();
         async Task<long?> StoredPositionAsync()
         {
-            await foreach (var key in server.KeysAsync(pattern: $"*{tenant}*"))
+            if (await StoredStateKeyAsync(redis, tenant) is not { } key)
             {
-                if (!key.ToString().StartsWith("sr:", StringComparison.Ordinal) && key.ToString().Contains("knowledge", StringComparison.OrdinalIgnoreCase))
-                {
-                    var value = (byte[])(await redis.GetDatabase().StringGetAsync(key))!;
-                    return serializer.Deserialize<UserKnowledgeState>(value.AsMemory(32))!.AppliedThrough; // after the 32-byte etag
-                }
+                return null;
             }
 
-            return null;
+            var value = (byte[])(await redis.GetDatabase().StringGetAsync(key))!;
+            return serializer.Deserialize<UserKnowledgeState>(value.AsMemory(32))!.AppliedThrough; // after the 32-byte etag
         }
 
         await log.AppendAsync(tenant, [Evt("v", "u", EventType.View, "n-1", null, 0)]);
