@@ -38,6 +38,37 @@ public sealed class InvertedFileIndexTests
     }
 
     [Fact(Timeout = 120_000)]
+    public void AnIndexCalibratedOnGivenSessionsReadsAsManyListsAsThoseSessionsNeed()
+    {
+        // Queries opposite a row stand for sessions that the default check's queries (item vectors, means of four) make
+        // look easier than they are: given them too, the index reads more lists, until both pass (or a quarter is read),
+        // on barely clustered rows (the default probe reads 8,000 of 100,000).
+        var index = ClusteredVectors.Index(ClusteredVectors.Make(new Random(11), 100_000, Dim, centres: 60, spread: 3f, r => 0.5f + (float)r.NextDouble()), Dim, "item-", "v1");
+        var ivf = InvertedFileIndex.Build(index, index.Count);
+        var random = new Random(12);
+        float[] Opposite()
+        {
+            var query = index.Vector(random.Next(index.Count)).ToArray();
+            System.Numerics.Tensors.TensorPrimitives.Negate(query, query);
+            return query;
+        }
+
+        var sessions = RecallSample.Of(index, index.Count, Enumerable.Range(0, 20).Select(_ => Opposite()).ToList());
+        Assert.Equal(20, sessions.Count);
+        var probe = ivf.Probe;
+        var before = sessions.Measure(ivf.Search);
+        var plain = RecallSample.Of(index, index.Count, samples: 40).Measure(ivf.Search);
+        Assert.True(before < plain, $"the sessions find {before} at the default probe, the default check {plain}: the test shows nothing");
+
+        // A floor the default check passes where it is: only the sessions can make the index read more lists.
+        var floor = plain - 1e-9;
+        var after = ivf.Calibrate(index, floor, sessions);
+        Assert.True(ivf.Probe > probe, $"probe {ivf.Probe}, was {probe}");
+        Assert.True(after <= sessions.Measure(ivf.Search) + 1e-9, $"{after} reported, the sessions find {sessions.Measure(ivf.Search)}");
+        Assert.True(after >= floor || ivf.Probe == ivf.Lists / 4, $"{after} at probe {ivf.Probe} of {ivf.Lists}");
+    }
+
+    [Fact(Timeout = 120_000)]
     public void ABuildOnOneThreadMakesTheSameIndexAsABuildOnFour()
     {
         // The service builds with a bounded number of threads (Recommendations:AnnBuildThreads): the lists must not

@@ -166,6 +166,20 @@ public sealed class SessionNeighboursTests
     }
 
     [Fact]
+    public void The_most_recent_sessions_come_newest_first_from_the_pool_and_from_a_copy_read_back()
+    {
+        var pool = Fill(new SessionNeighbours(maxSessions: 4, maxLength: 3, minVotes: 1), [1, 2], [3], [4, 5, 6, 7], [8, 9], [10], [11, 12]);
+
+        // The oldest two went (four held); the one-item sessions are too short; the long one keeps its last three.
+        string Show(List<int[]> sessions) => string.Join(" | ", sessions.Select(items => string.Join(",", items)));
+        Assert.Equal("11,12 | 8,9 | 5,6,7", Show(pool.Recent(10, minLength: 2)));
+        Assert.Equal("11,12", Show(pool.Recent(1, minLength: 2)));
+
+        using var buffer = new MemoryStream(Bytes(pool.WriteTo));
+        Assert.Equal("11,12 | 8,9 | 5,6,7", Show(SessionNeighbours.ReadFrom(new BinaryReader(buffer)).Recent(10, minLength: 2)));
+    }
+
+    [Fact]
     public void Forgetting_an_owner_drops_their_sessions_and_no_snapshot_names_an_owner()
     {
         var neighbours = new SessionNeighbours(minVotes: 1);

@@ -64,6 +64,10 @@ public sealed class InteractionStatistics
 
     public string IdOf(int index) => _ids[index];
 
+    /// <summary>The item ids of up to <paramref name="count"/> of the most recent sessions with at least <paramref name="minLength"/> items (see <see cref="SessionNeighbours.Recent"/>).</summary>
+    public List<string[]> RecentSessions(int count, int minLength) =>
+        [.. Neighbours.Recent(count, minLength).Select(items => items.Select(IdOf).ToArray())];
+
     /// <summary>
     /// Records that <paramref name="itemId"/> was interacted with at <paramref name="at"/>, after
     /// <paramref name="preceding"/> (oldest first) in the same session, the <see cref="Neighbours"/> session

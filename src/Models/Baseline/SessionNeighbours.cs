@@ -145,6 +145,25 @@ public sealed class SessionNeighbours
         return dropped;
     }
 
+    /// <summary>
+    /// The items (oldest first) of up to <paramref name="count"/> of the most recent held sessions with at least
+    /// <paramref name="minLength"/> items, newest first: real queries for checking an approximate index.
+    /// </summary>
+    public List<int[]> Recent(int count, int minLength)
+    {
+        var found = new List<int[]>(Math.Max(0, count));
+        for (var number = _next - 1; number >= 0 && number >= _next - MaxSessions && found.Count < count; number--)
+        {
+            var items = ItemsOf(number);
+            if (items.Length >= minLength)
+            {
+                found.Add(items.ToArray());
+            }
+        }
+
+        return found;
+    }
+
     /// <summary>Whether a held session belongs to <paramref name="owner"/> (erasure's proof).</summary>
     public bool Holds(string owner) => Enumerable.Range(0, MaxSessions).Any(s => _numbers[s] >= 0 && string.Equals(_owners[s], owner, StringComparison.Ordinal));
 

@@ -67,22 +67,47 @@ public sealed class RecallSample
                 System.Numerics.Tensors.TensorPrimitives.Divide(query, 4f, query);
             }
 
-            index.Score(query, scores);
-            var exact = Baseline.TopK.Select(scores, k);
-            var threshold = (float)exact[^1].Score - 1e-5f;
-            var top = new HashSet<int>();
-            for (var row = 0; row < rows; row++)
-            {
-                if (scores[row] >= threshold)
-                {
-                    top.Add(row);
-                }
-            }
-
-            sample._queries.Add((query, top, exact.Count));
+            sample.Add(index, query, scores);
         }
 
         return sample;
+    }
+
+    /// <summary>
+    /// The given queries over the first <paramref name="rows"/> rows: a tenant's own sessions, as the model encodes them
+    /// to serve. On the 1M catalogue of the serving benchmark, Beauty's sessions found 0.917 of the exact top 100 at
+    /// the probe where item vectors and means of four found 0.972: those queries can be easier than real ones.
+    /// </summary>
+    public static RecallSample Of(ItemVectorIndex index, int rows, IEnumerable<float[]> queries, int k = 100)
+    {
+        var sample = new RecallSample(k);
+        var scores = new float[rows];
+        foreach (var query in queries)
+        {
+            sample.Add(index, query, scores);
+        }
+
+        return sample;
+    }
+
+    /// <summary>How many queries it holds.</summary>
+    public int Count => _queries.Count;
+
+    private void Add(ItemVectorIndex index, float[] query, float[] scores)
+    {
+        index.Score(query, scores);
+        var exact = Baseline.TopK.Select(scores, _k);
+        var threshold = (float)exact[^1].Score - 1e-5f;
+        var top = new HashSet<int>();
+        for (var row = 0; row < scores.Length; row++)
+        {
+            if (scores[row] >= threshold)
+            {
+                top.Add(row);
+            }
+        }
+
+        _queries.Add((query, top, exact.Count));
     }
 
     /// <summary>The share of the exact top k that <paramref name="search"/> finds, averaged over the queries (1 with none).</summary>

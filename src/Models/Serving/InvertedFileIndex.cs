@@ -55,21 +55,23 @@ public sealed class InvertedFileIndex : IApproximateIndex
 
     /// <summary>
     /// Checks the index against the exact scan (the queries of <see cref="ApproximateIndexCheck.MeasureRecall"/>, 40 of
-    /// them) and, while it finds less than <paramref name="minRecall"/>, reads a quarter more lists, up to a quarter of
-    /// them; returns the recall at the probe it keeps. Before the index serves (searches read the probe). Catalogues
+    /// them, and <paramref name="sessions"/> when given) and, while either finds less than <paramref name="minRecall"/>,
+    /// reads a quarter more lists, up to a quarter of them; returns the recall at the probe it keeps. Before the index serves (searches read the probe). Catalogues
     /// differ: on Beauty plus 988,000 synthetic items added through the API the default probe found 0.868, on the
     /// benchmark's own 1M synthetic items 0.977; Beauty plus 88,000 added, 0.927. Steps of a quarter, not doubling:
     /// each list read costs every request, so the probe stops near the least that passes.
     /// </summary>
-    public double Calibrate(ItemVectorIndex index, double minRecall)
+    /// <param name="sessions">Queries that must pass as well (the tenant's own recent sessions); the lower recall counts.</param>
+    public double Calibrate(ItemVectorIndex index, double minRecall, RecallSample? sessions = null)
     {
         var sample = RecallSample.Of(index, Rows, samples: 40);
-        var recall = sample.Measure(Search);
+        double Measure() => Math.Min(sample.Measure(Search), sessions?.Measure(Search) ?? 1);
+        var recall = Measure();
         var most = Math.Max(_probe, Lists / 4);
         while (recall < minRecall && _probe < most)
         {
             _probe = Math.Min(most, Math.Max(_probe + 1, (int)Math.Ceiling(_probe * 1.25)));
-            recall = sample.Measure(Search);
+            recall = Measure();
         }
 
         return recall;
