@@ -544,12 +544,20 @@ public sealed partial class CatalogueReplicas(
         }
 
         var queries = new List<float[]>();
-        foreach (var items in stats.RecentSessions(_options.AnnCheckSessions, minLength: 2))
+        try
         {
-            if (index.SessionInput(items, model.Manifest.MaxLength, out var length) is { } input)
+            foreach (var items in stats.RecentSessions(_options.AnnCheckSessions, minLength: 2))
             {
-                queries.Add(model.EncodeSessions(input, 1, length, [length - 1]));
+                if (index.SessionInput(items, model.Manifest.MaxLength, out var length) is { } input)
+                {
+                    queries.Add(model.EncodeSessions(input, 1, length, [length - 1]));
+                }
             }
+        }
+        catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or ObjectDisposedException)
+        {
+            // The model was replaced meanwhile: this index serves the old one only until it is rebuilt for the new.
+            return null;
         }
 
         return queries.Count * 2 >= _options.AnnCheckSessions ? RecallSample.Of(index, rows, queries) : null;
