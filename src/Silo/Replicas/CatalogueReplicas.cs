@@ -582,7 +582,6 @@ public sealed partial class CatalogueReplicas(
             IApproximateIndex? built = null;
             var recall = 0.0;
             var checkedOn = "item vectors and means of four";
-            double? sessionRecall = null;
             try
             {
                 // Seconds to tens of seconds of CPU (1M items: ~16 s): on a thread of its own, so the thread pool, which
@@ -604,8 +603,7 @@ public sealed partial class CatalogueReplicas(
                                 : Math.Min(made.MeasureRecall(index), sessions?.Measure(made.Search) ?? 1);
                             if (sessions is not null)
                             {
-                                sessionRecall = sessions.Measure(made.Search);
-                                checkedOn = $"item vectors, means of four and {sessions.Count} recent sessions (these: {sessionRecall:0.000})";
+                                checkedOn = $"item vectors, means of four and {sessions.Count} recent sessions (these: {sessions.Measure(made.Search):0.000})";
                             }
 
                             return (made, found);
