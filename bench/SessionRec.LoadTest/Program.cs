@@ -317,7 +317,8 @@ async Task<(List<double> Latencies, int Errors, TimeSpan Elapsed)> Run(string na
 }
 
 // Synthetic items shaped like a beauty catalogue: brands, three-level category paths and titles drawn from small
-// vocabularies, so a model's item encoder sees realistic field shapes (unseen values map to [UNK]).
+// vocabularies, so a model's item encoder sees realistic field shapes (unseen values map to [UNK]); the same items
+// ann-recall --synthetic load-test measures recall on (CatalogueLikeItems).
 async Task AddItemsAsync(int count)
 {
     using var items = CatalogueLikeItems.Make(count).GetEnumerator();

@@ -56,8 +56,8 @@ public sealed class InvertedFileIndex : IApproximateIndex
     /// <summary>
     /// Checks the index against the exact scan (the queries of <see cref="ApproximateIndexCheck.MeasureRecall"/>, 40 of
     /// them, and <paramref name="sessions"/> when given) and, while either finds less than <paramref name="minRecall"/>,
-    /// reads a quarter more lists, up to a quarter of them; returns the recall at the probe it keeps. Before the index serves (searches read the probe). Catalogues
-    /// differ: on Beauty plus 988,000 synthetic items added through the API the default probe found 0.868, on the
+    /// reads a quarter more lists, up to a quarter of them; returns the lower recall at the probe it keeps. Before the
+    /// index serves (searches read the probe). Catalogues differ: on Beauty plus 988,000 synthetic items added through the API the default probe found 0.868, on the
     /// benchmark's own 1M synthetic items 0.977; Beauty plus 88,000 added, 0.927. Steps of a quarter, not doubling:
     /// each list read costs every request, so the probe stops near the least that passes.
     /// </summary>

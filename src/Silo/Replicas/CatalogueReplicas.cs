@@ -599,11 +599,11 @@ public sealed partial class CatalogueReplicas(
                             // An inverted file first widens its search until it passes, where this catalogue needs it.
                             // The tenant's own recent sessions must pass too, when it has enough of them.
                             var sessions = SessionSample(replica.Tenant, index, build.Rows);
-                            var found = made is InvertedFileIndex ivf ? ivf.Calibrate(index, _options.AnnMinRecall, sessions)
-                                : Math.Min(made.MeasureRecall(index), sessions?.Measure(made.Search) ?? 1);
-                            if (sessions is not null)
+                            var found = made is InvertedFileIndex ivf ? ivf.Calibrate(index, _options.AnnMinRecall, sessions) : made.MeasureRecall(index);
+                            if (sessions?.Measure(made.Search) is { } onSessions)
                             {
-                                checkedOn = $"item vectors, means of four and {sessions.Count} recent sessions (these: {sessions.Measure(made.Search):0.000})";
+                                found = Math.Min(found, onSessions);
+                                checkedOn = $"item vectors, means of four and {sessions.Count} recent sessions (these: {onSessions:0.000})";
                             }
 
                             return (made, found);
