@@ -43,7 +43,7 @@ public sealed class InvertedFileIndexTests
     {
         // Queries opposite a row stand for sessions that the default check's queries (item vectors, means of four) make
         // look easier than they are: given them too, the index reads more lists, until both pass (or a quarter is read),
-        // on barely clustered rows (the default probe reads 8,000 of 100,000).
+        // on barely clustered rows (the default probe reads 40 of 316 lists).
         var index = ClusteredVectors.Index(ClusteredVectors.Make(new Random(11), 100_000, Dim, centres: 60, spread: 3f, r => 0.5f + (float)r.NextDouble()), Dim, "item-", "v1");
         var ivf = InvertedFileIndex.Build(index, index.Count);
         var random = new Random(12);
@@ -107,6 +107,34 @@ public sealed class InvertedFileIndexTests
         {
             ivf.Save(path);
             Assert.Equal(ivf.Lists / 4, InvertedFileIndex.Load(path, index).Probe);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact(Timeout = 120_000)]
+    public void AProbeSavedForListsRankedByCentroidsIsNotKeptWhenLoaded()
+    {
+        // A format 2 file's probe was calibrated when lists were ranked by their centroids alone: it no longer says how
+        // many lists a search needs, so the index loads with the default probe (and the next build calibrates).
+        var index = Clustered(40_000, 9);
+        var ivf = InvertedFileIndex.Build(index, index.Count);
+        ivf.Calibrate(index, 1.01);
+        Assert.NotEqual(InvertedFileIndex.DefaultProbe(ivf.Lists), ivf.Probe);
+        var path = Path.Combine(Path.GetTempPath(), $"ivf-{Guid.NewGuid():N}");
+        try
+        {
+            ivf.Save(path);
+            Assert.Equal(ivf.Probe, InvertedFileIndex.Load(path, index).Probe);
+            using (var file = new FileStream(path, FileMode.Open, FileAccess.Write))
+            {
+                file.Write(BitConverter.GetBytes(2));
+            }
+
+            var old = InvertedFileIndex.Load(path, index);
+            Assert.Equal((ivf.Lists, InvertedFileIndex.DefaultProbe(ivf.Lists)), (old.Lists, old.Probe));
         }
         finally
         {

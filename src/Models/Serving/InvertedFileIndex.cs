@@ -16,8 +16,9 @@ using System.Numerics.Tensors;
 /// </summary>
 public sealed class InvertedFileIndex : IApproximateIndex
 {
-    // 2: the probe follows the lists (format 1 files are read with the default probe).
-    private const int Format = 2;
+    // 2: the probe follows the lists (format 1 files are read with the default probe). 3: the same, its probe calibrated
+    // for lists chosen by best row (format 2's was for lists ranked by centroids: read with the default probe too).
+    private const int Format = 3;
 
     private readonly int _dim;
     private readonly float[] _centroids;
@@ -112,8 +113,8 @@ public sealed class InvertedFileIndex : IApproximateIndex
     /// Checks the index against the exact scan (the queries of <see cref="ApproximateIndexCheck.MeasureRecall"/>, 40 of
     /// them, and <paramref name="sessions"/> when given) and, while either finds less than <paramref name="minRecall"/>,
     /// reads a quarter more lists, up to a quarter of them; returns the lower recall at the probe it keeps. Before the
-    /// index serves (searches read the probe). Catalogues differ: on Beauty plus 988,000 synthetic items added through the API the default probe found 0.868, on the
-    /// benchmark's own 1M synthetic items 0.977; Beauty plus 88,000 added, 0.927. Steps of a quarter, not doubling:
+    /// index serves (searches read the probe). Catalogues differ (with lists ranked by centroids alone, on Beauty plus 988,000 synthetic items added through the API the default probe found 0.868, on the
+    /// benchmark's own 1M synthetic items 0.977; Beauty plus 88,000 added, 0.927). Steps of a quarter, not doubling:
     /// each list read costs every request, so the probe stops near the least that passes.
     /// </summary>
     /// <param name="sessions">Queries that must pass as well (the tenant's own recent sessions); the lower recall counts.</param>
@@ -395,7 +396,7 @@ public sealed class InvertedFileIndex : IApproximateIndex
     {
         using var reader = new BinaryReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20));
         var format = reader.ReadInt32();
-        if (format is not (1 or Format))
+        if (format is not (1 or 2 or Format))
         {
             throw new InvalidDataException("Unknown inverted-file format.");
         }
@@ -420,7 +421,7 @@ public sealed class InvertedFileIndex : IApproximateIndex
         }
 
         var loaded = new InvertedFileIndex(dim, centroids, starts, order, index);
-        if (format >= 2)
+        if (format >= 3)
         {
             loaded._probe = Math.Clamp(reader.ReadInt32(), 1, lists);
         }
