@@ -18,6 +18,7 @@ using SessionRec.Models.Serving;
 /// Usage: ann-recall --model FOLDER --data ../shared/data/amazon-beauty [--add-items N] [--queries 1000]
 ///        [--expansion 256] [--collapse-duplicates true] [--json docs/results/bench-serving.json]
 ///        [--method ivf --lists 1000,4000 --probe 20,40/80,160] [--synthetic generic|load-test]
+/// With --method ivf, --json writes each list count's recall per probe into the facts (ivf_recall_at_100_of_sessions).
 /// </summary>
 public static class AnnRecall
 {
@@ -119,20 +120,36 @@ public static class AnnRecall
         // Several list counts may be given (--lists 1000,4000 --probe 20,40/80,160): each with its own probe counts.
         var listCounts = options.GetValueOrDefault("lists", InvertedFileIndex.DefaultLists(index.Count).ToString(CultureInfo.InvariantCulture)).Split(',');
         var probeSets = options.GetValueOrDefault("probe", "16,32,64").Split('/');
+        // With --json, each list count's results go into the results file's facts, under the catalogue measured.
+        var catalogue = $"{index.Count}-{(options.GetValueOrDefault("add-items", "0") == "0" ? "beauty" : options.GetValueOrDefault("synthetic", "generic"))}";
         for (var l = 0; l < listCounts.Length; l++)
         {
-            RunInvertedFile(model, dataset, index, queries, int.Parse(listCounts[l], CultureInfo.InvariantCulture),
+            var facts = RunInvertedFile(model, dataset, index, queries, int.Parse(listCounts[l], CultureInfo.InvariantCulture),
                 [.. probeSets[Math.Min(l, probeSets.Length - 1)].Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture))]);
+            if (options.GetValueOrDefault("json") is { } json)
+            {
+                var root = File.Exists(json) ? JsonNode.Parse(File.ReadAllText(json))!.AsObject() : new JsonObject { ["kind"] = "bench", ["name"] = "serving", ["rows"] = new JsonArray() };
+                var all = root["facts"] as JsonObject ?? [];
+                root["facts"] = all;
+                var recall = all["ivf_recall_at_100_of_sessions"] as JsonObject ?? [];
+                all["ivf_recall_at_100_of_sessions"] = recall;
+                facts["model"] = model.Version;
+                facts["sessions"] = queries;
+                facts["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+                recall[$"{catalogue}, {facts["lists"]} lists"] = facts;
+                File.WriteAllText(json, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            }
         }
 
         return 0;
     }
 
-    private static void RunInvertedFile(OnnxRecommenderModel model, Dataset dataset, ItemVectorIndex index, int queries, int lists, int[] probes)
+    private static JsonObject RunInvertedFile(OnnxRecommenderModel model, Dataset dataset, ItemVectorIndex index, int queries, int lists, int[] probes)
     {
         var watch = Stopwatch.StartNew();
         var ivf = InvertedFileIndex.Build(index, index.Count, lists);
-        Console.WriteLine($"inverted file over {index.Count:N0} rows, {ivf.Lists} lists, built in {watch.Elapsed.TotalSeconds:0.0} s");
+        var buildSeconds = watch.Elapsed.TotalSeconds;
+        Console.WriteLine($"inverted file over {index.Count:N0} rows, {ivf.Lists} lists, built in {buildSeconds:0.0} s");
         var random = new Random(1);
         var users = dataset.Interactions.GroupBy(i => i.UserId).Select(g => g.Select(i => i.ItemId).ToList()).Where(s => s.Count >= 3).OrderBy(_ => random.Next()).Take(queries).ToList();
         var scores = new float[index.Count];
@@ -164,6 +181,7 @@ public static class AnnRecall
             }
         }
 
+        var byProbe = new JsonObject();
         for (var p = 0; p < probes.Length; p++)
         {
             // The service's self-check (half item vectors, half means of four) at this probe: with its 20 queries, and with 400.
@@ -174,6 +192,15 @@ public static class AnnRecall
                 $"({nearRecall[p] / users.Count:0.0000} counting rows within 1% of the top's range below the 100th: {nearRows / users.Count:N0} rows per session), " +
                 $"{scanned[p] / users.Count:N0} rows scored, {millis[p] / users.Count:0.000} ms per query (vectors stored by list); " +
                 $"self-check {check:0.000} (20 queries), {checkWide:0.000} (400)");
+            byProbe[probe.ToString(CultureInfo.InvariantCulture)] = new JsonObject
+            {
+                ["recall"] = Math.Round(recall[p] / users.Count, 4),
+                ["recall_counting_rows_within_1pct"] = Math.Round(nearRecall[p] / users.Count, 4),
+                ["rows_scored"] = Math.Round(scanned[p] / users.Count),
+                ["self_check_400_queries"] = Math.Round(checkWide, 4),
+            };
         }
+
+        return new JsonObject { ["lists"] = ivf.Lists, ["build_s"] = Math.Round(buildSeconds, 1), ["probe"] = byProbe };
     }
 }
