@@ -2,7 +2,6 @@ namespace SessionRec.Benchmarks;
 
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using SessionRec.Bench;
 using SessionRec.Models.Baseline;
@@ -96,9 +95,8 @@ public static class AnnRecall
             $"per query: index {annMs / n:0.000} ms, exact scan + top-100 {exactMs / n:0.000} ms (ef {expansion})");
         if (options.GetValueOrDefault("json") is { } json)
         {
-            var root = File.Exists(json) ? JsonNode.Parse(File.ReadAllText(json))!.AsObject() : new JsonObject { ["kind"] = "bench", ["name"] = "serving", ["rows"] = new JsonArray() };
-            var facts = root["facts"] as JsonObject ?? [];
-            root["facts"] = facts;
+            var root = ResultsFile.Read(json);
+            var facts = ResultsFile.Facts(root);
             var size = index.Count.ToString(CultureInfo.InvariantCulture);
             void Fact(string name, double value) => (facts[name] as JsonObject ?? (JsonObject)(facts[name] = new JsonObject()))[size] = value;
             Fact("ann_recall_at_100", Math.Round(recall / n, 4));
@@ -107,7 +105,7 @@ public static class AnnRecall
             Fact("ann_distinct_vectors", ann.Distinct);
             Fact("ann_query_ms", Math.Round(annMs / n, 3));
             Fact("exact_scan_top100_ms", Math.Round(exactMs / n, 3));
-            File.WriteAllText(json, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            ResultsFile.Write(json, root);
         }
 
         return 0;
@@ -128,16 +126,15 @@ public static class AnnRecall
                 [.. probeSets[Math.Min(l, probeSets.Length - 1)].Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture))]);
             if (options.GetValueOrDefault("json") is { } json)
             {
-                var root = File.Exists(json) ? JsonNode.Parse(File.ReadAllText(json))!.AsObject() : new JsonObject { ["kind"] = "bench", ["name"] = "serving", ["rows"] = new JsonArray() };
-                var all = root["facts"] as JsonObject ?? [];
-                root["facts"] = all;
+                var root = ResultsFile.Read(json);
+                var all = ResultsFile.Facts(root);
                 var recall = all["ivf_recall_at_100_of_sessions"] as JsonObject ?? [];
                 all["ivf_recall_at_100_of_sessions"] = recall;
                 facts["model"] = model.Version;
                 facts["sessions"] = queries;
                 facts["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
                 recall[$"{catalogue}, {facts["lists"]} lists"] = facts;
-                File.WriteAllText(json, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+                ResultsFile.Write(json, root);
             }
         }
 

@@ -1,7 +1,6 @@
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using SessionRec.Bench;
 
 /// <summary>One scenario of one run: latencies in ms, throughput, events/s for ingestion, failed requests.</summary>
 internal sealed record BenchRow(string Scenario, double P50, double P99, double Rps, double? EventsPerSecond, int Errors)
@@ -21,8 +20,6 @@ internal sealed record BenchRow(string Scenario, double P50, double P99, double 
 /// </summary>
 internal static class BenchResults
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     public static string ScenarioId(string name) => name switch
     {
         _ when name.StartsWith("floor", StringComparison.Ordinal) => "floor",
@@ -65,7 +62,7 @@ internal static class BenchResults
 
     public static void Merge(string path, string name, string command, string serving, int catalogue, int clients, IReadOnlyList<BenchRow> rows, double? rssMb)
     {
-        var root = File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path))!.AsObject() : new JsonObject();
+        var root = ResultsFile.Read(path);
         root["kind"] = "bench";
         root["name"] = name;
         root["machine"] = $"{Environment.ProcessorCount} cores, {Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1e9)} GB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; load generator on the same machine";
@@ -110,8 +107,7 @@ internal static class BenchResults
             }
         }
 
-        var facts = root["facts"] as JsonObject ?? [];
-        root["facts"] = facts;
+        var facts = ResultsFile.Facts(root);
         if (rssMb is { } rss)
         {
             var perSize = facts["rss_mb"] as JsonObject ?? [];
@@ -119,31 +115,6 @@ internal static class BenchResults
             perSize[catalogue.ToString(CultureInfo.InvariantCulture)] = Math.Round(rss);
         }
 
-        File.WriteAllText(path, root.ToJsonString(Indented) + "\n");
-        File.WriteAllText(Path.ChangeExtension(path, ".md"), Markdown(root));
-    }
-
-    private static string Runs(JsonNode row) =>
-        row["rps_runs"] is JsonArray { Count: > 0 } runs
-            ? string.Create(CultureInfo.InvariantCulture, $"{runs.Count}: {runs.Min(r => (double)r!):N0}–{runs.Max(r => (double)r!):N0}")
-            : "";
-
-    private static string Markdown(JsonObject root)
-    {
-        var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"# Benchmark: {root["name"]}\n\nMachine: {root["machine"]}. Last run: {root["date"]}, `{root["command"]}`.\n\n");
-        text.Append("| catalogue | scenario | serving | clients | p50 ms | p99 ms | req/s | events/s | floor req/s (same run) | errors | date | runs (req/s range) |\n");
-        text.Append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-        foreach (var row in root["rows"]!.AsArray().OrderBy(r => (int)r!["catalogue"]!).ThenBy(r => (string?)r!["scenario"] == "floor" ? 0 : 1).ThenBy(r => (string?)r!["scenario"]).ThenBy(r => (string?)r!["serving"]))
-        {
-            text.Append(CultureInfo.InvariantCulture, $"| {(int)row!["catalogue"]!:N0} | {row["scenario"]} | {row["serving"]} | {row["clients"]} | {row["p50_ms"]} | {row["p99_ms"]} | {(double)row["rps"]!:N0} | {row["events_per_s"]} | {row["floor_rps"]} | {row["errors"]} | {row["date"]} | {Runs(row)} |\n");
-        }
-
-        if (root["facts"] is JsonObject { Count: > 0 } facts)
-        {
-            text.Append("\nFacts: `").Append(facts.ToJsonString()).Append("`\n");
-        }
-
-        return text.ToString();
+        ResultsFile.Write(path, root);
     }
 }

@@ -27,9 +27,11 @@ public sealed class InvertedFileIndex : IApproximateIndex
     private readonly ItemCodes _codes;
     private readonly ItemVectorIndex _index;
 
-    // Per list: its centroid's direction in the rows' space (dim), its longest row, and the share of its widest
-    // angle that a row is assumed to lean towards the query (see BestRowEstimates).
+    // Per list: its centroid's direction in the rows' space (dim) and that part's length (a query's centroid score is
+    // their product with the direction's), its longest row, and the share of its widest angle that a row is assumed
+    // to lean towards the query (see BestRowEstimates).
     private readonly float[] _directions;
+    private readonly float[] _centroidLengths;
     private readonly float[] _longest;
     private readonly float[] _reach;
     private int _probe;
@@ -45,6 +47,7 @@ public sealed class InvertedFileIndex : IApproximateIndex
         _codes = new ItemCodes(dim, rows.Length);
         var lists = starts.Length - 1;
         _directions = new float[lists * dim];
+        _centroidLengths = new float[lists];
         _longest = new float[lists];
         _reach = new float[lists];
         var cosines = new float[lists];
@@ -58,6 +61,7 @@ public sealed class InvertedFileIndex : IApproximateIndex
             if (length > 0 && float.IsFinite(length))
             {
                 TensorPrimitives.Divide(direction, length, direction);
+                _centroidLengths[list] = length;
             }
 
             for (var at = starts[list]; at < starts[list + 1]; at++)
@@ -72,7 +76,7 @@ public sealed class InvertedFileIndex : IApproximateIndex
                 }
                 else if (!float.IsFinite(norm))
                 {
-                    // A row that is not a number: its list ranks first for every query, so it is always rescored.
+                    // A row that is not a number: its list ranks first for every query its centroid faces.
                     _longest[list] = float.PositiveInfinity;
                 }
             }
@@ -250,7 +254,7 @@ public sealed class InvertedFileIndex : IApproximateIndex
         return result;
     }
 
-    /// <summary>The rows of the <paramref name="probe"/> lists nearest <paramref name="query"/>, with their int8 scores and bounds when <paramref name="codes"/> is given.</summary>
+    /// <summary>The rows of the <paramref name="probe"/> lists chosen for <paramref name="query"/>, with their int8 scores and bounds when <paramref name="codes"/> is given.</summary>
     private ProbedLists ProbeLists(float[] query, int probe, ItemCodes.Query? codes)
     {
         var chosen = ChooseLists(query.AsSpan(0, _dim), Math.Clamp(probe, 1, Lists));
@@ -286,23 +290,21 @@ public sealed class InvertedFileIndex : IApproximateIndex
     private List<int> ChooseLists(ReadOnlySpan<float> query, int probe)
     {
         var lists = Lists;
+        var dots = ArrayPool<float>.Shared.Rent(lists);
         var scores = ArrayPool<float>.Shared.Rent(lists);
         try
         {
-            BestRowEstimates(query, scores.AsSpan(0, lists));
+            for (var list = 0; list < lists; list++)
+            {
+                dots[list] = TensorPrimitives.Dot(_directions.AsSpan(list * _dim, _dim), query);
+            }
+
+            BestRowEstimates(query, dots.AsSpan(0, lists), scores.AsSpan(0, lists));
             var chosen = Baseline.TopK.Select(scores.AsSpan(0, lists), (int)Math.Ceiling(probe * ByBestRowShare)).Select(e => e.Item).ToList();
             if (chosen.Count < probe)
             {
                 // The centroids' own scores (the transform's: cosines with (q, 0)); probe of them hold enough not chosen.
-                var augmented = ArrayPool<float>.Shared.Rent(_dim + 1);
-                query.CopyTo(augmented);
-                augmented[_dim] = 0;
-                for (var list = 0; list < lists; list++)
-                {
-                    scores[list] = TensorPrimitives.Dot(_centroids.AsSpan(list * (_dim + 1), _dim + 1), augmented.AsSpan(0, _dim + 1));
-                }
-
-                ArrayPool<float>.Shared.Return(augmented);
+                TensorPrimitives.Multiply(dots.AsSpan(0, lists), _centroidLengths, scores.AsSpan(0, lists));
                 var taken = chosen.ToHashSet();
                 foreach (var (list, _) in Baseline.TopK.Select(scores.AsSpan(0, lists), probe))
                 {
@@ -317,6 +319,7 @@ public sealed class InvertedFileIndex : IApproximateIndex
         }
         finally
         {
+            ArrayPool<float>.Shared.Return(dots);
             ArrayPool<float>.Shared.Return(scores);
         }
     }
@@ -327,7 +330,8 @@ public sealed class InvertedFileIndex : IApproximateIndex
     /// list by its average row, and long rows scattered among short ones (a trained catalogue among items known only
     /// by metadata) are the top of a session while their lists' centroids are not.
     /// </summary>
-    private void BestRowEstimates(ReadOnlySpan<float> query, Span<float> scores)
+    /// <param name="dots">Each list's direction · <paramref name="query"/>.</param>
+    private void BestRowEstimates(ReadOnlySpan<float> query, ReadOnlySpan<float> dots, Span<float> scores)
     {
         var length = TensorPrimitives.Norm(query);
         if (!(length > 0) || !float.IsFinite(length))
@@ -337,12 +341,7 @@ public sealed class InvertedFileIndex : IApproximateIndex
             return;
         }
 
-        for (var list = 0; list < scores.Length; list++)
-        {
-            scores[list] = TensorPrimitives.Dot(_directions.AsSpan(list * _dim, _dim), query);
-        }
-
-        TensorPrimitives.Divide(scores, length, scores);
+        TensorPrimitives.Divide(dots, length, scores);
         TensorPrimitives.Max(scores, -1f, scores);
         TensorPrimitives.Min(scores, 1f, scores);
         TensorPrimitives.Acos(scores, scores);

@@ -531,7 +531,7 @@ public sealed partial class CatalogueReplicas(
     /// The tenant's most recent sessions (<see cref="RecommenderOptions.AnnCheckSessions"/>, from this silo's statistics
     /// replica) as the active model encodes them to serve — the queries the index will answer — or null when fewer than
     /// half that many are at hand (a new tenant, another model). An index must pass on them as well as on item vectors
-    /// and means of four: measured on the serving benchmark's 1M catalogue, at the probe where those found 0.972 of
+    /// and means of four: measured on the serving benchmark's 1M catalogue (lists ranked by centroids alone), at the probe where those found 0.972 of
     /// the exact top 100, Beauty's sessions found 0.917 — and the bench folder's own generated sessions 0.984 at half
     /// that probe, so neither kind alone is a safe check.
     /// </summary>
