@@ -27,7 +27,7 @@ internal sealed class EmbeddedStore : IAsyncDisposable
     {
         var folder = Directory.CreateTempSubdirectory(prefix).FullName;
         var garnet = EmbeddedGarnet.Start(folder);
-        return new EmbeddedStore(folder, garnet, await ConnectionMultiplexer.ConnectAsync(garnet.ConnectionString));
+        return new EmbeddedStore(folder, garnet, await StoreConnections.ConnectAsync(garnet.ConnectionString));
     }
 
     public async ValueTask DisposeAsync()

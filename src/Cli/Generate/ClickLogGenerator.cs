@@ -21,7 +21,7 @@ public sealed class ClickLogGenerator(string dataPath, string tenant, string? re
     public async Task<long> RunAsync(SyntheticClickLog log, long records, Action<long> progress, CancellationToken cancellationToken)
     {
         using var garnet = redisConnection is null ? EmbeddedGarnet.Start(dataPath) : null;
-        using var redis = await ConnectionMultiplexer.ConnectAsync(redisConnection ?? garnet!.ConnectionString);
+        using var redis = await StoreConnections.ConnectAsync(redisConnection ?? garnet!.ConnectionString);
         IWriteBarrier barrier = garnet is null ? new ServerPolicyBarrier() : new GarnetCommitBarrier(garnet);
         var clickLog = new RedisClickLog(redis, barrier);
         var pending = new List<Task>();

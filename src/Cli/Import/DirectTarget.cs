@@ -29,7 +29,7 @@ public sealed class DirectTarget : IImportTarget, IDisposable
     {
         _tenant = tenant;
         _garnet = EmbeddedGarnet.Start(dataPath);
-        _redis = ConnectionMultiplexer.Connect(_garnet.ConnectionString);
+        _redis = StoreConnections.Connect(_garnet.ConnectionString);
         var barrier = new GarnetCommitBarrier(_garnet);
         _catalogue = new RedisCatalogueStore(_redis, barrier);
         _log = new RedisClickLog(_redis, barrier);

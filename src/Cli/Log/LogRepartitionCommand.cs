@@ -16,7 +16,7 @@ public static class LogRepartitionCommand
         string dataPath, string? redisConnection, string tenant, int partitions, Action<long, long> progress, CancellationToken cancellationToken)
     {
         using var garnet = redisConnection is null ? EmbeddedGarnet.Start(dataPath) : null;
-        using var redis = await ConnectionMultiplexer.ConnectAsync(redisConnection ?? garnet!.ConnectionString);
+        using var redis = await StoreConnections.ConnectAsync(redisConnection ?? garnet!.ConnectionString);
         IWriteBarrier barrier = garnet is null ? new ServerPolicyBarrier() : new GarnetCommitBarrier(garnet);
         return await new LogRepartitioning(redis, barrier, new ClickLogOptions()).RunAsync(tenant, partitions, progress, cancellationToken);
     }

@@ -28,7 +28,7 @@ public static class SiloHosting
     /// </summary>
     public static IServiceCollection AddSessionRecStorage(this IServiceCollection services, string redisConnectionString)
     {
-        services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redisConnectionString));
+        services.AddSingleton<IConnectionMultiplexer>(_ => StoreConnections.Connect(redisConnectionString));
         services.TryAddSingleton<IWriteBarrier, ServerPolicyBarrier>();
         services.AddOptions<ClickLogOptions>().BindConfiguration(ClickLogOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IClickLog, RedisClickLog>();

@@ -39,8 +39,8 @@ public sealed partial class StringGrainStorage(string name, string serviceId, st
     // Its own connection, as Orleans' provider had: a store error that closes a connection fails only grain state's
     // commands in flight, not the click log's. Reads of the earlier form have another (the record Garnet could not read
     // closed the connection it was asked on), so that they fail nothing but each other.
-    private readonly Lazy<Task<ConnectionMultiplexer>> _redis = new(() => ConnectionMultiplexer.ConnectAsync(connectionString));
-    private readonly Lazy<Task<ConnectionMultiplexer>> _legacy = new(() => ConnectionMultiplexer.ConnectAsync(connectionString));
+    private readonly Lazy<Task<ConnectionMultiplexer>> _redis = new(() => StoreConnections.ConnectAsync(connectionString));
+    private readonly Lazy<Task<ConnectionMultiplexer>> _legacy = new(() => StoreConnections.ConnectAsync(connectionString));
 
     /// <summary>Where a grain's state is stored.</summary>
     public string Key(string stateName, GrainId grainId) => $"{serviceId}/grainstate/{grainId}/{stateName}";
