@@ -61,6 +61,51 @@ public sealed class StatisticsSnapshotTests(ClusterFixture fixture) : IClassFixt
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task ImpressionsDoNotRepublishTheStatisticsButTheNextViewPublishesPastThem()
+    {
+        var tenant = "t" + Guid.NewGuid().ToString("N")[..10];
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
+        var log = new RedisClickLog(redis, new ServerPolicyBarrier());
+        var db = redis.GetDatabase();
+        async Task<long> PublishedAsync() => (long?)await db.StringGetAsync(RedisKeys.StatisticsPosition(tenant)) ?? 0;
+        await log.AppendAsync(tenant, [View("1", "u", "a", TimeSpan.Zero), View("2", "u", "b", TimeSpan.FromMinutes(1))]);
+        var builder = fixture.Cluster.GrainFactory.GetGrain<IStatisticsBuilderGrain>(tenant);
+        Assert.Equal(2, await builder.CatchUpAsync());
+        var snapshot = (byte[]?)await db.StringGetAsync(RedisKeys.StatisticsSnapshot(tenant));
+
+        // Twenty served lists: the builder reads them (its tail tick, every second) and counts nothing. Before, it
+        // rewrote the whole snapshot for them once its interval (5 s) had passed; now the published one stays. A
+        // change that does not come cannot be polled for: the wait covers the interval and a tick with a margin.
+        var impressions = Enumerable.Range(0, 20).Select(i => View($"imp-{i}", "u", "a", TimeSpan.FromMinutes(2)) with { Type = EventType.Impression, RequestId = $"r{i}" }).ToList();
+        await log.AppendServedAsync(tenant, impressions);
+        var quiet = DateTime.UtcNow.AddSeconds(8);
+        while (DateTime.UtcNow < quiet)
+        {
+            Assert.Equal(2, await PublishedAsync());
+            await Task.Delay(250, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(snapshot, (byte[]?)await db.StringGetAsync(RedisKeys.StatisticsSnapshot(tenant)));
+
+        // A view changes the statistics: the next snapshot covers it and the impressions read before it.
+        await log.AppendAsync(tenant, [View("3", "u", "c", TimeSpan.FromMinutes(3))]);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (await PublishedAsync() != 23)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the snapshot stayed at log position {await PublishedAsync()}, not 23, for 30 s after a view");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+    }
+
+    [Theory]
+    [InlineData(false, false, 0, true)]
+    [InlineData(true, true, 0, true)]
+    [InlineData(true, false, 99_999, false)]
+    [InlineData(true, false, 100_000, true)]
+    public void ASnapshotIsWrittenFirstThenForAChangeOrAfterItsBoundOfRecordsThatChangedNothing(bool anyPublished, bool changed, long unchanged, bool worth) =>
+        Assert.Equal(worth, SessionRec.Silo.Snapshots.SnapshotBuilderGrain.WorthPublishing(anyPublished, changed, unchanged, SessionRec.Silo.Snapshots.SnapshotBuilderGrain.DefaultUnchangedRecordsPerSnapshot));
+
+    [Fact(Timeout = 60_000)]
     public async Task ForgettingAUserRemovesTheirLiveSessionFromTheStoredCheckpointAtOnce()
     {
         var tenant = "t" + Guid.NewGuid().ToString("N")[..10];

@@ -67,13 +67,16 @@ public sealed partial class AnalyticsBuilderGrain(
         return null;
     }
 
-    protected override void Observe(ClickLogRecord record)
+    protected override bool Observe(ClickLogRecord record)
     {
+        // Every record belongs to a session that analytics scores (impressions included).
         _open.Add(AnalyticsRecords.ToLogEvent(record));
         if (++_sinceClose >= CloseEvery)
         {
             AddClosed();
         }
+
+        return true;
     }
 
     private void AddClosed()

@@ -22,6 +22,10 @@ public abstract class SnapshotBuilderGrain(IClickLog clickLog, TimeProvider time
     private IGrainTimer? _publishLater;
     private bool _resumed;
 
+    // Since the last snapshot: whether a record changed the state, and how many records left it as it was.
+    private bool _changed;
+    private long _unchanged;
+
     protected string Tenant => this.GetPrimaryKeyString();
 
     /// <summary>The last log position folded in.</summary>
@@ -33,11 +37,21 @@ public abstract class SnapshotBuilderGrain(IClickLog clickLog, TimeProvider time
 
     protected abstract long RebuildMaxEvents { get; }
 
+    /// <summary>
+    /// Records that leave the state as it was (the statistics ignore a recommendation's impression) make no snapshot
+    /// worth writing — replicas would load the same state again — but a restart re-reads every record after the last
+    /// snapshot: after this many of them one is written anyway.
+    /// </summary>
+    protected virtual long UnchangedRecordsPerSnapshot => DefaultUnchangedRecordsPerSnapshot;
+
+    /// <summary>See <see cref="UnchangedRecordsPerSnapshot"/>: ~1.5 s of re-reading at a restart.</summary>
+    public const long DefaultUnchangedRecordsPerSnapshot = 100_000;
+
     /// <summary>Loads the checkpoint; its log position, or null when there is none (the state then starts empty).</summary>
     protected abstract Task<LogPosition?> ResumeAsync();
 
-    /// <summary>Folds one log record into the state.</summary>
-    protected abstract void Observe(ClickLogRecord record);
+    /// <summary>Folds one log record into the state; false when the record left the state as it was.</summary>
+    protected abstract bool Observe(ClickLogRecord record);
 
     /// <summary>Writes the snapshot and checkpoint at <paramref name="position"/> (called off the grain's turn's CPU, inside it).</summary>
     protected abstract Task WriteAsync(LogPosition position);
@@ -123,7 +137,16 @@ public abstract class SnapshotBuilderGrain(IClickLog clickLog, TimeProvider time
         await WriteAsync(position);
         _published = position;
         _publishedAt = time.GetUtcNow();
+        (_changed, _unchanged) = (false, 0);
     }
+
+    /// <summary>
+    /// Whether the records read since the last snapshot make a new one worth writing: the first one always (replicas
+    /// wait for it), then when the state changed, or when <paramref name="bound"/> records have been read that did not
+    /// change it (so that a restart re-reads at most that many).
+    /// </summary>
+    public static bool WorthPublishing(bool anyPublished, bool changed, long unchanged, long bound) =>
+        !anyPublished || changed || unchanged >= bound;
 
     /// <summary>The log position of the last snapshot written (null: none yet).</summary>
     protected LogPosition? Published => _published;
@@ -146,7 +169,7 @@ public abstract class SnapshotBuilderGrain(IClickLog clickLog, TimeProvider time
 
     private async Task PublishIfChangedAsync()
     {
-        if (Position.Equals(_published))
+        if (Position.Equals(_published) || !WorthPublishing(_published is not null, _changed, _unchanged, UnchangedRecordsPerSnapshot))
         {
             return;
         }
@@ -168,7 +191,15 @@ public abstract class SnapshotBuilderGrain(IClickLog clickLog, TimeProvider time
         var page = await clickLog.ReadAsync(Tenant, Position, ReadBatch);
         foreach (var record in page.Records)
         {
-            Observe(record);
+            if (Observe(record))
+            {
+                _changed = true;
+            }
+            else
+            {
+                _unchanged++;
+            }
+
             _last[record.Partition] = record.Sequence;
         }
 

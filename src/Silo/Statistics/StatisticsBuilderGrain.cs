@@ -81,7 +81,7 @@ public sealed partial class StatisticsBuilderGrain(
         return !await snapshots.HoldsUserAsync(Tenant, userId);
     }
 
-    protected override void Observe(ClickLogRecord record)
+    protected override bool Observe(ClickLogRecord record)
     {
         var evt = record.Event;
         var weight = evt.Type switch
@@ -93,7 +93,8 @@ public sealed partial class StatisticsBuilderGrain(
         };
         if (weight == 0 || evt.ItemId is null)
         {
-            return;
+            // An impression, a search: nothing the statistics count.
+            return false;
         }
 
         var session = _sessions.For(evt.UserId, evt.SessionId, evt.EventId, evt.Timestamp);
@@ -104,6 +105,7 @@ public sealed partial class StatisticsBuilderGrain(
 
         _statistics.Observe(evt.ItemId, weight, evt.Timestamp, session.Items, session.Number);
         _sessions.Add(session, evt.ItemId, evt.Timestamp);
+        return true;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Tenant {Tenant}: statistics resumed from the snapshot at log position {Position} ({Items} items, {Sessions} live sessions)")]

@@ -52,7 +52,7 @@ public sealed class SuggestionGrain(
         return checkpoint?.Position;
     }
 
-    protected override void Observe(ClickLogRecord record)
+    protected override bool Observe(ClickLogRecord record)
     {
         var e = record.Event;
         var gap = sessionOptions.Value.InactivityTimeout;
@@ -72,7 +72,7 @@ public sealed class SuggestionGrain(
         else if (!known)
         {
             // Only sessions that searched matter for transitions: a user is tracked from their first search on.
-            return;
+            return false;
         }
 
         _lastQuery[e.UserId] = current;
@@ -85,6 +85,8 @@ public sealed class SuggestionGrain(
                 _lastQuery.Remove(stale);
             }
         }
+
+        return true;
     }
 
     protected override Task WriteAsync(LogPosition position)
