@@ -103,7 +103,7 @@ public sealed class StatisticsSnapshotTests(ClusterFixture fixture) : IClassFixt
     [InlineData(true, false, 99_999, false)]
     [InlineData(true, false, 100_000, true)]
     public void ASnapshotIsWrittenFirstThenForAChangeOrAfterItsBoundOfRecordsThatChangedNothing(bool anyPublished, bool changed, long unchanged, bool worth) =>
-        Assert.Equal(worth, SessionRec.Silo.Snapshots.SnapshotBuilderGrain.WorthPublishing(anyPublished, changed, unchanged, SessionRec.Silo.Snapshots.SnapshotBuilderGrain.DefaultUnchangedRecordsPerSnapshot));
+        Assert.Equal(worth, SessionRec.Silo.Snapshots.SnapshotBuilderGrain.WorthPublishing(anyPublished, changed, unchanged, SessionRec.Silo.Snapshots.SnapshotBuilderGrain.UnchangedRecordsPerSnapshot));
 
     [Fact(Timeout = 60_000)]
     public async Task ForgettingAUserRemovesTheirLiveSessionFromTheStoredCheckpointAtOnce()

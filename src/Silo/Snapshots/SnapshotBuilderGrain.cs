@@ -40,12 +40,9 @@ public abstract class SnapshotBuilderGrain(IClickLog clickLog, TimeProvider time
     /// <summary>
     /// Records that leave the state as it was (the statistics ignore a recommendation's impression) make no snapshot
     /// worth writing — replicas would load the same state again — but a restart re-reads every record after the last
-    /// snapshot: after this many of them one is written anyway.
+    /// snapshot: after this many of them (~1.5 s of re-reading) one is written anyway.
     /// </summary>
-    protected virtual long UnchangedRecordsPerSnapshot => DefaultUnchangedRecordsPerSnapshot;
-
-    /// <summary>See <see cref="UnchangedRecordsPerSnapshot"/>: ~1.5 s of re-reading at a restart.</summary>
-    public const long DefaultUnchangedRecordsPerSnapshot = 100_000;
+    public const long UnchangedRecordsPerSnapshot = 100_000;
 
     /// <summary>Loads the checkpoint; its log position, or null when there is none (the state then starts empty).</summary>
     protected abstract Task<LogPosition?> ResumeAsync();

@@ -174,7 +174,7 @@ public sealed partial class StringGrainStorage(string name, string serviceId, st
         }
         catch (Exception e) when (StoreFailures.IsStoreError(e))
         {
-            await using var alone = await ConnectionMultiplexer.ConnectAsync(connectionString);
+            await using var alone = await StoreConnections.ConnectAsync(connectionString);
             return await alone.GetDatabase().HashGetAllAsync(legacyKey);
         }
     }
