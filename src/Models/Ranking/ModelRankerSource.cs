@@ -394,7 +394,7 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
     /// <summary>Sums in a dictionary (the candidate path, which scores a few hundred rows, not the catalogue).</summary>
     private readonly struct DictionarySums(Dictionary<int, float> sums) : ISparseSums
     {
-        public void Add(int row, float value) => sums[row] = sums.GetValueOrDefault(row) + value;
+        public void Add(int row, float value) => System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(sums, row, out _) += value;
     }
 
     /// <summary>The caller's tables when they still describe this index and snapshot, else built now (null: no statistics).</summary>
