@@ -97,11 +97,91 @@ public sealed class CatalogueStoreTests : IAsyncLifetime
         Assert.Equal(2_503, await store.CountAsync("shop"));
 
         // The moved items are no change a replica follows; later writes are.
-        Assert.Equal(["b", "d", "c"], await store.ChangedAsync("shop", 1, long.MaxValue, 10));
+        Assert.Equal(["b", "d", "c"], (await store.ChangedAsync("shop", 1, long.MaxValue, 10))!);
         await store.SaveAsync("shop", [Item("a") with { Title = "New a" }]);
-        Assert.Equal(["c", "a"], (await store.ChangedAsync("shop", 2, long.MaxValue, 10)).TakeLast(2));
+        Assert.Equal(["c", "a"], (await store.ChangedAsync("shop", 2, long.MaxValue, 10))!.TakeLast(2));
         Assert.Equal(0, await store.MoveLegacyItemsAsync("shop"));
         Assert.Equal(2_503, await store.CountAsync("shop"));
+    }
+
+    /// <summary>
+    /// Deletions past the number kept leave the change feed, so it holds the catalogue and that many deletions however
+    /// many items come and go; a reader behind a deletion that left is told to load in full, one after it follows as
+    /// before, and an item written again after its deletion is no deletion to drop — on the embedded store, on
+    /// redis-server and on a 3-master Redis Cluster.
+    /// </summary>
+    [Theory(Timeout = 60_000)]
+    [InlineData("embedded")]
+    [InlineData("redis-server")]
+    [InlineData("redis-cluster")]
+    public async Task TheOldestDeletionsLeaveTheFeedAndAReaderBehindThemIsToldToLoadInFull(string kind)
+    {
+        await using var server = kind == "redis-server" ? await RedisServer.StartAsync() : null;
+        await using var cluster = kind == "redis-cluster" ? await RedisCluster.StartAsync(3) : null;
+        var connectionString = server?.ConnectionString ?? cluster?.ConnectionString;
+        await using var connection = connectionString is null ? null : await ConnectionMultiplexer.ConnectAsync(connectionString);
+        var redis = connection ?? _store.Redis;
+        var store = new RedisCatalogueStore(redis, connection is null ? _store.Barrier : new ServerPolicyBarrier()) { TombstonesKept = 3 };
+        var db = redis.GetDatabase();
+        async Task<List<string>> Feed() => [.. (await db.SortedSetRangeByRankAsync(RedisKeys.ItemChanges("shop"))).Select(v => (string)v!).Order()];
+
+        var saved = await store.SaveAsync("shop", [.. "abcdefg".Select(c => Item(c.ToString()))]);
+        var afterA = (await store.DeleteAsync("shop", "a")).Version;
+        await store.DeleteAsync("shop", "b");
+        await store.SaveAsync("shop", [Item("b")]);
+        var afterC = (await store.DeleteAsync("shop", "c")).Version;
+        await store.DeleteAsync("shop", "d");
+        Assert.Equal(["a", "b", "c", "d", "e", "f", "g"], await Feed());
+        Assert.Equal(["a", "b", "c", "d"], (await store.ChangedAsync("shop", saved, long.MaxValue, 100))!);
+
+        // The fourth deletion kept: a's leaves the feed (b's was undone by writing b again).
+        await store.DeleteAsync("shop", "e");
+        Assert.Equal(["b", "c", "d", "e", "f", "g"], await Feed());
+        Assert.Equal(3, await db.SortedSetLengthAsync(RedisKeys.ItemTombstones("shop")));
+        Assert.Null(await store.ChangedAsync("shop", saved, long.MaxValue, 100));
+        Assert.Equal(["b", "c", "d", "e"], (await store.ChangedAsync("shop", afterA, long.MaxValue, 100))!);
+
+        await store.DeleteAsync("shop", "f");
+        Assert.Equal(["b", "d", "e", "f", "g"], await Feed());
+        Assert.Null(await store.ChangedAsync("shop", afterA, long.MaxValue, 100));
+        Assert.Equal(["d", "e", "f"], (await store.ChangedAsync("shop", afterC, long.MaxValue, 100))!);
+
+        var loaded = new List<string>();
+        await foreach (var item in store.LoadAllAsync("shop"))
+        {
+            loaded.Add(item.Id);
+        }
+
+        Assert.Equal(["b", "g"], loaded.Order());
+        Assert.Equal(2, await store.CountAsync("shop"));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task ADeletionInAFeedWrittenBeforeDeletionsWereRecordedIsRecordedByAFullLoadAndLeavesLikeTheOthers()
+    {
+        var store = new RedisCatalogueStore(_store.Redis, _store.Barrier) { TombstonesKept = 2 };
+        var db = _store.Redis.GetDatabase();
+        var saved = await store.SaveAsync("shop", [Item("a"), Item("b"), Item("c")]);
+
+        // As an older version left it: "gone" deleted at the next version, in the feed only.
+        await db.StringSetAsync(RedisKeys.ItemsVersion("shop"), saved + 1);
+        await db.SortedSetAddAsync(RedisKeys.ItemChanges("shop"), "gone", saved + 1);
+
+        var loaded = new List<string>();
+        await foreach (var item in store.LoadAllAsync("shop"))
+        {
+            loaded.Add(item.Id);
+        }
+
+        Assert.Equal(["a", "b", "c"], loaded.Order());
+        Assert.Equal(["gone"], (await db.SortedSetRangeByRankAsync(RedisKeys.ItemTombstones("shop"))).Select(v => (string)v!));
+
+        // Two deletions kept: the third (counting "gone") trims the oldest, "gone".
+        await store.DeleteAsync("shop", "a");
+        await store.DeleteAsync("shop", "b");
+        Assert.Equal(["a", "b", "c"], (await db.SortedSetRangeByRankAsync(RedisKeys.ItemChanges("shop"))).Select(v => (string)v!).Order());
+        Assert.Null(await store.ChangedAsync("shop", saved, long.MaxValue, 100));
+        Assert.Equal(["a", "b"], (await store.ChangedAsync("shop", saved + 1, long.MaxValue, 100))!);
     }
 
     [Fact(Timeout = 60_000)]

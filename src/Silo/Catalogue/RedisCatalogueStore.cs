@@ -11,8 +11,9 @@ using StackExchange.Redis;
 /// A tenant's catalogue as one string key per item (item id → item JSON), a count of them, and its change feed: a
 /// counter bumped by every write and a sorted set item id → the counter value of its last change, written in the same
 /// script as the item, so a replica that read counter v finds every change up to v. The feed holds one entry per item
-/// ever written (deleted ones included, so a replica learns of the deletion): bounded by the catalogue's ids; a full
-/// load walks it.
+/// in the catalogue and one per deleted item among the newest <see cref="TombstonesKept"/> deletions (so a replica learns
+/// of a deletion); an older deletion leaves the feed and raises its floor, and a reader behind the floor is told it
+/// cannot follow (<see cref="ChangedAsync"/> returns null) and loads in full. A full load walks the feed.
 /// <para>Until 2026-12-03 the items were fields of one hash per tenant: one object of the whole catalogue in the
 /// store (rewritten whole wherever the embedded store copies or checkpoints it, and lost whole if its record cannot be
 /// read back). Such a hash is still read — every read asks it too, and a string key wins — and is emptied into item keys
@@ -24,7 +25,8 @@ using StackExchange.Redis;
 /// </summary>
 public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarrier barrier, ILogger<RedisCatalogueStore>? logger = null)
 {
-    // KEYS: legacy hash, version, changes, count. ARGV: item key prefix, then id, json per item. Returns the new version.
+    // KEYS: legacy hash, version, changes, count, tombstones. ARGV: item key prefix, then id, json per item. Returns the
+    // new version. An item written again is no longer a deletion to trim.
     private const string SaveScript = """
         local v = redis.call('INCR', KEYS[2])
         for i = 2, #ARGV, 2 do
@@ -32,20 +34,48 @@ public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarr
           local existed = redis.call('EXISTS', key)
           redis.call('SET', key, ARGV[i + 1])
           redis.call('HDEL', KEYS[1], ARGV[i])
-          if existed == 0 then redis.call('INCR', KEYS[4]) end
+          if existed == 0 then
+            redis.call('INCR', KEYS[4])
+            redis.call('ZREM', KEYS[5], ARGV[i])
+          end
           redis.call('ZADD', KEYS[3], v, ARGV[i])
         end
         return v
         """;
 
-    // KEYS: legacy hash, version, changes, count. ARGV: item key prefix, id. Returns { removed, new version }.
+    // KEYS: legacy hash, version, changes, count, tombstones, floor. ARGV: item key prefix, id, deletions kept. Returns
+    // { removed, new version }. Past the deletions kept, the oldest leaves the feed (unless its item exists again) and
+    // the floor rises to its version, in the same script: no reader sees the feed without it and the floor below it.
     private const string DeleteScript = """
         local removed = redis.call('DEL', ARGV[1] .. ARGV[2])
         if removed == 1 then redis.call('DECR', KEYS[4]) end
         removed = removed + redis.call('HDEL', KEYS[1], ARGV[2])
         local v = redis.call('INCR', KEYS[2])
         redis.call('ZADD', KEYS[3], v, ARGV[2])
+        redis.call('ZADD', KEYS[5], v, ARGV[2])
+        local excess = redis.call('ZCARD', KEYS[5]) - tonumber(ARGV[3])
+        if excess > 0 then
+          local oldest = redis.call('ZRANGE', KEYS[5], 0, excess - 1, 'WITHSCORES')
+          local floor = tonumber(redis.call('GET', KEYS[6]) or '0')
+          for i = 1, #oldest, 2 do
+            local id = oldest[i]
+            if redis.call('EXISTS', ARGV[1] .. id) == 0 and redis.call('HEXISTS', KEYS[1], id) == 0 then
+              redis.call('ZREM', KEYS[3], id)
+            end
+            redis.call('ZREM', KEYS[5], id)
+            floor = math.max(floor, tonumber(oldest[i + 1]))
+          end
+          redis.call('SET', KEYS[6], floor)
+        end
         return { removed, v }
+        """;
+
+    // KEYS: changes, floor. ARGV: after, up to, limit. The changed ids, then whether the floor is above `after` (read
+    // after the range: a trim between them only makes the answer "load in full").
+    private const string ChangedScript = """
+        local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+        local floor = tonumber(redis.call('GET', KEYS[2]) or '0')
+        return { ids, floor > tonumber(ARGV[1]) and 1 or 0 }
         """;
 
     // KEYS: legacy hash, changes, count. ARGV: item key prefix, then ids. Moves each id still in the hash to its key (a
@@ -69,7 +99,29 @@ public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarr
         return moved
         """;
 
+    // KEYS: legacy hash, tombstones. ARGV: item key prefix, then id and feed version of each item a full load found
+    // absent. Records those still absent as deletions (feeds written before deletions were trimmed hold them unrecorded),
+    // so the next deletion can trim them too; a deletion already recorded keeps its version. Returns how many it added.
+    private const string RecordDeletedScript = """
+        local added = 0
+        for i = 2, #ARGV, 2 do
+          if redis.call('EXISTS', ARGV[1] .. ARGV[i]) == 0 and redis.call('HEXISTS', KEYS[1], ARGV[i]) == 0 then
+            added = added + redis.call('ZADD', KEYS[2], 'NX', ARGV[i + 1], ARGV[i])
+          end
+        end
+        return added
+        """;
+
     private const int Page = 1_000;
+
+    /// <summary>
+    /// How many deletions the feed keeps (twice what a replica applies as changes before it loads in full instead:
+    /// a reader that would need an older one is that far behind and loads in full anyway).
+    /// </summary>
+    public const int DefaultTombstonesKept = 20_000;
+
+    /// <summary>How many deletions the feed keeps; past it the oldest leaves (<see cref="DefaultTombstonesKept"/>).</summary>
+    public int TombstonesKept { get; init; } = DefaultTombstonesKept;
 
     // A warning once per unreadable item per process: an item read by id is read on every request for it.
     private static readonly FirstSighting Warned = new();
@@ -92,7 +144,8 @@ public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarr
 
     public async Task<(bool Removed, long Version)> DeleteAsync(string tenant, string itemId)
     {
-        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(DeleteScript, Keys(tenant), [RedisKeys.ItemPrefix(tenant), itemId]))!;
+        RedisKey[] keys = [.. Keys(tenant), RedisKeys.ItemFeedFloor(tenant)];
+        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(DeleteScript, keys, [RedisKeys.ItemPrefix(tenant), itemId, TombstonesKept]))!;
         await barrier.WaitDurableAsync(CancellationToken.None);
         return ((long)result[0] > 0, (long)result[1]);
     }
@@ -124,12 +177,16 @@ public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarr
         return (string?)await db.StringGetAsync(key) ?? throw new InvalidOperationException($"{key} vanished as it was read.");
     }
 
-    /// <summary>The ids changed after version <paramref name="after"/> up to <paramref name="upTo"/>, at most <paramref name="limit"/>.</summary>
-    public async Task<string[]> ChangedAsync(string tenant, long after, long upTo, int limit)
+    /// <summary>
+    /// The ids changed after version <paramref name="after"/> up to <paramref name="upTo"/>, at most <paramref name="limit"/>;
+    /// null when the feed no longer holds every change after <paramref name="after"/> (a deletion that old has left it):
+    /// the reader loads in full.
+    /// </summary>
+    public async Task<string[]?> ChangedAsync(string tenant, long after, long upTo, int limit)
     {
-        var ids = await redis.GetDatabase().SortedSetRangeByScoreAsync(
-            RedisKeys.ItemChanges(tenant), after, upTo, Exclude.Start, take: limit);
-        return [.. ids.Select(id => (string)id!)];
+        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(
+            ChangedScript, [RedisKeys.ItemChanges(tenant), RedisKeys.ItemFeedFloor(tenant)], [after, upTo, limit]))!;
+        return (long)result[1] == 1 ? null : [.. ((RedisResult[])result[0]!).Select(id => (string)id!)];
     }
 
     /// <summary>These items as stored now: null for an id that is not (deleted).</summary>
@@ -156,15 +213,27 @@ public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarr
         var db = redis.GetDatabase();
 
         // The feed names every item (and deleted ones); a scan may name one twice while the feed changes.
-        var ids = db.SortedSetScanAsync(RedisKeys.ItemChanges(tenant), pageSize: Page).Select(entry => (string)entry.Element!).Distinct(StringComparer.Ordinal);
-        await foreach (var page in ids.Chunk(Page))
+        var entries = db.SortedSetScanAsync(RedisKeys.ItemChanges(tenant), pageSize: Page).DistinctBy(entry => (string)entry.Element!, StringComparer.Ordinal);
+        await foreach (var page in entries.Chunk(Page))
         {
-            foreach (var item in await GetManyAsync(tenant, page))
+            var items = await GetManyAsync(tenant, [.. page.Select(entry => (string)entry.Element!)]);
+            var absent = new List<RedisValue> { RedisKeys.ItemPrefix(tenant) };
+            for (var i = 0; i < page.Length; i++)
             {
-                if (item is not null)
+                if (items[i] is { } item)
                 {
                     yield return item;
                 }
+                else
+                {
+                    absent.Add(page[i].Element);
+                    absent.Add(page[i].Score);
+                }
+            }
+
+            if (absent.Count > 1)
+            {
+                await db.ScriptEvaluateAsync(RecordDeletedScript, [RedisKeys.Items(tenant), RedisKeys.ItemTombstones(tenant)], [.. absent]);
             }
         }
     }
@@ -226,5 +295,5 @@ public sealed class RedisCatalogueStore(IConnectionMultiplexer redis, IWriteBarr
         return null;
     }
 
-    private static RedisKey[] Keys(string tenant) => [RedisKeys.Items(tenant), RedisKeys.ItemsVersion(tenant), RedisKeys.ItemChanges(tenant), RedisKeys.ItemCount(tenant)];
+    private static RedisKey[] Keys(string tenant) => [RedisKeys.Items(tenant), RedisKeys.ItemsVersion(tenant), RedisKeys.ItemChanges(tenant), RedisKeys.ItemCount(tenant), RedisKeys.ItemTombstones(tenant)];
 }

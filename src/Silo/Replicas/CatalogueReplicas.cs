@@ -204,9 +204,10 @@ public sealed partial class CatalogueReplicas(
                 return null;
             }
 
-            changed = snapshot.CatalogueVersion <= replica.Version
+            // Ahead of this replica's items (a store restored from a backup), or behind what the feed still holds: unusable.
+            changed = (snapshot.CatalogueVersion <= replica.Version
                 ? await store.ChangedAsync(replica.Tenant, snapshot.CatalogueVersion, replica.Version, MaxChangesPerRefresh + 1)
-                : new string[MaxChangesPerRefresh + 1]; // ahead of this replica's items (a store restored from a backup): unusable
+                : null) ?? new string[MaxChangesPerRefresh + 1];
         }
         catch (Exception e) when (Storage.StoreFailures.IsStoreError(e))
         {
@@ -317,7 +318,7 @@ public sealed partial class CatalogueReplicas(
             else if (version > replica.Version)
             {
                 var changed = await store.ChangedAsync(tenant, replica.Version, version, MaxChangesPerRefresh + 1);
-                if (changed.Length > MaxChangesPerRefresh)
+                if (changed is null || changed.Length > MaxChangesPerRefresh)
                 {
                     await LoadWholeAsync(tenant, replica);
                     wholeFromStore = true;
@@ -372,7 +373,7 @@ public sealed partial class CatalogueReplicas(
         }
 
         var changed = await store.ChangedAsync(tenant, snapshot.Version, version, MaxChangesPerRefresh + 1);
-        if (changed.Length > MaxChangesPerRefresh)
+        if (changed is null || changed.Length > MaxChangesPerRefresh)
         {
             return false;
         }

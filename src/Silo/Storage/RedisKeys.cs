@@ -27,6 +27,12 @@ public static class RedisKeys
     /// <summary>A random id of this catalogue's change feed: a store wiped or replaced starts another, so a silo's saved item vectors are not applied to it.</summary>
     public static RedisKey ItemsEpoch(string tenant) => $"sr:{{{tenant}}}:items:epoch";
 
+    /// <summary>The deleted items still in <see cref="ItemChanges"/> (id → the version that deleted it): the oldest leave both past a bound.</summary>
+    public static RedisKey ItemTombstones(string tenant) => $"sr:{{{tenant}}}:items:tombstones";
+
+    /// <summary>The newest version whose deletion left <see cref="ItemChanges"/>: a reader behind it cannot follow the feed.</summary>
+    public static RedisKey ItemFeedFloor(string tenant) => $"sr:{{{tenant}}}:items:floor";
+
     /// <summary>
     /// The hash tag of one partition of a tenant's click log, what the Log* keys below take for their tenant: the
     /// tenant itself for a log of one partition (every log before partitions), else <c>tenant:p</c>, so that each
