@@ -158,6 +158,76 @@ public sealed class BoundedScanTests
         Assert.Equal(expected[1_099], BoundedTopK.KthHighest(skewed.ToArray(), 1_100));
     }
 
+    [Theory(Timeout = 30_000)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void The_highest_positions_of_many_scores_are_a_sorts_with_ties_not_a_number_and_samples_that_misjudge(int seed)
+    {
+        // What a sort gives: every score above the take-th (NaN counted as −∞), then ties with it in position order.
+        static int[] Reference(float[] scores, int take)
+        {
+            var kth = scores.Select(v => float.IsNaN(v) ? float.NegativeInfinity : v).OrderDescending().ElementAt(take - 1);
+            var above = Enumerable.Range(0, scores.Length).Where(i => scores[i] > kth);
+            var ties = Enumerable.Range(0, scores.Length).Where(i => scores[i] == kth || (float.IsNaN(scores[i]) && float.IsNegativeInfinity(kth)));
+            return [.. above.Concat(ties).Take(take)];
+        }
+
+        var random = new Random(seed);
+        foreach (var length in new[] { 4_096, 16_800, 51_288 })
+        {
+            float[][] cases =
+            [
+                // Spread scores, as int8 scores of probed rows are.
+                [.. Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 2 - 1))],
+
+                // Few distinct values (ties at the cut), some NaN and infinities.
+                [.. Enumerable.Range(0, length).Select(_ => random.Next(12) switch { 0 => float.NaN, 1 => float.PositiveInfinity, 2 => float.NegativeInfinity, _ => random.Next(40) / 8f })],
+
+                // The high scores only where the sample does not look (it reads every (length / 1,024)-th), and fewer
+                // than the sample expects: the general path must answer.
+                [.. Enumerable.Range(0, length).Select(i => i % (length / 1_024) == 1 ? 5f + (float)random.NextDouble() : (float)random.NextDouble())],
+
+                // Every score equal.
+                [.. Enumerable.Repeat(0.5f, length)],
+            ];
+            foreach (var scores in cases)
+            {
+                foreach (var take in new[] { 1, 70, 400, length / 8 })
+                {
+                    Assert.Equal(Reference(scores, take), BoundedTopK.HighestPositions(scores, take));
+                }
+            }
+        }
+    }
+
+    [Theory(Timeout = 30_000)]
+    [InlineData(16)]
+    [InlineData(64)]
+    [InlineData(24)]
+    public void The_approximate_scores_without_bounds_are_the_bounded_passs_own_floats(int dim)
+    {
+        // The inverted file's candidates rank rows by these alone: they must be the same floats as the bounded pass's.
+        var random = new Random(dim);
+        const int Rows = 1_003;
+        var codes = new ItemCodes(dim, Rows);
+        for (var row = 0; row < Rows; row++)
+        {
+            var vector = Enumerable.Range(0, dim).Select(_ => (float)(random.NextDouble() - 0.5) * (1 + (row % 7))).ToArray();
+            codes.Set(row, vector, 1f + (row % 3));
+        }
+
+        for (var q = 0; q < 20; q++)
+        {
+            var query = codes.Encode([.. Enumerable.Range(0, dim).Select(_ => (float)(random.NextDouble() - 0.5))])!;
+            var start = random.Next(0, 40);
+            var (approx, bound, alone) = (new float[Rows - start], new float[Rows - start], new float[Rows - start]);
+            codes.Score(query, start, approx, bound);
+            codes.Approximate(query, start, alone);
+            Assert.Equal(approx, alone);
+        }
+    }
+
     [Fact(Timeout = 10_000)]
     public void The_highest_positions_take_every_score_above_the_kth_before_any_tie_with_it()
     {

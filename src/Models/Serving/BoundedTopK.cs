@@ -2,6 +2,8 @@ namespace SessionRec.Models.Serving;
 
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using SessionRec.Models.Baseline;
 
 /// <summary>
@@ -150,6 +152,11 @@ public static class BoundedTopK
             return [];
         }
 
+        if (scores.Length >= 4_096 && take * 8L <= scores.Length && HighestPositionsAboveSample(scores, take) is { } found)
+        {
+            return found;
+        }
+
         var cut = ArrayPool<float>.Shared.Rent(scores.Length);
         try
         {
@@ -178,6 +185,133 @@ public static class BoundedTopK
         finally
         {
             ArrayPool<float>.Shared.Return(cut);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="HighestPositions"/> of many scores in one pass: a strided sample gives a value that a few more than
+    /// <paramref name="take"/> reach; the positions reaching it are gathered (eight scores compared at a time), and the
+    /// take-th highest of those few decides. The same positions as the general path (every score above the take-th is
+    /// among those gathered, and so is every one equal to it); null when the sample misjudged (fewer than take reach
+    /// its value, or too many to be worth it): the general path answers. At 50,000 probed rows and 400 taken it read
+    /// the scores once instead of four times (a copy, a count, a gathering, the positions).
+    /// </summary>
+    private static int[]? HighestPositionsAboveSample(ReadOnlySpan<float> scores, int take)
+    {
+        const int Sample = 1_024;
+        var sample = ArrayPool<float>.Shared.Rent(Sample);
+        float cut;
+        try
+        {
+            var stride = scores.Length / Sample;
+            for (var i = 0; i < Sample; i++)
+            {
+                sample[i] = scores[i * stride];
+            }
+
+            var rank = Math.Min(Sample, (int)Math.Ceiling((double)take * Sample / scores.Length * 1.5) + 16);
+            cut = SelectInPlace(sample.AsSpan(0, Sample), rank);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(sample);
+        }
+
+        if (!float.IsFinite(cut))
+        {
+            return null;
+        }
+
+        var most = Math.Min(scores.Length, (take * 8) + 64);
+        var gathered = ArrayPool<int>.Shared.Rent(most);
+        var values = ArrayPool<float>.Shared.Rent(most);
+        try
+        {
+            var n = 0;
+            var at = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var cuts = Vector256.Create(cut);
+                ref var first = ref MemoryMarshal.GetReference(scores);
+                for (; at + 8 <= scores.Length; at += 8)
+                {
+                    var mask = Vector256.GreaterThanOrEqual(Vector256.LoadUnsafe(ref first, (nuint)at), cuts).ExtractMostSignificantBits();
+                    if (mask == 0)
+                    {
+                        continue;
+                    }
+
+                    if (n + 8 > most)
+                    {
+                        return null;
+                    }
+
+                    while (mask != 0)
+                    {
+                        var position = at + BitOperations.TrailingZeroCount(mask);
+                        values[n] = scores[position];
+                        gathered[n++] = position;
+                        mask &= mask - 1;
+                    }
+                }
+            }
+
+            for (; at < scores.Length; at++)
+            {
+                if (scores[at] >= cut)
+                {
+                    if (n == most)
+                    {
+                        return null;
+                    }
+
+                    values[n] = scores[at];
+                    gathered[n++] = at;
+                }
+            }
+
+            if (n < take)
+            {
+                return null;
+            }
+
+            // The gathered values in position order, kept: the take-th highest is chosen on a copy.
+            var copy = ArrayPool<float>.Shared.Rent(n);
+            float threshold;
+            try
+            {
+                values.AsSpan(0, n).CopyTo(copy);
+                threshold = SelectInPlace(copy.AsSpan(0, n), take);
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(copy);
+            }
+
+            var result = new int[take];
+            var taken = 0;
+            for (var i = 0; i < n && taken < take; i++)
+            {
+                if (values[i] > threshold)
+                {
+                    result[taken++] = gathered[i];
+                }
+            }
+
+            for (var i = 0; i < n && taken < take; i++)
+            {
+                if (values[i] == threshold)
+                {
+                    result[taken++] = gathered[i];
+                }
+            }
+
+            return result;
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(gathered);
+            ArrayPool<float>.Shared.Return(values);
         }
     }
 

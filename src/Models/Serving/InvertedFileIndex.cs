@@ -243,7 +243,7 @@ public sealed class InvertedFileIndex : IApproximateIndex
             return Search(query, count);
         }
 
-        using var probed = ProbeLists(query, _probe, codes);
+        using var probed = ProbeLists(query, _probe, codes, bounds: false);
         var positions = BoundedTopK.HighestPositions(probed.Approx.AsSpan(0, probed.Count), count);
         var result = new int[positions.Length];
         for (var i = 0; i < result.Length; i++)
@@ -254,8 +254,11 @@ public sealed class InvertedFileIndex : IApproximateIndex
         return result;
     }
 
-    /// <summary>The rows of the <paramref name="probe"/> lists chosen for <paramref name="query"/>, with their int8 scores and bounds when <paramref name="codes"/> is given.</summary>
-    private ProbedLists ProbeLists(float[] query, int probe, ItemCodes.Query? codes)
+    /// <summary>
+    /// The rows of the <paramref name="probe"/> lists chosen for <paramref name="query"/>, with their int8 scores when
+    /// <paramref name="codes"/> is given, and their bounds unless <paramref name="bounds"/> is false.
+    /// </summary>
+    private ProbedLists ProbeLists(float[] query, int probe, ItemCodes.Query? codes, bool bounds = true)
     {
         var chosen = ChooseLists(query.AsSpan(0, _dim), Math.Clamp(probe, 1, Lists));
         var scanned = 0;
@@ -269,9 +272,13 @@ public sealed class InvertedFileIndex : IApproximateIndex
         foreach (var list in chosen)
         {
             var (start, length) = (_starts[list], _starts[list + 1] - _starts[list]);
-            if (codes is not null)
+            if (codes is not null && bounds)
             {
                 _codes.Score(codes, start, probed.Approx.AsSpan(n, length), probed.Bounds.AsSpan(n, length));
+            }
+            else if (codes is not null)
+            {
+                _codes.Approximate(codes, start, probed.Approx.AsSpan(n, length));
             }
 
             for (var at = start; at < start + length; at++)

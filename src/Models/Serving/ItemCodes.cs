@@ -144,6 +144,29 @@ internal sealed class ItemCodes(int dim, int capacity = 1024)
         }
     }
 
+    /// <summary>
+    /// The approximate scores of <see cref="Score(Query, int, Span{float}, Span{float})"/> alone (the same floats),
+    /// for a caller that ranks by them without rescoring: a third of the work per row is the bound.
+    /// </summary>
+    public void Approximate(Query query, int start, Span<float> approx)
+    {
+        var rows = approx.Length;
+        DotRows(query.Codes, start, approx);
+        var step = _step.AsSpan(start, rows);
+        var b = query.Step;
+        var width = Vector<float>.Count;
+        var r = 0;
+        for (; r + width <= rows; r += width)
+        {
+            (new Vector<float>(step[r..]) * b * new Vector<float>(approx[r..])).CopyTo(approx[r..]);
+        }
+
+        for (; r < rows; r++)
+        {
+            approx[r] = step[r] * b * approx[r];
+        }
+    }
+
     /// <summary>into[r] = Σ codes of row r × <paramref name="query"/>, an int of at most 31 bits, as the nearest float.</summary>
     private void DotRows(short[] query, int start, Span<float> into)
     {
