@@ -56,13 +56,9 @@ public sealed class CatalogueStoreTests : IAsyncLifetime
     [InlineData("redis-cluster")]
     public async Task ACatalogueKeptAsOneHashIsServedAsItWasAndMovedToItemKeysByTheFirstFullLoad(string kind)
     {
-        await using var server = kind == "redis-server" ? await RedisServer.StartAsync() : null;
-        await using var cluster = kind == "redis-cluster" ? await RedisCluster.StartAsync(3) : null;
-        var connectionString = server?.ConnectionString ?? cluster?.ConnectionString;
-        await using var connection = connectionString is null ? null : await ConnectionMultiplexer.ConnectAsync(connectionString);
-        var redis = connection ?? _store.Redis;
-        var store = new RedisCatalogueStore(redis, connection is null ? _store.Barrier : new ServerPolicyBarrier());
-        var db = redis.GetDatabase();
+        await using var backend = await Backend.StartAsync(kind, _store);
+        var store = new RedisCatalogueStore(backend.Redis, backend.Barrier);
+        var db = backend.Redis.GetDatabase();
         static byte[] Json(CatalogueItem item) => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(item, ServiceJson.Options);
 
         // The old layout: a, b and c in the hash; only a in the feed (b and c were written before it existed).
@@ -116,13 +112,9 @@ public sealed class CatalogueStoreTests : IAsyncLifetime
     [InlineData("redis-cluster")]
     public async Task TheOldestDeletionsLeaveTheFeedAndAReaderBehindThemIsToldToLoadInFull(string kind)
     {
-        await using var server = kind == "redis-server" ? await RedisServer.StartAsync() : null;
-        await using var cluster = kind == "redis-cluster" ? await RedisCluster.StartAsync(3) : null;
-        var connectionString = server?.ConnectionString ?? cluster?.ConnectionString;
-        await using var connection = connectionString is null ? null : await ConnectionMultiplexer.ConnectAsync(connectionString);
-        var redis = connection ?? _store.Redis;
-        var store = new RedisCatalogueStore(redis, connection is null ? _store.Barrier : new ServerPolicyBarrier()) { TombstonesKept = 3 };
-        var db = redis.GetDatabase();
+        await using var backend = await Backend.StartAsync(kind, _store);
+        var store = new RedisCatalogueStore(backend.Redis, backend.Barrier) { TombstonesKept = 3 };
+        var db = backend.Redis.GetDatabase();
         async Task<List<string>> Feed() => [.. (await db.SortedSetRangeByRankAsync(RedisKeys.ItemChanges("shop"))).Select(v => (string)v!).Order()];
 
         var saved = await store.SaveAsync("shop", [.. "abcdefg".Select(c => Item(c.ToString()))]);
@@ -204,5 +196,41 @@ public sealed class CatalogueStoreTests : IAsyncLifetime
         }
 
         Assert.Equal(["b", "c"], loaded.Order());
+    }
+
+    /// <summary>The store a test runs on: the embedded one of this class, or a redis-server or 3-master Redis Cluster of its own.</summary>
+    private sealed class Backend(IConnectionMultiplexer redis, IWriteBarrier barrier, params IAsyncDisposable?[] owned) : IAsyncDisposable
+    {
+        public IConnectionMultiplexer Redis => redis;
+
+        public IWriteBarrier Barrier => barrier;
+
+        public static async Task<Backend> StartAsync(string kind, EmbeddedStore embedded)
+        {
+            switch (kind)
+            {
+                case "redis-server":
+                    var server = await RedisServer.StartAsync();
+                    var toServer = await ConnectionMultiplexer.ConnectAsync(server.ConnectionString);
+                    return new Backend(toServer, new ServerPolicyBarrier(), toServer, server);
+                case "redis-cluster":
+                    var cluster = await RedisCluster.StartAsync(3);
+                    var toCluster = await ConnectionMultiplexer.ConnectAsync(cluster.ConnectionString);
+                    return new Backend(toCluster, new ServerPolicyBarrier(), toCluster, cluster);
+                default:
+                    return new Backend(embedded.Redis, embedded.Barrier);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var resource in owned)
+            {
+                if (resource is not null)
+                {
+                    await resource.DisposeAsync();
+                }
+            }
+        }
     }
 }
