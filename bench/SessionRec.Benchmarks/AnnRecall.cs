@@ -23,11 +23,7 @@ public static class AnnRecall
 {
     public static int Run(string[] args)
     {
-        var options = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i + 1 < args.Length; i += 2)
-        {
-            options[args[i].TrimStart('-')] = args[i + 1];
-        }
+        var options = BenchOptions.Parse(args);
 
         using var model = OnnxRecommenderModel.Load(options["model"]);
         var dataset = DatasetReaders.ReadBeauty(options.GetValueOrDefault("data", "../shared/data/amazon-beauty"));

@@ -2,6 +2,7 @@ namespace SessionRec.Benchmarks;
 
 using System.Diagnostics;
 using System.Globalization;
+using SessionRec.Bench;
 using SessionRec.Models.Pipeline;
 using SessionRec.Models.Ranking;
 using SessionRec.Models.Serving;
@@ -20,11 +21,7 @@ public static class CandidateTiming
 
     public static int Run(string[] args)
     {
-        var options = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i + 1 < args.Length; i += 2)
-        {
-            options[args[i].TrimStart('-')] = args[i + 1];
-        }
+        var options = BenchOptions.Parse(args);
 
         var rows = int.Parse(options.GetValueOrDefault("rows", "1000000"), CultureInfo.InvariantCulture);
         var count = int.Parse(options.GetValueOrDefault("queries", "2000"), CultureInfo.InvariantCulture);

@@ -6,6 +6,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime;
 using System.Text.Json.Nodes;
+using SessionRec.Bench;
 using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Events;
 using SessionRec.Silo.ClickLog;
@@ -30,11 +31,7 @@ public static class LogFootprint
 
     public static int Run(string[] args)
     {
-        var options = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i + 1 < args.Length; i += 2)
-        {
-            options[args[i].TrimStart('-')] = args[i + 1];
-        }
+        var options = BenchOptions.Parse(args);
 
         var events = int.Parse(options.GetValueOrDefault("events", "200000"), CultureInfo.InvariantCulture);
         var users = int.Parse(options.GetValueOrDefault("users", "5000"), CultureInfo.InvariantCulture);

@@ -31,7 +31,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using SessionRec.Bench;
 
-var options = ParseArgs(args);
+var options = BenchOptions.Parse(args);
 var url = options.GetValueOrDefault("url", "http://127.0.0.1:5080");
 var key = options.GetValueOrDefault("key") ?? Environment.GetEnvironmentVariable("SESSIONREC_API_KEY") ?? File.ReadAllText("data/api-key.txt").Trim();
 var seconds = double.Parse(options.GetValueOrDefault("seconds", "10"), CultureInfo.InvariantCulture);
@@ -358,13 +358,3 @@ async Task AddItemsAsync(int count)
     Console.WriteLine($"added {count:N0} synthetic items in {watch.Elapsed.TotalSeconds:0} s ({retried} batches sent again after a 503 or 429)");
 }
 
-static Dictionary<string, string> ParseArgs(string[] args)
-{
-    var options = new Dictionary<string, string>(StringComparer.Ordinal);
-    for (var i = 0; i + 1 < args.Length; i += 2)
-    {
-        options[args[i].TrimStart('-')] = args[i + 1];
-    }
-
-    return options;
-}

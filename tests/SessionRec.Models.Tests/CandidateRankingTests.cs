@@ -213,19 +213,8 @@ public sealed class CandidateRankingTests
     }
 
     /// <summary>The full scan over the same index (its approximate index set aside for the call).</summary>
-    private static List<Candidate> RankWithout(ItemVectorIndex index, InteractionStatistics statistics, float[] session, string[] items)
-    {
-        var build = index.BeginAnn();
-        var ann = index.DetachAnn()!;
-        try
-        {
-            return Rank(index, statistics, session, items, 400);
-        }
-        finally
-        {
-            index.AttachAnn(ann, build with { ChangesSeen = 0 });
-        }
-    }
+    private static List<Candidate> RankWithout(ItemVectorIndex index, InteractionStatistics statistics, float[] session, string[] items) =>
+        WithoutAnn(index, () => Rank(index, statistics, session, items, 400));
 
     [Fact(Timeout = 60_000)]
     public void A_round_from_the_approximate_index_picks_what_the_full_scan_picks_without_earlier_rounds_or_exclusions()

@@ -97,43 +97,29 @@ public static class BoundedTopK
         // Large and selective (16,000 probed rows, k = 400): a strided sample gives a value that a few more than k
         // reach; the k-th of all is then the k-th of those few, and the full selection reads every value once, not
         // ~3 times over with a branch each. Only when the sample misjudged (fewer than k reach it) does it select in full.
-        if (values.Length >= 4_096 && k * 8L <= values.Length)
+        if (SampledCut(values, k) is var cut && float.IsFinite(cut))
         {
-            const int Sample = 1_024;
-            var sample = ArrayPool<float>.Shared.Rent(Sample);
-            var stride = values.Length / Sample;
-            for (var i = 0; i < Sample; i++)
+            var above = 0;
+            foreach (var value in values)
             {
-                sample[i] = values[i * stride];
+                above += value >= cut ? 1 : 0;
             }
 
-            var rank = Math.Min(Sample, (int)Math.Ceiling((double)k * Sample / values.Length * 1.5) + 16);
-            var cut = SelectInPlace(sample.AsSpan(0, Sample), rank);
-            ArrayPool<float>.Shared.Return(sample);
-            if (float.IsFinite(cut))
+            if (above >= k)
             {
-                var above = 0;
+                var kept = ArrayPool<float>.Shared.Rent(above);
+                var n = 0;
                 foreach (var value in values)
                 {
-                    above += value >= cut ? 1 : 0;
-                }
-
-                if (above >= k)
-                {
-                    var kept = ArrayPool<float>.Shared.Rent(above);
-                    var n = 0;
-                    foreach (var value in values)
+                    if (value >= cut)
                     {
-                        if (value >= cut)
-                        {
-                            kept[n++] = value;
-                        }
+                        kept[n++] = value;
                     }
-
-                    var kth = SelectInPlace(kept.AsSpan(0, n), k);
-                    ArrayPool<float>.Shared.Return(kept);
-                    return kth;
                 }
+
+                var kth = SelectInPlace(kept.AsSpan(0, n), k);
+                ArrayPool<float>.Shared.Return(kept);
+                return kth;
             }
         }
 
@@ -152,7 +138,7 @@ public static class BoundedTopK
             return [];
         }
 
-        if (scores.Length >= 4_096 && take * 8L <= scores.Length && HighestPositionsAboveSample(scores, take) is { } found)
+        if (SampledCut(scores, take) is var sampled && float.IsFinite(sampled) && HighestPositionsAbove(scores, take, sampled) is { } found)
         {
             return found;
         }
@@ -189,39 +175,14 @@ public static class BoundedTopK
     }
 
     /// <summary>
-    /// <see cref="HighestPositions"/> of many scores in one pass: a strided sample gives a value that a few more than
-    /// <paramref name="take"/> reach; the positions reaching it are gathered (eight scores compared at a time), and the
-    /// take-th highest of those few decides. The same positions as the general path (every score above the take-th is
+    /// <see cref="HighestPositions"/> of many scores in one pass, given a <see cref="SampledCut"/>: the positions reaching
+    /// it are gathered (eight scores compared at a time), and the take-th highest of those few decides. The same positions as the general path (every score above the take-th is
     /// among those gathered, and so is every one equal to it); null when the sample misjudged (fewer than take reach
     /// its value, or too many to be worth it): the general path answers. At 50,000 probed rows and 400 taken it read
     /// the scores once instead of four times (a copy, a count, a gathering, the positions).
     /// </summary>
-    private static int[]? HighestPositionsAboveSample(ReadOnlySpan<float> scores, int take)
+    private static int[]? HighestPositionsAbove(ReadOnlySpan<float> scores, int take, float cut)
     {
-        const int Sample = 1_024;
-        var sample = ArrayPool<float>.Shared.Rent(Sample);
-        float cut;
-        try
-        {
-            var stride = scores.Length / Sample;
-            for (var i = 0; i < Sample; i++)
-            {
-                sample[i] = scores[i * stride];
-            }
-
-            var rank = Math.Min(Sample, (int)Math.Ceiling((double)take * Sample / scores.Length * 1.5) + 16);
-            cut = SelectInPlace(sample.AsSpan(0, Sample), rank);
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(sample);
-        }
-
-        if (!float.IsFinite(cut))
-        {
-            return null;
-        }
-
         var most = Math.Min(scores.Length, (take * 8) + 64);
         var gathered = ArrayPool<int>.Shared.Rent(most);
         var values = ArrayPool<float>.Shared.Rent(most);
@@ -314,6 +275,38 @@ public static class BoundedTopK
             ArrayPool<float>.Shared.Return(values);
         }
     }
+
+    /// <summary>
+    /// For many values and a selective k (at least 4,096, k at most an eighth of them): from a strided sample of 1,024,
+    /// a value that a few more than k are expected to reach — a cut that lets a selection read only those few. NaN when
+    /// the values are too few or k too large for a sample to help; a caller whose cut fewer than k reach selects in full.
+    /// </summary>
+    private static float SampledCut(ReadOnlySpan<float> values, int k)
+    {
+        if (values.Length < 4_096 || k * 8L > values.Length)
+        {
+            return float.NaN;
+        }
+
+        const int Sample = 1_024;
+        var sample = ArrayPool<float>.Shared.Rent(Sample);
+        try
+        {
+            var stride = values.Length / Sample;
+            for (var i = 0; i < Sample; i++)
+            {
+                sample[i] = values[i * stride];
+            }
+
+            var rank = Math.Min(Sample, (int)Math.Ceiling((double)k * Sample / values.Length * 1.5) + 16);
+            return SelectInPlace(sample.AsSpan(0, Sample), rank);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(sample);
+        }
+    }
+
 
     /// <summary>The k-th highest (1 ≤ k ≤ length; NaN as −∞), reordering the values.</summary>
     private static float SelectInPlace(Span<float> values, int k)

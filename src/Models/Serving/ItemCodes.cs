@@ -146,7 +146,9 @@ internal sealed class ItemCodes(int dim, int capacity = 1024)
 
     /// <summary>
     /// The approximate scores of <see cref="Score(Query, int, Span{float}, Span{float})"/> alone (the same floats),
-    /// for a caller that ranks by them without rescoring: a third of the work per row is the bound.
+    /// for a caller that ranks by them without rescoring: a third of the work per row is the bound. Kept apart from
+    /// <see cref="Score(Query, int, Span{float}, Span{float})"/>, not called by it: a second pass over the rows for
+    /// the bounds made the bounded search ~5% slower at 1M rows.
     /// </summary>
     public void Approximate(Query query, int start, Span<float> approx)
     {
