@@ -11,6 +11,10 @@ internal sealed record BenchRow(string Scenario, double P50, double P99, double 
     /// <summary>The service's CPU time per request in the row's run (ms; --pid): on a machine the load generator
     /// shares, a cost that does not move with how the cores were split, as req/s does.</summary>
     public double? ServiceCpuMs { get; init; }
+
+    /// <summary>The load generator's own CPU time per request in the row's run (ms): what the measuring took from the
+    /// cores it shares with the service.</summary>
+    public double? GeneratorCpuMs { get; init; }
 }
 
 /// <summary>
@@ -98,6 +102,11 @@ internal static class BenchResults
             if (row.ServiceCpuMs is { } cpu)
             {
                 all[^1]!["service_cpu_ms_per_request"] = Math.Round(cpu, 3);
+            }
+
+            if (row.GeneratorCpuMs is { } generator)
+            {
+                all[^1]!["generator_cpu_ms_per_request"] = Math.Round(generator, 3);
             }
 
             if (row.RpsRuns is { } runs)

@@ -122,23 +122,25 @@ foreach (var (name, perRequest, make) in scenarios)
     }
 
     await Run(name, make, TimeSpan.FromSeconds(3)); // warm-up: grain activations, JIT, connection pools
-    var runs = new List<(List<double> Latencies, int Errors, double Rps, double? CpuMs)>();
+    var runs = new List<(List<double> Latencies, int Errors, double Rps, double? CpuMs, double GeneratorCpuMs)>();
     for (var i = 0; i < repeat; i++)
     {
         var cpuBefore = servicePid is { } before ? BenchResults.ProcessorTime(before) : null;
+        var generatorBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var (measured, failed, elapsed) = await Run(name, make, TimeSpan.FromSeconds(seconds));
+        var generatorMs = (Process.GetCurrentProcess().TotalProcessorTime - generatorBefore).TotalMilliseconds / Math.Max(1, measured.Count);
         var cpuAfter = servicePid is { } after ? BenchResults.ProcessorTime(after) : null;
         var cpuMs = cpuBefore is { } b && cpuAfter is { } a && measured.Count > 0 ? (a - b).TotalMilliseconds / measured.Count : (double?)null;
         measured.Sort();
-        runs.Add((measured, failed, measured.Count / elapsed.TotalSeconds, cpuMs));
+        runs.Add((measured, failed, measured.Count / elapsed.TotalSeconds, cpuMs, generatorMs));
         if (repeat > 1 || cpuMs is not null)
         {
-            Console.WriteLine($"  {name}: run {i + 1} of {repeat}: {runs[^1].Rps:N0} req/s{(cpuMs is { } c ? $", service CPU {c:0.000} ms per request" : "")}");
+            Console.WriteLine($"  {name}: run {i + 1} of {repeat}: {runs[^1].Rps:N0} req/s{(cpuMs is { } c ? $", service CPU {c:0.000} ms per request" : "")}, load generator CPU {generatorMs:0.000} ms per request");
         }
     }
 
     var byRate = runs.OrderBy(r => r.Rps).ToList();
-    var (latencies, _, rps, serviceCpuMs) = byRate[(byRate.Count - 1) / 2];
+    var (latencies, _, rps, serviceCpuMs, generatorCpuMs) = byRate[(byRate.Count - 1) / 2];
     var errors = runs.Sum(r => r.Errors);
     double P(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
     var label = repeat > 1 ? $"{name} (median of {repeat} runs: {byRate[0].Rps:N0}–{byRate[^1].Rps:N0} req/s)" : name;
@@ -149,6 +151,7 @@ foreach (var (name, perRequest, make) in scenarios)
     {
         RpsRuns = repeat > 1 ? [.. runs.Select(r => r.Rps)] : null,
         ServiceCpuMs = serviceCpuMs,
+        GeneratorCpuMs = generatorCpuMs,
     });
 }
 
