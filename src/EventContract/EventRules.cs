@@ -69,6 +69,11 @@ public static class EventRules
             return problem;
         }
 
+        if (ServedIds.IsImpression(e.EventId!))
+        {
+            return $"event_id '{e.EventId}' is reserved: the service logs the impression of each list it serves under imp- and that list's request_id; give the event an id of its own.";
+        }
+
         if (!EventWireTypes.IsKnown(e.Type))
         {
             return e.Type is null

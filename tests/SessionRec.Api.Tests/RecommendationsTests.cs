@@ -113,7 +113,7 @@ public sealed class RecommendationsTests(ApiFixture api) : IClassFixture<ApiFixt
     }
 
     [Fact]
-    public async Task EveryServedListIsLoggedAsAnImpressionWithItsRequestId()
+    public async Task EveryServedListIsLoggedAsAnImpressionWithItsRequestIdUnderAnIdClientsAreRefused()
     {
         var w = await SeedAsync();
         var user = Unique("u");
@@ -132,6 +132,15 @@ public sealed class RecommendationsTests(ApiFixture api) : IClassFixture<ApiFixt
         var impression = Assert.Single(log, r => r.Event.RequestId == recs.RequestId).Event;
         Assert.Equal(("impression", user, "recommendations", "baseline-cooc-1"), (impression.Type.ToString().ToLowerInvariant(), impression.UserId, impression.Surface, impression.ModelVersion));
         Assert.Equal(recs.Items.Select(i => i.ItemId), impression.Shown!);
+
+        // The impression's id is the service's (no id key remembers it): a client offering it is refused, naming the field.
+        Assert.Equal("imp-" + recs.RequestId, impression.EventId);
+        var posted = await (await api.B.PostJson("/v1/events", new { events = new[] { Http.View(impression.EventId, user, $"{w}-p") } })).Read<PostEventsResponse>();
+        var verdict = Assert.Single(posted.Results);
+        Assert.Equal("rejected", verdict.Status);
+        Assert.StartsWith($"event_id '{impression.EventId}' is reserved", verdict.Reason);
+        log = await new RedisClickLog(redis, new ServerPolicyBarrier()).ReadAllAsync(ApiFactory.TenantB);
+        Assert.Single(log, r => r.Event.EventId == impression.EventId);
     }
 
     [Theory]

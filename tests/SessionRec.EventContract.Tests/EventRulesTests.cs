@@ -36,6 +36,25 @@ public sealed class EventRulesTests
     }
 
     [Fact]
+    public void A_served_impressions_id_is_refused_and_ids_that_only_resemble_one_are_not()
+    {
+        var recommendation = ServedIds.Impression(ServedIds.RecommendationRequest());
+        var suggestion = ServedIds.Impression(ServedIds.SuggestionRequest());
+        Assert.True(ServedIds.IsImpression(recommendation));
+        Assert.True(ServedIds.IsImpression(suggestion));
+        Assert.StartsWith($"event_id '{recommendation}' is reserved", Problem(View(eventId: recommendation)));
+        Assert.StartsWith("event_id", Problem(View(eventId: suggestion, type: "impression")));
+
+        // A client's own impression ids, and near misses of the form, stay theirs.
+        var hex = recommendation["imp-r-".Length..];
+        foreach (var id in new[] { "imp-1", "imp-r-" + hex[..^1], "imp-r-" + hex + "0", "imp-x-" + hex, "imp-r-" + hex.ToUpperInvariant(), "imp-r-" + hex[..^1] + "g", "IMP-r-" + hex, "imp-r" + hex + "0" })
+        {
+            Assert.False(ServedIds.IsImpression(id), id);
+            Assert.Null(Problem(View(eventId: id)));
+        }
+    }
+
+    [Fact]
     public void Positions_and_times_are_bounded()
     {
         Assert.Equal("position must be between 0 and 10000.", Problem(View(position: -1)));

@@ -36,9 +36,10 @@ public interface IClickLog
     Task<IReadOnlyList<AppendResult>> AppendAsync(string tenant, IReadOnlyList<UserEvent> events, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Appends records the service made itself under ids it just generated (the impressions of served lists): no
-    /// earlier record can hold those ids, so they are not looked up, only recorded, so that a client offering one
-    /// later within the dedup window is still told it is a duplicate. Returns the records' sequence numbers, in order,
+    /// Appends records the service made itself under ids it just generated (the impressions of served lists,
+    /// <see cref="SessionRec.EventContract.ServedIds"/>): no earlier record can hold those ids and clients are refused
+    /// them, so they are neither looked up nor remembered in the dedup index (one id per served list, for the whole
+    /// window, they were most of it). Returns the records' sequence numbers, in order,
     /// once the store has them; unlike an append of events it does not wait for them to be durable (nothing is
     /// acknowledged on them: a served list is answered before its impression is written), they become durable with
     /// the store's own commits.

@@ -113,7 +113,7 @@ public static class SuggestionsApi
             }
         }
 
-        var requestId = $"s-{Guid.CreateVersion7():N}";
+        var requestId = ServedIds.SuggestionRequest();
         var count = Math.Min(size, served.Count);
         var items = new List<SuggestionItem>(count);
         var texts = new string[count];
@@ -124,7 +124,7 @@ public static class SuggestionsApi
         }
 
         var impression = new UserEvent(
-            $"imp-{requestId}", id, answer.SessionId, EventType.Impression, context_item, q, requestId, null, now, now,
+            ServedIds.Impression(requestId), id, answer.SessionId, EventType.Impression, context_item, q, requestId, null, now, now,
             Surface, texts, version);
         await impressions.EnqueueAsync(tenant, impression, cancellationToken);
         SessionRec.ServiceDefaults.Telemetry.SuggestionDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);

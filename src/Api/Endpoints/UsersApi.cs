@@ -143,7 +143,7 @@ public static class UsersApi
         var (list, sessionId) = await sessions.Get(TenantKey.For(tenant, id))
             .RecommendAsync(new SessionRecommendationRequest(size, excluded, context_item, roundCount, continuePage));
 
-        var requestId = $"r-{Guid.CreateVersion7():N}";
+        var requestId = ServedIds.RecommendationRequest();
         var items = new List<RecommendationItem>(list.Items.Count);
         var shown = new List<string>(list.Items.Count);
         for (var i = 0; i < list.Items.Count; i++)
@@ -156,7 +156,7 @@ public static class UsersApi
         // Every served list is logged with its request id, so clicks that name the request id attribute to it.
         var now = time.GetUtcNow();
         var impression = new UserEvent(
-            $"imp-{requestId}", id, sessionId, EventType.Impression, context_item, null, requestId, null, now, now,
+            ServedIds.Impression(requestId), id, sessionId, EventType.Impression, context_item, null, requestId, null, now, now,
             RecommendationsSurface, shown, list.ModelVersion);
         await impressions.EnqueueAsync(tenant, impression, cancellationToken);
         Telemetry.RecommendationDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);

@@ -64,12 +64,13 @@ public sealed class SyntheticClickLog(int users, int items, int days, int seed =
             }
 
             var suggestions = random.Next(5) == 0;
-            var request = $"r-{seed}-{++_next}";
+            // The service's request id form (ServedIds), deterministic for the seed: 8 hex digits of it, 24 of a counter.
+            var request = $"{(suggestions ? 's' : 'r')}-{(uint)seed:x8}{++_next:x24}";
             var shown = Enumerable.Range(0, 10).Select(_ => suggestions ? $"query {random.Next(500)}" : $"{random.Next(1, items + 1)}").Distinct().ToList();
             var surface = suggestions ? "suggestions" : "recommendations";
             var version = suggestions ? "suggest-1" : model;
             var servedAt = at.AddMilliseconds(40);
-            Add(into, new UserEvent($"imp-{request}", user, sessionId, EventType.Impression, suggestions ? null : viewed, null, request, null, servedAt, servedAt, surface, shown, version));
+            Add(into, new UserEvent(ServedIds.Impression(request), user, sessionId, EventType.Impression, suggestions ? null : viewed, null, request, null, servedAt, servedAt, surface, shown, version));
 
             // The model's lists are clicked a little more often, and higher up.
             var clickChance = model == Model ? 0.45 : 0.35;

@@ -3,6 +3,7 @@ namespace SessionRec.Silo.ClickLog;
 using System.Text.Json;
 using SessionRec.Abstractions.ClickLog;
 using SessionRec.Abstractions.Events;
+using SessionRec.EventContract;
 using SessionRec.Silo.Analytics;
 using SessionRec.Silo.Snapshots;
 using SessionRec.Silo.Statistics;
@@ -93,7 +94,8 @@ public sealed class LogRepartitioning(IConnectionMultiplexer redis, IWriteBarrie
     }
 
     // One window of the old log into the new partitions: the record, the user's index entry, and the event id in the
-    // dedup index for as long as it is still remembered (as AppendAsync would have: the window and a day after arrival).
+    // dedup index for as long as it is still remembered (as AppendAsync would have: the window and a day after arrival;
+    // a served impression's id is not remembered, as AppendServedAsync does not).
     private async Task<(int Copied, int Unreadable)> CopyAsync(string tenant, int partitions, long from, RedisValue[] values, CancellationToken cancellationToken)
     {
         var db = redis.GetDatabase();
@@ -124,7 +126,7 @@ public sealed class LogRepartitioning(IConnectionMultiplexer redis, IWriteBarrie
             (users.TryGetValue(evt.UserId, out var seqs) ? seqs : users[evt.UserId] = []).Add(sequence);
             // The value as the append scripts write it (RedisKeys.LogEventId): "sequence:remembered-until".
             var until = evt.ReceivedAt.ToUnixTimeSeconds() + life;
-            if (until > now)
+            if (until > now && !ServedIds.IsImpression(evt.EventId))
             {
                 writes.Add(db.StringSetAsync(RedisKeys.LogEventId(tag, evt.EventId), $"{sequence}:{until}", TimeSpan.FromSeconds(until - now)));
             }

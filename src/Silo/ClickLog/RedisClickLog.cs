@@ -101,24 +101,23 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
         return out
         """;
 
-    // KEYS: seq. ARGV: now (unix seconds), how long an id is remembered in seconds, the partition's key prefix, then
-    // event id, user id and record per record. One block of sequence numbers, an id key each, one MSET of records and
-    // each user's index entries together (a served list is logged on every request: the id checks of AppendScript
-    // were most of its cost). Returns the records' sequence numbers.
-    private const string AppendServedScript = UserIndex.Lua + DedupLua + """
+    // KEYS: seq. ARGV: the partition's key prefix, then user id and record per record. One block of sequence numbers, one
+    // MSET of records and each user's index entries together (a served list is logged on every request: the id checks
+    // of AppendScript were most of its cost). Served ids are not remembered for deduplication: clients are refused
+    // them (ServedIds), and remembered they were an id key per served list for the whole window. Returns the records'
+    // sequence numbers.
+    private const string AppendServedScript = UserIndex.Lua + """
         local unpack = unpack or table.unpack
-        local now, life = tonumber(ARGV[1]), tonumber(ARGV[2])
-        local n = math.floor((#ARGV - 3) / 3)
-        local lp = ARGV[3]
+        local lp = ARGV[1]
+        local n = math.floor((#ARGV - 1) / 2)
         local prefix = lp .. 'r:'
         local last = redis.call('INCRBY', KEYS[1], n)
         local records, out, batch = {}, {}, index_batch()
         for i = 1, n do
           local seq = last - n + i
-          dedup_remember(lp, ARGV[1 + 3 * i], seq, now, life)
           records[2 * i - 1] = prefix .. seq
-          records[2 * i] = ARGV[3 * i + 3]
-          index_add(batch, ARGV[3 * i + 2], seq)
+          records[2 * i] = ARGV[2 * i + 1]
+          index_add(batch, ARGV[2 * i], seq)
           out[i] = seq
         end
         redis.call('MSET', unpack(records))
@@ -381,17 +380,13 @@ public sealed class RedisClickLog(IConnectionMultiplexer redis, IWriteBarrier ba
 
     private async Task AppendServedToPartitionAsync(string tag, IReadOnlyList<UserEvent> records, IReadOnlyList<int>? indexes, long[] sequences, CancellationToken cancellationToken)
     {
-        var (now, life, _) = Window();
         RedisKey[] keys = [RedisKeys.LogSequence(tag)];
-        var args = new RedisValue[3 + (records.Count * 3)];
-        args[0] = now;
-        args[1] = life;
-        args[2] = UserIndex.LogPrefix(tag);
+        var args = new RedisValue[1 + (records.Count * 2)];
+        args[0] = UserIndex.LogPrefix(tag);
         for (var i = 0; i < records.Count; i++)
         {
-            args[3 + (3 * i)] = records[i].EventId;
-            args[4 + (3 * i)] = records[i].UserId;
-            args[5 + (3 * i)] = JsonSerializer.SerializeToUtf8Bytes(records[i], ServiceJson.Options);
+            args[1 + (2 * i)] = records[i].UserId;
+            args[2 + (2 * i)] = JsonSerializer.SerializeToUtf8Bytes(records[i], ServiceJson.Options);
         }
 
         // No durability wait (see IClickLog): the embedded store commits each write on its own, a Redis server per its
