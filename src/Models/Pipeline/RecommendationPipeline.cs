@@ -13,7 +13,7 @@ public interface ICandidateSource
 {
     string Name { get; }
 
-    /// <summary>Adds up to <paramref name="limit"/> candidates, best first.</summary>
+    /// <summary>Adds up to <paramref name="limit"/> candidates, best first, each item once.</summary>
     void Collect(CandidateQuery query, int limit, List<Candidate> into);
 }
 
@@ -49,6 +49,11 @@ public sealed class RecommendationPipeline
         {
             buffer.Clear();
             source.Collect(query, perSource, buffer);
+            if (_sources.Count == 1 && FirstOfOne(buffer, source.Name, weight, query.K, isExcluded) is { } listed)
+            {
+                return listed;
+            }
+
             Merge(merged, buffer, source.Name, weight, isExcluded);
         }
 
@@ -91,6 +96,71 @@ public sealed class RecommendationPipeline
         }
 
         return ranked;
+    }
+
+    /// <summary>
+    /// The list <see cref="Merge"/> and the sort give for a single source that found at least k servable candidates,
+    /// read off its best-first order: exclusions are checked only until k are taken (and any tied with the k-th), not
+    /// for every candidate asked for (each check looks the item up in the catalogue), and nothing is merged. Null when
+    /// that shortcut does not hold — too few (the fallbacks answer), out of order, a repeated item or a NaN — and the
+    /// general path runs.
+    /// </summary>
+    private static List<RankedItem>? FirstOfOne(List<Candidate> candidates, string source, double weight, int k, Func<string, bool> isExcluded)
+    {
+        if (weight <= 0 || k <= 0)
+        {
+            return null;
+        }
+
+        var best = 0.0;
+        foreach (var candidate in candidates)
+        {
+            best = Math.Max(best, candidate.Score);
+        }
+
+        if (best <= 0)
+        {
+            best = 1;
+        }
+
+        var taken = new List<RankedItem>(k + 1);
+        var seen = new HashSet<string>(k + 1, StringComparer.Ordinal);
+        var previous = double.PositiveInfinity;
+        foreach (var candidate in candidates)
+        {
+            var contribution = weight * candidate.Score / best;
+            if (double.IsNaN(contribution) || contribution > previous)
+            {
+                return null;
+            }
+
+            previous = contribution;
+            if (taken.Count >= k && contribution < taken[k - 1].Score)
+            {
+                break; // below the k-th: nothing further can enter the list
+            }
+
+            if (isExcluded(candidate.ItemId))
+            {
+                continue;
+            }
+
+            if (!seen.Add(candidate.ItemId))
+            {
+                return null; // the general path adds a repeated item's contributions up
+            }
+
+            taken.Add(new RankedItem(candidate.ItemId, contribution, source, candidate.Reason));
+        }
+
+        if (taken.Count < k)
+        {
+            return null;
+        }
+
+        taken.Sort(static (a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : string.CompareOrdinal(a.ItemId, b.ItemId));
+        taken.RemoveRange(k, taken.Count - k);
+        return taken;
     }
 
     private static void Merge(
