@@ -1,14 +1,14 @@
 namespace SessionRec.Silo.Recommendations;
 
-using System.Collections.Concurrent;
-using SessionRec.Abstractions.Catalogue;
 using SessionRec.Models.Pipeline;
+using SessionRec.Silo.Replicas;
 
 /// <summary>
-/// The most recently added or updated items: the last fallback, for a tenant whose catalogue has no
-/// interactions yet. A scan of the catalogue (~50 µs for 12k items), run only when everything else came up short.
+/// The most recently added or updated items: the last fallback, for a tenant whose catalogue has no interactions
+/// yet. Read from the replica's list of its newest items (<see cref="NewestItems"/>, kept as changes apply), so a
+/// request costs what it asks for, not a scan of the catalogue (at 1M items that scan took tens of milliseconds).
 /// </summary>
-public sealed class NewInCatalogueSource(ConcurrentDictionary<string, CatalogueItem> items) : ICandidateSource
+public sealed class NewInCatalogueSource(CatalogueReplica replica) : ICandidateSource
 {
     public const string SourceName = "new-in-catalogue";
 
@@ -16,33 +16,12 @@ public sealed class NewInCatalogueSource(ConcurrentDictionary<string, CatalogueI
 
     public void Collect(CandidateQuery query, int limit, List<Candidate> into)
     {
-        var newest = new PriorityQueue<CatalogueItem, (long Ticks, string Id)>(limit + 1);
-
-        // The dictionary's own enumerator: no copy of the catalogue (.Values would allocate one).
-        foreach (var (_, item) in items)
-        {
-            if (!item.Available)
-            {
-                continue;
-            }
-
-            newest.Enqueue(item, (item.UpdatedAt.UtcTicks, item.Id));
-            if (newest.Count > limit)
-            {
-                newest.Dequeue();
-            }
-        }
-
-        var picked = new List<CatalogueItem>(newest.Count);
-        while (newest.TryDequeue(out var item, out _))
-        {
-            picked.Add(item);
-        }
-
-        for (var i = picked.Count - 1; i >= 0; i--)
+        var newest = replica.Newest;
+        var count = Math.Min(limit, newest.Length);
+        for (var i = 0; i < count; i++)
         {
             // Newer first, with scores that keep that order after scaling.
-            into.Add(new Candidate(picked[i].Id, (double)(i + 1) / picked.Count, "new in the catalogue"));
+            into.Add(new Candidate(newest[i].Id, (double)(count - i) / count, "new in the catalogue"));
         }
     }
 }

@@ -56,7 +56,7 @@ public sealed class Recommender(
         bool IsExcluded(string itemId) => exclude.Contains(itemId) || !items.TryGetValue(itemId, out var item) || !item.Available;
 
         var query = new CandidateQuery(request.SessionItems, request.ContextItem, request.K);
-        var baseline = cache.For(tenant, await statistics.GetAsync(tenant), items);
+        var baseline = cache.For(tenant, await statistics.GetAsync(tenant), replica);
         var served = await ModelPipelineAsync(tenant, replica, query, request, sessionKey, IsExcluded, baseline);
         var (pipeline, version, rounds) = served ?? (baseline.Pipeline, RecommendationLimits.BaselineModelVersion, null);
 

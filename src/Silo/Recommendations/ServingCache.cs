@@ -7,6 +7,7 @@ using SessionRec.Models.Pipeline;
 using SessionRec.Models.Ranking;
 using SessionRec.Models.Serving;
 using SessionRec.Silo.Catalogue;
+using SessionRec.Silo.Replicas;
 
 /// <summary>
 /// What this silo derives from a tenant's replicas once per snapshot rather than per request: the baseline's
@@ -26,8 +27,9 @@ public sealed class ServingCache(Microsoft.Extensions.Options.IOptions<Recommend
         RecommendationPipeline Pipeline,
         ICandidateSource[] ModelFallbacks);
 
-    public Baseline For(string tenant, InteractionStatistics statistics, ConcurrentDictionary<string, CatalogueItem> items)
+    public Baseline For(string tenant, InteractionStatistics statistics, CatalogueReplica replica)
     {
+        var items = replica.Items;
         if (_baselines.TryGetValue(tenant, out var cached) && ReferenceEquals(cached.Statistics, statistics) && ReferenceEquals(cached.Items, items))
         {
             return cached;
@@ -40,10 +42,10 @@ public sealed class ServingCache(Microsoft.Extensions.Options.IOptions<Recommend
             new RecommendationPipeline(
                 [(new CooccurrenceSource(statistics), 1.0), (popularity, options.Value.PopularityWeight)],
                 popularity,
-                new NewInCatalogueSource(items)),
+                new NewInCatalogueSource(replica)),
 
             // Behind a model: the baseline's sources, then the newest items, fill what exclusions leave short.
-            [new CooccurrenceSource(statistics), popularity, new NewInCatalogueSource(items)]);
+            [new CooccurrenceSource(statistics), popularity, new NewInCatalogueSource(replica)]);
         _baselines[tenant] = built;
         return built;
     }

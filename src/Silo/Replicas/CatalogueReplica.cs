@@ -17,6 +17,9 @@ public sealed class CatalogueReplica(string tenant)
     /// <summary>The items (swapped whole when the replica reloads: a request reads the one it took).</summary>
     public ConcurrentDictionary<string, CatalogueItem> Items { get; internal set; } = new(StringComparer.Ordinal);
 
+    /// <summary>The newest available items, newest first (<see cref="NewestItems"/>; swapped whole by the writer).</summary>
+    public CatalogueItem[] Newest { get; internal set; } = [];
+
     /// <summary>The catalogue version every applied change is at or below.</summary>
     public long Version { get; internal set; }
 

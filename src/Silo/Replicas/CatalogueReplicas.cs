@@ -383,6 +383,7 @@ public sealed partial class CatalogueReplicas(
             replica.Items[item.Id] = item;
         }
 
+        replica.Newest = NewestItems.Of(replica.Items);
         await ApplyAsync(tenant, replica, changed);
         replica.ChangesSinceSave = changed.Length;
         replica.ItemRestores++;
@@ -455,6 +456,7 @@ public sealed partial class CatalogueReplicas(
         // On the first load, a build that requests started meanwhile is waiting for this gate and will read the
         // loaded items: dropping it would only make the next request start a second one.
         var firstLoad = !replica.Loaded;
+        replica.Newest = NewestItems.Of(items);
         replica.Items = items;
         if (!firstLoad)
         {
@@ -491,6 +493,7 @@ public sealed partial class CatalogueReplicas(
             }
         }
 
+        replica.Newest = NewestItems.After(replica.Newest, present, removed) ?? NewestItems.Of(replica.Items);
         foreach (var observer in _observers)
         {
             observer.Applied(tenant, present, removed);
