@@ -16,7 +16,12 @@ public static class NewestItems
     /// <summary>From every item (whole loads and restores): one pass with a bounded heap, O(catalogue) on the writer.</summary>
     public static CatalogueItem[] Of(ConcurrentDictionary<string, CatalogueItem> items, int capacity = Capacity)
     {
-        var oldestFirst = new PriorityQueue<CatalogueItem, CatalogueItem>(capacity + 1, NewerLast.Instance);
+        if (capacity <= 0)
+        {
+            return [];
+        }
+
+        var oldestFirst = new PriorityQueue<CatalogueItem, CatalogueItem>(capacity, NewerLast.Instance);
 
         // The dictionary's own enumerator: no copy of the catalogue (.Values would allocate one).
         foreach (var (_, item) in items)
@@ -26,10 +31,14 @@ public static class NewestItems
                 continue;
             }
 
-            oldestFirst.Enqueue(item, item);
-            if (oldestFirst.Count > capacity)
+            if (oldestFirst.Count < capacity)
             {
-                oldestFirst.Dequeue();
+                oldestFirst.Enqueue(item, item);
+            }
+            else if (NewerLast.Instance.Compare(item, oldestFirst.Peek()) > 0)
+            {
+                // Most items of a large catalogue are older than the list's oldest: one comparison, no heap work.
+                oldestFirst.DequeueEnqueue(item, item);
             }
         }
 
