@@ -126,9 +126,9 @@ foreach (var (name, perRequest, make) in scenarios)
     for (var i = 0; i < repeat; i++)
     {
         var cpuBefore = servicePid is { } before ? BenchResults.ProcessorTime(before) : null;
-        var generatorBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var generatorBefore = Environment.CpuUsage.TotalTime;
         var (measured, failed, elapsed) = await Run(name, make, TimeSpan.FromSeconds(seconds));
-        var generatorMs = (Process.GetCurrentProcess().TotalProcessorTime - generatorBefore).TotalMilliseconds / Math.Max(1, measured.Count);
+        var generatorMs = (Environment.CpuUsage.TotalTime - generatorBefore).TotalMilliseconds / Math.Max(1, measured.Count);
         var cpuAfter = servicePid is { } after ? BenchResults.ProcessorTime(after) : null;
         var cpuMs = cpuBefore is { } b && cpuAfter is { } a && measured.Count > 0 ? (a - b).TotalMilliseconds / measured.Count : (double?)null;
         measured.Sort();

@@ -89,7 +89,7 @@ public sealed class RecommendationPipeline
             ranked.Add(new RankedItem(itemId, scored.Total, scored.BestSource, scored.Reason));
         }
 
-        ranked.Sort(static (a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : string.CompareOrdinal(a.ItemId, b.ItemId));
+        ranked.Sort(HighestFirst);
         if (ranked.Count > query.K)
         {
             ranked.RemoveRange(query.K, ranked.Count - query.K);
@@ -101,9 +101,9 @@ public sealed class RecommendationPipeline
     /// <summary>
     /// The list <see cref="Merge"/> and the sort give for a single source that found at least k servable candidates,
     /// read off its best-first order: exclusions are checked only until k are taken (and any tied with the k-th), not
-    /// for every candidate asked for (each check looks the item up in the catalogue), and nothing is merged. Null when
-    /// that shortcut does not hold — too few (the fallbacks answer), out of order, a repeated item or a NaN — and the
-    /// general path runs.
+    /// for every candidate asked for (each check looks the item up in the catalogue), and nothing is merged; it relies
+    /// on a source listing each item once (<see cref="ICandidateSource"/>). Null when the shortcut does not hold — too
+    /// few (the fallbacks answer), out of order or a NaN — and the general path runs.
     /// </summary>
     private static List<RankedItem>? FirstOfOne(List<Candidate> candidates, string source, double weight, int k, Func<string, bool> isExcluded)
     {
@@ -112,19 +112,8 @@ public sealed class RecommendationPipeline
             return null;
         }
 
-        var best = 0.0;
-        foreach (var candidate in candidates)
-        {
-            best = Math.Max(best, candidate.Score);
-        }
-
-        if (best <= 0)
-        {
-            best = 1;
-        }
-
+        var best = ScaleOf(candidates);
         var taken = new List<RankedItem>(k + 1);
-        var seen = new HashSet<string>(k + 1, StringComparer.Ordinal);
         var previous = double.PositiveInfinity;
         foreach (var candidate in candidates)
         {
@@ -145,11 +134,6 @@ public sealed class RecommendationPipeline
                 continue;
             }
 
-            if (!seen.Add(candidate.ItemId))
-            {
-                return null; // the general path adds a repeated item's contributions up
-            }
-
             taken.Add(new RankedItem(candidate.ItemId, contribution, source, candidate.Reason));
         }
 
@@ -158,9 +142,25 @@ public sealed class RecommendationPipeline
             return null;
         }
 
-        taken.Sort(static (a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : string.CompareOrdinal(a.ItemId, b.ItemId));
+        taken.Sort(HighestFirst);
         taken.RemoveRange(k, taken.Count - k);
         return taken;
+    }
+
+    /// <summary>The final order: highest score first, a tie to the lower id (ordinal).</summary>
+    private static readonly Comparison<RankedItem> HighestFirst =
+        static (a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : string.CompareOrdinal(a.ItemId, b.ItemId);
+
+    /// <summary>What a source's scores are divided by: its best score, or 1 when none is positive.</summary>
+    private static double ScaleOf(List<Candidate> candidates)
+    {
+        var best = 0.0;
+        foreach (var candidate in candidates)
+        {
+            best = Math.Max(best, candidate.Score);
+        }
+
+        return best <= 0 ? 1 : best;
     }
 
     private static void Merge(
@@ -172,16 +172,7 @@ public sealed class RecommendationPipeline
         double offset = 0,
         bool onlyNew = false)
     {
-        var best = 0.0;
-        foreach (var candidate in candidates)
-        {
-            best = Math.Max(best, candidate.Score);
-        }
-
-        if (best <= 0)
-        {
-            best = 1;
-        }
+        var best = ScaleOf(candidates);
 
         foreach (var candidate in candidates)
         {
