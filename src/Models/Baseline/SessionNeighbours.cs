@@ -46,6 +46,9 @@ public sealed class SessionNeighbours
     // duplicates, naming only held sessions that hold its item — what Score's fast path relies on.
     private Packed? _packed;
 
+    /// <summary>How many sessions ahead <see cref="ScoreFrozen"/> asks for a session's memory.</summary>
+    private const int PrefetchAhead = 8;
+
     [ThreadStatic]
     private static Scratch? t_scratch;
 
@@ -322,10 +325,23 @@ public sealed class SessionNeighbours
                     heap.Advance();
                 }
 
-                neighbours.Add((best, dot / MathF.Sqrt(recent.Count * (float)packed.Length((int)(best % MaxSessions)))));
+                neighbours.Add((best, dot)); // the dot product for now: divided by the lengths below
             }
 
+            // Each found session's length is a read anywhere in the pool's slots (hundreds of them a request, most
+            // missing the cache): read in a pass of their own, each asked for some sessions ahead.
             var found = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(neighbours);
+            for (var i = 0; i < found.Length; i++)
+            {
+                if (i + PrefetchAhead < found.Length)
+                {
+                    packed.PrefetchLength((int)(found[i + PrefetchAhead].Session % MaxSessions));
+                }
+
+                var (session, dot) = found[i];
+                found[i].Similarity = dot / MathF.Sqrt(recent.Count * (float)packed.Length((int)(session % MaxSessions)));
+            }
+
             if (scratch.Keys.Length < found.Length)
             {
                 scratch.Keys = new ulong[found.Length];
@@ -337,9 +353,15 @@ public sealed class SessionNeighbours
                 keys[i] = MostSimilarFirst.Key(found[i].Similarity, i);
             }
 
-            foreach (var key in MostSimilarFirst.Select(keys, K))
+            var chosen = MostSimilarFirst.Select(keys, K);
+            for (var c = 0; c < chosen.Length; c++)
             {
-                var (session, similarity) = found[MostSimilarFirst.Found(key)];
+                if (c + PrefetchAhead < chosen.Length)
+                {
+                    packed.PrefetchItems((int)(found[MostSimilarFirst.Found(chosen[c + PrefetchAhead])].Session % MaxSessions));
+                }
+
+                var (session, similarity) = found[MostSimilarFirst.Found(chosen[c])];
                 foreach (var item in packed.Items((int)(session % MaxSessions)))
                 {
                     votes.Add(item, similarity);
@@ -823,6 +845,12 @@ public sealed class SessionNeighbours
         public ReadOnlySpan<int> Items(int slot) => slotItems.AsSpan(slotStarts[slot], slotStarts[slot + 1] - slotStarts[slot]);
 
         public int Length(int slot) => slotStarts[slot + 1] - slotStarts[slot];
+
+        /// <summary>Hints that <see cref="Length"/> of the slot will be read soon.</summary>
+        public void PrefetchLength(int slot) => CacheHints.Prefetch(slotStarts, slot, 2);
+
+        /// <summary>Hints that <see cref="Items"/> of the slot will be read soon (its start must be in the cache already).</summary>
+        public void PrefetchItems(int slot) => CacheHints.Prefetch(slotItems, slotStarts[slot], Length(slot));
 
         public (int Start, int Count) PostingRange(int item) =>
             (uint)item < (uint)ItemCount ? (postingStarts[item], postingStarts[item + 1] - postingStarts[item]) : (0, 0);

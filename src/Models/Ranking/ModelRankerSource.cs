@@ -233,33 +233,68 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
         // The index retrieves a fixed number of rows, as `eval recs` measures ranker-candidates: asking it for as many
         // more as the sparse terms name made a request's cost follow the statistics, and those rows are candidates anyway.
         ann.AddCandidates(index, session, Math.Max(annCandidates, limit), count, candidates);
-        candidates.UnionWith(sparse.Keys);
+
+        // Every row once, in one array: the rows the sparse terms name (with their sums, read off the table instead of
+        // looked up), then the index's rows they do not name, then multi-round rows named by neither. Collected apart
+        // from the scoring so that the scoring loop can ask for a row's memory a few rows before it reads it.
+        var total = sparse.Count + candidates.Count + (multiRound?.Count ?? 0);
+        var rows = scratch.Rows(total);
+        var sums = scratch.Sums(sparse.Count);
+        var n = 0;
+        foreach (var (row, terms) in sparse)
+        {
+            sums[n] = terms;
+            rows[n++] = row;
+        }
+
+        var named = n;
+        foreach (var row in candidates)
+        {
+            if (row < count && !sparse.ContainsKey(row))
+            {
+                rows[n++] = row;
+            }
+        }
+
         if (multiRound is not null)
         {
-            candidates.UnionWith(multiRound.Keys);
+            foreach (var row in multiRound.Keys)
+            {
+                if (row < count && !sparse.ContainsKey(row) && !candidates.Contains(row))
+                {
+                    rows[n++] = row;
+                }
+            }
         }
 
         var prior = lookups is not null && (weights.Popularity != 0 || weights.NewItem != 0) ? lookups.Prior : null;
-        var scored = ArrayPool<ulong>.Shared.Rent(Math.Max(1, candidates.Count));
+        var scored = ArrayPool<ulong>.Shared.Rent(Math.Max(1, n));
         try
         {
-            var n = 0;
-            foreach (var row in candidates)
+            for (var i = 0; i < n; i++)
             {
-                if (row >= count)
+                // At 1M items these rows lie anywhere in 256 MB of vectors: each read missed the cache in turn (measured
+                // in the service, requests alternating: 1,300 rows in 145 µs without the hint, 100 µs with it).
+                if (i + PrefetchAhead < n)
                 {
-                    continue;
+                    var ahead = rows[i + PrefetchAhead];
+                    index.Prefetch(ahead);
+                    if (prior is not null)
+                    {
+                        CacheHints.Prefetch(prior, ahead);
+                    }
                 }
 
+                var row = rows[i];
                 var score = index.ScoreRow(session, row);
                 if (multiRound is not null && multiRound.TryGetValue(row, out var round))
                 {
                     score += weights.MultiRound * Membership(round, trainedRounds);
                 }
 
-                if (sparse.TryGetValue(row, out var terms))
+                if (i < named)
                 {
-                    score += terms;
+                    score += sums[i];
                 }
 
                 if (prior is not null)
@@ -267,7 +302,7 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
                     score += row < prior.Length && prior[row] != 0 ? weights.Popularity * prior[row] : weights.NewItem;
                 }
 
-                scored[n++] = RankKey.Of(score, row);
+                scored[i] = RankKey.Of(score, row);
             }
 
             var best = scored.AsSpan(0, n);
@@ -283,15 +318,27 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
         }
     }
 
+    /// <summary>How many rows ahead the candidate scoring asks for a row's memory (8 and 16 measured the same).</summary>
+    private const int PrefetchAhead = 8;
+
     [ThreadStatic]
     private static Scratch? t_scratch;
 
-    /// <summary>A thread's reusable candidate set and sparse sums (<see cref="CollectCandidates"/> runs without awaiting).</summary>
+    /// <summary>A thread's reusable candidate set, sparse sums and row list (<see cref="CollectCandidates"/> runs without awaiting).</summary>
     private sealed class Scratch
     {
+        private int[] _rows = [];
+        private float[] _sums = [];
+
         public Dictionary<int, float> Sparse { get; } = [];
 
         public HashSet<int> Candidates { get; } = [];
+
+        /// <summary>At least <paramref name="length"/> slots for rows (grown, never shrunk: bounded by one request's terms).</summary>
+        public int[] Rows(int length) => _rows.Length >= length ? _rows : _rows = new int[Math.Max(length, 2 * _rows.Length)];
+
+        /// <summary>At least <paramref name="length"/> slots for the sparse sums of named rows.</summary>
+        public float[] Sums(int length) => _sums.Length >= length ? _sums : _sums = new float[Math.Max(length, 2 * _sums.Length)];
     }
 
     /// <summary>

@@ -61,6 +61,18 @@ public sealed class ItemVectorIndex(string modelVersion, int dim, bool cosine = 
         return vector;
     }
 
+    /// <summary>
+    /// Asks the processor to start loading what <see cref="ScoreRow"/> reads of a row (its vector and scale) without
+    /// waiting for it: a caller scoring rows scattered over a large catalogue names a row some rows ahead, so the loads
+    /// overlap instead of each missing the cache in turn. Only a hint: a row out of range, or arrays replaced meanwhile,
+    /// cost nothing but the hint.
+    /// </summary>
+    public void Prefetch(int row)
+    {
+        CacheHints.Prefetch(_matrix, (long)row * dim, dim);
+        CacheHints.Prefetch(_scale, row);
+    }
+
     /// <summary>The row's score against <paramref name="session"/>, as <see cref="Score"/> computes it.</summary>
     public float ScoreRow(ReadOnlySpan<float> session, int row) => _scale[row] * VectorMath.Dot(session, Vector(row));
 
