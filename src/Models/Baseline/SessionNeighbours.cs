@@ -185,6 +185,9 @@ public sealed class SessionNeighbours
     public interface IVotes
     {
         void Add(int item, float vote);
+
+        /// <summary>A hint that <see cref="Add"/> of this item comes soon (a sink mapping items through a large table asks for its entry).</summary>
+        void Prefetch(int item);
     }
 
     /// <summary>
@@ -278,6 +281,10 @@ public sealed class SessionNeighbours
     private readonly struct DictionaryVotes(Dictionary<int, float> into) : IVotes
     {
         public void Add(int item, float vote) => into[item] = into.GetValueOrDefault(item) + vote;
+
+        public void Prefetch(int item)
+        {
+        }
     }
 
     /// <summary>
@@ -370,6 +377,11 @@ public sealed class SessionNeighbours
 
             for (var e = 0; e < votes.Count; e++)
             {
+                if (e + PrefetchAhead < votes.Count)
+                {
+                    into.Prefetch(votes.Entry(e + PrefetchAhead).Item);
+                }
+
                 var (item, score, sessions) = votes.Entry(e);
                 if (sessions >= MinVotes)
                 {
