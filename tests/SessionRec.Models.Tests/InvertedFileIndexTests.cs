@@ -15,6 +15,22 @@ public sealed class InvertedFileIndexTests
     private static ItemVectorIndex Clustered(int rows, int seed) =>
         ClusteredVectors.Index(ClusteredVectors.Make(new Random(seed), rows, Dim, centres: 60, spread: 0.35f, r => 0.5f + (float)r.NextDouble()), Dim, "item-", "v1");
 
+    [Fact(Timeout = 30_000)]
+    public void TheLeaningCosineEqualsTheCosineOfTheAngleLessTheReach()
+    {
+        // Angles and reaches over [0, π], the cosines past ±1 too (rounding can leave a dot product there).
+        for (var a = 0; a <= 200; a++)
+        {
+            var x = -1.01f + (2.02f * a / 200);
+            for (var r = 0; r <= 50; r++)
+            {
+                var reach = MathF.PI * r / 50;
+                var expected = MathF.Cos(MathF.Max(0, MathF.Acos(Math.Clamp(x, -1f, 1f)) - reach));
+                Assert.Equal(expected, InvertedFileIndex.LeaningCosine(x, MathF.Cos(reach), MathF.Sin(reach)), 1e-5f);
+            }
+        }
+    }
+
     [Fact(Timeout = 60_000)]
     public void ReadingEveryListItFindsTheExactScansTopHundredFromItsInt8Codes()
     {

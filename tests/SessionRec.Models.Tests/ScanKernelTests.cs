@@ -25,6 +25,14 @@ public sealed class ScanKernelTests
             var expected = scale[r] * VectorMath.Dot(query, matrix.AsSpan(r * dim, dim));
             Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(scores[r]));
         }
+
+        // Unscaled (the inverted file's centroid directions): the plain dot products, bit for bit.
+        VectorMath.DotRows(query, matrix, scores);
+        for (var r = 0; r < rows; r++)
+        {
+            var expected = VectorMath.Dot(query, matrix.AsSpan(r * dim, dim));
+            Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(scores[r]));
+        }
     }
 
     [Theory(Timeout = 30_000)]

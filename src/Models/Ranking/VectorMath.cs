@@ -35,16 +35,26 @@ public static class VectorMath
     /// </summary>
     public static void DotRows(ReadOnlySpan<float> query, ReadOnlySpan<float> matrix, ReadOnlySpan<float> scale, Span<float> into)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(scale.Length, into.Length, nameof(scale));
+        DotRows(query, matrix, scale, scaled: true, into);
+    }
+
+    /// <summary>into[r] = Dot(query, row r of <paramref name="matrix"/>) for the rows of <paramref name="into"/>, four rows at a time as the scaled form.</summary>
+    public static void DotRows(ReadOnlySpan<float> query, ReadOnlySpan<float> matrix, Span<float> into) =>
+        DotRows(query, matrix, default, scaled: false, into);
+
+    private static void DotRows(ReadOnlySpan<float> query, ReadOnlySpan<float> matrix, ReadOnlySpan<float> scale, bool scaled, Span<float> into)
+    {
         var dim = query.Length;
         var rows = into.Length;
         ArgumentOutOfRangeException.ThrowIfLessThan(matrix.Length, rows * dim, nameof(matrix));
-        ArgumentOutOfRangeException.ThrowIfLessThan(scale.Length, rows, nameof(scale));
         var width = Vector<float>.Count;
         if (dim == 0 || dim % width != 0)
         {
             for (var row = 0; row < rows; row++)
             {
-                into[row] = scale[row] * Dot(query, matrix.Slice(row * dim, dim));
+                var sum = Dot(query, matrix.Slice(row * dim, dim));
+                into[row] = scaled ? scale[row] * sum : sum;
             }
 
             return;
@@ -73,15 +83,22 @@ public static class VectorMath
                 s3 += qi * Unsafe.Add(ref m3, i);
             }
 
-            into[r] = scale[r] * Vector.Sum(s0);
-            into[r + 1] = scale[r + 1] * Vector.Sum(s1);
-            into[r + 2] = scale[r + 2] * Vector.Sum(s2);
-            into[r + 3] = scale[r + 3] * Vector.Sum(s3);
+            var (t0, t1, t2, t3) = (Vector.Sum(s0), Vector.Sum(s1), Vector.Sum(s2), Vector.Sum(s3));
+            if (scaled)
+            {
+                (t0, t1, t2, t3) = (scale[r] * t0, scale[r + 1] * t1, scale[r + 2] * t2, scale[r + 3] * t3);
+            }
+
+            into[r] = t0;
+            into[r + 1] = t1;
+            into[r + 2] = t2;
+            into[r + 3] = t3;
         }
 
         for (; r < rows; r++)
         {
-            into[r] = scale[r] * Dot(query, matrix.Slice(r * dim, dim));
+            var sum = Dot(query, matrix.Slice(r * dim, dim));
+            into[r] = scaled ? scale[r] * sum : sum;
         }
     }
 }
