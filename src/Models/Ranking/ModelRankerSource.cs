@@ -441,7 +441,7 @@ public sealed class ModelRankerSource(ItemVectorIndex index, float[] session, In
         public void Prefetch(int item) => CacheHints.Prefetch(rowOf, item);
     }
 
-    /// <summary>Sums in a dictionary (the candidate path, which scores a few hundred rows, not the catalogue).</summary>
+    /// <summary>Sums in a dictionary (the candidate path, which scores about a thousand rows — the index's 400 and those the terms name — not the catalogue).</summary>
     private readonly struct DictionarySums(Dictionary<int, float> sums) : ISparseSums
     {
         public void Add(int row, float value) => System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(sums, row, out _) += value;
